@@ -1,0 +1,1 @@
+"""makegood: outage make-good engine."""

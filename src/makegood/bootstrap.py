@@ -1,0 +1,47 @@
+"""The composition root: builds engine, clock and adapters from settings, in one place."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+
+import sqlalchemy as sa
+
+from makegood.settings import Settings, get_settings
+from makegood.store.engine import make_engine
+from makegood.store.uow import UnitOfWork
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass
+class Container:
+    """What use cases need from the outside world; tests build one with their own clock."""
+
+    settings: Settings
+    engine: sa.Engine
+    clock: Clock = field(default=utc_now)
+
+    def uow(self) -> UnitOfWork:
+        return UnitOfWork(self.engine)
+
+    def now(self) -> datetime:
+        value = self.clock()
+        if value.tzinfo is None:
+            raise ValueError("the clock must return timezone-aware datetimes")
+        return value.astimezone(UTC)
+
+
+def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> Container:
+    """Build the container; nothing connects until a unit of work is used."""
+    settings = settings or get_settings()
+    return Container(
+        settings=settings,
+        engine=make_engine(settings.database_url),
+        clock=clock or utc_now,
+    )

@@ -1,0 +1,52 @@
+"""Offer and campaign states and the transitions between them (pure)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from enum import StrEnum
+
+from makegood.domain import errors
+
+
+class CampaignState(StrEnum):
+    DRAFT = "draft"
+    APPROVED = "approved"
+    LAUNCHED = "launched"
+
+
+class OfferState(StrEnum):
+    OPEN = "open"  # waiting for the subscriber's claim
+    CLAIMED = "claimed"  # the subscriber confirmed; a credit exists
+    GRANTED = "granted"  # credited without a claim (automatic mode, or by an agent)
+    REVOKED = "revoked"  # withdrawn
+
+
+CREDITED = (OfferState.CLAIMED, OfferState.GRANTED)
+
+
+def check_claimable(state: str, expires_at: datetime, now: datetime) -> None:
+    """Raise the domain error that explains why an offer in `state` cannot be claimed at `now`."""
+    if state in CREDITED:
+        raise errors.OfferAlreadyClaimed("this credit has already been applied")
+    if state == OfferState.REVOKED:
+        raise errors.OfferRevoked("this link is no longer valid")
+    if now >= expires_at:
+        raise errors.OfferExpired("the claim window for this credit has closed")
+
+
+def check_transition(current: str, wanted: CampaignState) -> None:
+    """Campaigns go draft -> approved -> launched, one step at a time."""
+    allowed = {
+        CampaignState.APPROVED: CampaignState.DRAFT,
+        CampaignState.LAUNCHED: CampaignState.APPROVED,
+    }
+    if allowed.get(wanted) != current:
+        needed = allowed.get(wanted)
+        raise errors.InvalidState(
+            f"campaign is {current}; it must be {needed} to be {wanted}"
+            + (
+                " (approve it first)"
+                if wanted == CampaignState.LAUNCHED and current == "draft"
+                else ""
+            )
+        )

@@ -1,0 +1,218 @@
+"""The schema: one SQLAlchemy Core metadata, migrated by Alembic on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from makegood.store.types import UTCDateTime
+
+metadata = sa.MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "ck": "ck_%(table_name)s_%(constraint_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+ID = sa.String(40)
+ACCOUNT_ID = sa.String(64)
+
+plans = sa.Table(
+    "plans",
+    metadata,
+    sa.Column("plan_id", sa.String(64), primary_key=True),
+    sa.Column("name", sa.String(200), nullable=False),
+    sa.Column("monthly_price_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+)
+
+accounts = sa.Table(
+    "accounts",
+    metadata,
+    sa.Column("account_id", ACCOUNT_ID, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("plan_id", sa.String(64), sa.ForeignKey("plans.plan_id"), nullable=False),
+    sa.Column("status", sa.String(16), nullable=False),
+    sa.Column("country", sa.String(8), nullable=False),
+    sa.Column("locale", sa.String(64), nullable=False),
+    sa.Column("next_bill_date", sa.Date, nullable=False),
+    # The day of month cycles are counted from (31 stays 31 after a short February).
+    sa.Column("billing_day", sa.SmallInteger, nullable=False),
+    sa.Column("updated_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("status IN ('active', 'paused', 'cancelled')", name="status"),
+    sa.CheckConstraint("billing_day BETWEEN 1 AND 31", name="billing_day"),
+    sa.Index(None, "email"),
+    sa.Index(None, "next_bill_date"),
+)
+
+incidents = sa.Table(
+    "incidents",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("title", sa.String(500), nullable=False),
+    sa.Column("starts_at", UTCDateTime, nullable=False),
+    sa.Column("ends_at", UTCDateTime, nullable=False),
+    sa.Column("regions", sa.JSON, nullable=False),  # [] means every region
+    sa.Column("devices", sa.JSON, nullable=False),  # [] means every device
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.CheckConstraint("ends_at > starts_at", name="window"),
+)
+
+campaigns = sa.Table(
+    "campaigns",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("incident_id", ID, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("mode", sa.String(8), nullable=False),
+    sa.Column("policy", sa.JSON, nullable=False),
+    sa.Column("claim_days", sa.Integer, nullable=False),
+    sa.Column("eligible_plans", sa.JSON, nullable=True),  # null means every plan
+    sa.Column("events_source", sa.Text, nullable=False),
+    sa.Column("affected_count", sa.Integer, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("created_by", sa.String(320), nullable=False),
+    sa.Column("approved_at", UTCDateTime, nullable=True),
+    sa.Column("approved_by", sa.String(320), nullable=True),
+    sa.Column("launched_at", UTCDateTime, nullable=True),
+    sa.Column("launched_by", sa.String(320), nullable=True),
+    sa.CheckConstraint("state IN ('draft', 'approved', 'launched')", name="state"),
+    sa.CheckConstraint("mode IN ('claim', 'auto')", name="mode"),
+    sa.CheckConstraint("claim_days > 0", name="claim_days"),
+    sa.Index(None, "incident_id"),
+)
+
+# The draft's snapshot: every affected account with its evidence and the eligibility decision.
+cohort_members = sa.Table(
+    "cohort_members",
+    metadata,
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, primary_key=True),  # may be unknown to accounts
+    sa.Column("failed_attempts", sa.Integer, nullable=False),
+    sa.Column("first_failure_at", UTCDateTime, nullable=False),
+    sa.Column("last_failure_at", UTCDateTime, nullable=False),
+    sa.Column("excluded_reason", sa.String(32), nullable=True),
+    sa.Column("plan_id", sa.String(64), nullable=True),
+    sa.Column("currency", sa.String(3), nullable=True),
+    sa.Column("amount_minor", sa.BigInteger, nullable=True),
+    sa.Index(None, "campaign_id", "excluded_reason"),
+)
+
+offers = sa.Table(
+    "offers",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("incident_id", ID, sa.ForeignKey("incidents.id"), nullable=False),
+    sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("plan_id", sa.String(64), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("expires_at", UTCDateTime, nullable=False),
+    sa.Column("credited_at", UTCDateTime, nullable=True),
+    sa.Column("credited_via", sa.String(16), nullable=True),  # web | inapp | auto | agent
+    # Once only per account per incident: the invariant lives here, not in application code.
+    sa.UniqueConstraint("incident_id", "account_id"),
+    sa.CheckConstraint("state IN ('open', 'claimed', 'granted', 'revoked')", name="state"),
+    sa.CheckConstraint("amount_minor > 0", name="amount"),
+    sa.Index(None, "campaign_id", "state"),
+    sa.Index(None, "account_id"),
+)
+
+claim_tokens = sa.Table(
+    "claim_tokens",
+    metadata,
+    sa.Column("token_hash", sa.String(64), primary_key=True),
+    sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("revoked_at", UTCDateTime, nullable=True),
+    sa.Index(None, "offer_id"),
+)
+
+credits = sa.Table(
+    "credits",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=False, unique=True),
+    sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("granted_at", UTCDateTime, nullable=False),
+    sa.Column("applied_minor", sa.BigInteger, nullable=False, server_default="0"),
+    sa.CheckConstraint("applied_minor >= 0 AND applied_minor <= amount_minor", name="applied"),
+    sa.Index(None, "account_id", "currency"),
+    sa.Index(None, "campaign_id"),
+)
+
+statements = sa.Table(
+    "statements",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
+    sa.Column("statement_date", sa.Date, nullable=False),
+    sa.Column("currency", sa.String(3), nullable=False),
+    sa.Column("total_minor", sa.BigInteger, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.UniqueConstraint("account_id", "statement_date"),
+)
+
+statement_lines = sa.Table(
+    "statement_lines",
+    metadata,
+    sa.Column("statement_id", ID, sa.ForeignKey("statements.id"), primary_key=True),
+    sa.Column("position", sa.Integer, primary_key=True),
+    sa.Column("kind", sa.String(16), nullable=False),
+    sa.Column("amount_minor", sa.BigInteger, nullable=False),  # signed: credits are negative
+    sa.Column("description", sa.String(500), nullable=False),
+    sa.Column("plan_id", sa.String(64), nullable=True),
+    sa.Column("credit_id", ID, sa.ForeignKey("credits.id"), nullable=True),
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), nullable=True),
+    sa.CheckConstraint("kind IN ('charge', 'credit')", name="kind"),
+    sa.Index(None, "credit_id"),
+)
+
+# The transactional outbox: written in the same transaction as the offer it speaks of.
+messages = sa.Table(
+    "messages",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=False),
+    sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
+    sa.Column("channel", sa.String(16), nullable=False),  # email | inapp
+    sa.Column("template", sa.String(32), nullable=False),  # offer_claim | offer_granted
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("next_attempt_at", UTCDateTime, nullable=False),
+    sa.Column("last_error", sa.Text, nullable=True),
+    # The raw claim token, only until the mail server accepted the message; then erased.
+    sa.Column("claim_token", sa.String(128), nullable=True),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("sent_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint(
+        "state IN ('pending', 'failed', 'sent', 'dead', 'unread', 'read', 'dismissed')",
+        name="state",
+    ),
+    sa.Index(None, "channel", "state", "next_attempt_at"),
+    sa.Index(None, "offer_id"),
+    sa.Index(None, "account_id"),
+)
+
+audit_log = sa.Table(
+    "audit_log",
+    metadata,
+    sa.Column("id", sa.BigInteger().with_variant(sa.Integer, "sqlite"), primary_key=True),
+    sa.Column("at", UTCDateTime, nullable=False),
+    sa.Column("actor", sa.String(320), nullable=False),
+    sa.Column("action", sa.String(64), nullable=False),
+    sa.Column("subject_type", sa.String(32), nullable=False),
+    sa.Column("subject_id", sa.String(64), nullable=False),
+    sa.Column("detail", sa.JSON, nullable=False),
+    sa.Index(None, "subject_type", "subject_id"),
+)
