@@ -1,9 +1,163 @@
-"""CLI commands (to be filled in)."""
+"""`makegood campaign ...` and `makegood report`."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import click
+
+from makegood.cli.context import container
+from makegood.cli.output import handles_errors, print_id, print_json, say
+from makegood.cli.progress import progress_printer
+from makegood.domain.errors import InvalidInput
+
+if TYPE_CHECKING:
+    from makegood.domain.policy import Policy
 
 
 def register(cli: click.Group) -> None:
-    """Add this module's commands to the root group."""
+    cli.add_command(campaign)
+    cli.add_command(report)
+
+
+@click.group()
+def campaign() -> None:
+    """Build, preview, approve and launch make-good campaigns."""
+
+
+def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
+    from decimal import Decimal, InvalidOperation
+
+    from makegood.domain.money import Money, MoneyError
+    from makegood.domain.policy import FixedAmount, PercentOfPrice
+
+    if percent is not None and fixed:
+        raise InvalidInput("use either --percent or --fixed, not both")
+    try:
+        if fixed:
+            amounts = {}
+            for item in fixed:
+                currency, sep, amount = item.partition("=")
+                currency = currency.strip().upper()
+                if not sep:
+                    raise InvalidInput(f"--fixed {item!r}: write it as CURRENCY=AMOUNT, e.g. USD=5")
+                if currency in amounts:
+                    raise InvalidInput(f"--fixed: {currency} is given twice")
+                amounts[currency] = Money.parse(amount, currency)
+            return FixedAmount(amounts)
+        return PercentOfPrice(Decimal(percent) if percent is not None else Decimal(3))
+    except MoneyError as exc:
+        raise InvalidInput(f"{'--fixed' if fixed else '--percent'}: {exc}") from None
+    except InvalidOperation:
+        raise InvalidInput(f"--percent: {percent!r} is not a number") from None
+
+
+@campaign.command("create")
+@click.argument("incident_id")
+@click.option("--events", required=True, help="Attempt logs: a file, a directory or a glob.")
+@click.option("--percent", default=None, help="Percent of the monthly plan price (default 3).")
+@click.option("--fixed", multiple=True, help="Fixed amount per currency: --fixed USD=5.")
+@click.option("--claim-days", default=7, show_default=True, type=int)
+@click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
+@click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
+@handles_errors
+def campaign_create(
+    incident_id: str,
+    events: str,
+    percent: str | None,
+    fixed: tuple[str, ...],
+    claim_days: int,
+    plans: tuple[str, ...],
+    mode: str,
+) -> None:
+    """Build a draft campaign from the incident's cohort; prints its id."""
+    from makegood.domain.policy import Mode
+    from makegood.services.campaigns import CreateCampaign, create_campaign, preview
+
+    c = container()
+    cmd = CreateCampaign(
+        incident_id=incident_id,
+        events=events,
+        policy=_policy(percent, fixed),
+        claim_days=claim_days,
+        plans=list(plans) if plans else None,
+        mode=Mode(mode),
+    )
+    campaign_id = create_campaign(c, cmd, progress=progress_printer("cohort accounts decided"))
+    with c.uow() as uow:
+        summary = preview(uow, campaign_id)
+    say(
+        f"draft campaign: {summary['affected']} affected, {summary['eligible']} eligible; "
+        f"see `makegood campaign preview {campaign_id}`"
+    )
+    print_id(campaign_id)
+
+
+@campaign.command("preview")
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@handles_errors
+def campaign_preview(campaign_id: str, as_json: bool) -> None:
+    """Eligible count, exclusions by reason, and cost per currency if every offer is claimed."""
+    from makegood.services.campaigns import preview
+
+    with container().uow() as uow:
+        data = preview(uow, campaign_id)
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"campaign {data['campaign']} ({data['state']}, {data['mode']} mode)")
+    click.echo(f"affected accounts: {data['affected']}")
+    click.echo(f"eligible:          {data['eligible']}")
+    for reason, count in data["excluded"].items():
+        click.echo(f"excluded, {reason}: {count}")
+    for currency, amount in data["liability"].items():
+        click.echo(f"liability {currency}: {amount}")
+
+
+@campaign.command("approve")
+@click.argument("campaign_id")
+@handles_errors
+def campaign_approve(campaign_id: str) -> None:
+    """Approve a draft so that it can be launched."""
+    from makegood.services.campaigns import approve_campaign
+
+    approve_campaign(container(), campaign_id)
+    say(f"campaign {campaign_id} approved; launch it with `makegood campaign launch {campaign_id}`")
+
+
+@campaign.command("launch")
+@click.argument("campaign_id")
+@handles_errors
+def campaign_launch(campaign_id: str) -> None:
+    """Issue one offer per eligible account and queue their e-mail and in-app messages."""
+    from makegood.services.launch import launch_campaign
+
+    result = launch_campaign(container(), campaign_id, progress=progress_printer("offers issued"))
+    if result.already_launched:
+        say(f"campaign {campaign_id} was launched already; nothing new was issued")
+        return
+    expiry = result.expires_at.isoformat() if result.expires_at else "-"
+    say(f"launched: {result.offers} offers issued, open until {expiry}; run `makegood dispatch`")
+
+
+@click.command()
+@click.argument("campaign_id")
+@click.option("--json", "as_json", is_flag=True, help="One JSON document on stdout.")
+@handles_errors
+def report(campaign_id: str, as_json: bool) -> None:
+    """The funnel (affected, offered, notified, claimed, applied) and money per currency."""
+    from makegood.services.reports import campaign_report
+
+    with container().uow() as uow:
+        data = campaign_report(uow, campaign_id)
+    if as_json:
+        print_json(data)
+        return
+    click.echo(f"campaign {data['campaign']} ({data['state']}, {data['mode']} mode)")
+    for key in ("affected", "eligible", "offered", "notified", "claimed", "applied"):
+        click.echo(f"{key:<10} {data[key]:>10}")
+    click.echo(f"claim rate {data['claim_rate']:>10.1%}")
+    for key in ("liability", "claimed_amount", "applied_amount"):
+        for currency, amount in data[key].items():
+            click.echo(f"{key.replace('_', ' ')} {currency}: {amount}")
