@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
@@ -27,6 +27,9 @@ from makegood.services.audit import record
 from makegood.services.incidents import get_incident
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from makegood.telemetry.cohort import CohortResult
 
 BATCH = 5_000
 Progress = Callable[[int], None]
@@ -108,9 +111,19 @@ def create_campaign(
                 raise InvalidInput(
                     f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first"
                 )
-    cohort = compute_cohort(
+    with compute_cohort(
         cmd.events, incident.starts_at, incident.ends_at, incident.regions, incident.devices
-    )
+    ) as cohort:
+        return _store_draft(container, cmd, incident.id, cohort, progress)
+
+
+def _store_draft(
+    container: Container,
+    cmd: CreateCampaign,
+    incident_id: str,
+    cohort: CohortResult,
+    progress: Progress | None,
+) -> str:
     eligible_plans = set(cmd.plans) if cmd.plans is not None else None
     now = container.now()
     campaign_id = new_id("cmp")
@@ -118,7 +131,7 @@ def create_campaign(
         uow.conn.execute(
             t.campaigns.insert().values(
                 id=campaign_id,
-                incident_id=incident.id,
+                incident_id=incident_id,
                 state=CampaignState.DRAFT,
                 mode=cmd.mode,
                 policy=cmd.policy.to_json(),
@@ -133,7 +146,7 @@ def create_campaign(
         affected = 0
         for batch in cohort.batches(BATCH):
             facts = _account_facts(uow.conn, [r.account_id for r in batch])
-            offered = _already_offered(uow.conn, incident.id, [r.account_id for r in batch])
+            offered = _already_offered(uow.conn, incident_id, [r.account_id for r in batch])
             members = []
             for r in batch:
                 decision = decide(
@@ -169,7 +182,7 @@ def create_campaign(
             "campaign.created",
             "campaign",
             campaign_id,
-            {"incident": incident.id, "policy": cmd.policy.to_json(), "affected": affected},
+            {"incident": incident_id, "policy": cmd.policy.to_json(), "affected": affected},
         )
         uow.commit()
     return campaign_id

@@ -64,7 +64,9 @@ def _read_csv(path: Path, required: Sequence[str]) -> Iterator[Row]:
             reader = csv.reader(fh)
             header = [h.strip() for h in next(reader, [])]
             _check_columns(path, header, required)
+            start = reader.line_num + 1
             for values in reader:
+                line, start = start, reader.line_num + 1  # a quoted field may span lines
                 if not any(v.strip() for v in values):
                     continue
                 width = None
@@ -72,7 +74,7 @@ def _read_csv(path: Path, required: Sequence[str]) -> Iterator[Row]:
                     width = f"row has {len(values)} fields, the header has {len(header)}"
                 padded = (values + [""] * len(header))[: len(header)]
                 cells = {h: v.strip() for h, v in zip(header, padded, strict=True)}
-                yield Row(reader.line_num, cells, width)
+                yield Row(line, cells, width)
     except UnicodeDecodeError as exc:
         raise InvalidInput(
             f"{path}: not UTF-8 text ({exc.reason}); save the file as UTF-8"

@@ -1,0 +1,207 @@
+"""Campaign create -> preview -> approve -> launch, on SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from decimal import Decimal
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput, InvalidState, NotFound
+from makegood.domain.money import Money
+from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice
+from makegood.domain.tokens import hash_token
+from makegood.services.campaigns import CreateCampaign, approve_campaign, create_campaign, preview
+from makegood.services.imports import import_accounts, import_plans
+from makegood.services.incidents import create_incident, parse_instant
+from makegood.services.launch import launch_campaign
+from makegood.services.reports import campaign_report
+from makegood.store import tables as t
+from tests import factories as f
+from tests.conftest import FrozenClock
+
+START, END = "2026-03-22T20:00:00+00:00", "2026-03-23T01:00:00+00:00"
+
+
+@pytest.fixture
+def world(container: Container, tmp_path: Path) -> tuple[str, str]:
+    """Plans in three currencies, six accounts, attempts: returns (incident id, events path)."""
+    import_plans(
+        container,
+        f.write_csv(
+            tmp_path / "plans.csv",
+            f.PLAN_COLUMNS,
+            [
+                f.plan("us", "7.99"),
+                f.plan("jp", "990", "JPY"),
+                f.plan("kw", "3.500", "KWD"),
+                f.plan("cheap", "0.10"),
+            ],
+        ),
+    )
+    accounts = [
+        f.account("a-us", plan_id="us"),
+        f.account("a-jp", plan_id="jp", locale="ja-JP"),
+        f.account("a-kw", plan_id="kw", locale="ar-KW"),
+        f.account("a-paused", plan_id="us", status="paused"),
+        f.account("a-cheap", plan_id="cheap"),
+        f.account("a-ok-not-affected", plan_id="us"),
+    ]
+    import_accounts(container, f.write_csv(tmp_path / "accounts.csv", f.ACCOUNT_COLUMNS, accounts))
+    attempts = [
+        f.attempt("a-us", "2026-03-22T20:00:00Z"),  # start is included
+        f.attempt("a-us", "2026-03-22T21:00:00Z"),
+        f.attempt("a-jp", "2026-03-23T05:30:00+09:00"),  # 20:30 UTC
+        f.attempt("a-kw", "2026-03-22T23:00:00Z"),
+        f.attempt("a-paused", "2026-03-22T22:00:00Z"),
+        f.attempt("a-cheap", "2026-03-22T22:00:00Z"),
+        f.attempt("ghost", "2026-03-22T22:00:00Z"),  # unknown to the database
+        f.attempt("a-ok-not-affected", "2026-03-23T01:00:00Z"),  # end is excluded
+        f.attempt("a-ok-not-affected", "2026-03-22T21:00:00Z", outcome="success"),
+    ]
+    events = f.write_csv(tmp_path / "events" / "attempts.csv", f.ATTEMPT_COLUMNS, attempts)
+    with container.uow() as uow:
+        incident_id = create_incident(
+            uow,
+            "Evening outage",
+            parse_instant(START, "s"),
+            parse_instant(END, "e"),
+            [],
+            [],
+            container.now(),
+        )
+    return incident_id, str(events)
+
+
+def _count(container: Container, table: sa.Table, *where: sa.ColumnElement[bool]) -> int:
+    with container.uow() as uow:
+        return uow.conn.execute(
+            sa.select(sa.func.count()).select_from(table).where(*where)
+        ).scalar_one()
+
+
+def test_origin_case_preview_and_launch(
+    container: Container, world: tuple[str, str], clock: FrozenClock
+) -> None:
+    incident_id, events = world
+    campaign_id = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    with container.uow() as uow:
+        data = preview(uow, campaign_id)
+    assert data["affected"] == 6
+    assert data["eligible"] == 3
+    assert data["excluded"]["unknown_account"] == 1
+    assert data["excluded"]["not_active"] == 1
+    assert data["excluded"]["zero_amount"] == 1
+    assert data["liability"] == {"JPY": "30", "KWD": "0.105", "USD": "0.24"}
+
+    with pytest.raises(InvalidState, match="approve it first"):
+        launch_campaign(container, campaign_id)
+    assert _count(container, t.offers) == 0
+
+    approve_campaign(container, campaign_id)
+    launched_at = clock.advance(hours=1)
+    result = launch_campaign(container, campaign_id)
+    assert result.offers == 3
+    assert result.expires_at == launched_at + timedelta(days=7)
+    assert _count(container, t.offers) == 3
+    assert _count(container, t.claim_tokens) == 3
+    assert _count(container, t.messages, t.messages.c.channel == "email") == 3
+    assert _count(container, t.messages, t.messages.c.channel == "inapp") == 3
+
+    again = launch_campaign(container, campaign_id)
+    assert again.already_launched and again.offers == 0
+    assert _count(container, t.offers) == 3
+
+    # Only hashes are stored with the offer; the raw token sits in the pending e-mail alone.
+    with container.uow() as uow:
+        tokens = (
+            uow.conn.execute(
+                sa.select(t.messages.c.claim_token).where(t.messages.c.channel == "email")
+            )
+            .scalars()
+            .all()
+        )
+        hashes = set(uow.conn.execute(sa.select(t.claim_tokens.c.token_hash)).scalars())
+    assert {hash_token(tok) for tok in tokens if tok} == hashes
+    assert all(len(tok or "") >= 43 for tok in tokens)
+
+    with container.uow() as uow:
+        report = campaign_report(uow, campaign_id)
+    assert (report["affected"], report["offered"], report["notified"], report["claimed"]) == (
+        6,
+        3,
+        0,
+        0,
+    )
+    assert report["claim_rate"] == 0.0
+
+
+def test_fixed_amounts_and_plan_filter(container: Container, world: tuple[str, str]) -> None:
+    incident_id, events = world
+    policy = FixedAmount({"USD": Money.parse("5", "USD")})
+    campaign_id = create_campaign(
+        container, CreateCampaign(incident_id, events, policy, plans=["us", "jp", "cheap"])
+    )
+    with container.uow() as uow:
+        data = preview(uow, campaign_id)
+    assert data["eligible"] == 2  # a-us and a-cheap get 5 USD
+    assert data["excluded"]["no_amount_for_currency"] == 1  # a-jp
+    assert data["excluded"]["plan_not_eligible"] == 1  # a-kw
+    assert data["liability"] == {"USD": "10.00"}
+
+
+def test_once_per_account_per_incident_across_campaigns(
+    container: Container, world: tuple[str, str]
+) -> None:
+    incident_id, events = world
+    first = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    second = create_campaign(
+        container, CreateCampaign(incident_id, events, PercentOfPrice(Decimal(5)))
+    )
+    for campaign_id in (first, second):
+        approve_campaign(container, campaign_id)
+    assert launch_campaign(container, first).offers == 3
+    # At 5 % the cheap plan earns 0.01 (0.005 rounded half up): only that account is new.
+    assert launch_campaign(container, second).offers == 1
+    assert _count(container, t.offers) == 4
+    third = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    with container.uow() as uow:
+        assert preview(uow, third)["excluded"]["already_offered"] == 3  # a-cheap: zero at 3 %
+
+
+def test_auto_mode_grants_at_launch(container: Container, world: tuple[str, str]) -> None:
+    incident_id, events = world
+    campaign_id = create_campaign(
+        container, CreateCampaign(incident_id, events, PercentOfPrice(), mode=Mode.AUTO)
+    )
+    approve_campaign(container, campaign_id)
+    launch_campaign(container, campaign_id)
+    assert _count(container, t.credits) == 3
+    assert _count(container, t.claim_tokens) == 0
+    assert _count(container, t.offers, t.offers.c.state == "granted") == 3
+    with container.uow() as uow:
+        report = campaign_report(uow, campaign_id)
+    assert report["claimed"] == 3
+    assert report["claimed_amount"] == {"JPY": "30", "KWD": "0.105", "USD": "0.24"}
+
+
+def test_wrong_states_and_unknown_ids_change_nothing(
+    container: Container, world: tuple[str, str]
+) -> None:
+    incident_id, events = world
+    campaign_id = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    approve_campaign(container, campaign_id)
+    with pytest.raises(InvalidState):
+        approve_campaign(container, campaign_id)
+    with pytest.raises(NotFound):
+        launch_campaign(container, "cmp_nope")
+    with pytest.raises(NotFound):
+        create_campaign(container, CreateCampaign("inc_nope", events, PercentOfPrice()))
+    with pytest.raises(InvalidInput, match="unknown plan"):
+        create_campaign(
+            container, CreateCampaign(incident_id, events, PercentOfPrice(), plans=["gold"])
+        )
+    assert _count(container, t.campaigns) == 1
