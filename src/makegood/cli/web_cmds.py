@@ -1,9 +1,28 @@
-"""CLI commands (to be filled in)."""
+"""`makegood serve`: the claim pages over HTTP."""
 
 from __future__ import annotations
 
 import click
 
+from makegood.cli.context import container
+from makegood.cli.output import handles_errors, say
+
 
 def register(cli: click.Group) -> None:
     """Add this module's commands to the root group."""
+
+    @cli.command("serve")
+    @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+    @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+    @handles_errors
+    def serve(host: str, port: int) -> None:
+        """Serve the claim pages (GET /claim/TOKEN shows an offer, POST applies it)."""
+        import uvicorn
+
+        from makegood.web.app import create_app
+        from makegood.web.redaction import uvicorn_log_config
+
+        app = create_app(container())
+        say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
+        # Claim links carry their token in the path: the log config masks it in every line.
+        uvicorn.run(app, host=host, port=port, log_config=uvicorn_log_config(), server_header=False)

@@ -30,7 +30,7 @@ def campaign_report(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
         .select_from(m.join(o, o.c.id == m.c.offer_id))
         .where(o.c.campaign_id == campaign_id, m.c.channel == "email", m.c.state == "sent")
     ).scalar_one()
-    by_state = dict(
+    by_state: dict[str, int] = dict(
         uow.conn.execute(
             sa.select(o.c.state, sa.func.count())
             .where(o.c.campaign_id == campaign_id)

@@ -1,0 +1,256 @@
+"""Claiming a credit through an account-specific link: look at the offer, then apply it once.
+
+The raw token never reaches a query: every lookup goes by its SHA-256 hash (the primary key of
+`claim_tokens`), so neither timing nor logs of the database reveal a usable link.
+
+Exactly once is a database invariant, not a check-then-act: the offer moves from `open` to
+`claimed` with one conditional UPDATE, and only the transaction whose UPDATE changed the row
+writes the credit (whose `offer_id` is UNIQUE besides). Concurrent claims on PostgreSQL wait on
+the row lock and then see the row no longer `open`; on SQLite the engine's BEGIN IMMEDIATE
+serialises writers.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from makegood.domain import errors
+from makegood.domain.calendar import add_months, lands_on
+from makegood.domain.ids import new_id
+from makegood.domain.offers import CREDITED, OfferState, check_claimable
+from makegood.domain.tokens import hash_token
+from makegood.services import audit
+from makegood.store import tables as t
+from makegood.store.uow import UnitOfWork
+
+# Real tokens are 43 characters; anything far longer is not a link we issued.
+MAX_TOKEN_LENGTH = 256
+
+
+@dataclass(frozen=True, slots=True)
+class Evidence:
+    """Why this account is in the cohort: its own failed playback attempts in the outage."""
+
+    failed_attempts: int
+    first_failure_at: datetime
+    last_failure_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class OfferView:
+    """What a subscriber may see behind their link; no full e-mail address, no token."""
+
+    offer_id: str
+    state: str
+    masked_email: str
+    locale: str
+    amount_minor: int
+    currency: str
+    plan_name: str
+    incident_title: str
+    incident_starts_at: datetime
+    incident_ends_at: datetime
+    evidence: Evidence | None
+    expires_at: datetime
+    credited_at: datetime | None
+    # The statement the credit lands on: when it was credited, or if it were credited now.
+    statement_date: date
+
+    @property
+    def credited(self) -> bool:
+        return self.state in CREDITED
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimResult:
+    """The credit just written by a successful claim."""
+
+    offer_id: str
+    credit_id: str
+    amount_minor: int
+    currency: str
+    granted_at: datetime
+    statement_date: date
+    locale: str
+
+
+def mask_email(email: str) -> str:
+    """`jane@example.com` -> `j***@example.com`: enough to recognise, not enough to harvest."""
+    local, at, domain = email.partition("@")
+    if not at:
+        return "***"
+    return f"{local[:1]}***@{domain}"
+
+
+def statement_date_for(credited_at: datetime, next_bill_date: date, billing_day: int) -> date:
+    """The first statement from `next_bill_date` on that a credit made at `credited_at` lands on."""
+    day = next_bill_date
+    while not lands_on(credited_at, day):
+        day = add_months(day, billing_day)
+    return day
+
+
+def _token_hash(token: str) -> str:
+    if not token or len(token) > MAX_TOKEN_LENGTH:
+        raise errors.OfferNotFound("this link is not valid")
+    return hash_token(token)
+
+
+def _offer_id_for(uow: UnitOfWork, token: str) -> str:
+    """The offer behind a live link; unknown and revoked links are the same to the outside."""
+    row = uow.conn.execute(
+        sa.select(t.claim_tokens.c.offer_id, t.claim_tokens.c.revoked_at).where(
+            t.claim_tokens.c.token_hash == _token_hash(token)
+        )
+    ).one_or_none()
+    if row is None or row.revoked_at is not None:
+        raise errors.OfferNotFound("this link is not valid")
+    return str(row.offer_id)
+
+
+def _offer_row(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
+    o, a, p, i = t.offers, t.accounts, t.plans, t.incidents
+    cm = t.cohort_members
+    query = (
+        sa.select(
+            o.c.id,
+            o.c.state,
+            o.c.amount_minor,
+            o.c.currency,
+            o.c.campaign_id,
+            o.c.account_id,
+            o.c.expires_at,
+            o.c.credited_at,
+            a.c.email,
+            a.c.locale,
+            a.c.next_bill_date,
+            a.c.billing_day,
+            p.c.name.label("plan_name"),
+            i.c.title.label("incident_title"),
+            i.c.starts_at.label("incident_starts_at"),
+            i.c.ends_at.label("incident_ends_at"),
+            cm.c.failed_attempts,
+            cm.c.first_failure_at,
+            cm.c.last_failure_at,
+        )
+        .select_from(
+            o.join(a, a.c.account_id == o.c.account_id)
+            .join(p, p.c.plan_id == o.c.plan_id)
+            .join(i, i.c.id == o.c.incident_id)
+            .outerjoin(
+                cm, sa.and_(cm.c.campaign_id == o.c.campaign_id, cm.c.account_id == o.c.account_id)
+            )
+        )
+        .where(o.c.id == offer_id)
+    )
+    row = uow.conn.execute(query).one_or_none()
+    if row is None:
+        raise errors.OfferNotFound("this link is not valid")
+    return row._mapping
+
+
+def view_offer(uow: UnitOfWork, token: str, now: datetime) -> OfferView:
+    """Read-only: the offer behind `token` in any state; OfferNotFound for unknown/revoked links."""
+    r = _offer_row(uow, _offer_id_for(uow, token))
+    credited_at = r["credited_at"]
+    evidence = None
+    if r["failed_attempts"] is not None:
+        evidence = Evidence(r["failed_attempts"], r["first_failure_at"], r["last_failure_at"])
+    return OfferView(
+        offer_id=r["id"],
+        state=r["state"],
+        masked_email=mask_email(r["email"]),
+        locale=r["locale"],
+        amount_minor=r["amount_minor"],
+        currency=r["currency"],
+        plan_name=r["plan_name"],
+        incident_title=r["incident_title"],
+        incident_starts_at=r["incident_starts_at"],
+        incident_ends_at=r["incident_ends_at"],
+        evidence=evidence,
+        expires_at=r["expires_at"],
+        credited_at=credited_at,
+        statement_date=statement_date_for(
+            credited_at or now, r["next_bill_date"], r["billing_day"]
+        ),
+    )
+
+
+def _credit_offer(
+    uow: UnitOfWork, offer_id: str, now: datetime, new_state: OfferState, via: str, actor: str
+) -> ClaimResult:
+    """Move an open, unexpired offer to `new_state` and write its credit, or raise why not."""
+    o = t.offers
+    changed = uow.conn.execute(
+        o.update()
+        .where(o.c.id == offer_id, o.c.state == OfferState.OPEN, o.c.expires_at > now)
+        .values(state=new_state, credited_at=now, credited_via=via)
+    ).rowcount
+    row = _offer_row(uow, offer_id)
+    if changed != 1:
+        # Someone else won, or the offer is expired or withdrawn: say which.
+        check_claimable(row["state"], row["expires_at"], now)
+        raise errors.OfferAlreadyClaimed("this credit has already been applied")
+    credit_id = new_id("crd")
+    uow.conn.execute(
+        t.credits.insert().values(
+            id=credit_id,
+            offer_id=offer_id,
+            account_id=row["account_id"],
+            campaign_id=row["campaign_id"],
+            amount_minor=row["amount_minor"],
+            currency=row["currency"],
+            granted_at=now,
+            applied_minor=0,
+        )
+    )
+    audit.record(
+        uow,
+        at=now,
+        actor=actor,
+        action=f"offer.{new_state}",
+        subject_type="offer",
+        subject_id=offer_id,
+        detail={
+            "credit_id": credit_id,
+            "via": via,
+            "amount_minor": row["amount_minor"],
+            "currency": row["currency"],
+        },
+    )
+    return ClaimResult(
+        offer_id=offer_id,
+        credit_id=credit_id,
+        amount_minor=row["amount_minor"],
+        currency=row["currency"],
+        granted_at=now,
+        statement_date=statement_date_for(now, row["next_bill_date"], row["billing_day"]),
+        locale=row["locale"],
+    )
+
+
+def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") -> ClaimResult:
+    """Apply the credit behind `token` exactly once and commit.
+
+    Raises OfferNotFound (unknown or revoked link), OfferAlreadyClaimed, OfferExpired or
+    OfferRevoked, and then nothing has changed.
+    """
+    offer_id = _offer_id_for(uow, token)
+    result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
+    uow.commit()
+    return result
+
+
+def grant_offer(
+    uow: UnitOfWork, offer_id: str, now: datetime, via: str, actor: str = "system"
+) -> ClaimResult:
+    """Credit an open offer without a claim (an agent's grant) exactly once and commit.
+
+    Same guarantees and errors as `claim_offer`; the offer ends `granted`.
+    """
+    result = _credit_offer(uow, offer_id, now, OfferState.GRANTED, via, actor=actor)
+    uow.commit()
+    return result
