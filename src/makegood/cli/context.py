@@ -13,5 +13,7 @@ def container(ctx: click.Context | None = None) -> Container:
     root = ctx.find_root()
     if root.obj is None:
         root.obj = bootstrap()
+        # Close pooled connections when the command ends (tests run many commands per process).
+        root.call_on_close(root.obj.engine.dispose)
     assert isinstance(root.obj, Container)
     return root.obj

@@ -4,7 +4,15 @@ from __future__ import annotations
 
 import click
 
-from makegood.cli import billing_cmds, campaign_cmds, data_cmds, demo_cmds, notify_cmds, web_cmds
+from makegood.cli import (
+    billing_cmds,
+    campaign_cmds,
+    data_cmds,
+    demo_cmds,
+    notify_cmds,
+    telemetry_cmds,
+    web_cmds,
+)
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, say
 
@@ -30,7 +38,15 @@ def db_upgrade() -> None:
     say(f"database at revision {current_revision(engine)}")
 
 
-for module in (data_cmds, campaign_cmds, notify_cmds, web_cmds, billing_cmds, demo_cmds):
+for module in (
+    data_cmds,
+    telemetry_cmds,
+    campaign_cmds,
+    notify_cmds,
+    web_cmds,
+    billing_cmds,
+    demo_cmds,
+):
     module.register(cli)
 
 

@@ -1,0 +1,24 @@
+"""A DuckDB connection for one analysis: in memory, UTC, with optional memory bounds."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from makegood.telemetry.attempts import sql_string
+
+
+def connect_duckdb(*, memory_limit: str | None = None, temp_dir: str | None = None) -> Any:
+    """A fresh in-memory connection; its session time zone is UTC so every timestamp is UTC.
+
+    `memory_limit` ("2GB") caps DuckDB's buffer pool; beyond it large sorts and aggregates
+    spill to `temp_dir`.
+    """
+    import duckdb
+
+    conn = duckdb.connect(":memory:")
+    conn.execute("SET TimeZone = 'UTC'")
+    if memory_limit:
+        conn.execute(f"SET memory_limit = {sql_string(memory_limit)}")
+    if temp_dir:
+        conn.execute(f"SET temp_directory = {sql_string(temp_dir)}")
+    return conn

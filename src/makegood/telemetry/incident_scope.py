@@ -1,0 +1,46 @@
+"""The part of an incident a cohort needs: its window and scope, read from the database."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from makegood.domain.errors import NotFound
+from makegood.store.tables import incidents
+
+
+@dataclass(frozen=True)
+class IncidentScope:
+    """[starts_at, ends_at) in UTC; empty regions / devices mean no restriction."""
+
+    incident_id: str
+    starts_at: datetime
+    ends_at: datetime
+    regions: tuple[str, ...]
+    devices: tuple[str, ...]
+
+
+def load_incident_scope(conn: sa.Connection, incident_id: str) -> IncidentScope:
+    """The incident's window and scope; NotFound when no incident has this id."""
+    row = conn.execute(
+        sa.select(
+            incidents.c.id,
+            incidents.c.starts_at,
+            incidents.c.ends_at,
+            incidents.c.regions,
+            incidents.c.devices,
+        ).where(incidents.c.id == incident_id)
+    ).one_or_none()
+    if row is None:
+        raise NotFound(
+            f"no incident with id {incident_id!r}; create one with `makegood incident create`"
+        )
+    return IncidentScope(
+        incident_id=row.id,
+        starts_at=row.starts_at,
+        ends_at=row.ends_at,
+        regions=tuple(str(r) for r in row.regions or ()),
+        devices=tuple(str(d) for d in row.devices or ()),
+    )
