@@ -1,0 +1,217 @@
+"""SQL for billing: due accounts page by page, open credits, statements and their lines."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.billing.ledger import OpenCredit, PlanCharge
+from makegood.store.tables import (
+    accounts,
+    campaigns,
+    credits,
+    incidents,
+    plans,
+    statement_lines,
+    statements,
+)
+
+
+@dataclass(frozen=True, slots=True)
+class DueAccount:
+    """An active account whose next bill date has come, with its plan."""
+
+    account_id: str
+    next_bill_date: date
+    billing_day: int
+    plan: PlanCharge
+
+
+def due_accounts_page(
+    conn: sa.Connection, through: date, after: str | None, limit: int
+) -> list[DueAccount]:
+    """Up to `limit` active accounts due by `through`, after `after` in account id order.
+
+    Keyset pagination keeps each page cheap however many accounts there are. On PostgreSQL the
+    rows are locked for the caller's transaction and rows another close holds are skipped, so
+    concurrent runs share the work instead of billing the same cycles; SQLite needs no lock, as
+    its writers are serialised (BEGIN IMMEDIATE).
+    """
+    query = (
+        sa.select(
+            accounts.c.account_id,
+            accounts.c.next_bill_date,
+            accounts.c.billing_day,
+            plans.c.plan_id,
+            plans.c.name,
+            plans.c.monthly_price_minor,
+            plans.c.currency,
+        )
+        .join(plans, plans.c.plan_id == accounts.c.plan_id)
+        .where(accounts.c.status == "active", accounts.c.next_bill_date <= through)
+        .order_by(accounts.c.account_id)
+        .limit(limit)
+    )
+    if after is not None:
+        query = query.where(accounts.c.account_id > after)
+    if conn.dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True, of=accounts)
+    return [
+        DueAccount(
+            account_id=row.account_id,
+            next_bill_date=row.next_bill_date,
+            billing_day=row.billing_day,
+            plan=PlanCharge(row.plan_id, row.name, row.monthly_price_minor, row.currency),
+        )
+        for row in conn.execute(query)
+    ]
+
+
+def move_next_bill_dates(
+    conn: sa.Connection, moves: Sequence[tuple[DueAccount, date]], now: datetime
+) -> int:
+    """Move each account's next bill date, only where it is still the one we read.
+
+    Returns how many rows moved; the caller compares it with len(moves) and gives the page up
+    when an account changed after the page was read.
+    """
+    if not moves:
+        return 0
+    result = conn.execute(
+        sa.update(accounts)
+        .where(
+            accounts.c.account_id == sa.bindparam("b_account"),
+            accounts.c.next_bill_date == sa.bindparam("b_old", type_=sa.Date),
+            accounts.c.status == "active",
+            accounts.c.plan_id == sa.bindparam("b_plan"),
+        )
+        .values(next_bill_date=sa.bindparam("b_new", type_=sa.Date), updated_at=now),
+        [
+            {
+                "b_account": account.account_id,
+                "b_old": account.next_bill_date,
+                "b_plan": account.plan.plan_id,
+                "b_new": new_date,
+            }
+            for account, new_date in moves
+        ],
+    )
+    return int(result.rowcount)
+
+
+def open_credits(conn: sa.Connection, account_ids: Sequence[str]) -> dict[str, list[OpenCredit]]:
+    """account id -> its credits with something left to apply (any currency)."""
+    if not account_ids:
+        return {}
+    query = (
+        sa.select(
+            credits.c.id,
+            credits.c.account_id,
+            credits.c.campaign_id,
+            credits.c.currency,
+            credits.c.amount_minor,
+            credits.c.applied_minor,
+            credits.c.granted_at,
+            incidents.c.title,
+        )
+        .join(campaigns, campaigns.c.id == credits.c.campaign_id)
+        .join(incidents, incidents.c.id == campaigns.c.incident_id)
+        .where(
+            credits.c.account_id.in_(account_ids),
+            credits.c.applied_minor < credits.c.amount_minor,
+        )
+    )
+    found: dict[str, list[OpenCredit]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.account_id, []).append(
+            OpenCredit(
+                credit_id=row.id,
+                campaign_id=row.campaign_id,
+                currency=row.currency,
+                amount_minor=row.amount_minor,
+                remaining_minor=row.amount_minor - row.applied_minor,
+                granted_at=row.granted_at,
+                label=row.title,
+            )
+        )
+    return found
+
+
+def existing_statement_dates(
+    conn: sa.Connection, account_ids: Sequence[str], through: date
+) -> set[tuple[str, date]]:
+    """(account id, date) of statements already there, so a rewound date never duplicates one."""
+    if not account_ids:
+        return set()
+    query = sa.select(statements.c.account_id, statements.c.statement_date).where(
+        statements.c.account_id.in_(account_ids), statements.c.statement_date <= through
+    )
+    return {(row.account_id, row.statement_date) for row in conn.execute(query)}
+
+
+def insert_statements(
+    conn: sa.Connection,
+    statement_rows: Sequence[Mapping[str, Any]],
+    line_rows: Sequence[Mapping[str, Any]],
+) -> None:
+    if statement_rows:
+        conn.execute(statements.insert(), list(statement_rows))
+    if line_rows:
+        conn.execute(statement_lines.insert(), list(line_rows))
+
+
+def add_applied(conn: sa.Connection, applied: Mapping[str, int]) -> None:
+    """Raise each credit's applied amount; the table's check refuses applying more than it holds."""
+    if not applied:
+        return
+    conn.execute(
+        sa.update(credits)
+        .where(credits.c.id == sa.bindparam("b_id"))
+        .values(
+            applied_minor=credits.c.applied_minor + sa.bindparam("b_delta", type_=sa.BigInteger)
+        ),
+        [{"b_id": credit_id, "b_delta": minor} for credit_id, minor in applied.items()],
+    )
+
+
+def account_exists(conn: sa.Connection, account_id: str) -> bool:
+    query = sa.select(accounts.c.account_id).where(accounts.c.account_id == account_id)
+    return conn.execute(query).first() is not None
+
+
+def statement_rows(conn: sa.Connection, account_id: str) -> list[sa.Row[Any]]:
+    """The account's statements, oldest first."""
+    query = (
+        sa.select(
+            statements.c.id,
+            statements.c.statement_date,
+            statements.c.currency,
+            statements.c.total_minor,
+            statements.c.created_at,
+        )
+        .where(statements.c.account_id == account_id)
+        .order_by(statements.c.statement_date)
+    )
+    return list(conn.execute(query))
+
+
+def line_rows(conn: sa.Connection, account_id: str) -> list[sa.Row[Any]]:
+    """The lines of the account's statements, in statement then position order."""
+    query = (
+        sa.select(
+            statement_lines.c.statement_id,
+            statement_lines.c.position,
+            statement_lines.c.kind,
+            statement_lines.c.amount_minor,
+            statement_lines.c.description,
+            statement_lines.c.campaign_id,
+        )
+        .join(statements, statements.c.id == statement_lines.c.statement_id)
+        .where(statements.c.account_id == account_id)
+        .order_by(statement_lines.c.statement_id, statement_lines.c.position)
+    )
+    return list(conn.execute(query))

@@ -1,0 +1,159 @@
+"""Rows for billing tests, inserted with SQLAlchemy Core (plans, accounts, credits)."""
+
+from __future__ import annotations
+
+import itertools
+from datetime import UTC, date, datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.store.tables import (
+    accounts,
+    campaigns,
+    credits,
+    incidents,
+    offers,
+    plans,
+    statement_lines,
+    statements,
+)
+
+SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
+_serial = itertools.count(1)
+
+
+def add_plan(
+    conn: sa.Connection,
+    plan_id: str = "basic",
+    price_minor: int = 799,
+    currency: str = "USD",
+    name: str | None = None,
+) -> str:
+    conn.execute(
+        plans.insert().values(
+            plan_id=plan_id,
+            name=name or f"Plan {plan_id}",
+            monthly_price_minor=price_minor,
+            currency=currency,
+            updated_at=SEEDED_AT,
+        )
+    )
+    return plan_id
+
+
+def add_account(
+    conn: sa.Connection,
+    account_id: str,
+    plan_id: str = "basic",
+    next_bill_date: date = date(2026, 4, 1),
+    status: str = "active",
+    billing_day: int | None = None,
+) -> str:
+    conn.execute(
+        accounts.insert().values(
+            account_id=account_id,
+            email=f"{account_id}@example.com",
+            plan_id=plan_id,
+            status=status,
+            country="US",
+            locale="en-US",
+            next_bill_date=next_bill_date,
+            billing_day=billing_day or next_bill_date.day,
+            updated_at=SEEDED_AT,
+        )
+    )
+    return account_id
+
+
+def add_credit(
+    conn: sa.Connection,
+    account_id: str,
+    amount_minor: int,
+    granted_at: datetime,
+    currency: str = "USD",
+    plan_id: str = "basic",
+    title: str = "Streaming outage",
+    applied_minor: int = 0,
+) -> dict[str, Any]:
+    """A granted credit with the incident, campaign and offer it needs; returns their ids."""
+    n = next(_serial)
+    incident_id, campaign_id = f"inc_t{n}", f"cmp_t{n}"
+    offer_id, credit_id = f"ofr_t{n}", f"crd_t{n}"
+    conn.execute(
+        incidents.insert().values(
+            id=incident_id,
+            title=title,
+            starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
+            regions=[],
+            devices=[],
+            created_at=SEEDED_AT,
+            created_by="test",
+        )
+    )
+    conn.execute(
+        campaigns.insert().values(
+            id=campaign_id,
+            incident_id=incident_id,
+            state="launched",
+            mode="claim",
+            policy={"kind": "percent", "percent": "3"},
+            claim_days=7,
+            eligible_plans=None,
+            events_source="test",
+            affected_count=1,
+            created_at=SEEDED_AT,
+            created_by="test",
+        )
+    )
+    conn.execute(
+        offers.insert().values(
+            id=offer_id,
+            campaign_id=campaign_id,
+            incident_id=incident_id,
+            account_id=account_id,
+            state="claimed",
+            amount_minor=amount_minor,
+            currency=currency,
+            plan_id=plan_id,
+            created_at=SEEDED_AT,
+            expires_at=datetime(2026, 12, 31, tzinfo=UTC),
+            credited_at=granted_at,
+            credited_via="web",
+        )
+    )
+    conn.execute(
+        credits.insert().values(
+            id=credit_id,
+            offer_id=offer_id,
+            account_id=account_id,
+            campaign_id=campaign_id,
+            amount_minor=amount_minor,
+            currency=currency,
+            granted_at=granted_at,
+            applied_minor=applied_minor,
+        )
+    )
+    return {"credit_id": credit_id, "campaign_id": campaign_id, "offer_id": offer_id}
+
+
+def credit_applied(conn: sa.Connection, credit_id: str) -> int:
+    query = sa.select(credits.c.applied_minor).where(credits.c.id == credit_id)
+    return int(conn.execute(query).scalar_one())
+
+
+def next_bill_date(conn: sa.Connection, account_id: str) -> date:
+    query = sa.select(accounts.c.next_bill_date).where(accounts.c.account_id == account_id)
+    value = conn.execute(query).scalar_one()
+    assert isinstance(value, date)
+    return value
+
+
+def table_snapshot(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
+    """Every row of the billing tables, sorted, to prove a run changed nothing."""
+    snapshot: dict[str, list[tuple[Any, ...]]] = {}
+    for table in (accounts, credits, statements, statement_lines):
+        rows = conn.execute(sa.select(table)).all()
+        snapshot[table.name] = sorted((tuple(row) for row in rows), key=repr)
+    return snapshot
