@@ -1,0 +1,128 @@
+"""The wire form of a rendered e-mail: a multipart/alternative message (text, then HTML).
+
+The message is written directly as bytes instead of through ``email.generator``, which spends
+most of its time re-folding headers we write ourselves: at hundreds of thousands of messages
+that is the difference between seconds and minutes. The output is a plain RFC 5322 / MIME
+message (CRLF line ends, UTF-8 quoted-printable parts, RFC 2047 subject) that any parser
+reads; the tests read it back with the standard library parser.
+"""
+
+from __future__ import annotations
+
+import binascii
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from email.charset import QP, Charset
+from email.header import Header
+from email.utils import format_datetime, formataddr, parseaddr
+from functools import lru_cache
+
+from makegood.notify.render import RenderedEmail
+from makegood.settings import Settings
+
+CRLF = "\r\n"
+_UTF8 = Charset("utf-8")
+_UTF8.header_encoding = QP
+_LANGUAGE_TAG = re.compile(r"^[A-Za-z0-9]{1,8}(-[A-Za-z0-9]{1,8})*$")
+
+
+class InvalidRecipient(ValueError):
+    """The account's address cannot be written into an e-mail header."""
+
+
+@dataclass(frozen=True, slots=True)
+class ComposedEmail:
+    """A message ready for a transport: its Message-ID and its bytes."""
+
+    message_id: str
+    data: bytes
+
+
+def message_id(outbox_id: str, settings: Settings) -> str:
+    """Deterministic Message-ID of an outbox row, so a resend is recognisably the same mail."""
+    return f"<{outbox_id}@{settings.message_id_domain}>"
+
+
+def envelope_sender(settings: Settings) -> str:
+    """The bare address of settings.mail_from, for the SMTP envelope."""
+    return parseaddr(settings.mail_from)[1] or settings.mail_from
+
+
+def compose_email(
+    rendered: RenderedEmail,
+    *,
+    outbox_id: str,
+    recipient: str,
+    locale: str,
+    settings: Settings,
+    now: datetime,
+) -> ComposedEmail:
+    """The message for one outbox row, with the headers a transactional mail should carry."""
+    mid = message_id(outbox_id, settings)
+    boundary = f"=_mg_{outbox_id}"  # "=_" never occurs in quoted-printable text
+    headers = [
+        ("From", _from_header(settings.mail_from)),
+        ("To", checked_recipient(recipient)),
+        ("Subject", _subject_header(rendered.subject)),
+        ("Date", format_datetime(now)),
+        ("Message-ID", mid),
+        ("MIME-Version", "1.0"),
+        ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
+        # RFC 3834: an automatic message; auto-responders should not answer it.
+        ("Auto-Submitted", "auto-generated"),
+        ("X-Auto-Response-Suppress", "All"),
+        ("Content-Language", locale if _LANGUAGE_TAG.match(locale or "") else "en"),
+    ]
+    lines = [f"{name}: {value}" for name, value in headers]
+    lines += ["", "This is a message in MIME format, with text and HTML versions."]
+    for subtype, body in (("plain", rendered.text), ("html", rendered.html)):
+        lines += [
+            f"--{boundary}",
+            f'Content-Type: text/{subtype}; charset="utf-8"',
+            "Content-Transfer-Encoding: quoted-printable",
+            "",
+            _quoted_printable(body),
+        ]
+    lines += [f"--{boundary}--", ""]
+    return ComposedEmail(message_id=mid, data=CRLF.join(lines).encode("ascii"))
+
+
+def checked_recipient(address: str) -> str:
+    """`address` as an ASCII addr-spec (IDN domains in punycode), or InvalidRecipient."""
+    address = address.strip()
+    local, sep, domain = address.rpartition("@")
+    if (
+        not sep
+        or not local
+        or not domain
+        or any(c.isspace() or c in '<>,;()[]\\"' for c in address)
+        or not local.isascii()
+    ):
+        raise InvalidRecipient("the account's e-mail address is malformed or not plain ASCII")
+    if not domain.isascii():
+        try:
+            domain = domain.encode("idna").decode("ascii")
+        except UnicodeError as exc:
+            raise InvalidRecipient("the account's e-mail domain is malformed") from exc
+    return f"{local}@{domain}"
+
+
+@lru_cache(maxsize=4096)  # a campaign repeats a few subjects (language x amount) many times
+def _subject_header(subject: str) -> str:
+    return Header(subject, _UTF8, header_name="Subject").encode(CRLF)
+
+
+@lru_cache(maxsize=8)
+def _from_header(mail_from: str) -> str:
+    name, address = parseaddr(mail_from)
+    if not address:
+        return mail_from
+    return formataddr((name, address), charset="utf-8")
+
+
+def _quoted_printable(text: str) -> str:
+    """UTF-8 quoted-printable with CRLF line ends and lines of at most 76 characters."""
+    normalised = text.replace("\r\n", "\n").replace("\r", "\n")
+    encoded = binascii.b2a_qp(normalised.encode("utf-8"), istext=True).decode("ascii")
+    return encoded.replace("\n", CRLF)

@@ -1,0 +1,179 @@
+"""Outbox queries for e-mail delivery: which messages are due, and recording what happened.
+
+Every state change is conditional on the row still being deliverable, so two workers (or a
+worker and a support action) can never move a message backwards, e.g. from 'sent' to 'failed'.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+import sqlalchemy as sa
+
+from makegood.store import tables as t
+
+EMAIL = "email"
+DELIVERABLE = ("pending", "failed")
+
+
+@dataclass(frozen=True, slots=True)
+class OutgoingEmail:
+    """One due e-mail with everything needed to render it (read at send time)."""
+
+    id: str
+    template: str
+    attempts: int
+    claim_token: str | None
+    recipient: str
+    locale: str
+    next_bill_date: date
+    billing_day: int
+    offer_state: str
+    amount_minor: int
+    currency: str
+    expires_at: datetime
+    credited_at: datetime | None
+    plan_name: str
+    incident_title: str
+    incident_starts_at: datetime
+    incident_ends_at: datetime
+    failed_attempts: int | None
+    first_failure_at: datetime | None
+    last_failure_at: datetime | None
+
+
+def _due(now: datetime, retry_failed_now: bool) -> sa.ColumnElement[bool]:
+    pending_due = sa.and_(t.messages.c.state == "pending", t.messages.c.next_attempt_at <= now)
+    failed = t.messages.c.state == "failed"
+    failed_due = (
+        failed if retry_failed_now else sa.and_(failed, t.messages.c.next_attempt_at <= now)
+    )
+    return sa.and_(t.messages.c.channel == EMAIL, sa.or_(pending_due, failed_due))
+
+
+def count_due(conn: sa.Connection, now: datetime, *, retry_failed_now: bool) -> int:
+    """How many e-mails a run starting now would try to send."""
+    query = sa.select(sa.func.count()).select_from(t.messages).where(_due(now, retry_failed_now))
+    return int(conn.execute(query).scalar_one())
+
+
+def lock_due_batch(
+    conn: sa.Connection, now: datetime, *, after_id: str, limit: int, retry_failed_now: bool
+) -> list[OutgoingEmail]:
+    """The next due e-mails in id order after `after_id`, locked for this transaction.
+
+    On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent workers take disjoint
+    batches; SQLite serialises writers with its database lock instead.
+    """
+    m, o, a, p, i, c = (
+        t.messages,
+        t.offers,
+        t.accounts,
+        t.plans,
+        t.incidents,
+        t.cohort_members,
+    )
+    due_ids = (
+        sa.select(m.c.id)
+        .where(_due(now, retry_failed_now), m.c.id > after_id)
+        .order_by(m.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    locked = [row.id for row in conn.execute(due_ids)]
+    if not locked:
+        return []
+    query = (
+        sa.select(
+            m.c.id,
+            m.c.template,
+            m.c.attempts,
+            m.c.claim_token,
+            a.c.email.label("recipient"),
+            a.c.locale,
+            a.c.next_bill_date,
+            a.c.billing_day,
+            o.c.state.label("offer_state"),
+            o.c.amount_minor,
+            o.c.currency,
+            o.c.expires_at,
+            o.c.credited_at,
+            p.c.name.label("plan_name"),
+            i.c.title.label("incident_title"),
+            i.c.starts_at.label("incident_starts_at"),
+            i.c.ends_at.label("incident_ends_at"),
+            c.c.failed_attempts,
+            c.c.first_failure_at,
+            c.c.last_failure_at,
+        )
+        .select_from(
+            m.join(o, o.c.id == m.c.offer_id)
+            .join(a, a.c.account_id == m.c.account_id)
+            .join(p, p.c.plan_id == o.c.plan_id)
+            .join(i, i.c.id == o.c.incident_id)
+            .outerjoin(
+                c, sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id)
+            )
+        )
+        .where(m.c.id.in_(locked))
+        .order_by(m.c.id)
+    )
+    return [OutgoingEmail(**row._asdict()) for row in conn.execute(query)]
+
+
+def mark_sent(conn: sa.Connection, message_ids: list[str], now: datetime) -> int:
+    """Record acceptance by the mail server and erase the raw claim tokens; returns how many."""
+    if not message_ids:
+        return 0
+    result = conn.execute(
+        sa.update(t.messages)
+        .where(t.messages.c.id.in_(message_ids), t.messages.c.state.in_(DELIVERABLE))
+        .values(
+            state="sent",
+            sent_at=now,
+            claim_token=None,
+            attempts=t.messages.c.attempts + 1,
+            last_error=None,
+        )
+    )
+    return int(result.rowcount)
+
+
+def mark_failed(
+    conn: sa.Connection,
+    message_id: str,
+    *,
+    reason: str,
+    dead: bool,
+    next_attempt_at: datetime,
+) -> bool:
+    """Record a failed attempt: 'failed' to be retried later, or 'dead' for good.
+
+    A dead message loses its raw claim token too: it will not be sent, and a support resend
+    issues a fresh link.
+    """
+    values: dict[str, object] = {
+        "attempts": t.messages.c.attempts + 1,
+        "last_error": reason[:2000],
+        "state": "dead" if dead else "failed",
+        "next_attempt_at": next_attempt_at,
+    }
+    if dead:
+        values["claim_token"] = None
+    result = conn.execute(
+        sa.update(t.messages)
+        .where(t.messages.c.id == message_id, t.messages.c.state.in_(DELIVERABLE))
+        .values(**values)
+    )
+    return result.rowcount == 1
+
+
+def mark_skipped(conn: sa.Connection, message_id: str, *, reason: str) -> bool:
+    """Retire a message that should no longer go out (its offer expired or was revoked)."""
+    result = conn.execute(
+        sa.update(t.messages)
+        .where(t.messages.c.id == message_id, t.messages.c.state.in_(DELIVERABLE))
+        .values(state="dead", last_error=reason, claim_token=None)
+    )
+    return result.rowcount == 1

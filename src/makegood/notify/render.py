@@ -1,0 +1,140 @@
+"""E-mail rendering: subject, plain text and HTML of an offer notice, in the account's language.
+
+Templates live in the package (``templates/<language>/offer.txt`` and ``offer.html``); a
+language without templates falls back to English, while amounts and dates are still formatted
+for the account's own locale (see ``formatting``). Rendering happens at send time, because the
+raw claim token exists only in the pending outbox row.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from functools import lru_cache
+from importlib.resources import files
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+
+from makegood.notify.formatting import (
+    format_date_long,
+    format_datetime_utc,
+    format_money,
+    language_of,
+)
+from makegood.settings import Settings
+
+FALLBACK_LANGUAGE = "en"
+TEMPLATES = ("offer_claim", "offer_granted")
+
+
+class RenderError(ValueError):
+    """A notice that cannot become an e-mail (unknown template, claim notice without token)."""
+
+
+@dataclass(frozen=True, slots=True)
+class OfferNotice:
+    """Everything an offer e-mail says, in neutral form (UTC instants, minor units)."""
+
+    template: str  # offer_claim | offer_granted
+    locale: str  # BCP 47, the account's
+    amount_minor: int
+    currency: str
+    plan_name: str
+    incident_title: str
+    incident_starts_at: datetime
+    incident_ends_at: datetime
+    expires_at: datetime
+    # The evidence: this account's own failed playback attempts in the outage window.
+    failed_attempts: int | None = None
+    first_failure_at: datetime | None = None
+    last_failure_at: datetime | None = None
+    claim_token: str | None = None  # raw; required for offer_claim
+    statement_date: date | None = None  # offer_granted: the statement the credit lands on
+
+
+@dataclass(frozen=True, slots=True)
+class RenderedEmail:
+    subject: str
+    text: str
+    html: str
+    language: str  # the template language actually used
+
+
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    return Environment(
+        loader=PackageLoader("makegood.notify", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
+
+
+@lru_cache(maxsize=1)
+def template_languages() -> frozenset[str]:
+    """Languages that ship their own templates (en, es, fr, de, pt, ja, ...)."""
+    root = files("makegood.notify").joinpath("templates")
+    return frozenset(
+        entry.name
+        for entry in root.iterdir()
+        if entry.is_dir() and entry.joinpath("offer.txt").is_file()
+    )
+
+
+def template_language(locale: str | None) -> str:
+    """The template language for a BCP 47 locale: its language when shipped, else English."""
+    language = language_of(locale)
+    return language if language in template_languages() else FALLBACK_LANGUAGE
+
+
+def claim_url(settings: Settings, token: str) -> str:
+    """The account-specific link a subscriber opens to claim (``{public_url}/claim/{token}``)."""
+    return f"{settings.public_base}/claim/{token}"
+
+
+def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail:
+    """Render one offer notice; raises RenderError when the notice cannot be sent as is."""
+    if notice.template not in TEMPLATES:
+        raise RenderError(f"unknown e-mail template {notice.template!r}")
+    granted = notice.template == "offer_granted"
+    if not granted and not notice.claim_token:
+        raise RenderError("claim notice without its claim token")
+    if granted and notice.statement_date is None:
+        raise RenderError("granted notice without the statement date its credit lands on")
+    language = template_language(notice.locale)
+    loc = notice.locale
+    evidence = notice.failed_attempts is not None and notice.first_failure_at is not None
+    context: dict[str, object] = {
+        "granted": granted,
+        "locale": loc,
+        "service_name": settings.service_name,
+        "amount": format_money(notice.amount_minor, notice.currency, loc),
+        "plan_name": notice.plan_name,
+        "incident_title": notice.incident_title,
+        "outage_start": format_datetime_utc(notice.incident_starts_at, loc),
+        "outage_end": format_datetime_utc(notice.incident_ends_at, loc),
+        "has_evidence": evidence,
+        "failed_attempts": notice.failed_attempts or 0,
+        "first_failure": _when(notice.first_failure_at, loc),
+        "last_failure": _when(notice.last_failure_at or notice.first_failure_at, loc),
+        "expires": format_datetime_utc(notice.expires_at, loc),
+        "claim_url": "" if granted else claim_url(settings, notice.claim_token or ""),
+        "statement_date": (
+            format_date_long(notice.statement_date, loc) if notice.statement_date else ""
+        ),
+        "support_phone": settings.support_phone,
+        "support_url": settings.support_url,
+    }
+    env = _environment()
+    text_module = env.get_template(f"{language}/offer.txt").make_module(context)
+    subject = " ".join(str(getattr(text_module, "subject", "")).split())
+    if not subject:
+        raise RenderError(f"template {language}/offer.txt does not set a subject")
+    html = env.get_template(f"{language}/offer.html").render({**context, "subject": subject})
+    return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
+
+
+def _when(moment: datetime | None, locale: str) -> str:
+    return format_datetime_utc(moment, locale) if moment is not None else ""

@@ -1,0 +1,252 @@
+"""Mail transports behind one small interface: SMTP, or .eml files in a folder for the demo.
+
+A transport either returns (the message was accepted) or raises a DeliveryError that says
+whether trying again later can help (4xx replies, connection problems) or not (5xx replies).
+Failure reasons carry the server's code and text with e-mail addresses masked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import re
+import smtplib
+import ssl
+import tempfile
+from pathlib import Path
+from typing import Protocol
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from makegood.domain.errors import InvalidInput
+from makegood.notify.mime import ComposedEmail
+from makegood.settings import Settings
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
+_UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
+
+
+class DeliveryError(Exception):
+    """A message was not accepted; `reason` is safe to store (no addresses)."""
+
+    temporary: bool = True
+
+    def __init__(self, reason: str, *, connection: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = mask_addresses(reason)
+        self.connection = connection  # the server could not be reached or dropped us
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class TemporaryFailure(DeliveryError):
+    """A 4xx reply or a connection problem: the same message may succeed later."""
+
+    temporary = True
+
+
+class PermanentFailure(DeliveryError):
+    """A 5xx reply: the server refused this message."""
+
+    temporary = False
+
+
+class MailTransport(Protocol):
+    """Hands one message to the mail system; returns only once it was accepted."""
+
+    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None: ...
+
+    def flush(self) -> None:
+        """Make every message accepted so far durable; called before marking them sent."""
+
+    def close(self) -> None: ...
+
+
+def mask_addresses(text: str) -> str:
+    """`text` with anything that looks like an e-mail address replaced by `<address>`."""
+    return _ADDRESS.sub("<address>", text)
+
+
+def open_transport(settings: Settings) -> MailTransport:
+    """SMTP when MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
+    if settings.smtp_url:
+        try:
+            return SmtpTransport(settings.smtp_url, timeout=settings.smtp_timeout_seconds)
+        except ValueError as exc:
+            raise InvalidInput(str(exc)) from None
+    return FileTransport(settings.mail_dir)
+
+
+class SmtpTransport:
+    """SMTP through one connection reused for the whole run, reopened after it drops.
+
+    URL forms: ``smtp://host:port`` (plain), ``smtp://host:port?starttls=1``, ``smtps://host``
+    (TLS from the start); ``user:password@`` before the host logs in.
+    """
+
+    def __init__(self, url: str, *, timeout: float) -> None:
+        parts = urlsplit(url)
+        try:
+            port = parts.port
+        except ValueError:
+            port = -1
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
+            raise ValueError("MAKEGOOD_SMTP_URL must look like smtp://host:port or smtps://host")
+        self.implicit_tls = parts.scheme == "smtps"
+        self.host = parts.hostname
+        self.port = port or (465 if self.implicit_tls else 25)
+        self.username = unquote(parts.username) if parts.username else None
+        self.password = unquote(parts.password) if parts.password else None
+        flags = parse_qs(parts.query)
+        self.starttls = flags.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        self.timeout = timeout
+        self._conn: smtplib.SMTP | None = None
+
+    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None:
+        reused = self._conn is not None
+        try:
+            self._send(message, sender, recipient)
+        except TemporaryFailure as exc:
+            # A connection kept from the previous message may have been closed by the server
+            # while idle; one fresh connection tells that apart from a real outage.
+            if not (reused and exc.connection):
+                raise
+            self._send(message, sender, recipient)
+
+    def flush(self) -> None:
+        return None  # the server's 250 reply already means it took responsibility
+
+    def close(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is None:
+            return
+        try:
+            conn.quit()
+        except (smtplib.SMTPException, OSError):
+            conn.close()
+
+    def _send(self, message: ComposedEmail, sender: str, recipient: str) -> None:
+        conn = self._connection()
+        try:
+            conn.sendmail(sender, [recipient], message.data)
+        except smtplib.SMTPRecipientsRefused as exc:
+            code, text = next(iter(exc.recipients.values()))
+            raise _reply_failure(code, text) from None
+        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
+            self._reset_after_refusal()
+            raise _reply_failure(exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPNotSupportedError as exc:
+            raise PermanentFailure(f"server cannot take this message: {exc}") from None
+        except (smtplib.SMTPException, OSError) as exc:
+            self._drop()
+            raise TemporaryFailure(
+                f"connection to mail server lost: {type(exc).__name__}", connection=True
+            ) from None
+
+    def _connection(self) -> smtplib.SMTP:
+        if self._conn is not None:
+            return self._conn
+        try:
+            conn: smtplib.SMTP
+            if self.implicit_tls:
+                conn = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
+                )
+            else:
+                conn = smtplib.SMTP(self.host, self.port, timeout=self.timeout)
+            conn.ehlo()
+            if self.starttls:
+                conn.starttls(context=ssl.create_default_context())
+                conn.ehlo()
+            if self.username is not None:
+                conn.login(self.username, self.password or "")
+        except smtplib.SMTPResponseException as exc:
+            raise _reply_failure(exc.smtp_code, exc.smtp_error, connection=True) from None
+        except (smtplib.SMTPException, OSError) as exc:
+            raise TemporaryFailure(
+                f"cannot reach mail server {self.host}:{self.port}: {type(exc).__name__}",
+                connection=True,
+            ) from None
+        self._conn = conn
+        return conn
+
+    def _reset_after_refusal(self) -> None:
+        if self._conn is None:
+            return
+        try:
+            self._conn.rset()
+        except (smtplib.SMTPException, OSError):
+            self._drop()
+
+    def _drop(self) -> None:
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            with contextlib.suppress(OSError):
+                conn.close()
+
+
+def _reply_failure(code: int, text: bytes | str, *, connection: bool = False) -> DeliveryError:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    reason = f"{code} {' '.join(text.split())}".strip()
+    if 500 <= code <= 599:  # SMTP reply class 5: permanent
+        return PermanentFailure(reason, connection=connection)
+    return TemporaryFailure(reason, connection=connection)
+
+
+class FileTransport:
+    """Writes each message as ``<message-id>.eml`` into a folder, atomically (temp + rename).
+
+    The name comes from the deterministic Message-ID, so sending a message again replaces
+    its file instead of adding a second one. Files are synced to disk in one go by `flush()`,
+    which the dispatcher calls before it commits their 'sent' marks.
+    """
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self._unsynced: list[Path] = []
+
+    def path_for(self, message: ComposedEmail) -> Path:
+        mid = message.message_id.strip().strip("<>")
+        local = mid.split("@", 1)[0]
+        name = _UNSAFE_FILE_CHARS.sub("_", local)
+        if not name:
+            raise PermanentFailure("message has no Message-ID to name its file after")
+        return self.directory / f"{name}.eml"
+
+    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None:
+        target = self.path_for(message)
+        try:
+            self.directory.mkdir(parents=True, exist_ok=True)
+            fd, tmp_name = tempfile.mkstemp(dir=self.directory, prefix=".", suffix=".tmp")
+            try:
+                with os.fdopen(fd, "wb") as fh:
+                    fh.write(message.data)
+                os.replace(tmp_name, target)
+            except BaseException:
+                Path(tmp_name).unlink(missing_ok=True)
+                raise
+        except OSError as exc:
+            raise TemporaryFailure(f"cannot write mail file: {exc.strerror or exc}") from None
+        self._unsynced.append(target)
+
+    def flush(self) -> None:
+        try:
+            for path in self._unsynced:
+                fd = os.open(path, os.O_RDONLY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+            if self._unsynced and hasattr(os, "O_DIRECTORY"):  # the renames themselves
+                fd = os.open(self.directory, os.O_RDONLY | os.O_DIRECTORY)
+                try:
+                    os.fsync(fd)
+                finally:
+                    os.close(fd)
+        except OSError as exc:
+            raise TemporaryFailure(f"cannot sync mail files: {exc.strerror or exc}") from None
+        self._unsynced.clear()
+
+    def close(self) -> None:
+        self._unsynced.clear()

@@ -1,0 +1,310 @@
+"""`dispatch` against a real SMTP server (aiosmtpd, in-process) and the .eml folder transport."""
+
+from __future__ import annotations
+
+import socket
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from email import message_from_bytes, policy
+from email.message import EmailMessage
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from aiosmtpd.controller import Controller
+
+from makegood.bootstrap import Container
+from makegood.domain.tokens import hash_token
+from makegood.notify.dispatch import dispatch_pending
+from makegood.store import tables as t
+from tests.integration.notify_seed import SeededOffer, Subscriber, message_row, seed_campaign
+
+SUBSCRIBERS = [
+    Subscriber("acc-us", locale="en-US", currency="USD", amount_minor=24),
+    Subscriber("acc-fr", locale="fr-FR", currency="EUR", amount_minor=30),
+    Subscriber("acc-jp", locale="ja-JP", currency="JPY", amount_minor=30),
+]
+
+
+@dataclass
+class RecordingHandler:
+    """Accepts mail like a real server, except for recipients told to answer otherwise."""
+
+    replies: dict[str, str] = field(default_factory=dict)  # recipient -> "451 ..." / "550 ..."
+    received: list[tuple[list[str], bytes]] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
+    ) -> str:
+        reply = self.replies.get(address)
+        if reply is not None:
+            return reply
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.received.append((list(envelope.rcpt_tos), bytes(envelope.original_content)))
+        return "250 2.0.0 accepted"
+
+    def messages_to(self, address: str) -> list[EmailMessage]:
+        with self.lock:
+            return [
+                message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
+                for rcpts, raw in self.received
+                if address in rcpts
+            ]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[RecordingHandler, str]]:
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+def with_settings(container: Container, **changes: object) -> Container:
+    return replace(container, settings=container.settings.model_copy(update=changes))
+
+
+def body(msg: EmailMessage, kind: str) -> str:
+    part = msg.get_body((kind,))
+    assert part is not None, f"no {kind} part"
+    return str(part.get_content())  # type: ignore[attr-defined]
+
+
+def seed(container: Container, subscribers: list[Subscriber] = SUBSCRIBERS) -> list[SeededOffer]:
+    return seed_campaign(container.engine, subscribers, now=container.now())
+
+
+def test_all_accepted_are_marked_sent_with_token_erased(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    offers = seed(box)
+
+    report = dispatch_pending(box)
+
+    assert (report.due, report.sent, report.failed, report.dead) == (3, 3, 0, 0)
+    assert report.ok
+    for offer in offers:
+        row = message_row(box.engine, offer.email_message_id)
+        assert (row.state, row.attempts, row.claim_token) == ("sent", 1, None)
+        assert row.sent_at == box.now()
+        assert message_row(box.engine, offer.inapp_message_id).state == "unread"
+        [mail] = handler.messages_to(offer.address)
+        assert offer.token is not None
+        link = f"http://claims.test/claim/{offer.token}"
+        assert link in body(mail, "plain")
+        assert f'href="{link}"' in body(mail, "html")
+        assert mail["Message-ID"] == f"<{offer.email_message_id}@makegood.local>"
+        assert mail["Auto-Submitted"] == "auto-generated"
+    # The database keeps only the hash of each token.
+    with box.engine.connect() as conn:
+        hashes = set(conn.execute(sa.select(t.claim_tokens.c.token_hash)).scalars())
+    assert hashes == {hash_token(o.token) for o in offers if o.token}
+    french = handler.messages_to("acc-fr@example.com")[0]
+    assert "0,30 €" in body(french, "plain")
+    japanese = handler.messages_to("acc-jp@example.com")[0]
+    assert "￥30" in body(japanese, "html")
+
+    again = dispatch_pending(box)
+
+    assert (again.due, again.sent) == (0, 0)
+    assert again.ok
+    assert len(handler.received) == 3
+
+
+def test_temporary_failure_holds_back_no_one_and_the_next_run_sends_it(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    offers = seed(box)
+    handler.replies["acc-fr@example.com"] = "451 4.3.0 mailbox busy for acc-fr@example.com"
+
+    first = dispatch_pending(box)
+
+    assert (first.sent, first.failed, first.dead) == (2, 1, 0)
+    assert not first.ok
+    failed = message_row(box.engine, offers[1].email_message_id)
+    assert (failed.state, failed.attempts) == ("failed", 1)
+    assert failed.last_error.startswith("451 4.3.0 mailbox busy")
+    assert "@" not in failed.last_error
+    assert failed.claim_token == offers[1].token  # still needed to render the retry
+    assert failed.next_attempt_at > box.now()
+
+    handler.replies.clear()
+    second = dispatch_pending(box)  # no time has passed: the command retries failures at once
+
+    assert (second.due, second.sent, second.failed) == (1, 1, 0)
+    assert second.ok
+    assert message_row(box.engine, offers[1].email_message_id).claim_token is None
+    for offer in offers:
+        assert len(handler.messages_to(offer.address)) == 1
+
+
+def test_permanent_failure_is_dead_after_the_attempt_limit(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url, dispatch_max_attempts=3)
+    offers = seed(box)
+    handler.replies["acc-jp@example.com"] = "550 5.1.1 <acc-jp@example.com>: no such user"
+    jp = offers[2].email_message_id
+
+    reports = [dispatch_pending(box) for _ in range(3)]
+
+    assert [(r.sent, r.failed, r.dead) for r in reports] == [(2, 1, 0), (0, 1, 0), (0, 0, 1)]
+    assert not any(r.ok for r in reports)
+    row = message_row(box.engine, jp)
+    assert (row.state, row.attempts, row.claim_token) == ("dead", 3, None)
+    assert row.last_error == "gave up after 3 attempts: 550 5.1.1 <<address>>: no such user"
+
+    handler.replies.clear()
+    after = dispatch_pending(box)
+
+    assert (after.due, after.sent) == (0, 0)
+    assert handler.messages_to("acc-jp@example.com") == []
+    assert len(handler.received) == 2
+
+
+def test_continuous_worker_honours_back_off(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url, dispatch_retry_seconds=60)
+    offers = seed(box, SUBSCRIBERS[:1])
+    handler.replies[offers[0].address] = "421 4.7.0 slow down"
+    dispatch_pending(box)
+    handler.replies.clear()
+
+    early = dispatch_pending(box, retry_failed_now=False)
+    box.clock.advance(seconds=61)  # type: ignore[attr-defined]
+    later = dispatch_pending(box, retry_failed_now=False)
+
+    assert (early.due, early.sent) == (0, 0)
+    assert (later.due, later.sent) == (1, 1)
+
+
+def test_unreachable_server_stops_the_run_and_leaves_the_rest_queued(
+    container: Container,
+) -> None:
+    box = with_settings(container, smtp_url=f"smtp://127.0.0.1:{free_port()}")
+    subs = [Subscriber(f"acc-{n}") for n in range(5)]
+    offers = seed(box, subs)
+
+    report = dispatch_pending(box)
+
+    assert (report.sent, report.failed) == (0, 3)
+    assert report.stopped is not None
+    assert not report.ok
+    states = [message_row(box.engine, o.email_message_id).state for o in offers]
+    assert sorted(states) == ["failed", "failed", "failed", "pending", "pending"]
+    row = message_row(box.engine, offers[0].email_message_id)
+    assert row.last_error.startswith("cannot reach mail server 127.0.0.1:")
+
+
+def test_lost_connection_is_reopened_for_the_next_message(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    from makegood.notify.transports import SmtpTransport
+
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    offers = seed(box, SUBSCRIBERS[:2])
+    transport = SmtpTransport(url, timeout=5)
+    sent: list[int] = []
+
+    def cut_connection_after_first_batch(report: Any) -> None:
+        sent.append(report.sent)
+        conn = transport._conn  # the server hanging up on an idle connection
+        if conn is not None and conn.sock is not None:
+            conn.sock.close()
+
+    report = dispatch_pending(
+        box, progress=cut_connection_after_first_batch, transport=transport, batch_size=1
+    )
+    transport.close()
+
+    assert (report.sent, report.failed) == (2, 0)
+    assert sent == [1, 2]
+    for offer in offers:
+        assert len(handler.messages_to(offer.address)) == 1
+
+
+def test_file_transport_writes_eml_files_named_by_message_id(container: Container) -> None:
+    offers = seed(container)
+    mail_dir = Path(container.settings.mail_dir)
+
+    report = dispatch_pending(container)
+
+    assert (report.sent, report.failed) == (3, 0)
+    names = sorted(p.name for p in mail_dir.iterdir())
+    assert names == sorted(f"{o.email_message_id}.eml" for o in offers)
+    for offer in offers:
+        raw = (mail_dir / f"{offer.email_message_id}.eml").read_bytes()
+        mail = message_from_bytes(raw, policy=policy.default)
+        assert mail["To"] == offer.address
+        assert f"http://claims.test/claim/{offer.token}" in body(mail, "plain")  # type: ignore[arg-type]
+        assert f"http://claims.test/claim/{offer.token}" in body(mail, "html")  # type: ignore[arg-type]
+        assert message_row(container.engine, offer.email_message_id).claim_token is None
+
+    again = dispatch_pending(container)
+
+    assert again.sent == 0
+    assert sorted(p.name for p in mail_dir.iterdir()) == names
+
+
+def test_granted_offer_email_needs_no_claim_link(container: Container) -> None:
+    [offer] = seed_campaign(
+        container.engine,
+        [Subscriber("acc-auto", locale="de-DE", currency="EUR", amount_minor=30)],
+        now=container.now(),
+        mode="auto",
+    )
+
+    report = dispatch_pending(container)
+
+    assert report.sent == 1
+    raw = (Path(container.settings.mail_dir) / f"{offer.email_message_id}.eml").read_bytes()
+    text = body(message_from_bytes(raw, policy=policy.default), "plain")  # type: ignore[arg-type]
+    assert "0,30 €" in text
+    assert "1. April 2026" in text  # granted before 1 April 00:00 UTC: lands on that statement
+    assert "/claim/" not in text
+
+
+def test_expired_or_already_claimed_offers_are_not_mailed(container: Container) -> None:
+    offers = seed(container)
+    with container.engine.begin() as conn:
+        conn.execute(
+            sa.update(t.offers)
+            .where(t.offers.c.id == offers[0].offer_id)
+            .values(state="claimed", credited_at=container.now(), credited_via="inapp")
+        )
+    container.clock.advance(days=7, seconds=1)  # type: ignore[attr-defined]
+
+    report = dispatch_pending(container)
+
+    assert (report.sent, report.skipped, report.failed, report.dead) == (0, 3, 0, 0)
+    assert report.ok
+    for offer in offers:
+        row = message_row(container.engine, offer.email_message_id)
+        assert (row.state, row.claim_token) == ("dead", None)
+        assert row.last_error.startswith("not sent:")
+    assert not Path(container.settings.mail_dir).exists()
