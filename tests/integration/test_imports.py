@@ -67,9 +67,9 @@ def test_parquet_accounts_are_read_like_csv(container: Container, tmp_path: Path
     import_plans(container, _plans(tmp_path, f.plan("basic")))
     csv_path = _accounts(tmp_path, f.account("p1", locale="pt-BR"), f.account("p2", locale="ja-JP"))
     parquet = tmp_path / "accounts.parquet"
-    duckdb.connect().execute(
-        f"COPY (SELECT * FROM read_csv('{csv_path}', all_varchar=true)) TO '{parquet}' (FORMAT parquet)"
-    )
+    con = duckdb.connect()
+    con.read_csv(str(csv_path), all_varchar=True).write_parquet(str(parquet))
+    con.close()
     assert import_accounts(container, parquet).created == 2
     assert {r["locale"] for r in _rows(container, t.accounts)} == {"pt-BR", "ja-JP"}
 
