@@ -8,7 +8,7 @@ PYTEST_ARGS ?= -n 2
 
 install:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
-	$(UV) sync --frozen --quiet
+	$(UV) sync --frozen --all-extras --quiet
 
 demo: install
 	$(UV) run makegood demo
