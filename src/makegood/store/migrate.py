@@ -31,9 +31,13 @@ def upgrade(engine: sa.Engine, revision: str = "heads") -> None:
 
 
 def current_revision(engine: sa.Engine) -> str | None:
+    """The revision the database is at (one of the heads while branches exist)."""
     with engine.connect() as conn:
-        return MigrationContext.configure(conn).get_current_revision()
+        heads = MigrationContext.configure(conn).get_current_heads()
+    return ",".join(sorted(heads)) if heads else None
 
 
-def head_revision() -> str | None:
-    return ScriptDirectory.from_config(alembic_config()).get_current_head()
+def head_revisions() -> set[str]:
+    """The newest revision of each branch of the packaged migrations."""
+    heads = ScriptDirectory.from_config(alembic_config()).get_heads()
+    return {",".join(sorted(heads)), *heads}

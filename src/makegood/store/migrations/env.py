@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
+from makegood.store.all_tables import metadata
 from makegood.store.engine import make_engine
-from makegood.store.tables import metadata
 
 config = context.config
 
