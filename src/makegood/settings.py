@@ -29,11 +29,44 @@ class Settings(BaseSettings):
     message_id_domain: str = "makegood.local"
     dispatch_max_attempts: int = 5
     dispatch_retry_seconds: int = 60  # first retry delay; doubles with each attempt
+    # Notifications at volume (issue 5; see docs/notifications.md).
+    smtp_connections: int = 4  # concurrent SMTP sessions per worker
+    dispatch_batch_size: int = 100  # messages locked, sent and committed together
+    worker_poll_seconds: float = 5.0  # how long an idle worker waits before looking again
+    email_rate_per_second: float = 0.0  # per worker; 0 means no limit
+    sms_rate_per_second: float = 0.0
+    push_rate_per_second: float = 0.0
+    bounce_address: str | None = None  # envelope MAIL FROM; defaults to mail_from's address
+    dkim_key_path: Path | None = None  # PEM private key; signing is on when all three are set
+    dkim_selector: str | None = None
+    dkim_domain: str | None = None
+    email_webhook_secret: str | None = None  # HMAC key of POST /webhooks/email
+    webhook_tolerance_seconds: int = 300  # signed webhooks older or newer than this: refused
+
+    # DuckDB scans of attempt logs: a cap on its memory ("2GB"; default: DuckDB's own, 80% of
+    # RAM) and where it spills beyond it (default: DuckDB's own, next to the working directory).
+    duckdb_memory_limit: str | None = None
+    duckdb_temp_dir: Path | None = None
+    # --engine spark: the master URL (default local[*], every core of this machine) and, in
+    # local mode, the driver JVM's heap ("4g"; default Spark's own, 1g).
+    spark_master: str | None = None
+    spark_driver_memory: str | None = None
 
     # What subscribers see.
     service_name: str = "StreamCo"
     support_phone: str = "+1 800 555 0100"
     support_url: str = "https://help.example.com"
+
+    # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
+    billing_connector: str = "statement"  # statement | stripe | webhook | export
+    billing_inactive_policy: str = "hold"  # hold | forfeit | payout (paused/cancelled accounts)
+    stripe_api_key: str | None = None
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_rate_per_second: float = 25.0  # below Stripe's live-mode limit, shared with others
+    billing_webhook_url: str | None = None
+    billing_webhook_secret: str | None = None  # HMAC-SHA256 key of Makegood-Signature
+    billing_max_attempts: int = 5  # per posting and push, always with the same idempotency key
+    billing_retry_seconds: float = 0.5  # first retry delay; doubles with each attempt
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

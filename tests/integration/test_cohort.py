@@ -19,8 +19,8 @@ from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
 START = datetime(2026, 3, 22, 12, 0, tzinfo=UTC)
 END = datetime(2026, 3, 22, 16, 0, tzinfo=UTC)
 NOT_A_TIMESTAMP = (
-    "is not an ISO 8601 timestamp with an offset "
-    "(e.g. 2026-03-22T20:14:00+05:30 or 2026-03-22T14:44:00Z)"
+    "is not an ISO 8601 timestamp (e.g. 2026-03-22T20:14:00+05:30, 2026-03-22T14:44:00Z, "
+    "or 2026-03-22T14:44:00 read as UTC)"
 )
 
 
@@ -83,6 +83,7 @@ def test_failures_in_the_window_make_an_account_affected_with_its_evidence(
         2,
         datetime(2026, 3, 22, 13, 0, tzinfo=UTC),
         datetime(2026, 3, 22, 14, 30, 0, 250000, tzinfo=UTC),
+        180,  # no success after 13:00, so the impact runs to the window's end at 16:00
     )
     assert cohort["acc_b"].first_failure_at.utcoffset() is not None
 
@@ -212,10 +213,16 @@ def test_written_cohort_reads_back_with_the_contract_columns(tmp_path: Path, out
             reader = csv.reader(fh)
             header = next(reader)
             body = list(reader)
-        assert body[0] == ["acc_a", "2", "2026-03-22T12:00:00+00:00", "2026-03-22T15:00:00+00:00"]
+        assert body[0] == [
+            "acc_a",
+            "2",
+            "2026-03-22T12:00:00+00:00",
+            "2026-03-22T15:00:00+00:00",
+            "240",
+        ]
         got = [
-            CohortRow(a, int(n), datetime.fromisoformat(f), datetime.fromisoformat(last))
-            for a, n, f, last in body
+            CohortRow(a, int(n), datetime.fromisoformat(f), datetime.fromisoformat(last), int(m))
+            for a, n, f, last, m in body
         ]
     else:
         conn = duckdb.connect()
@@ -226,7 +233,7 @@ def test_written_cohort_reads_back_with_the_contract_columns(tmp_path: Path, out
         header = [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM '{out}'").fetchall()]
         body = conn.execute(
             f"SELECT account_id, failed_attempts, epoch_us(first_failure_at), "
-            f"epoch_us(last_failure_at) FROM '{out}'"
+            f"epoch_us(last_failure_at), impact_minutes FROM '{out}'"
         ).fetchall()
         conn.close()
         epoch = datetime(1970, 1, 1, tzinfo=UTC).timestamp()
@@ -236,10 +243,18 @@ def test_written_cohort_reads_back_with_the_contract_columns(tmp_path: Path, out
                 n,
                 datetime.fromtimestamp(epoch + f / 1e6, UTC),
                 datetime.fromtimestamp(epoch + last / 1e6, UTC),
+                m,
             )
-            for a, n, f, last in body
+            for a, n, f, last, m in body
         ]
-    assert header == ["account_id", "failed_attempts", "first_failure_at", "last_failure_at"]
+    # The four contract columns first and unchanged, then the impact minutes.
+    assert header == [
+        "account_id",
+        "failed_attempts",
+        "first_failure_at",
+        "last_failure_at",
+        "impact_minutes",
+    ]
     assert got == expected
     assert got[1].first_failure_at == datetime(2026, 3, 22, 12, 0, 0, 500000, tzinfo=UTC)
 
@@ -274,15 +289,16 @@ def test_bad_timestamps_are_listed_with_file_and_line(tmp_path: Path) -> None:
         [
             attempt("acc_a", "2026-03-22T13:00:00Z"),
             attempt("acc_b", "yesterday evening"),
-            attempt("acc_c", "2026-03-22T13:00:00"),  # no offset: ambiguous, refused
+            attempt("acc_c", "13:00 on the 22nd"),
         ],
     )
     with pytest.raises(InvalidInput) as caught:
         compute_cohort(str(path), START, END, [], [])
     assert caught.value.problems == [
         f"{path}:3: column ts: 'yesterday evening' {NOT_A_TIMESTAMP}",
-        f"{path}:4: column ts: '2026-03-22T13:00:00' {NOT_A_TIMESTAMP}",
+        f"{path}:4: column ts: '13:00 on the 22nd' {NOT_A_TIMESTAMP}",
     ]
+    assert str(caught.value).startswith("2 attempt row(s) break the contract")
 
 
 def test_an_unknown_outcome_is_refused_with_its_line(tmp_path: Path) -> None:
@@ -311,18 +327,18 @@ def test_bad_text_timestamps_in_parquet_name_the_row(tmp_path: Path) -> None:
     ("name", "message"),
     [
         ("missing.csv", "no such file or directory"),
-        ("nothing-*.csv", r"no \.csv or \.parquet files match"),
-        ("attempts.json", r"must end in \.csv or \.parquet"),
+        ("nothing-*.csv", r"no \.csv, \.parquet, \.jsonl, \.ndjson or \.json files match"),
+        ("attempts.txt", r"must end in \.csv, \.parquet, \.jsonl, \.ndjson or \.json"),
     ],
 )
 def test_a_source_without_attempt_files_is_refused(tmp_path: Path, name: str, message: str) -> None:
-    (tmp_path / "attempts.json").write_text("[]")
+    (tmp_path / "attempts.txt").write_text("[]")
     with pytest.raises(InvalidInput, match=message):
         compute_cohort(str(tmp_path / name), START, END, [], [])
 
 
 def test_an_empty_directory_is_refused(tmp_path: Path) -> None:
-    with pytest.raises(InvalidInput, match=r"no \.csv or \.parquet attempt files"):
+    with pytest.raises(InvalidInput, match=r"no \.csv, .* attempt files in this directory"):
         compute_cohort(str(tmp_path), START, END, [], [])
 
 

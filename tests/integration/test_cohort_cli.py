@@ -91,9 +91,15 @@ def test_cohort_prints_csv_on_stdout_and_a_summary_on_stderr(db: str, events: Pa
     assert result.exit_code == 0, result.stderr
     rows = list(csv.reader(io.StringIO(result.stdout)))
     assert rows == [
-        ["account_id", "failed_attempts", "first_failure_at", "last_failure_at"],
-        ["acc_a", "1", "2026-03-22T12:00:00+00:00", "2026-03-22T12:00:00+00:00"],
-        ["acc_new", "1", "2026-03-22T14:00:00+00:00", "2026-03-22T14:00:00+00:00"],
+        [
+            "account_id",
+            "failed_attempts",
+            "first_failure_at",
+            "last_failure_at",
+            "impact_minutes",
+        ],
+        ["acc_a", "1", "2026-03-22T12:00:00+00:00", "2026-03-22T12:00:00+00:00", "240"],
+        ["acc_new", "1", "2026-03-22T14:00:00+00:00", "2026-03-22T14:00:00+00:00", "120"],
     ]
     assert "2 affected accounts, 2 failed attempts" in result.stderr
     assert "1 duplicate rows counted once" in result.stderr
@@ -112,6 +118,7 @@ def test_cohort_json_is_one_document(db: str, events: Path) -> None:
         "failed_attempts": 1,
         "first_failure_at": "2026-03-22T14:00:00+00:00",
         "last_failure_at": "2026-03-22T14:00:00+00:00",
+        "impact_minutes": 120,
     }
 
 

@@ -9,10 +9,12 @@ import click
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_id, print_json, say
 from makegood.cli.progress import progress_printer
+from makegood.cli.source_options import attempt_source_options
 from makegood.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
     from makegood.domain.policy import Policy
+    from makegood.telemetry.source import AttemptSource
 
 
 def register(cli: click.Group) -> None:
@@ -54,16 +56,20 @@ def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
 
 @campaign.command("create")
 @click.argument("incident_id")
-@click.option("--events", required=True, help="Attempt logs: a file, a directory or a glob.")
+@handles_errors
+@attempt_source_options()
+@click.option("--min-failures", default=1, show_default=True, type=click.IntRange(min=1))
+@click.option("--strict", is_flag=True, help="Only accounts that could not watch again.")
 @click.option("--percent", default=None, help="Percent of the monthly plan price (default 3).")
 @click.option("--fixed", multiple=True, help="Fixed amount per currency: --fixed USD=5.")
 @click.option("--claim-days", default=7, show_default=True, type=int)
 @click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
 @click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
-@handles_errors
 def campaign_create(
     incident_id: str,
-    events: str,
+    source: AttemptSource,
+    min_failures: int,
+    strict: bool,
     percent: str | None,
     fixed: tuple[str, ...],
     claim_days: int,
@@ -77,11 +83,14 @@ def campaign_create(
     c = container()
     cmd = CreateCampaign(
         incident_id=incident_id,
-        events=events,
+        events=source.path,
         policy=_policy(percent, fixed),
         claim_days=claim_days,
         plans=list(plans) if plans else None,
         mode=Mode(mode),
+        source=source,
+        min_failures=min_failures,
+        strict=strict,
     )
     campaign_id = create_campaign(c, cmd, progress=progress_printer("cohort accounts decided"))
     with c.uow() as uow:

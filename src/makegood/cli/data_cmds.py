@@ -7,8 +7,12 @@ from pathlib import Path
 import click
 
 from makegood.cli.context import container
+from makegood.cli.detect_cmds import detection_options, run_detection, segment_text, window_of
 from makegood.cli.output import handles_errors, print_id, say
 from makegood.cli.progress import progress_printer
+from makegood.cli.source_options import attempt_source_options
+from makegood.domain.errors import InvalidInput
+from makegood.telemetry.source import AttemptSource
 
 
 def register(cli: click.Group) -> None:
@@ -49,24 +53,73 @@ def incident() -> None:
 
 
 @incident.command("create")
-@click.option("--title", required=True, help="What happened, as subscribers will read it.")
-@click.option(
-    "--start", "start", required=True, help="ISO 8601 start, included (UTC if no offset)."
-)
-@click.option("--end", "end", required=True, help="ISO 8601 end, excluded (UTC if no offset).")
+@handles_errors
+@click.option("--title", default=None, help="What happened, as subscribers will read it.")
+@click.option("--start", "start", help="ISO 8601 start, included (UTC if no offset).")
+@click.option("--end", "end", help="ISO 8601 end, excluded (UTC if no offset).")
 @click.option("--region", "regions", multiple=True, help="Limit to a region; repeat for more.")
 @click.option("--device", "devices", multiple=True, help="Limit to a device; repeat for more.")
-@handles_errors
+@click.option(
+    "--from-detection",
+    "from_detection",
+    type=click.IntRange(min=1),
+    help="Declare window N of `makegood detect` (same --events and options): its start, end "
+    "and, when --by included them, its regions and devices.",
+)
+@attempt_source_options(events_required=False)
+@detection_options
 def incident_create(
-    title: str, start: str, end: str, regions: tuple[str, ...], devices: tuple[str, ...]
+    title: str | None,
+    start: str | None,
+    end: str | None,
+    regions: tuple[str, ...],
+    devices: tuple[str, ...],
+    from_detection: int | None,
+    source: AttemptSource | None,
+    bucket: str,
+    by_text: str | None,
+    min_attempts: int,
+    engine: str,
+    master: str | None,
 ) -> None:
-    """Declare an incident and print its id."""
+    """Declare an incident and print its id: --title, --start and --end, or --from-detection N
+    --events PATH (then the title is optional and the window comes from the detection)."""
     from makegood.services.incidents import create_incident, parse_instant
 
     c = container()
-    starts_at, ends_at = parse_instant(start, "--start"), parse_instant(end, "--end")
+    if from_detection is not None:
+        if source is None:
+            raise InvalidInput("--from-detection needs --events: the logs to detect from")
+        if start or end or regions or devices:
+            raise InvalidInput(
+                "--from-detection takes the window and scope from the detection; "
+                "leave out --start, --end, --region and --device"
+            )
+        detection = run_detection(source, bucket, by_text, min_attempts, engine, master)
+        window = window_of(detection, from_detection)
+        starts_at, ends_at = window.start, window.end
+        regions, devices = _scope_of(detection.by, window.segments)
+        title = title or f"Playback outage ({segment_text(detection.by, window.segments)})"
+    else:
+        if not title or not start or not end:
+            given = (("--title", title), ("--start", start), ("--end", end))
+            missing = ", ".join(name for name, value in given if not value)
+            raise InvalidInput(f"give {missing} (or --from-detection N --events PATH)")
+        starts_at, ends_at = parse_instant(start, "--start"), parse_instant(end, "--end")
     with c.uow() as uow:
         incident_id = create_incident(uow, title, starts_at, ends_at, regions, devices, c.now())
     scope = ", ".join([*regions, *devices]) or "all regions and devices"
     say(f"incident [{starts_at.isoformat()}, {ends_at.isoformat()}) scope: {scope}")
     print_id(incident_id)
+
+
+def _scope_of(
+    by: tuple[str, ...], segments: tuple[tuple[str | None, ...], ...]
+) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """The regions and devices of a detected window's segments (none: no restriction)."""
+    found: dict[str, set[str]] = {"region": set(), "device": set()}
+    for segment in segments:
+        for name, value in zip(by, segment, strict=True):
+            if name in found and value is not None:
+                found[name].add(value)
+    return tuple(sorted(found["region"])), tuple(sorted(found["device"]))

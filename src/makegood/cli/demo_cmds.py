@@ -10,10 +10,13 @@ from makegood.cli.output import handles_errors, print_id, say
 
 
 def register(cli: click.Group) -> None:
+    from makegood.cli.demo_generate import generate
+
+    demo.add_command(generate)
     cli.add_command(demo)
 
 
-@click.command()
+@click.group(invoke_without_command=True)
 @click.option(
     "--dir",
     "directory",
@@ -31,10 +34,15 @@ def register(cli: click.Group) -> None:
     help="Share of offers claimed over HTTP during the demo.",
 )
 @click.option("--seed", default=7, show_default=True, type=int)
+@click.pass_context
 @handles_errors
-def demo(directory: Path, accounts: int, claim_share: float, seed: int) -> None:
+def demo(ctx: click.Context, directory: Path, accounts: int, claim_share: float, seed: int) -> None:
     """Generate a world with an outage and run incident -> cohort -> campaign -> launch ->
-    dispatch -> claims over HTTP -> billing close -> report, on a SQLite file in DIR."""
+    dispatch -> claims over HTTP -> billing close -> report, on a SQLite file in DIR.
+
+    `makegood demo generate` writes a world's files only, any size."""
+    if ctx.invoked_subcommand is not None:
+        return
     from makegood.demo.story import run_demo
 
     result = run_demo(directory, say, accounts=accounts, claim_share=claim_share, seed=seed)

@@ -1,4 +1,5 @@
-"""`makegood cohort`: who an incident affected, from the playback-attempt logs."""
+"""`makegood cohort`: who an incident affected, from the playback-attempt logs; and
+`makegood detect` (cli/detect_cmds.py): where the logs show an outage."""
 
 from __future__ import annotations
 
@@ -10,8 +11,11 @@ import click
 
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_json, say
-from makegood.telemetry.cohort import COHORT_COLUMNS, CohortResult, CohortRow, compute_cohort
+from makegood.cli.source_options import attempt_source_options
+from makegood.telemetry.cohort import COHORT_COLUMNS, CohortResult, CohortRow
+from makegood.telemetry.engines import ENGINES, cohort_function, engine_options
 from makegood.telemetry.incident_scope import load_incident_scope
+from makegood.telemetry.source import AttemptSource
 
 
 def _csv_rows(rows: list[CohortRow]) -> str:
@@ -24,6 +28,7 @@ def _csv_rows(rows: list[CohortRow]) -> str:
                 row.failed_attempts,
                 row.first_failure_at.isoformat(),
                 row.last_failure_at.isoformat(),
+                row.impact_minutes,
             ]
         )
     return buffer.getvalue()
@@ -31,39 +36,88 @@ def _csv_rows(rows: list[CohortRow]) -> str:
 
 def _summary(incident_id: str, result: CohortResult) -> str:
     s = result.stats
-    return (
+    text = (
         f"incident {incident_id}: {s.affected} affected accounts, {s.failed_attempts} failed "
         f"attempts in the window and scope ({s.duplicates_ignored} duplicate rows counted once, "
         f"{s.rows_skipped} rows without account or timestamp skipped, "
         f"{s.rows_read} rows read from {s.files} files)"
     )
+    if s.rows_bad:
+        text += f"; {s.rows_bad} rows with a bad timestamp or outcome left out"
+    if s.below_min_failures:
+        text += f"; {s.below_min_failures} accounts below --min-failures"
+    return text
+
+
+def engine_option(func: click.decorators.FC) -> click.decorators.FC:
+    """--engine and --master, shared by cohort and detect."""
+    func = click.option(
+        "--master", default=None, help="Spark master URL for --engine spark (default local[*])."
+    )(func)
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="duckdb",
+        show_default=True,
+        help="What scans the logs; both give identical results.",
+    )(func)
 
 
 @click.command("cohort")
 @click.argument("incident")
-@click.option(
-    "--events",
-    required=True,
-    help="Playback-attempt logs: a .csv/.parquet file, a directory of them, or a glob.",
-)
+@handles_errors
+@attempt_source_options()
 @click.option(
     "--out",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Write the cohort to FILE.csv or FILE.parquet instead of standard output.",
 )
+@click.option(
+    "--min-failures",
+    default=1,
+    show_default=True,
+    type=click.IntRange(min=1),
+    help="Only accounts with at least N distinct failed attempts in the window and scope.",
+)
+@click.option(
+    "--strict",
+    is_flag=True,
+    help="Only accounts with no successful attempt between their first failure and the "
+    "window's end (tried and could not watch).",
+)
+@engine_option
 @click.option("--json", "as_json", is_flag=True, help="One JSON document on standard output.")
-@handles_errors
-def cohort(incident: str, events: str, out: Path | None, as_json: bool) -> None:
+def cohort(
+    incident: str,
+    source: AttemptSource,
+    out: Path | None,
+    min_failures: int,
+    strict: bool,
+    engine: str,
+    master: str | None,
+    as_json: bool,
+) -> None:
     """Accounts with a failed attempt in INCIDENT's window and scope, before eligibility.
 
-    Columns: account_id, failed_attempts, first_failure_at, last_failure_at (UTC), ordered by
-    account_id. Without --out the rows go to standard output as CSV (or, with --json, in the
-    document's "rows"); with --out the JSON document names the file instead of listing rows.
+    Columns: account_id, failed_attempts, first_failure_at, last_failure_at (UTC),
+    impact_minutes, ordered by account_id (see docs/cohort.md). Without --out the rows go to
+    standard output as CSV (or, with --json, in the document's "rows"); with --out the JSON
+    document names the file instead of listing rows.
     """
-    with container().uow() as uow:
+    c = container()
+    with c.uow() as uow:
         scope = load_incident_scope(uow.conn, incident)
-    with compute_cohort(
-        events, scope.starts_at, scope.ends_at, scope.regions, scope.devices
+    compute = cohort_function(engine)
+    with compute(
+        source,
+        scope.starts_at,
+        scope.ends_at,
+        scope.regions,
+        scope.devices,
+        min_failures=min_failures,
+        strict=strict,
+        say=say,
+        **engine_options(engine, master),
     ) as result:
         say(_summary(incident, result))
         if out is not None:
@@ -76,6 +130,8 @@ def cohort(incident: str, events: str, out: Path | None, as_json: bool) -> None:
                 "ends_at": scope.ends_at,
                 "regions": list(scope.regions),
                 "devices": list(scope.devices),
+                "min_failures": min_failures,
+                "strict": strict,
                 "affected": result.count,
                 "failed_attempts": result.stats.failed_attempts,
                 "stats": result.stats.as_dict(),
@@ -89,6 +145,7 @@ def cohort(incident: str, events: str, out: Path | None, as_json: bool) -> None:
                         "failed_attempts": row.failed_attempts,
                         "first_failure_at": row.first_failure_at,
                         "last_failure_at": row.last_failure_at,
+                        "impact_minutes": row.impact_minutes,
                     }
                     for row in result.rows()
                 ]
@@ -100,5 +157,8 @@ def cohort(incident: str, events: str, out: Path | None, as_json: bool) -> None:
 
 
 def register(cli: click.Group) -> None:
-    """Add `cohort` to the root group."""
+    """Add `cohort` and `detect` to the root group."""
+    from makegood.cli.detect_cmds import detect
+
     cli.add_command(cohort)
+    cli.add_command(detect)

@@ -17,7 +17,8 @@ people retry. A few attempts come from accounts created after the accounts expor
 from __future__ import annotations
 
 import csv
-from collections.abc import Sequence
+import math
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
@@ -67,6 +68,21 @@ EVENING_SHARE = 0.55  # share of attempts in the local evening, 17:00-24:00
 UNKNOWN_ACCOUNT_SHARE = 0.002
 
 _US_PER_DAY = 86_400_000_000
+CHUNK_ATTEMPTS = 5_000_000  # about this many attempts per Parquet file, sorted by time
+
+
+@dataclass(frozen=True)
+class Outage:
+    """The outage the logs show: on day `day` of the world (0-based; clamped to the last day),
+    from `start` (UTC) for `length`, in `regions` and on `devices` (empty: every device), where
+    a share `failure_rate` of attempts fails (and people retry)."""
+
+    day: int = 1
+    start: time = OUTAGE_START
+    length: timedelta = OUTAGE_LENGTH
+    regions: tuple[str, ...] = OUTAGE_REGIONS
+    devices: tuple[str, ...] = ()
+    failure_rate: float = OUTAGE_FAILURE_RATE
 
 
 @dataclass(frozen=True)
@@ -81,6 +97,7 @@ class World:
     outage_starts_at: datetime  # UTC
     outage_ends_at: datetime  # UTC, excluded
     outage_regions: tuple[str, ...]
+    outage_devices: tuple[str, ...]  # empty: every device
     regions: tuple[str, ...]
     devices: tuple[str, ...]
     seed: int
@@ -171,8 +188,12 @@ def _create_people(conn: Any, accounts: int, unknown: int, first_bill: date) -> 
     )
 
 
-def _day_attempts_sql(day: int, day_start_us: int, rate: float) -> str:
-    """One day of attempts (local days, so a few fall on the neighbouring UTC dates)."""
+def _day_attempts_sql(
+    day: int, day_start_us: int, rate: float, people: tuple[int, int], outage_rate: float
+) -> str:
+    """One day of attempts of the people numbered [people[0], people[1]) (local days, so a few
+    fall on the neighbouring UTC dates). Every number comes from hashes of (person, day, key),
+    so how the people are split into chunks does not change the rows."""
     devices = "[" + ", ".join(_literal(name) for name, _ in DEVICES) + "]"
     per_active_day = rate / (1 - IDLE_DAY_RATE)
     return f"""
@@ -181,7 +202,7 @@ def _day_attempts_sql(day: int, day_start_us: int, rate: float) -> str:
                    CASE WHEN u(n, {day}, 0, 'idle') < {IDLE_DAY_RATE} THEN 0
                         ELSE CAST(floor({per_active_day} * activity * (0.5 + u(n, {day}, 0, 'k'))
                                         + u(n, {day}, 0, 'round')) AS INTEGER) END AS k
-            FROM people
+            FROM people WHERE n >= {people[0]} AND n < {people[1]}
         ), firsts AS (
             SELECT n, account_id, region, utc_offset_us, primary_device,
                    unnest(range(k)) * 16 AS key
@@ -197,9 +218,9 @@ def _day_attempts_sql(day: int, day_start_us: int, rate: float) -> str:
                             ELSE u(n, {day}, key, 'tod') * 24 * 3600e6 END) AS BIGINT) AS ts_us
             FROM firsts
         ), tried AS (
-            SELECT *, in_outage(region, ts_us) AS hit,
-                   u(n, {day}, key, 'fail') < CASE WHEN in_outage(region, ts_us)
-                        THEN {OUTAGE_FAILURE_RATE} ELSE {BACKGROUND_FAILURE_RATE} END AS failed
+            SELECT *, in_outage(region, device, ts_us) AS hit,
+                   u(n, {day}, key, 'fail') < CASE WHEN in_outage(region, device, ts_us)
+                        THEN {outage_rate} ELSE {BACKGROUND_FAILURE_RATE} END AS failed
             FROM timed
         ), retries AS (
             -- someone who cannot watch during the outage tries again a few minutes later
@@ -212,9 +233,9 @@ def _day_attempts_sql(day: int, day_start_us: int, rate: float) -> str:
         ), every AS (
             SELECT n, account_id, region, device, key, ts_us, hit, failed FROM tried
             UNION ALL
-            SELECT n, account_id, region, device, key, ts_us, in_outage(region, ts_us),
-                   u(n, {day}, key, 'fail') < CASE WHEN in_outage(region, ts_us)
-                        THEN {OUTAGE_FAILURE_RATE} ELSE {BACKGROUND_FAILURE_RATE} END
+            SELECT n, account_id, region, device, key, ts_us, in_outage(region, device, ts_us),
+                   u(n, {day}, key, 'fail') < CASE WHEN in_outage(region, device, ts_us)
+                        THEN {outage_rate} ELSE {BACKGROUND_FAILURE_RATE} END
             FROM retries
         )
         SELECT account_id, make_timestamp(ts_us)::TIMESTAMPTZ AS ts,
@@ -237,6 +258,58 @@ def _write_plans(path: Path) -> None:
         writer.writerows(PLANS)
 
 
+def _write_attempts(
+    conn: Any,
+    attempts_dir: Path,
+    start: date,
+    days: int,
+    people: int,
+    chunks: int,
+    per_account_day: float,
+    outage: Outage,
+    say: Callable[[str], None] | None,
+) -> tuple[list[Path], int]:
+    """Each day's attempts in `chunks` files (people split evenly by number); the files and
+    how many attempts they hold."""
+    files: list[Path] = []
+    total = 0
+    bounds = [1 + (people * k) // chunks for k in range(chunks + 1)]
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    for day in range(days):
+        day_date = start + timedelta(days=day)
+        day_start = (datetime.combine(day_date, time(0), tzinfo=UTC) - epoch) // timedelta(
+            microseconds=1
+        )
+        for k in range(chunks):
+            name = f"attempts-{day_date.isoformat()}" + (f"-{k:03d}" if chunks > 1 else "")
+            path = attempts_dir / f"{name}.parquet"
+            query = _day_attempts_sql(
+                day, day_start, per_account_day, (bounds[k], bounds[k + 1]), outage.failure_rate
+            )
+            (written,) = conn.execute(
+                f"COPY ({query}) TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+            ).fetchone()
+            files.append(path)
+            total += int(written)
+            if say:
+                say(
+                    f"day {day + 1}/{days}, file {k + 1}/{chunks}: {int(written):,} attempts "
+                    f"-> {path.name} ({total:,} so far)"
+                )
+    return files, total
+
+
+def _check_outage(outage: Outage) -> None:
+    known_regions = {m[2] for m in MARKETS}
+    known_devices = {name for name, _ in DEVICES}
+    if not outage.regions or not set(outage.regions) <= known_regions:
+        raise ValueError(f"outage regions must be some of {', '.join(sorted(known_regions))}")
+    if not set(outage.devices) <= known_devices:
+        raise ValueError(f"outage devices must be some of {', '.join(sorted(known_devices))}")
+    if not 0 <= outage.failure_rate <= 1 or outage.length <= timedelta(0):
+        raise ValueError("the outage needs a failure rate in [0, 1] and a positive length")
+
+
 def generate_world(
     out_dir: Path,
     accounts: int = 50_000,
@@ -244,28 +317,47 @@ def generate_world(
     attempts_per_account_day: float = 15.0,
     seed: int = 7,
     start: date = date(2026, 3, 20),
+    *,
+    attempts: int | None = None,
+    outage: Outage | None = None,
+    chunk_attempts: int = CHUNK_ATTEMPTS,
+    say: Callable[[str], None] | None = None,
 ) -> World:
     """Write plans.csv, accounts.csv and attempts/*.parquet into `out_dir` (replacing an earlier
-    world there) and describe the outage: on the second day (or the only one), 18:40-22:55 UTC,
-    in OUTAGE_REGIONS, on every device. Next bill dates spread over the month after the logs.
+    world there) and describe the outage (default: on the second day, or the only one,
+    18:40-22:55 UTC, in OUTAGE_REGIONS, on every device). Next bill dates spread over the
+    month after the logs.
+
+    `attempts`, when given, is the target number of attempts (the world holds about that many:
+    retries during the outage add a little) and overrides `attempts_per_account_day`. Each day
+    is written as Parquet files of about `chunk_attempts` attempts (one file per day,
+    `attempts-YYYY-MM-DD.parquet`, when it fits; else `attempts-YYYY-MM-DD-NNN.parquet`, each
+    sorted by time), so memory stays bounded whatever the size. `say` gets a line per file.
+    The rows do not depend on the chunk size.
     """
-    if accounts < 1 or days < 1 or attempts_per_account_day <= 0:
+    if attempts is not None:
+        attempts_per_account_day = attempts / (accounts * days) if accounts and days else 0
+    if accounts < 1 or days < 1 or attempts_per_account_day <= 0 or chunk_attempts < 1:
         raise ValueError("a world needs accounts, days and attempts")
+    outage = outage or Outage()
+    _check_outage(outage)
     out_dir.mkdir(parents=True, exist_ok=True)
     attempts_dir = out_dir / "attempts"
     attempts_dir.mkdir(exist_ok=True)
     for old in attempts_dir.glob("attempts-*.parquet"):
         old.unlink()
 
-    outage_day = start + timedelta(days=min(1, days - 1))
-    starts_at = datetime.combine(outage_day, OUTAGE_START, tzinfo=UTC)
-    ends_at = starts_at + OUTAGE_LENGTH
+    outage_day = start + timedelta(days=min(max(outage.day, 0), days - 1))
+    starts_at = datetime.combine(outage_day, outage.start, tzinfo=UTC)
+    ends_at = starts_at + outage.length
     epoch = datetime(1970, 1, 1, tzinfo=UTC)
 
     def micros(value: datetime) -> int:
         return (value - epoch) // timedelta(microseconds=1)
 
     unknown = max(1, round(accounts * UNKNOWN_ACCOUNT_SHARE))
+    people = accounts + unknown
+    chunks = max(1, math.ceil(people * attempts_per_account_day / chunk_attempts))
     plans_path, accounts_path = out_dir / "plans.csv", out_dir / "accounts.csv"
     _write_plans(plans_path)
 
@@ -275,10 +367,12 @@ def generate_world(
             "CREATE TEMP MACRO u(a, b, c, salt) AS "
             f"(hash(a, b, c, salt, {int(seed)}) % 1000000007)::DOUBLE / 1000000007.0"
         )
-        regions = "[" + ", ".join(_literal(r) for r in OUTAGE_REGIONS) + "]"
+        regions = "[" + ", ".join(_literal(r) for r in outage.regions) + "]"
+        devices = "[" + ", ".join(_literal(d) for d in outage.devices) + "]"
+        device_hit = f"list_contains({devices}, device)" if outage.devices else "true"
         conn.execute(
-            "CREATE TEMP MACRO in_outage(region, ts_us) AS "
-            f"list_contains({regions}, region) "
+            "CREATE TEMP MACRO in_outage(region, device, ts_us) AS "
+            f"list_contains({regions}, region) AND {device_hit} "
             f"AND ts_us >= {micros(starts_at)} AND ts_us < {micros(ends_at)}"
         )
         _create_lookup_tables(conn)
@@ -288,18 +382,18 @@ def generate_world(
             f"FROM people WHERE known ORDER BY n) TO {_literal(str(accounts_path))} "
             "(FORMAT csv, HEADER true)"
         )
-        files: list[Path] = []
-        total = 0
-        for day in range(days):
-            day_date = start + timedelta(days=day)
-            path = attempts_dir / f"attempts-{day_date.isoformat()}.parquet"
-            day_start = micros(datetime.combine(day_date, time(0), tzinfo=UTC))
-            (written,) = conn.execute(
-                f"COPY ({_day_attempts_sql(day, day_start, attempts_per_account_day)}) "
-                f"TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
-            ).fetchone()
-            files.append(path)
-            total += int(written)
+        # Only what the attempts need stays in memory.
+        conn.execute(
+            "CREATE TEMP TABLE watchers AS SELECT n, account_id, region, utc_offset_us, "
+            "primary_device, activity FROM people ORDER BY n"
+        )
+        conn.execute("DROP TABLE people")
+        conn.execute("ALTER TABLE watchers RENAME TO people")
+        if say:
+            say(f"wrote {accounts:,} accounts and {len(PLANS)} plans into {out_dir}")
+        files, total = _write_attempts(
+            conn, attempts_dir, start, days, people, chunks, attempts_per_account_day, outage, say
+        )
     finally:
         conn.close()
 
@@ -311,7 +405,8 @@ def generate_world(
         attempt_files=tuple(files),
         outage_starts_at=starts_at,
         outage_ends_at=ends_at,
-        outage_regions=OUTAGE_REGIONS,
+        outage_regions=tuple(outage.regions),
+        outage_devices=tuple(outage.devices),
         regions=tuple(sorted({m[2] for m in MARKETS})),
         devices=tuple(name for name, _ in DEVICES),
         seed=seed,

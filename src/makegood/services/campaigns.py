@@ -30,6 +30,7 @@ from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
     from makegood.telemetry.cohort import CohortResult
+    from makegood.telemetry.source import AttemptSource
 
 BATCH = 5_000
 Progress = Callable[[int], None]
@@ -46,6 +47,10 @@ class CreateCampaign:
     plans: Sequence[str] | None = None  # None: every plan is eligible
     mode: Mode = Mode.CLAIM
     actor: str = "cli"
+    # How to read `events` (column and outcome mapping, bad rows); None: the plain contract.
+    source: AttemptSource | None = None
+    min_failures: int = 1  # cohort semantics, docs/cohort.md
+    strict: bool = False
 
 
 @dataclass(frozen=True)
@@ -112,7 +117,13 @@ def create_campaign(
                     f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first"
                 )
     with compute_cohort(
-        cmd.events, incident.starts_at, incident.ends_at, incident.regions, incident.devices
+        cmd.source or cmd.events,
+        incident.starts_at,
+        incident.ends_at,
+        incident.regions,
+        incident.devices,
+        min_failures=cmd.min_failures,
+        strict=cmd.strict,
     ) as cohort:
         return _store_draft(container, cmd, incident.id, cohort, progress)
 

@@ -1,9 +1,10 @@
 """The affected cohort of an incident, computed from playback-attempt logs with DuckDB.
 
-An account is affected when it has at least one failed attempt with ts in [starts_at,
-ends_at) inside the incident's scope (regions and devices; an empty list means no
-restriction). Identical rows count once. Accounts unknown to the database are included:
-the cohort comes before eligibility. Rows are ordered by account_id.
+An account is affected when it has at least one (or `min_failures`) failed attempt with ts in
+[starts_at, ends_at) inside the incident's scope (regions and devices; an empty list means no
+restriction) and, when `strict`, no successful attempt after its first failure before the
+window's end. Identical rows count once. Accounts unknown to the database are included: the
+cohort comes before eligibility. Rows are ordered by account_id. See docs/cohort.md.
 """
 
 # SQL is assembled from constants; values are bound, file names pass through sql_string.
@@ -12,7 +13,7 @@ the cohort comes before eligibility. Rows are ordered by account_id.
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,29 +21,35 @@ from types import TracebackType
 from typing import Any
 
 from makegood.domain.errors import InvalidInput
-from makegood.telemetry.attempts import (
-    USABLE,
-    check_attempts,
-    create_attempts_view,
-    inspect_files,
-    reader_problem,
-    resolve_attempt_files,
-    sql_string,
-)
+from makegood.telemetry.attempts import USABLE, open_attempts, reader_problem
 from makegood.telemetry.engine import connect_duckdb
+from makegood.telemetry.source import AttemptSource
+from makegood.telemetry.sql import sql_string
 
-COHORT_COLUMNS = ("account_id", "failed_attempts", "first_failure_at", "last_failure_at")
+# The four contract columns first, unchanged; then what later issues added.
+COHORT_COLUMNS = (
+    "account_id",
+    "failed_attempts",
+    "first_failure_at",
+    "last_failure_at",
+    "impact_minutes",
+)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 
 
 @dataclass(frozen=True, slots=True)
 class CohortRow:
-    """One affected account and its evidence (failed attempts counted once each)."""
+    """One affected account and its evidence (failed attempts counted once each).
+
+    `impact_minutes`: from the first failure to the next successful attempt after it, or to the
+    window's end, in whole minutes rounded up (at least 1).
+    """
 
     account_id: str
     failed_attempts: int
     first_failure_at: datetime  # UTC
     last_failure_at: datetime  # UTC
+    impact_minutes: int
 
 
 @dataclass(frozen=True)
@@ -52,10 +59,13 @@ class CohortStats:
     files: int
     rows_read: int
     rows_skipped: int  # no account_id or no ts: not counted
-    failures_in_scope: int  # failed attempts in the window and scope, duplicates included
+    failures_in_scope: int  # the cohort's failed attempts in window and scope, with duplicates
     duplicates_ignored: int
-    failed_attempts: int  # distinct failed attempts in the window and scope
+    failed_attempts: int  # the cohort's distinct failed attempts in the window and scope
     affected: int
+    rows_bad: int = 0  # unparseable ts or outcome, left out (only when the source skips them)
+    below_min_failures: int = 0  # accounts with a failure, but fewer than --min-failures
+    recovered: int = 0  # accounts with enough failures and a later success (--strict drops them)
 
     def as_dict(self) -> dict[str, int]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -84,7 +94,10 @@ def _iso_utc(column: str) -> str:
 class CohortResult:
     """The computed cohort, held by DuckDB (spilling to disk when large) until closed.
 
-    Use as a context manager, or call close(). Rows come in account_id order.
+    Use as a context manager, or call close(). Rows come in account_id order. An engine hands
+    over a connection holding the table `cohort(account_id VARCHAR, failed_attempts BIGINT,
+    copies BIGINT, first_us BIGINT, last_us BIGINT, impact_minutes BIGINT, kept BOOLEAN)`:
+    one row per account with a failure in the window and scope, `kept` for those in the cohort.
     """
 
     def __init__(self, conn: Any, stats: CohortStats) -> None:
@@ -103,15 +116,16 @@ class CohortResult:
         after: str | None = None
         while True:
             rows = self._conn.execute(
-                "SELECT account_id, failed_attempts, first_us, last_us FROM cohort "
-                "WHERE $after IS NULL OR account_id > $after ORDER BY account_id LIMIT $size",
+                "SELECT account_id, failed_attempts, first_us, last_us, impact_minutes "
+                "FROM cohort WHERE kept AND ($after IS NULL OR account_id > $after) "
+                "ORDER BY account_id LIMIT $size",
                 {"after": after, "size": size},
             ).fetchall()
             if not rows:
                 return
             yield [
-                CohortRow(str(a), int(n), _from_micros(first), _from_micros(last))
-                for a, n, first, last in rows
+                CohortRow(str(a), int(n), _from_micros(first), _from_micros(last), int(minutes))
+                for a, n, first, last, minutes in rows
             ]
             after = str(rows[-1][0])
 
@@ -141,7 +155,8 @@ class CohortResult:
         partial = target.with_name(f".{target.name}.partial")
         self._conn.execute(
             f"COPY (SELECT account_id, failed_attempts, {first} AS first_failure_at, "
-            f"{last} AS last_failure_at FROM cohort ORDER BY account_id) "
+            f"{last} AS last_failure_at, impact_minutes FROM cohort WHERE kept "
+            f"ORDER BY account_id) "
             f"TO {sql_string(str(partial))} ({options})"
         )
         os.replace(partial, target)
@@ -162,62 +177,102 @@ class CohortResult:
         self.close()
 
 
+def _scope_conditions(
+    regions: Sequence[str], devices: Sequence[str], params: dict[str, object]
+) -> str:
+    conditions = ["true"]
+    if regions:
+        conditions.append("list_contains($regions, region)")
+        params["regions"] = list(regions)
+    if devices:
+        conditions.append("list_contains($devices, device)")
+        params["devices"] = list(devices)
+    return " AND ".join(conditions)
+
+
+# Per account: distinct failures in the window and scope, and the first success (anywhere:
+# the subscriber could watch again) after the first of them, before the window's end.
+# Identical rows are one attempt logged twice (retried shipping, overlapping files).
+_COHORT_SQL = """
+CREATE TEMP TABLE cohort AS
+WITH win AS MATERIALIZED (
+    SELECT account_id, ts, failed, error_code, region, device, ({scope}) AS in_scope
+    FROM attempts
+    WHERE {usable} AND ts >= make_timestamp($start::BIGINT)::TIMESTAMPTZ
+      AND ts < make_timestamp($end::BIGINT)::TIMESTAMPTZ
+), hits AS (
+    SELECT account_id, ts, error_code, region, device, count(*) AS copies
+    FROM win WHERE failed AND in_scope
+    GROUP BY account_id, ts, error_code, region, device
+), accounts AS (
+    SELECT account_id, count(*) AS failed_attempts, sum(copies) AS copies,
+           min(ts) AS first_ts, max(ts) AS last_ts
+    FROM hits GROUP BY account_id
+), recovered AS (
+    SELECT a.account_id, min(w.ts) AS success_ts
+    FROM accounts a JOIN win w ON w.account_id = a.account_id
+    WHERE NOT w.failed AND w.ts > a.first_ts
+    GROUP BY a.account_id
+)
+SELECT a.account_id, a.failed_attempts, a.copies, epoch_us(a.first_ts) AS first_us,
+       epoch_us(a.last_ts) AS last_us, epoch_us(r.success_ts) AS success_us,
+       (coalesce(epoch_us(r.success_ts), $end::BIGINT) - epoch_us(a.first_ts) + 59999999)
+           // 60000000 AS impact_minutes,
+       a.failed_attempts >= $min_failures AND ($strict = false OR r.success_ts IS NULL)
+           AS kept
+FROM accounts a LEFT JOIN recovered r USING (account_id)
+"""
+
+
 def compute_cohort(
-    events: str,
+    events: str | AttemptSource,
     starts_at: datetime,
     ends_at: datetime,
     regions: Sequence[str],
     devices: Sequence[str],
     *,
+    min_failures: int = 1,
+    strict: bool = False,
     memory_limit: str | None = None,
     temp_dir: str | None = None,
+    say: Callable[[str], None] | None = None,
 ) -> CohortResult:
-    """The accounts with a failed attempt in [starts_at, ends_at) inside the scope.
+    """The accounts with at least `min_failures` distinct failed attempts in [starts_at,
+    ends_at) inside the scope and, when `strict`, no successful attempt after their first
+    failure before the window's end. Each row carries its impact minutes (docs/cohort.md).
 
-    `events` is a file, directory or glob of attempt files. Raises InvalidInput naming the
-    file, line and column when the source breaks the contract (nothing is computed then).
+    `events` is an AttemptSource or a path (file, directory or glob). Raises InvalidInput
+    naming the file, line and column when the source breaks the contract and the source does
+    not skip bad rows (nothing is computed then). `say` receives a line per phase.
     """
+    source = AttemptSource.of(events)
     start_us, end_us = _utc_micros(starts_at, "starts_at"), _utc_micros(ends_at, "ends_at")
     if end_us <= start_us:
         raise InvalidInput("the incident window must end after it starts")
-    paths = resolve_attempt_files(events)
+    if min_failures < 1:
+        raise InvalidInput("--min-failures must be at least 1")
     scope_columns = [name for name, values in (("region", regions), ("device", devices)) if values]
     conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
-        files = inspect_files(conn, paths, scope_columns)
-        create_attempts_view(conn, files)
-        counts = check_attempts(conn)
-        conditions = [
-            USABLE,
-            "outcome = 'failure'",
-            "ts >= make_timestamp($start::BIGINT)::TIMESTAMPTZ",
-            "ts < make_timestamp($end::BIGINT)::TIMESTAMPTZ",
-        ]
-        params: dict[str, object] = {"start": start_us, "end": end_us}
-        if regions:
-            conditions.append("list_contains($regions, region)")
-            params["regions"] = list(regions)
-        if devices:
-            conditions.append("list_contains($devices, device)")
-            params["devices"] = list(devices)
-        # Identical rows are one attempt logged twice (retried shipping, overlapping files).
-        conn.execute(
-            f"""
-            CREATE TEMP TABLE cohort AS
-            WITH hits AS (
-                SELECT account_id, ts, error_code, region, device, count(*) AS copies
-                FROM attempts WHERE {" AND ".join(conditions)}
-                GROUP BY account_id, ts, error_code, region, device
-            )
-            SELECT account_id, count(*) AS failed_attempts, sum(copies) AS copies,
-                   epoch_us(min(ts)) AS first_us, epoch_us(max(ts)) AS last_us
-            FROM hits GROUP BY account_id
-            """,
-            params,
-        )
+        paths, counts = open_attempts(conn, source, scope_columns, say)
+        params: dict[str, object] = {
+            "start": start_us,
+            "end": end_us,
+            "min_failures": min_failures,
+            "strict": strict,
+        }
+        scope = _scope_conditions(regions, devices, params)
+        if say:
+            say("computing the cohort of the window")
+        conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE), params)
         totals = conn.execute(
-            "SELECT count(*), coalesce(sum(failed_attempts), 0), coalesce(sum(copies), 0) "
-            "FROM cohort"
+            "SELECT count(*) FILTER (kept), "
+            "coalesce(sum(failed_attempts) FILTER (kept), 0), "
+            "coalesce(sum(copies) FILTER (kept), 0), "
+            "count(*) FILTER (failed_attempts < $min_failures), "
+            "count(*) FILTER (failed_attempts >= $min_failures AND success_us IS NOT NULL) "
+            "FROM cohort",
+            {"min_failures": min_failures},
         ).fetchone()
     except InvalidInput:
         conn.close()
@@ -226,17 +281,20 @@ def compute_cohort(
         conn.close()
         if type(exc).__module__.startswith(("duckdb", "_duckdb")):
             raise InvalidInput(
-                f"{events}: cannot read the attempt files: {reader_problem(exc)}"
+                f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
             ) from exc
         raise
-    affected, distinct, raw = (int(v) for v in totals)
+    affected, distinct, raw, few, recovered = (int(v) for v in totals)
     stats = CohortStats(
         files=len(paths),
         rows_read=counts.rows,
         rows_skipped=counts.skipped,
+        rows_bad=counts.bad,
         failures_in_scope=raw,
         duplicates_ignored=raw - distinct,
         failed_attempts=distinct,
+        below_min_failures=few,
+        recovered=recovered,
         affected=affected,
     )
     return CohortResult(conn, stats)
