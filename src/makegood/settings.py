@@ -42,6 +42,15 @@ class Settings(BaseSettings):
     dkim_domain: str | None = None
     email_webhook_secret: str | None = None  # HMAC key of POST /webhooks/email
     webhook_tolerance_seconds: int = 300  # signed webhooks older or newer than this: refused
+    reminder_days_before_expiry: float = 0.0  # the worker queues reminders; 0 means none
+    grant_at_expiry: bool = False  # the worker grants unclaimed offers just before expiry
+    grant_at_expiry_lead_minutes: int = 60  # how long before expiry that grant happens
+    # SMS and push go to the operator's provider as signed webhooks; a channel exists only
+    # when its URL is set (see docs/notifications.md).
+    sms_webhook_url: str | None = None
+    push_webhook_url: str | None = None
+    channel_webhook_secret: str | None = None  # HMAC key for the outgoing channel webhooks
+    channel_timeout_seconds: float = 10.0
 
     # DuckDB scans of attempt logs: a cap on its memory ("2GB"; default: DuckDB's own, 80% of
     # RAM) and where it spills beyond it (default: DuckDB's own, next to the working directory).

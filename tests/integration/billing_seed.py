@@ -3,11 +3,16 @@
 from __future__ import annotations
 
 import itertools
+import json
+import threading
+import urllib.parse
 from datetime import UTC, date, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import sqlalchemy as sa
 
+from makegood.billing import journal
 from makegood.store.tables import (
     accounts,
     campaigns,
@@ -49,6 +54,7 @@ def add_account(
     next_bill_date: date = date(2026, 4, 1),
     status: str = "active",
     billing_day: int | None = None,
+    stripe_customer_id: str | None = None,
 ) -> str:
     conn.execute(
         accounts.insert().values(
@@ -61,6 +67,7 @@ def add_account(
             next_bill_date=next_bill_date,
             billing_day=billing_day or next_bill_date.day,
             updated_at=SEEDED_AT,
+            stripe_customer_id=stripe_customer_id,
         )
     )
     return account_id
@@ -135,6 +142,11 @@ def add_credit(
             applied_minor=applied_minor,
         )
     )
+    # The ledger moves with the credit, as in the services that grant them.
+    entries = [journal.Entry("granted", credit_id, account_id, currency, amount_minor)]
+    if applied_minor:
+        entries.append(journal.Entry("applied", credit_id, account_id, currency, -applied_minor))
+    journal.append(conn, entries, granted_at, "test")
     return {"credit_id": credit_id, "campaign_id": campaign_id, "offer_id": offer_id}
 
 
@@ -157,3 +169,184 @@ def table_snapshot(conn: sa.Connection) -> dict[str, list[tuple[Any, ...]]]:
         rows = conn.execute(sa.select(table)).all()
         snapshot[table.name] = sorted((tuple(row) for row in rows), key=repr)
     return snapshot
+
+
+class FakeStripe:
+    """A local stand-in for api.stripe.com that records every request and answers like Stripe.
+
+    It implements what the connector relies on: POST /v1/customers/{id}/balance_transactions,
+    idempotency (a repeated Idempotency-Key replays the first answer and creates nothing),
+    scripted failures per key (`fail[key] = [429, 500]` answers those first), unknown customers
+    (404), and a gate: with `hold_after = N`, request N+1 is processed and recorded but its
+    answer waits until `release()` (the crash test kills the client meanwhile).
+    """
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.created: dict[str, dict[str, Any]] = {}  # idempotency key -> transaction
+        self.fail: dict[str, list[int]] = {}
+        self.unknown_customers: set[str] = set()
+        self.hold_after: int | None = None
+        self._gate = threading.Event()
+        self._lock = threading.Lock()
+        fake = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = self.rfile.read(int(self.headers.get("Content-Length", "0"))).decode()
+                status, answer, held = fake._answer(self.path, dict(self.headers), body)
+                if held:
+                    fake._gate.wait(timeout=60)
+                data = json.dumps(answer).encode()
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(data)))
+                    self.end_headers()
+                    self.wfile.write(data)
+                except OSError:
+                    pass  # the client was killed while we held its answer
+
+            def log_message(self, format: str, *args: Any) -> None:
+                return
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}"
+
+    def __enter__(self) -> FakeStripe:
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.release()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def release(self) -> None:
+        self._gate.set()
+
+    def count(self) -> int:
+        with self._lock:
+            return len(self.requests)
+
+    def keys_sent(self) -> list[str]:
+        with self._lock:
+            return [r["idempotency_key"] for r in self.requests]
+
+    def _answer(
+        self, path: str, headers: dict[str, str], body: str
+    ) -> tuple[int, dict[str, Any], bool]:
+        form = dict(urllib.parse.parse_qsl(body, keep_blank_values=True))
+        key = headers.get("Idempotency-Key", "")
+        with self._lock:
+            self.requests.append(
+                {
+                    "path": path,
+                    "idempotency_key": key,
+                    "form": form,
+                    "authorization": headers.get("Authorization", ""),
+                }
+            )
+            held = self.hold_after is not None and len(self.requests) > self.hold_after
+            scripted = self.fail.get(key)
+            if scripted:
+                status = scripted.pop(0)
+                kind = "rate_limit_error" if status == 429 else "api_error"
+                return status, {"error": {"type": kind, "message": f"scripted {status}"}}, held
+            parts = path.strip("/").split("/")
+            if (
+                len(parts) != 4
+                or parts[:2] != ["v1", "customers"]
+                or parts[3] != ("balance_transactions")
+            ):
+                return 404, {"error": {"type": "invalid_request_error", "message": path}}, held
+            customer = parts[2]
+            if customer in self.unknown_customers:
+                message = f"No such customer: '{customer}'"
+                return 404, {"error": {"type": "invalid_request_error", "message": message}}, held
+            if key in self.created:
+                return 200, self.created[key], held
+            transaction = {
+                "id": f"cbtxn_{len(self.created) + 1}",
+                "object": "customer_balance_transaction",
+                "amount": int(form["amount"]),
+                "currency": form["currency"],
+                "customer": customer,
+                "description": form.get("description"),
+                "metadata": {
+                    k[len("metadata[") : -1]: v
+                    for k, v in form.items()
+                    if k.startswith("metadata[")
+                },
+                "type": "adjustment",
+            }
+            self.created[key] = transaction
+            return 200, transaction, held
+
+
+def add_open_offer(
+    conn: sa.Connection,
+    campaign_id: str,
+    account_id: str,
+    amount_minor: int = 24,
+    currency: str = "USD",
+    plan_id: str = "basic",
+) -> str:
+    """One more open offer in an existing campaign (claim or grant it through the services)."""
+    campaign = conn.execute(
+        sa.select(campaigns.c.incident_id).where(campaigns.c.id == campaign_id)
+    ).scalar_one()
+    offer_id = f"ofr_o{next(_serial)}"
+    conn.execute(
+        offers.insert().values(
+            id=offer_id,
+            campaign_id=campaign_id,
+            incident_id=campaign,
+            account_id=account_id,
+            state="open",
+            amount_minor=amount_minor,
+            currency=currency,
+            plan_id=plan_id,
+            created_at=SEEDED_AT,
+            expires_at=datetime(2026, 12, 31, tzinfo=UTC),
+        )
+    )
+    return offer_id
+
+
+def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
+    """A launched campaign (claim mode) with its incident, and no offers yet."""
+    n = next(_serial)
+    incident_id, campaign_id = f"inc_c{n}", f"cmp_c{n}"
+    conn.execute(
+        incidents.insert().values(
+            id=incident_id,
+            title=title,
+            starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
+            regions=[],
+            devices=[],
+            created_at=SEEDED_AT,
+            created_by="test",
+        )
+    )
+    conn.execute(
+        campaigns.insert().values(
+            id=campaign_id,
+            incident_id=incident_id,
+            state="launched",
+            mode="claim",
+            policy={"kind": "percent", "percent": "3"},
+            claim_days=7,
+            eligible_plans=None,
+            events_source="test",
+            affected_count=0,
+            created_at=SEEDED_AT,
+            created_by="test",
+        )
+    )
+    return campaign_id

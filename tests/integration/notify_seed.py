@@ -83,7 +83,7 @@ def seed_campaign(
                 launched_by="test",
             )
         )
-        plans_done: set[str] = set()
+        plans_done = set(conn.execute(sa.select(t.plans.c.plan_id)).scalars())
         for sub in subscribers:
             plan_id = f"plan-{sub.currency.lower()}"
             if plan_id not in plans_done:

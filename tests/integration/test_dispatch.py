@@ -17,8 +17,10 @@ from aiosmtpd.controller import Controller
 
 from makegood.bootstrap import Container
 from makegood.domain.tokens import hash_token
+from makegood.notify import tracking
 from makegood.notify.dispatch import dispatch_pending
 from makegood.store import tables as t
+from makegood.store.tables_notify import message_events
 from tests.integration.notify_seed import SeededOffer, Subscriber, message_row, seed_campaign
 
 SUBSCRIBERS = [
@@ -159,22 +161,28 @@ def test_temporary_failure_holds_back_no_one_and_the_next_run_sends_it(
         assert len(handler.messages_to(offer.address)) == 1
 
 
-def test_permanent_failure_is_dead_after_the_attempt_limit(
+def test_permanent_refusal_is_dead_at_once_suppressed_and_the_inapp_marked_urgent(
     container: Container, smtp: tuple[RecordingHandler, str]
 ) -> None:
     handler, url = smtp
     box = with_settings(container, smtp_url=url, dispatch_max_attempts=3)
     offers = seed(box)
     handler.replies["acc-jp@example.com"] = "550 5.1.1 <acc-jp@example.com>: no such user"
-    jp = offers[2].email_message_id
+    jp = offers[2]
 
-    reports = [dispatch_pending(box) for _ in range(3)]
+    first = dispatch_pending(box)
 
-    assert [(r.sent, r.failed, r.dead) for r in reports] == [(2, 1, 0), (0, 1, 0), (0, 0, 1)]
-    assert not any(r.ok for r in reports)
-    row = message_row(box.engine, jp)
-    assert (row.state, row.attempts, row.claim_token) == ("dead", 3, None)
-    assert row.last_error == "gave up after 3 attempts: 550 5.1.1 <<address>>: no such user"
+    assert (first.sent, first.failed, first.dead) == (2, 0, 1)
+    row = message_row(box.engine, jp.email_message_id)
+    assert (row.state, row.attempts, row.claim_token) == ("dead", 1, None)
+    assert row.last_error == "550 5.1.1 <<address>>: no such user"
+    assert message_row(box.engine, jp.inapp_message_id).urgent is True
+    assert message_row(box.engine, offers[0].inapp_message_id).urgent is False
+    with box.engine.connect() as conn:
+        assert tracking.is_suppressed(conn, "ACC-JP@example.com ")
+        kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
+    assert sorted(k for m, k in kinds) == ["accepted", "accepted", "bounced"]
+    assert (jp.email_message_id, "bounced") in kinds
 
     handler.replies.clear()
     after = dispatch_pending(box)
@@ -182,6 +190,46 @@ def test_permanent_failure_is_dead_after_the_attempt_limit(
     assert (after.due, after.sent) == (0, 0)
     assert handler.messages_to("acc-jp@example.com") == []
     assert len(handler.received) == 2
+
+
+def test_temporary_failures_are_dead_after_the_attempt_limit(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url, dispatch_max_attempts=3)
+    offers = seed(box, SUBSCRIBERS[:1])
+    handler.replies[offers[0].address] = "452 4.2.2 mailbox full"
+
+    reports = [dispatch_pending(box) for _ in range(3)]
+
+    assert [(r.sent, r.failed, r.dead) for r in reports] == [(0, 1, 0), (0, 1, 0), (0, 0, 1)]
+    row = message_row(box.engine, offers[0].email_message_id)
+    assert (row.state, row.attempts) == ("dead", 3)
+    assert row.last_error == "gave up after 3 attempts: 452 4.2.2 mailbox full"
+    assert message_row(box.engine, offers[0].inapp_message_id).urgent is True
+
+
+def test_suppressed_address_is_not_mailed(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    offers = seed(box, SUBSCRIBERS[:2])
+    with box.engine.begin() as conn:
+        tracking.suppress(
+            conn,
+            tracking.address_hash(offers[1].address),
+            reason="complained",
+            message_id=None,
+            now=box.now(),
+        )
+
+    report = dispatch_pending(box)
+
+    assert (report.sent, report.skipped) == (1, 1)
+    assert handler.messages_to(offers[1].address) == []
+    assert message_row(box.engine, offers[1].email_message_id).state == "dead"
+    assert message_row(box.engine, offers[1].inapp_message_id).urgent is True
 
 
 def test_continuous_worker_honours_back_off(

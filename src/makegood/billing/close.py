@@ -14,9 +14,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from makegood.billing import queries
+from makegood.billing import inactive, journal, queries
+from makegood.billing.connectors import CONNECTORS
 from makegood.billing.ledger import (
     StatementDraft,
+    add_charge_backs,
     applied_per_credit,
     draft_statements,
     due_dates,
@@ -64,24 +66,40 @@ def close_through(
 ) -> CloseSummary:
     """Bill every active account while its next bill date <= `through`; commits per page.
 
-    Paused and cancelled accounts are not billed and keep their next bill date.
+    Paused and cancelled accounts are not billed and keep their next bill date; their credits
+    follow MAKEGOOD_BILLING_INACTIVE_POLICY (see billing.inactive), and credits held for an
+    account that is active again are released first. Credits are applied on statements only with
+    the `statement` connector; other connectors hand them to the billing system (`billing push`).
+    Every applied credit and billed charge-back is a ledger entry pointing at its statement.
     """
     if batch_size < 1:
         raise InvalidInput("the batch size must be at least 1")
+    settings = container.settings
+    inactive.check_policy(settings.billing_inactive_policy)  # before anything is written
+    if settings.billing_connector not in CONNECTORS:
+        raise InvalidInput(
+            f"MAKEGOOD_BILLING_CONNECTOR={settings.billing_connector!r} must be one of "
+            f"{', '.join(CONNECTORS)}"
+        )
+    apply_credits = settings.billing_connector == "statement"
     summary = CloseSummary(through=through)
     seen = 0
     after: str | None = None
     with container.uow() as uow:
+        inactive.release_reactivated(uow, container.now())
+        uow.commit()
         while True:
             page = queries.due_accounts_page(uow.conn, through, after, batch_size)
             if not page:
                 break
-            close_page(uow, page, through, container.now(), summary)
+            close_page(uow, page, through, container.now(), summary, apply_credits)
             uow.commit()
             seen += len(page)
             after = page[-1].account_id
             if progress is not None:
                 progress(CloseProgress(seen, summary.accounts_billed, summary.statements_created))
+        inactive.settle_inactive(uow, settings.billing_inactive_policy, container.now())
+        uow.commit()
     return summary
 
 
@@ -91,6 +109,7 @@ def close_page(
     through: date,
     now: datetime,
     summary: CloseSummary,
+    apply_credits: bool = True,
 ) -> None:
     """Bill one page of due accounts inside the caller's transaction (the caller commits)."""
     conn = uow.conn
@@ -113,12 +132,14 @@ def close_page(
             else:
                 summary.accounts_skipped += 1
     ids = [account.account_id for account, _ in claimed]
-    credits_by_account = queries.open_credits(conn, ids)
+    credits_by_account = queries.open_credits(conn, ids) if apply_credits else {}
+    charge_backs = queries.pending_charge_backs(conn, ids)
     already_there = queries.existing_statement_dates(conn, ids, through)
 
     statement_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     applied: dict[str, int] = {}
+    entries: list[journal.Entry] = []
     for account, dates in claimed:
         missing = [d for d in dates if (account.account_id, d) not in already_there]
         drafts = draft_statements(
@@ -127,14 +148,16 @@ def close_page(
             missing,
             credits_by_account.get(account.account_id, []),
         )
+        drafts = add_charge_backs(drafts, charge_backs.get(account.account_id, []))
         for draft in drafts:
-            _add_rows(account.account_id, draft, now, statement_rows, line_rows)
+            _add_rows(account.account_id, draft, now, statement_rows, line_rows, entries)
             _count(summary, draft)
         applied.update(applied_per_credit(drafts))
         if drafts:
             summary.accounts_billed += 1
     queries.insert_statements(conn, statement_rows, line_rows)
     queries.add_applied(conn, applied)
+    journal.append(conn, entries, now, "billing.close")
 
 
 def _add_rows(
@@ -143,6 +166,7 @@ def _add_rows(
     now: datetime,
     statement_rows: list[dict[str, Any]],
     line_rows: list[dict[str, Any]],
+    entries: list[journal.Entry],
 ) -> None:
     statement_id = new_id("stm")
     statement_rows.append(
@@ -168,11 +192,27 @@ def _add_rows(
                 "campaign_id": line.campaign_id,
             }
         )
+        if line.credit_id is not None:
+            # The statement points at the ledger entries it applies: a credit line settles
+            # part of a credit, a charge line with a credit bills its charge-back.
+            kind = "applied" if line.kind == "credit" else "clawback_billed"
+            entries.append(
+                journal.Entry(
+                    kind,
+                    line.credit_id,
+                    account_id,
+                    draft.currency,
+                    line.amount_minor,
+                    statement_id=statement_id,
+                )
+            )
 
 
 def _count(summary: CloseSummary, draft: StatementDraft) -> None:
     currency = draft.currency
-    charged = sum(line.amount_minor for line in draft.lines if line.kind == "charge")
+    charged = sum(
+        line.amount_minor for line in draft.lines if line.kind == "charge" and not line.credit_id
+    )
     summary.statements_created += 1
     summary.charged_minor[currency] = summary.charged_minor.get(currency, 0) + charged
     summary.credit_lines += sum(1 for line in draft.lines if line.kind == "credit")

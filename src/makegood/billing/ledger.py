@@ -110,11 +110,11 @@ def draft_statements(
 
 
 def applied_per_credit(drafts: Iterable[StatementDraft]) -> dict[str, int]:
-    """credit id -> how much the drafts apply of it (positive minor units)."""
+    """credit id -> how much the drafts apply of it (positive minor units; credit lines only)."""
     applied: dict[str, int] = {}
     for draft in drafts:
         for line in draft.lines:
-            if line.credit_id is not None:
+            if line.credit_id is not None and line.kind == "credit":
                 applied[line.credit_id] = applied.get(line.credit_id, 0) - line.amount_minor
     return applied
 
@@ -138,3 +138,41 @@ def _credit_line(credit: OpenCredit, take: int, *, carried: bool) -> LineDraft:
 
 def _fit(text: str) -> str:
     return text if len(text) <= DESCRIPTION_MAX else text[: DESCRIPTION_MAX - 1] + "…"
+
+
+@dataclass(frozen=True, slots=True)
+class ChargeBack:
+    """A reversed credit that was already billed: `amount_minor` (positive) is charged back."""
+
+    credit_id: str
+    campaign_id: str
+    currency: str
+    amount_minor: int
+    reversed_at: datetime
+    label: str
+
+
+def add_charge_backs(
+    drafts: Sequence[StatementDraft], charge_backs: Sequence[ChargeBack]
+) -> list[StatementDraft]:
+    """Put each charge-back on the first draft in its currency that it lands on (reversed before
+    the statement date, 00:00 UTC), as a positive `charge` line naming the credit; a charge-back
+    no draft can take waits for a later close."""
+    result = list(drafts)
+    for charge_back in charge_backs:
+        for index, draft in enumerate(result):
+            if draft.currency == charge_back.currency and lands_on(
+                charge_back.reversed_at, draft.statement_date
+            ):
+                line = LineDraft(
+                    "charge",
+                    charge_back.amount_minor,
+                    _fit(f"Reversal of make-good credit: {charge_back.label}"),
+                    credit_id=charge_back.credit_id,
+                    campaign_id=charge_back.campaign_id,
+                )
+                result[index] = StatementDraft(
+                    draft.statement_date, draft.currency, (*draft.lines, line)
+                )
+                break
+    return result

@@ -9,7 +9,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing.ledger import OpenCredit, PlanCharge
+from makegood.billing.journal import CHARGE_BACK
+from makegood.billing.ledger import ChargeBack, OpenCredit, PlanCharge
 from makegood.store.tables import (
     accounts,
     campaigns,
@@ -19,6 +20,7 @@ from makegood.store.tables import (
     statement_lines,
     statements,
 )
+from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 
 
 @dataclass(frozen=True, slots=True)
@@ -123,6 +125,13 @@ def open_credits(conn: sa.Connection, account_ids: Sequence[str]) -> dict[str, l
         .where(
             credits.c.account_id.in_(account_ids),
             credits.c.applied_minor < credits.c.amount_minor,
+            # Held, forfeited, paid out or reversed credits wait or are gone; a credit handed to
+            # a billing system (any posting not cancelled) is billed there, never here too.
+            ~sa.exists().where(credit_states.c.credit_id == credits.c.id),
+            ~sa.exists().where(
+                connector_postings.c.credit_id == credits.c.id,
+                connector_postings.c.state != "cancelled",
+            ),
         )
     )
     found: dict[str, list[OpenCredit]] = {}
@@ -138,6 +147,57 @@ def open_credits(conn: sa.Connection, account_ids: Sequence[str]) -> dict[str, l
                 label=row.title,
             )
         )
+    return found
+
+
+def pending_charge_backs(
+    conn: sa.Connection, account_ids: Sequence[str]
+) -> dict[str, list[ChargeBack]]:
+    """account id -> reversed credits it was billed for and is not yet charged back, oldest first.
+
+    Charge-backs of credits a billing system holds are posted through its connector instead.
+    """
+    if not account_ids:
+        return {}
+    le = ledger_entries
+    due = sa.func.sum(le.c.amount_minor)
+    query = (
+        sa.select(
+            le.c.credit_id,
+            credits.c.campaign_id,
+            le.c.account_id,
+            le.c.currency,
+            due.label("due"),
+            sa.func.min(le.c.created_at).label("reversed_at"),
+            incidents.c.title,
+        )
+        .join(credits, credits.c.id == le.c.credit_id)
+        .join(campaigns, campaigns.c.id == credits.c.campaign_id)
+        .join(incidents, incidents.c.id == campaigns.c.incident_id)
+        .where(
+            le.c.account_id.in_(account_ids),
+            le.c.kind.in_(CHARGE_BACK),
+            le.c.posting_id.is_(None),
+        )
+        .group_by(
+            le.c.credit_id, credits.c.campaign_id, le.c.account_id, le.c.currency, incidents.c.title
+        )
+        .having(due < 0)
+    )
+    found: dict[str, list[ChargeBack]] = {}
+    for row in conn.execute(query):
+        found.setdefault(row.account_id, []).append(
+            ChargeBack(
+                row.credit_id,
+                row.campaign_id,
+                row.currency,
+                -int(row.due),
+                row.reversed_at,
+                row.title,
+            )
+        )
+    for items in found.values():
+        items.sort(key=lambda c: (c.reversed_at, c.credit_id))
     return found
 
 

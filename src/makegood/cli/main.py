@@ -10,7 +10,9 @@ from makegood.cli import (
     data_cmds,
     demo_cmds,
     notify_cmds,
+    reverse_cmds,
     telemetry_cmds,
+    user_cmds,
     web_cmds,
 )
 from makegood.cli.context import container
@@ -42,10 +44,12 @@ for module in (
     data_cmds,
     telemetry_cmds,
     campaign_cmds,
+    reverse_cmds,  # adds `campaign reverse`: after campaign_cmds
     notify_cmds,
     web_cmds,
     billing_cmds,
     demo_cmds,
+    user_cmds,
 ):
     module.register(cli)
 

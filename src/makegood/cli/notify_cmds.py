@@ -1,15 +1,25 @@
-"""`makegood dispatch`: send queued e-mails (SMTP, or .eml files when no server is set)."""
+"""`makegood dispatch` (one pass) and `makegood worker` (continuous): send queued e-mails
+by SMTP, or as .eml files when no server is set."""
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
+from datetime import timedelta
+from pathlib import Path
+from types import FrameType
 from urllib.parse import urlsplit
 
 import click
 
 from makegood.cli.context import container
 from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
+from makegood.domain.errors import InvalidInput
 from makegood.notify.dispatch import DispatchReport, dispatch_pending
+from makegood.notify.feedback import import_bounces
+from makegood.notify.reminders import grant_expiring, queue_reminders
+from makegood.notify.worker import run_worker
 
 PROGRESS_EVERY = 1000  # messages between two progress lines on stderr
 
@@ -17,6 +27,10 @@ PROGRESS_EVERY = 1000  # messages between two progress lines on stderr
 def register(cli: click.Group) -> None:
     """Add this module's commands to the root group."""
     cli.add_command(dispatch)
+    cli.add_command(worker)
+    cli.add_command(bounces)
+    cli.add_command(remind)
+    cli.add_command(offers)
 
 
 @click.command()
@@ -74,6 +88,116 @@ def dispatch(as_json: bool) -> None:
         )
     if not report.ok:
         sys.exit(EXIT_FAILED)
+
+
+@click.command()
+@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@handles_errors
+def worker(once: bool) -> None:
+    """Drain the outbox continuously until SIGTERM or Ctrl-C (or, with --once, until nothing
+    is due). Temporary failures are retried with back-off; several workers may run at once
+    against PostgreSQL. On a signal the batch in hand is finished and committed first.
+    """
+    box = container()
+    settings = box.settings
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        say(f"worker: {signal.Signals(signum).name} received; finishing the current batch")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    target = (
+        f"SMTP server {_server_label(settings.smtp_url)}"
+        if settings.smtp_url
+        else f"folder {settings.mail_dir}"
+    )
+    say(f"worker: sending to {target}{' (until drained)' if once else ''}")
+    try:
+        totals = run_worker(box, stop, once=once, status=say)
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+    say(
+        f"worker stopped ({totals.stopped_by}): {totals.sent} sent, {totals.failed} deferred, "
+        f"{totals.dead} dead, {totals.skipped} skipped"
+    )
+
+
+@click.group()
+def bounces() -> None:
+    """Bounce and complaint reports that came back to the bounce address."""
+
+
+@bounces.command("import")
+@click.argument("path", type=click.Path(path_type=Path))
+@click.option("--json", "as_json", is_flag=True, help="Print the counts as one JSON document.")
+@handles_errors
+def bounces_import(path: Path, as_json: bool) -> None:
+    """Record delivery reports (RFC 3464 DSN, ARF complaints) from a message file, a Maildir
+    or a folder of .eml files. Bounced and complaining addresses are suppressed."""
+    report = import_bounces(
+        container(),
+        path,
+        progress=lambda r: say(f"  {r.read} read, {r.recorded} recorded, {r.ignored} ignored"),
+    )
+    say(
+        f"bounces: {report.read} reports read, {report.recorded} recorded, "
+        f"{report.ignored} not about our messages"
+    )
+    if as_json:
+        print_json({"read": report.read, "recorded": report.recorded, "ignored": report.ignored})
+
+
+@click.command()
+@click.option(
+    "--days",
+    type=click.FloatRange(min=0, min_open=True),
+    default=None,
+    help="Remind offers expiring within this many days "
+    "(default MAKEGOOD_REMINDER_DAYS_BEFORE_EXPIRY).",
+)
+@handles_errors
+def remind(days: float | None) -> None:
+    """Queue one reminder e-mail per unclaimed offer that expires soon (once per offer);
+    `makegood worker` or `makegood dispatch` sends them. Prints how many were queued."""
+    box = container()
+    window = days if days is not None else box.settings.reminder_days_before_expiry
+    if window <= 0:
+        raise InvalidInput(
+            "say how many days before expiry to remind: --days N "
+            "(or set MAKEGOOD_REMINDER_DAYS_BEFORE_EXPIRY)"
+        )
+    queued = queue_reminders(box, days=window)
+    say(f"remind: {queued} reminders queued for offers expiring within {window:g} days")
+    click.echo(queued)
+
+
+@click.group()
+def offers() -> None:
+    """Offers as a whole (the policies that apply to every campaign)."""
+
+
+@offers.command("expire")
+@click.option(
+    "--lead-minutes",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Grant offers expiring within this many minutes "
+    "(default MAKEGOOD_GRANT_AT_EXPIRY_LEAD_MINUTES).",
+)
+@handles_errors
+def offers_expire(lead_minutes: int | None) -> None:
+    """Policy "grant anyway at expiry": credit every unclaimed offer about to expire (the
+    accounts were verified as affected), and queue a "credit applied" e-mail for each."""
+    box = container()
+    minutes = lead_minutes or box.settings.grant_at_expiry_lead_minutes
+    report = grant_expiring(box, lead=timedelta(minutes=minutes))
+    say(
+        f"offers expire: {report.granted} granted before expiry, "
+        f"{report.already_closed} were claimed meanwhile"
+    )
+    click.echo(report.granted)
 
 
 def _server_label(url: str | None) -> str:

@@ -3,60 +3,56 @@
 Guarantees:
 - a message is marked 'sent' only after the transport accepted it (and, for files, synced
   it to disk), in the transaction that commits right after its batch; a crash loses at most
-  the marks of one batch, so those messages go out again (same Message-ID), and none is ever
-  marked sent without having been accepted;
+  the marks of `batch_size` messages, so those go out again (same Message-ID), and none is
+  ever marked sent without having been accepted;
 - one message's failure never holds back the others; a lost SMTP connection is reopened for
   the next message, and the run stops early only when the server is unreachable repeatedly;
-- a failed message is retried by the next run, up to settings.dispatch_max_attempts attempts,
-  then marked 'dead' with its reason.
+- a temporary failure (4xx, lost connection, timeout) is retried after an exponential
+  back-off with jitter, up to settings.dispatch_max_attempts attempts, then 'dead' with its
+  reason; a permanent refusal (5xx) is 'dead' at once, and a refused address is suppressed;
+- suppressed addresses are not mailed; whenever an e-mail cannot reach its reader, the
+  in-app message of the same offer is marked urgent;
+- every outcome is a delivery event (see tracking.py) that support can read.
+
+Throughput: on PostgreSQL, with a transport that sends in the background (SMTP), the next
+batch is locked and rendered while the previous one is on the wire. Each of the two batches
+then holds half of `batch_size`, so the bound on repeats after a crash is unchanged. SQLite
+has one writer at a time, so there batches go strictly one after the other.
 """
 
 from __future__ import annotations
 
-import time
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future
 from dataclasses import dataclass, replace
-from datetime import datetime, timedelta
-
-import sqlalchemy as sa
+from datetime import datetime
 
 from makegood.bootstrap import Container
-from makegood.domain.calendar import add_months, lands_on
-from makegood.notify import outbox
-from makegood.notify.mime import InvalidRecipient, compose_email, envelope_sender
-from makegood.notify.outbox import OutgoingEmail
-from makegood.notify.render import OfferNotice, RenderError, render_offer_email
+from makegood.notify import outbox, tracking
+from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_outcomes
+from makegood.notify.mime import envelope_sender
+from makegood.notify.ratelimit import TokenBucket
+from makegood.notify.smtp import Outgoing
+from makegood.notify.tracking import DeliveryEvent
 from makegood.notify.transports import DeliveryError, MailTransport, open_transport
+from makegood.store.uow import UnitOfWork
+
+__all__ = ["BATCH_SIZE", "DispatchReport", "dispatch_pending"]
 
 BATCH_SIZE = 100
-# Rows stay locked while their batch is sent; past this many seconds the batch is committed
-# early and the rest is picked up again, so claims and other workers are not kept waiting.
-MAX_BATCH_SECONDS = 5.0
-# Consecutive connection failures after which the server is taken to be down for this run.
-UNREACHABLE_AFTER = 3
+
+Progress = Callable[[DispatchReport], None]
+Outcomes = list[DeliveryError | None]
 
 
 @dataclass
-class DispatchReport:
-    """What one dispatch run did. `ok` is False when anything failed, died or was left over."""
+class _InFlight:
+    """A batch handed to the transport whose transaction is still open (rows locked)."""
 
-    due: int = 0  # e-mails due when the run started
-    sent: int = 0
-    failed: int = 0  # not accepted this run; the next run tries again
-    dead: int = 0  # given up for good this run, with the reason stored on the message
-    skipped: int = 0  # not sent because their offer is no longer open (expired, revoked)
-    stopped: str | None = None  # why the run ended before the outbox was drained
-
-    @property
-    def processed(self) -> int:
-        return self.sent + self.failed + self.dead + self.skipped
-
-    @property
-    def ok(self) -> bool:
-        return self.failed == 0 and self.dead == 0 and self.stopped is None
-
-
-Progress = Callable[[DispatchReport], None]
+    uow: UnitOfWork
+    ready: Ready
+    outcomes: Future[Outcomes]
 
 
 def dispatch_pending(
@@ -65,156 +61,145 @@ def dispatch_pending(
     *,
     transport: MailTransport | None = None,
     retry_failed_now: bool = True,
-    batch_size: int = BATCH_SIZE,
+    batch_size: int | None = None,
+    stop: threading.Event | None = None,
+    limiter: TokenBucket | None = None,
 ) -> DispatchReport:
     """Send every due e-mail once: pending ones whose time has come and, by default, every
-    failed one (the `dispatch` command retries failures at once; a continuous worker passes
+    failed one (the `dispatch` command retries failures at once; the worker passes
     ``retry_failed_now=False`` to honour the back-off in next_attempt_at).
 
     `transport` defaults to the one the settings name and is closed at the end; `progress`
-    is called with a copy of the running report after each batch.
+    is called with a copy of the running report after each committed batch. When `stop` is
+    set the run finishes and commits the batches in hand, then returns; `limiter` paces sends.
     """
     own_transport = transport is None
     mailer = transport if transport is not None else open_transport(container.settings)
+    size = batch_size or container.settings.dispatch_batch_size or BATCH_SIZE
+    pipelined = hasattr(mailer, "submit_many") and container.engine.dialect.name != "sqlite"
+    if pipelined:
+        size = max(1, size // 2)
     report = DispatchReport()
     cutoff = container.now()
     with container.uow() as uow:
         report.due = outbox.count_due(uow.conn, cutoff, retry_failed_now=retry_failed_now)
-    after = ""
+    cursor = _Cursor(cutoff, size, retry_failed_now)
+    inflight: _InFlight | None = None
     try:
         while report.stopped is None:
-            with container.uow() as uow:
-                batch = outbox.lock_due_batch(
-                    uow.conn,
-                    cutoff,
-                    after_id=after,
-                    limit=batch_size,
-                    retry_failed_now=retry_failed_now,
-                )
-                if not batch:
-                    break
-                after = _send_batch(container, uow.conn, mailer, batch, report)
-                uow.commit()
-            if progress is not None:
-                progress(replace(report))
+            if stop is not None and stop.is_set():
+                report.stopped = "shutdown requested"
+                break
+            current = _start_batch(container, mailer, cursor, report, stop, limiter)
+            previous, inflight = inflight, current
+            if previous is not None:
+                _finish(container, mailer, previous, report, progress)
+            if inflight is None:
+                break
+            if not pipelined:
+                done, inflight = inflight, None
+                _finish(container, mailer, done, report, progress)
+        if inflight is not None:
+            done, inflight = inflight, None
+            _finish(container, mailer, done, report, progress)
     finally:
+        if inflight is not None:  # an error on the way: roll back, the batch goes out again
+            inflight.uow.__exit__(None, None, None)
         if own_transport:
             mailer.close()
     return report
 
 
-def _send_batch(
-    container: Container,
-    conn: sa.Connection,
-    mailer: MailTransport,
-    batch: list[OutgoingEmail],
-    report: DispatchReport,
-) -> str:
-    """Send a locked batch and record the outcomes; returns the id of the last one handled."""
-    sender = envelope_sender(container.settings)
-    accepted: list[str] = []
-    unreachable = 0
-    started = time.monotonic()
-    last = batch[0].id
-    for mail in batch:
-        last = mail.id
-        outcome = _deliver_one(container, conn, mailer, sender, mail, report)
-        if outcome == "accepted":
-            accepted.append(mail.id)
-        unreachable = unreachable + 1 if outcome == "unreachable" else 0
-        if unreachable >= UNREACHABLE_AFTER:
-            report.stopped = "mail server unreachable; the rest stays queued"
-            break
-        if time.monotonic() - started > MAX_BATCH_SECONDS:
-            break
-    try:
-        mailer.flush()
-    except DeliveryError as exc:
-        # Not durable, so not 'sent': these stay queued and go out again on the next run.
-        report.stopped = f"could not secure accepted mail: {exc.reason}"
-        return last
-    report.sent += outbox.mark_sent(conn, accepted, container.now())
-    return last
+@dataclass
+class _Cursor:
+    """Where the run is in the outbox: due rows are taken in id order, after `after`."""
+
+    cutoff: datetime
+    size: int
+    retry_failed_now: bool
+    after: str = ""
 
 
-def _deliver_one(
+def _start_batch(
     container: Container,
-    conn: sa.Connection,
     mailer: MailTransport,
-    sender: str,
-    mail: OutgoingEmail,
+    cursor: _Cursor,
     report: DispatchReport,
-) -> str:
-    """Try one message; records failures at once and returns accepted | failed | unreachable."""
-    settings = container.settings
-    now = container.now()
-    skip_reason = _skip_reason(mail, now)
-    if skip_reason is not None:
-        if outbox.mark_skipped(conn, mail.id, reason=skip_reason):
-            report.skipped += 1
-        return "skipped"
+    stop: threading.Event | None,
+    limiter: TokenBucket | None,
+) -> _InFlight | None:
+    """Lock, prepare and hand over the next batch, its transaction left open; None when no
+    message is due any more."""
+    uow = container.uow().__enter__()
     try:
-        rendered = render_offer_email(_notice(mail, now), settings)
-        message = compose_email(
-            rendered,
-            outbox_id=mail.id,
-            recipient=mail.recipient,
-            locale=mail.locale,
-            settings=settings,
-            now=now,
+        batch = outbox.lock_due_batch(
+            uow.conn,
+            cursor.cutoff,
+            after_id=cursor.after,
+            limit=cursor.size,
+            retry_failed_now=cursor.retry_failed_now,
         )
-    except (RenderError, InvalidRecipient) as exc:
-        # Nothing a later attempt could change: give up at once, with the reason.
-        if outbox.mark_failed(conn, mail.id, reason=str(exc), dead=True, next_attempt_at=now):
-            report.dead += 1
-        return "failed"
+        if not batch:
+            uow.__exit__(None, None, None)
+            return None
+        cursor.after = batch[-1].id
+        ready = prepare_batch(container, uow.conn, batch, report, stop, limiter)
+        sending = _submit(mailer, ready, envelope_sender(container.settings))
+    except BaseException:
+        uow.__exit__(None, None, None)
+        raise
+    return _InFlight(uow, ready, sending)
+
+
+def _submit(mailer: MailTransport, ready: Ready, sender: str) -> Future[Outcomes]:
+    """Hand the batch over: in the background when the transport can, else right here."""
+    items = [Outgoing(composed, sender, mail.recipient) for mail, composed in ready]
+    submit_many = getattr(mailer, "submit_many", None)
+    if submit_many is not None:
+        background: Future[Outcomes] = submit_many(items)
+        return background
+    done: Future[Outcomes] = Future()
+    done.set_result(_send_each(mailer, items))
+    return done
+
+
+def _send_each(mailer: MailTransport, items: Sequence[Outgoing]) -> Outcomes:
+    results: Outcomes = []
+    for item in items:
+        try:
+            mailer.send(item.message, sender=item.sender, recipient=item.recipient)
+            results.append(None)
+        except DeliveryError as exc:
+            results.append(exc)
+    return results
+
+
+def _finish(
+    container: Container,
+    mailer: MailTransport,
+    batch: _InFlight,
+    report: DispatchReport,
+    progress: Progress | None,
+) -> None:
+    """Wait for the batch's outcomes, record them, mark the accepted ones sent, commit."""
     try:
-        mailer.send(message, sender=sender, recipient=mail.recipient)
-    except DeliveryError as exc:
-        attempts = mail.attempts + 1
-        dead = attempts >= settings.dispatch_max_attempts
-        delay = timedelta(seconds=settings.dispatch_retry_seconds * 2 ** (attempts - 1))
-        reason = exc.reason if not dead else f"gave up after {attempts} attempts: {exc.reason}"
-        if outbox.mark_failed(conn, mail.id, reason=reason, dead=dead, next_attempt_at=now + delay):
-            if dead:
-                report.dead += 1
-            else:
-                report.failed += 1
-        return "unreachable" if exc.connection else "failed"
-    return "accepted"
-
-
-def _skip_reason(mail: OutgoingEmail, now: datetime) -> str | None:
-    if mail.offer_state == "revoked":
-        return "not sent: the offer was revoked"
-    if mail.template == "offer_claim":
-        if mail.offer_state != "open":
-            return "not sent: the credit was already applied"
-        if mail.expires_at <= now:
-            return "not sent: the offer expired before the e-mail could go out"
-    return None
-
-
-def _notice(mail: OutgoingEmail, now: datetime) -> OfferNotice:
-    statement_date = None
-    if mail.template == "offer_granted":
-        granted_at = mail.credited_at or now
-        statement_date = mail.next_bill_date
-        if not lands_on(granted_at, statement_date):
-            statement_date = add_months(statement_date, mail.billing_day)
-    return OfferNotice(
-        template=mail.template,
-        locale=mail.locale,
-        amount_minor=mail.amount_minor,
-        currency=mail.currency,
-        plan_name=mail.plan_name,
-        incident_title=mail.incident_title,
-        incident_starts_at=mail.incident_starts_at,
-        incident_ends_at=mail.incident_ends_at,
-        expires_at=mail.expires_at,
-        failed_attempts=mail.failed_attempts,
-        first_failure_at=mail.first_failure_at,
-        last_failure_at=mail.last_failure_at,
-        claim_token=mail.claim_token,
-        statement_date=statement_date,
-    )
+        conn = batch.uow.conn
+        now = container.now()
+        accepted = record_outcomes(
+            container, conn, batch.ready, batch.outcomes.result(), report, now
+        )
+        try:
+            mailer.flush()
+        except DeliveryError as exc:
+            # Not durable, so not 'sent': these stay queued and go out again on the next run.
+            report.stopped = f"could not secure accepted mail: {exc.reason}"
+            accepted = []
+        report.sent += outbox.mark_sent(conn, accepted, now)
+        tracking.record_events(
+            conn, [DeliveryEvent(mid, "accepted", "smtp", now) for mid in accepted]
+        )
+        batch.uow.commit()
+    finally:
+        batch.uow.__exit__(None, None, None)
+    if progress is not None:
+        progress(replace(report))

@@ -1,6 +1,7 @@
 """E-mail rendering: subject, plain text and HTML of an offer notice, in the account's language.
 
-Templates live in the package (``templates/<language>/offer.txt`` and ``offer.html``); a
+Templates live in the package (``templates/<language>/offer.txt`` and ``offer.html``, and
+``reminder.*`` for the reminder before expiry); a
 language without templates falls back to English, while amounts and dates are still formatted
 for the account's own locale (see ``formatting``). Rendering happens at send time, because the
 raw claim token exists only in the pending outbox row.
@@ -14,6 +15,7 @@ from functools import lru_cache
 from importlib.resources import files
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import escape
 
 from makegood.notify.formatting import (
     format_date_long,
@@ -24,7 +26,9 @@ from makegood.notify.formatting import (
 from makegood.settings import Settings
 
 FALLBACK_LANGUAGE = "en"
-TEMPLATES = ("offer_claim", "offer_granted")
+# Message template -> template files (``<language>/<file>.txt`` and ``.html``).
+TEMPLATE_FILES = {"offer_claim": "offer", "offer_granted": "offer", "offer_reminder": "reminder"}
+TEMPLATES = tuple(TEMPLATE_FILES)
 
 
 class RenderError(ValueError):
@@ -69,6 +73,9 @@ def _environment() -> Environment:
         trim_blocks=True,
         lstrip_blocks=True,
         keep_trailing_newline=True,
+        # Templates do not change while a process runs; checking their files on every render
+        # costs a stat() per template per message.
+        auto_reload=False,
     )
 
 
@@ -127,13 +134,60 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
         "support_phone": settings.support_phone,
         "support_url": settings.support_url,
     }
+    # The per-subscriber values go in as placeholders and are substituted afterwards, so a
+    # campaign renders its templates once per language, amount and shape of evidence, not
+    # once per subscriber. The shape keeps what templates branch on (one attempt or several,
+    # one instant or a span), so the result is exactly what a direct render gives.
+    personal = {name: str(context[name]) for name in _SLOTS}
+    shaped: dict[str, object] = {**context, **_SLOTS}
+    if context["failed_attempts"] == 1:
+        shaped["failed_attempts"] = 1
+    if context["first_failure"] == context["last_failure"]:
+        shaped["last_failure"] = _SLOTS["first_failure"]
+    stem = TEMPLATE_FILES[notice.template]
+    shape = _render_shape(f"{language}/{stem}", tuple(sorted(shaped.items())))
+    text, html = shape.text, shape.html
+    for name, slot in _SLOTS.items():
+        text = text.replace(slot, personal[name])
+        html = html.replace(slot, str(escape(personal[name])))
+    return RenderedEmail(subject=shape.subject, text=text, html=html, language=language)
+
+
+_SLOTS: dict[str, str] = {
+    name: f"\ue000{name}\ue001"  # private-use characters: never in real text
+    for name in ("claim_url", "failed_attempts", "first_failure", "last_failure")
+}
+
+
+@lru_cache(maxsize=512)
+def _render_shape(path: str, items: tuple[tuple[str, object], ...]) -> RenderedEmail:
+    context = dict(items)
     env = _environment()
-    text_module = env.get_template(f"{language}/offer.txt").make_module(context)
+    language = path.split("/", 1)[0]
+    text_module = env.get_template(f"{path}.txt").make_module(context)
     subject = " ".join(str(getattr(text_module, "subject", "")).split())
     if not subject:
-        raise RenderError(f"template {language}/offer.txt does not set a subject")
-    html = env.get_template(f"{language}/offer.html").render({**context, "subject": subject})
+        raise RenderError(f"template {path}.txt does not set a subject")
+    html = env.get_template(f"{path}.html").render({**context, "subject": subject})
     return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
+
+
+def render_short_text(notice: OfferNotice, settings: Settings) -> str:
+    """The one-paragraph SMS / push text of an offer notice, in the account's language
+    (``templates/<language>/short.txt``): amount, and for a claim the deadline and link."""
+    granted = notice.template == "offer_granted"
+    if not granted and not notice.claim_token:
+        raise RenderError("claim notice without its claim token")
+    loc = notice.locale
+    context = {
+        "granted": granted,
+        "service_name": settings.service_name,
+        "amount": format_money(notice.amount_minor, notice.currency, loc),
+        "expires": format_datetime_utc(notice.expires_at, loc),
+        "claim_url": "" if granted else claim_url(settings, notice.claim_token or ""),
+    }
+    template = _environment().get_template(f"{template_language(loc)}/short.txt")
+    return " ".join(template.render(context).split())
 
 
 def _when(moment: datetime | None, locale: str) -> str:

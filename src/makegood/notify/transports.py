@@ -15,7 +15,6 @@ import ssl
 import tempfile
 from pathlib import Path
 from typing import Protocol
-from urllib.parse import parse_qs, unquote, urlsplit
 
 from makegood.domain.errors import InvalidInput
 from makegood.notify.mime import ComposedEmail
@@ -29,6 +28,8 @@ class DeliveryError(Exception):
     """A message was not accepted; `reason` is safe to store (no addresses)."""
 
     temporary: bool = True
+    # A permanent refusal of the recipient address itself (RCPT TO): grounds for suppression.
+    recipient_refused: bool = False
 
     def __init__(self, reason: str, *, connection: bool = False) -> None:
         super().__init__(reason)
@@ -70,35 +71,39 @@ def mask_addresses(text: str) -> str:
 def open_transport(settings: Settings) -> MailTransport:
     """SMTP when MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
     if settings.smtp_url:
+        # Imported here: the SMTP module builds on this one's error classes.
+        from makegood.notify.smtp import AsyncSmtpTransport
+
         try:
-            return SmtpTransport(settings.smtp_url, timeout=settings.smtp_timeout_seconds)
+            return AsyncSmtpTransport(
+                settings.smtp_url,
+                timeout=settings.smtp_timeout_seconds,
+                connections=settings.smtp_connections,
+            )
         except ValueError as exc:
             raise InvalidInput(str(exc)) from None
     return FileTransport(settings.mail_dir)
 
 
 class SmtpTransport:
-    """SMTP through one connection reused for the whole run, reopened after it drops.
+    """Synchronous SMTP (smtplib) through one connection reused for the whole run, reopened
+    after it drops. Kept as the simple reference; `open_transport` uses the concurrent
+    aiosmtplib transport in ``smtp.py``.
 
     URL forms: ``smtp://host:port`` (plain), ``smtp://host:port?starttls=1``, ``smtps://host``
     (TLS from the start); ``user:password@`` before the host logs in.
     """
 
     def __init__(self, url: str, *, timeout: float) -> None:
-        parts = urlsplit(url)
-        try:
-            port = parts.port
-        except ValueError:
-            port = -1
-        if parts.scheme not in ("smtp", "smtps") or not parts.hostname or port == -1:
-            raise ValueError("MAKEGOOD_SMTP_URL must look like smtp://host:port or smtps://host")
-        self.implicit_tls = parts.scheme == "smtps"
-        self.host = parts.hostname
-        self.port = port or (465 if self.implicit_tls else 25)
-        self.username = unquote(parts.username) if parts.username else None
-        self.password = unquote(parts.password) if parts.password else None
-        flags = parse_qs(parts.query)
-        self.starttls = flags.get("starttls", ["0"])[0].lower() in ("1", "true", "yes")
+        from makegood.notify.smtp import parse_smtp_url
+
+        endpoint = parse_smtp_url(url)
+        self.implicit_tls = endpoint.implicit_tls
+        self.host = endpoint.host
+        self.port = endpoint.port
+        self.username = endpoint.username
+        self.password = endpoint.password
+        self.starttls = endpoint.starttls
         self.timeout = timeout
         self._conn: smtplib.SMTP | None = None
 

@@ -17,6 +17,7 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from makegood.billing import journal
 from makegood.domain import errors
 from makegood.domain.calendar import add_months, lands_on
 from makegood.domain.ids import new_id
@@ -106,8 +107,15 @@ def _offer_id_for(uow: UnitOfWork, token: str) -> str:
             t.claim_tokens.c.token_hash == _token_hash(token)
         )
     ).one_or_none()
-    if row is None or row.revoked_at is not None:
+    if row is None:
         raise errors.OfferNotFound("this link is not valid")
+    if row.revoked_at is not None:
+        # A replaced link looks unknown; a link to a withdrawn offer says it was withdrawn.
+        state = uow.conn.execute(
+            sa.select(t.offers.c.state).where(t.offers.c.id == row.offer_id)
+        ).scalar_one_or_none()
+        if state != OfferState.REVOKED:
+            raise errors.OfferNotFound("this link is not valid")
     return str(row.offer_id)
 
 
@@ -195,18 +203,18 @@ def _credit_offer(
         check_claimable(row["state"], row["expires_at"], now)
         raise errors.OfferAlreadyClaimed("this credit has already been applied")
     credit_id = new_id("crd")
-    uow.conn.execute(
-        t.credits.insert().values(
-            id=credit_id,
-            offer_id=offer_id,
-            account_id=row["account_id"],
-            campaign_id=row["campaign_id"],
-            amount_minor=row["amount_minor"],
-            currency=row["currency"],
-            granted_at=now,
-            applied_minor=0,
-        )
-    )
+    credit = {
+        "id": credit_id,
+        "offer_id": offer_id,
+        "account_id": row["account_id"],
+        "campaign_id": row["campaign_id"],
+        "amount_minor": row["amount_minor"],
+        "currency": row["currency"],
+        "granted_at": now,
+        "applied_minor": 0,
+    }
+    uow.conn.execute(t.credits.insert().values(**credit))
+    journal.add_grants(uow.conn, [credit], now, actor)  # the ledger moves with the credit
     audit.record(
         uow,
         at=now,
@@ -239,6 +247,16 @@ def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") ->
     OfferRevoked, and then nothing has changed.
     """
     offer_id = _offer_id_for(uow, token)
+    result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
+    uow.commit()
+    return result
+
+
+def claim_offer_by_id(
+    uow: UnitOfWork, offer_id: str, now: datetime, via: str = "inapp"
+) -> ClaimResult:
+    """Apply the credit of offer `offer_id` for its subscriber (the in-app message's claim
+    action) exactly once and commit; same guarantees and errors as `claim_offer`."""
     result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
     uow.commit()
     return result

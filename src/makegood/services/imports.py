@@ -166,9 +166,12 @@ def _account_row(
             problems.add(line, "billing_day", "must be a day of month from 1 to 31")
             return None
         billing_day = max(int(row["billing_day"]), next_bill.day)
+    customer = row.get("stripe_customer_id")
+    if customer and (len(customer) > 255 or any(c.isspace() for c in customer)):
+        problems.add(line, "stripe_customer_id", "must be a Stripe customer id such as cus_123")
     if problems.count != before:
         return None
-    return {
+    account = {
         "account_id": row["account_id"],
         "email": row["email"],
         "plan_id": row["plan_id"],
@@ -178,6 +181,9 @@ def _account_row(
         "next_bill_date": next_bill,
         "billing_day": billing_day,
     }
+    if customer is not None:  # optional column: only a file that has it sets (or clears) it
+        account["stripe_customer_id"] = customer or None
+    return account
 
 
 def import_accounts(

@@ -9,12 +9,14 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from makegood.billing import journal
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidState
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState, OfferState, check_transition
 from makegood.domain.policy import Mode
 from makegood.domain.tokens import hash_token, new_token
+from makegood.notify.channels import configured_channels, launch_rows
 from makegood.services.audit import record
 from makegood.services.campaigns import get_campaign
 from makegood.store import tables as t
@@ -60,9 +62,11 @@ def launch_campaign(
                 rows = _offer_rows(
                     members, campaign_id, campaign.incident_id, now, expires_at, auto
                 )
+                _add_channel_rows(rows, configured_channels(container.settings), now, auto)
                 for table, values in rows.items():
                     if values:
                         uow.conn.execute(table.insert(), values)
+                journal.add_grants(uow.conn, rows[t.credits], now, actor)  # auto mode's ledger
                 issued += len(members)
                 last = members[-1]["account_id"]
                 if progress:
@@ -109,6 +113,25 @@ def _next_members(
         .limit(BATCH)
     )
     return [dict(r) for r in conn.execute(query).mappings()]
+
+
+def _add_channel_rows(
+    rows: dict[sa.Table, list[dict[str, Any]]], channels: tuple[str, ...], now: datetime, auto: bool
+) -> None:
+    """SMS / push rows (issue 5), only for the channels the operator configured."""
+    if not channels:
+        return
+    for offer in rows[t.offers]:
+        tokens, messages = launch_rows(
+            channels,
+            offer_id=offer["id"],
+            account_id=offer["account_id"],
+            template="offer_granted" if auto else "offer_claim",
+            needs_link=not auto,
+            now=now,
+        )
+        rows[t.claim_tokens] += tokens
+        rows[t.messages] += messages
 
 
 def _offer_rows(

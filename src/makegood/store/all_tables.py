@@ -3,7 +3,12 @@
 Each area keeps its tables in its own module on the shared `metadata`; add one import line here.
 """
 
-from makegood.store import tables
+from makegood.store import (
+    tables,
+    tables_billing,  # noqa: F401 - ledger, postings, reversals
+    tables_notify,  # noqa: F401 - delivery events, suppressions
+    tables_web,  # noqa: F401 - console users, sessions, API keys
+)
 from makegood.store.tables import metadata
 
 __all__ = ["metadata", "tables"]

@@ -42,6 +42,8 @@ accounts = sa.Table(
     # The day of month cycles are counted from (31 stays 31 after a short February).
     sa.Column("billing_day", sa.SmallInteger, nullable=False),
     sa.Column("updated_at", UTCDateTime, nullable=False),
+    # Optional: the Stripe customer the Stripe connector posts this account's credits to.
+    sa.Column("stripe_customer_id", sa.String(255), nullable=True),
     sa.CheckConstraint("status IN ('active', 'paused', 'cancelled')", name="status"),
     sa.CheckConstraint("billing_day BETWEEN 1 AND 31", name="billing_day"),
     sa.Index(None, "email"),
@@ -195,6 +197,8 @@ messages = sa.Table(
     sa.Column("claim_token", sa.String(128), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("sent_at", UTCDateTime, nullable=True),
+    # In-app: the e-mail bounced or the address is suppressed, so show this one prominently.
+    sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.CheckConstraint(
         "state IN ('pending', 'failed', 'sent', 'dead', 'unread', 'read', 'dismissed')",
         name="state",

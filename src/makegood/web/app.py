@@ -20,9 +20,13 @@ from makegood.domain.offers import check_claimable
 from makegood.domain.tokens import hash_token
 from makegood.services.claims import claim_offer, view_offer
 from makegood.web import csrf
+from makegood.web.api import create_api
+from makegood.web.console import create_console
 from makegood.web.csrf import COOKIE_PATH, NONCE_COOKIE
 from makegood.web.errors import install_error_pages
+from makegood.web.genuine import TokenBucket, genuine_router
 from makegood.web.pages import Pages
+from makegood.web.webhooks import webhooks_router
 
 
 class SecurityHeaders:
@@ -47,12 +51,13 @@ class SecurityHeaders:
         await self.app(scope, receive, send_with_headers)
 
 
-def security_headers(style_hash: str) -> dict[str, str]:
+def security_headers(*style_hashes: str) -> dict[str, str]:
     """Claim pages are personal: never cached, never indexed, never framed, no outside assets."""
+    styles = " ".join(f"'{h}'" for h in style_hashes)
     csp = "; ".join(
         [
             "default-src 'none'",
-            f"style-src '{style_hash}'",
+            f"style-src {styles}",
             "form-action 'self'",
             "frame-ancestors 'none'",
             "base-uri 'none'",
@@ -81,8 +86,17 @@ def create_app(container: Container) -> FastAPI:
         openapi_url=None,
     )
     app.state.container = container
-    app.add_middleware(SecurityHeaders, headers=security_headers(pages.style_hash))
+    console = create_console(container)
+    app.add_middleware(
+        SecurityHeaders, headers=security_headers(pages.style_hash, console.state.style_hash)
+    )
     install_error_pages(app, container, pages)
+    app.include_router(genuine_router(container, pages, TokenBucket()))
+    app.include_router(webhooks_router(container))  # POST /webhooks/email (notify)
+    # Separate applications: the API has its own OpenAPI document and JSON errors; the
+    # console its own login redirects and error pages. The claim pages stay out of both.
+    app.mount("/api/v1", create_api(container))
+    app.mount("/console", console)
 
     @app.get("/healthz")
     def healthz() -> Response:

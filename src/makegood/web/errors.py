@@ -13,11 +13,12 @@ from makegood.web.csrf import CsrfRejected
 from makegood.web.pages import Pages
 
 # Exception -> (status, page). An already-applied credit is not a failure: 200, so a second
-# click or a reload tells the subscriber the good news again. A revoked link looks unknown.
+# click or a reload tells the subscriber the good news again. A withdrawn offer says so (410);
+# an unknown or replaced link is 404 and reveals nothing.
 PAGES: dict[type[Exception], tuple[int, str]] = {
     errors.OfferAlreadyClaimed: (200, "already.html"),
     errors.OfferExpired: (410, "expired.html"),
-    errors.OfferRevoked: (404, "not_found.html"),
+    errors.OfferRevoked: (410, "withdrawn.html"),
     errors.OfferNotFound: (404, "not_found.html"),
     CsrfRejected: (403, "forbidden.html"),
 }

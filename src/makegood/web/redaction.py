@@ -1,4 +1,5 @@
-"""Keep claim tokens out of logs: a claim link in a log line is as good as the credit itself."""
+"""Keep claim tokens and e-mail addresses out of logs: a claim link in a log line is as good as
+the credit itself, and the console's and API's look-ups take an e-mail in the query string."""
 
 from __future__ import annotations
 
@@ -8,11 +9,13 @@ import re
 from typing import Any
 
 _CLAIM_PATH = re.compile(r"(/claim/)[^/\s?#\"']+")
+# Plain or percent-encoded (`%40`) addresses, as they appear in a logged request line.
+_ADDRESS = re.compile(r"[^\s/?&=\"']+(?:@|%40)[^\s/?&#\"']+", re.IGNORECASE)
 
 
 def mask_claim_tokens(text: str) -> str:
-    """`GET /claim/abc.../done` -> `GET /claim/<token>/done`."""
-    return _CLAIM_PATH.sub(r"\1<token>", text)
+    """`GET /claim/abc.../done` -> `GET /claim/<token>/done`; addresses -> `<address>`."""
+    return _ADDRESS.sub("<address>", _CLAIM_PATH.sub(r"\1<token>", text))
 
 
 class MaskClaimTokens(logging.Filter):

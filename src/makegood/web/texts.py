@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from makegood.web.texts_more import MORE_TEXTS
+
 DEFAULT_LANGUAGE = "en"
 
 TEXTS: dict[str, dict[str, str]] = {
@@ -292,6 +294,9 @@ TEXTS: dict[str, dict[str, str]] = {
         "support": "お困りの場合は {phone} にお電話いただくか、こちらをご覧ください:",
     },
 }
+
+for _language, _more in MORE_TEXTS.items():
+    TEXTS[_language].update(_more)
 
 
 def texts_for(language: str) -> Mapping[str, str]:

@@ -1,0 +1,162 @@
+"""`makegood billing push`: hand every ready credit (and reversal) to the configured connector.
+
+Idempotent and resumable: postings are created and committed before anything is sent, each
+answer is committed as soon as it arrives, and a resend always carries the same idempotency key.
+Running push again sends only what is not acknowledged; a crash mid-run loses nothing.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from makegood.billing import inactive, postings
+from makegood.billing.connectors import CONNECTORS, Connector, Outcome, backoff_seconds
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput, InvalidState
+from makegood.services import audit
+from makegood.store.uow import UnitOfWork
+
+Progress = Callable[[int, int], None]  # (postings handled, acknowledged)
+
+
+@dataclass
+class PushSummary:
+    connector: str
+    created: int = 0
+    acked: int = 0
+    failed: int = 0
+    skipped: int = 0
+    requests: int = 0
+    errors: list[str] = field(default_factory=list)  # one per failed or skipped posting
+
+    def document(self) -> dict[str, object]:
+        return {
+            "connector": self.connector,
+            "created": self.created,
+            "acked": self.acked,
+            "failed": self.failed,
+            "skipped": self.skipped,
+            "requests": self.requests,
+            "errors": self.errors,
+        }
+
+
+def make_connector(container: Container) -> Connector:
+    """The connector MAKEGOOD_BILLING_CONNECTOR names, for push (not statement or export)."""
+    name = container.settings.billing_connector
+    if name not in CONNECTORS:
+        raise InvalidInput(
+            f"MAKEGOOD_BILLING_CONNECTOR={name!r} must be one of {', '.join(CONNECTORS)}"
+        )
+    if name == "statement":
+        raise InvalidState(
+            "the billing connector is `statement`: credits are applied by `makegood billing "
+            "close`; set MAKEGOOD_BILLING_CONNECTOR to stripe or webhook to push"
+        )
+    if name == "export":
+        raise InvalidState(
+            "the billing connector is `export`: write the file with `makegood billing export "
+            "--out FILE` and load the acknowledgement with `makegood billing ack FILE`"
+        )
+    if name == "stripe":
+        from makegood.billing.stripe_connector import StripeConnector
+
+        return StripeConnector(container.settings)
+    from makegood.billing.webhook_connector import WebhookConnector
+
+    return WebhookConnector(container.settings)
+
+
+def push(
+    container: Container,
+    campaign_id: str | None = None,
+    connector: Connector | None = None,
+    progress: Progress | None = None,
+    sleep: Callable[[float], None] = time.sleep,
+) -> PushSummary:
+    """Post every ready credit of `campaign_id` (or all) and every pending reversal; commits."""
+    connector = connector or make_connector(container)
+    settings = container.settings
+    summary = PushSummary(connector.name)
+    with container.uow() as uow:
+        inactive.release_reactivated(uow, container.now())
+        inactive.settle_inactive(uow, settings.billing_inactive_policy, container.now())
+        summary.created = postings.create_credit_postings(
+            uow.conn, connector.name, campaign_id, container.now()
+        )
+        uow.commit()
+        after = ""
+        handled = 0
+        while page := postings.resendable_page(uow.conn, connector.name, campaign_id, after):
+            for posting in page:
+                outcome = _send_with_retries(uow, connector, posting, container, sleep, summary)
+                _record(uow, posting, outcome, container, summary)
+                uow.commit()
+                handled += 1
+                if progress is not None:
+                    progress(handled, summary.acked)
+            after = page[-1].id
+        audit.record(
+            uow,
+            container.now(),
+            "cli",
+            "billing.pushed",
+            "connector",
+            connector.name,
+            {k: v for k, v in summary.document().items() if k != "errors"},
+        )
+        uow.commit()
+    return summary
+
+
+def _send_with_retries(
+    uow: UnitOfWork,
+    connector: Connector,
+    posting: postings.Posting,
+    container: Container,
+    sleep: Callable[[float], None],
+    summary: PushSummary,
+) -> Outcome:
+    settings = container.settings
+    attempts = posting.attempts
+    outcome = Outcome("retry", error="not sent")
+    for attempt in range(1, max(1, settings.billing_max_attempts) + 1):
+        if attempt > 1:
+            sleep(backoff_seconds(settings.billing_retry_seconds, attempt - 1))
+        outcome = connector.send(posting)
+        if outcome.state == "skipped":
+            return outcome
+        attempts += 1
+        summary.requests += 1
+        postings.mark(
+            uow.conn, posting.id, container.now(), attempts=attempts, last_error=outcome.error
+        )
+        if outcome.state != "retry":
+            return outcome  # committed with its outcome by the caller: one commit per posting
+        uow.commit()  # the failed attempt is durable before the next one
+    return outcome
+
+
+def _record(
+    uow: UnitOfWork,
+    posting: postings.Posting,
+    outcome: Outcome,
+    container: Container,
+    summary: PushSummary,
+) -> None:
+    now = container.now()
+    if outcome.state == "acked":
+        postings.acknowledge(
+            uow.conn, posting, outcome.external_id, now, f"connector:{posting.connector}"
+        )
+        summary.acked += 1
+        return
+    state = {"skipped": "skipped", "failed": "failed"}.get(outcome.state, "pending")
+    postings.mark(uow.conn, posting.id, now, state=state, last_error=outcome.error)
+    if outcome.state == "skipped":
+        summary.skipped += 1
+    else:
+        summary.failed += 1
+    summary.errors.append(f"{posting.idempotency_key}: {outcome.error}")

@@ -1,0 +1,221 @@
+"""One batch of the outbox: prepare each message, hand the batch over, record the outcomes.
+
+`prepare_batch` runs in the batch's transaction (rows locked): it retires messages that must
+not go out (offer closed, address suppressed, unrenderable) and renders the others.
+`record_outcomes` then records every refusal and returns the ids the server accepted, which
+the caller marks sent after the transport's flush. See dispatch.py for the guarantees.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.calendar import add_months, lands_on
+from makegood.notify import outbox, tracking
+from makegood.notify.mime import ComposedEmail, InvalidRecipient, compose_email, dkim_signed
+from makegood.notify.outbox import OutgoingEmail
+from makegood.notify.ratelimit import TokenBucket
+from makegood.notify.render import OfferNotice, RenderError, render_offer_email
+from makegood.notify.tracking import DeliveryEvent
+from makegood.notify.transports import DeliveryError
+
+# Consecutive connection failures after which the server is taken to be down for this run.
+UNREACHABLE_AFTER = 3
+
+Ready = list[tuple[OutgoingEmail, ComposedEmail]]
+
+
+@dataclass
+class DispatchReport:
+    """What one dispatch run did. `ok` is False when anything failed, died or was left over."""
+
+    due: int = 0  # e-mails due when the run started
+    sent: int = 0
+    failed: int = 0  # not accepted this run; a later run tries again
+    dead: int = 0  # given up for good this run, with the reason stored on the message
+    skipped: int = 0  # not sent: offer no longer open (expired, revoked) or address suppressed
+    stopped: str | None = None  # why the run ended before the outbox was drained
+
+    @property
+    def processed(self) -> int:
+        return self.sent + self.failed + self.dead + self.skipped
+
+    @property
+    def ok(self) -> bool:
+        return self.failed == 0 and self.dead == 0 and self.stopped is None
+
+
+def prepare_batch(
+    container: Container,
+    conn: sa.Connection,
+    batch: list[OutgoingEmail],
+    report: DispatchReport,
+    stop: threading.Event | None,
+    limiter: TokenBucket | None,
+) -> Ready:
+    """The batch's messages that are to be sent, rendered; the others are retired here."""
+    now = container.now()
+    suppressed = tracking.suppressed_among(
+        conn, [tracking.address_hash(m.recipient) for m in batch]
+    )
+    ready: Ready = []
+    for mail in batch:
+        if limiter is not None and not limiter.acquire(stop):
+            break  # shutting down: the rest of the batch is simply left for later
+        composed = _prepare(container, conn, mail, now, suppressed, report)
+        if composed is not None:
+            ready.append((mail, composed))
+    return ready
+
+
+def _prepare(
+    container: Container,
+    conn: sa.Connection,
+    mail: OutgoingEmail,
+    now: datetime,
+    suppressed: set[str],
+    report: DispatchReport,
+) -> ComposedEmail | None:
+    """The message to send, or None when it is not to be sent (recorded here)."""
+    skip_reason = _skip_reason(mail, now)
+    if skip_reason is not None:
+        if outbox.mark_skipped(conn, mail.id, reason=skip_reason):
+            report.skipped += 1
+        return None
+    if tracking.address_hash(mail.recipient) in suppressed:
+        reason = "not sent: the address bounced or complained before (suppressed)"
+        if outbox.mark_skipped(conn, mail.id, reason=reason):
+            report.skipped += 1
+            tracking.record_events(conn, [DeliveryEvent(mail.id, "suppressed", "worker", now)])
+            tracking.mark_inapp_urgent(conn, [mail.id])
+        return None
+    settings = container.settings
+    try:
+        rendered = render_offer_email(notice_of(mail, now), settings)
+        composed = compose_email(
+            rendered,
+            outbox_id=mail.id,
+            recipient=mail.recipient,
+            locale=mail.locale,
+            settings=settings,
+            now=now,
+        )
+    except (RenderError, InvalidRecipient) as exc:
+        # Nothing a later attempt could change: give up at once, with the reason.
+        if outbox.mark_failed(conn, mail.id, reason=str(exc), dead=True, next_attempt_at=now):
+            report.dead += 1
+            tracking.mark_inapp_urgent(conn, [mail.id])
+        return None
+    return dkim_signed(composed, settings)
+
+
+def record_outcomes(
+    container: Container,
+    conn: sa.Connection,
+    ready: Sequence[tuple[OutgoingEmail, ComposedEmail]],
+    outcomes: Sequence[DeliveryError | None],
+    report: DispatchReport,
+    now: datetime,
+) -> list[str]:
+    """Record every refusal; returns the ids the server accepted.
+
+    After UNREACHABLE_AFTER consecutive connection failures the server is taken to be down:
+    further connection failures are not counted as attempts (those messages stay queued).
+    """
+    settings = container.settings
+    accepted: list[str] = []
+    unreachable = 0
+    events: list[DeliveryEvent] = []
+    unreached: list[str] = []
+    for (mail, _), exc in zip(ready, outcomes, strict=True):
+        if exc is None:
+            accepted.append(mail.id)
+            unreachable = 0
+            continue
+        if exc.connection:
+            if report.stopped is not None:
+                continue
+            unreachable += 1
+            if unreachable >= UNREACHABLE_AFTER:
+                report.stopped = "mail server unreachable; the rest stays queued"
+        else:
+            unreachable = 0
+        attempts = mail.attempts + 1
+        dead = not exc.temporary or attempts >= settings.dispatch_max_attempts
+        reason = exc.reason
+        if exc.temporary and dead:
+            reason = f"gave up after {attempts} attempts: {exc.reason}"
+        retry_at = now + retry_delay(settings.dispatch_retry_seconds, attempts)
+        if not outbox.mark_failed(
+            conn, mail.id, reason=reason, dead=dead, next_attempt_at=retry_at
+        ):
+            continue
+        if dead:
+            report.dead += 1
+            unreached.append(mail.id)
+        else:
+            report.failed += 1
+        events.append(
+            DeliveryEvent(mail.id, "deferred" if exc.temporary else "bounced", "smtp", now, reason)
+        )
+        if exc.recipient_refused:
+            tracking.suppress(
+                conn,
+                tracking.address_hash(mail.recipient),
+                reason="bounced",
+                message_id=mail.id,
+                now=now,
+            )
+    tracking.record_events(conn, events)
+    tracking.mark_inapp_urgent(conn, unreached)
+    return accepted
+
+
+def retry_delay(first_seconds: float, attempts: int) -> timedelta:
+    """Exponential back-off with jitter: first * 2^(attempts-1), scaled by a random factor in
+    [0.5, 1.0) so that messages deferred together do not all come back at the same instant."""
+    base = first_seconds * 2 ** max(0, attempts - 1)
+    return timedelta(seconds=base * random.uniform(0.5, 1.0))  # noqa: S311 - not security
+
+
+def _skip_reason(mail: OutgoingEmail, now: datetime) -> str | None:
+    if mail.offer_state == "revoked":
+        return "not sent: the offer was revoked"
+    if mail.template in ("offer_claim", "offer_reminder"):
+        if mail.offer_state != "open":
+            return "not sent: the credit was already applied"
+        if mail.expires_at <= now:
+            return "not sent: the offer expired before the e-mail could go out"
+    return None
+
+
+def notice_of(mail: OutgoingEmail, now: datetime) -> OfferNotice:
+    statement_date = None
+    if mail.template == "offer_granted":
+        granted_at = mail.credited_at or now
+        statement_date = mail.next_bill_date
+        if not lands_on(granted_at, statement_date):
+            statement_date = add_months(statement_date, mail.billing_day)
+    return OfferNotice(
+        template=mail.template,
+        locale=mail.locale,
+        amount_minor=mail.amount_minor,
+        currency=mail.currency,
+        plan_name=mail.plan_name,
+        incident_title=mail.incident_title,
+        incident_starts_at=mail.incident_starts_at,
+        incident_ends_at=mail.incident_ends_at,
+        expires_at=mail.expires_at,
+        failed_attempts=mail.failed_attempts,
+        first_failure_at=mail.first_failure_at,
+        last_failure_at=mail.last_failure_at,
+        claim_token=mail.claim_token,
+        statement_date=statement_date,
+    )

@@ -1,0 +1,249 @@
+"""SMS and push: outbox rows sent to the operator's provider as signed webhooks.
+
+A channel exists only when its URL is set (MAKEGOOD_SMS_WEBHOOK_URL, MAKEGOOD_PUSH_WEBHOOK_URL):
+then `campaign launch` writes one row per offer for it, in the same transaction as the offer,
+with a claim token of its own. The worker sends each row as ``POST <url>`` with JSON
+``{"message_id", "channel", "account_id", "locale", "text", "claim_url"}`` (the provider knows
+how to reach the account), headers ``Idempotency-Key: <message id>`` (a repeat after a crash
+carries the same key), ``X-Makegood-Timestamp`` and ``X-Makegood-Signature: v1=<hex
+HMAC-SHA256(MAKEGOOD_CHANNEL_WEBHOOK_SECRET, "<timestamp>." + body)>``.
+
+The outbox guarantees are the e-mail ones: marked sent only after a 2xx reply, in the
+transaction that commits right after the batch; 408, 429, 5xx and connection problems are
+temporary (back-off with jitter, dead after the attempt limit); other 4xx are permanent.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from datetime import datetime
+from typing import Any
+
+import httpx
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.ids import new_id
+from makegood.domain.tokens import hash_token, new_token
+from makegood.notify import outbox, tracking
+from makegood.notify.batch import DispatchReport, retry_delay
+from makegood.notify.feedback import signature
+from makegood.notify.ratelimit import TokenBucket
+from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
+from makegood.notify.tracking import DeliveryEvent
+from makegood.settings import Settings
+from makegood.store import tables as t
+
+CHANNELS = ("sms", "push")
+TEMPORARY_STATUSES = (408, 425, 429)
+BATCH_SIZE = 100
+
+
+def configured_channels(settings: Settings) -> tuple[str, ...]:
+    """The extra channels the operator configured, in a fixed order."""
+    urls = {"sms": settings.sms_webhook_url, "push": settings.push_webhook_url}
+    return tuple(channel for channel in CHANNELS if urls[channel])
+
+
+def launch_rows(
+    channels: tuple[str, ...],
+    *,
+    offer_id: str,
+    account_id: str,
+    template: str,
+    needs_link: bool,
+    now: datetime,
+) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+    """(claim token rows, message rows) for one offer's extra channels, for `launch`."""
+    tokens: list[dict[str, Any]] = []
+    messages: list[dict[str, Any]] = []
+    for channel in channels:
+        token = new_token() if needs_link else None
+        if token is not None:
+            tokens.append(
+                {"token_hash": hash_token(token), "offer_id": offer_id, "created_at": now}
+            )
+        messages.append(
+            {
+                "id": new_id("msg"),
+                "offer_id": offer_id,
+                "account_id": account_id,
+                "channel": channel,
+                "template": template,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "claim_token": token,
+                "created_at": now,
+            }
+        )
+    return tokens, messages
+
+
+def dispatch_channel(
+    container: Container,
+    channel: str,
+    *,
+    stop: threading.Event | None = None,
+    limiter: TokenBucket | None = None,
+    retry_failed_now: bool = False,
+    client: httpx.Client | None = None,
+) -> DispatchReport:
+    """Send every due message of `channel` to its provider once; see the module contract."""
+    settings = container.settings
+    url = {"sms": settings.sms_webhook_url, "push": settings.push_webhook_url}[channel]
+    if not url:
+        return DispatchReport()
+    own_client = client is None
+    http = client or httpx.Client(timeout=settings.channel_timeout_seconds)
+    report = DispatchReport()
+    cutoff = container.now()
+    after = ""
+    try:
+        while not (stop is not None and stop.is_set()):
+            with container.uow() as uow:
+                rows = _lock_due(uow.conn, channel, cutoff, after, retry_failed_now)
+                if not rows:
+                    break
+                after = rows[-1]["id"]
+                report.due += len(rows)
+                accepted = []
+                for row in rows:
+                    if limiter is not None and not limiter.acquire(stop):
+                        break
+                    if _send_row(container, uow.conn, http, url, row, report):
+                        accepted.append(row["id"])
+                now = container.now()
+                report.sent += outbox.mark_sent(uow.conn, accepted, now)
+                tracking.record_events(
+                    uow.conn, [DeliveryEvent(i, "accepted", "worker", now) for i in accepted]
+                )
+                uow.commit()
+    finally:
+        if own_client:
+            http.close()
+    return report
+
+
+def _send_row(
+    container: Container,
+    conn: sa.Connection,
+    http: httpx.Client,
+    url: str,
+    row: dict[str, Any],
+    report: DispatchReport,
+) -> bool:
+    """Post one message; records a failure here and returns True when the provider took it."""
+    settings = container.settings
+    now = container.now()
+    claimable = row["offer_state"] == "open" and row["expires_at"] > now
+    if row["template"] != "offer_granted" and not claimable:
+        if outbox.mark_skipped(conn, row["id"], reason="not sent: the offer is no longer open"):
+            report.skipped += 1
+        return False
+    notice = OfferNotice(
+        template=row["template"],
+        locale=row["locale"],
+        amount_minor=row["amount_minor"],
+        currency=row["currency"],
+        plan_name="",
+        incident_title="",
+        incident_starts_at=now,
+        incident_ends_at=now,
+        expires_at=row["expires_at"],
+        claim_token=row["claim_token"],
+    )
+    try:
+        text = render_short_text(notice, settings)
+    except RenderError as exc:
+        if outbox.mark_failed(conn, row["id"], reason=str(exc), dead=True, next_attempt_at=now):
+            report.dead += 1
+        return False
+    body = json.dumps(
+        {
+            "message_id": row["id"],
+            "channel": row["channel"],
+            "account_id": row["account_id"],
+            "locale": row["locale"],
+            "text": text,
+            "claim_url": claim_url(settings, row["claim_token"]) if row["claim_token"] else None,
+        },
+        ensure_ascii=False,
+    ).encode("utf-8")
+    failure = _post(http, url, body, row["id"], settings.channel_webhook_secret or "")
+    if failure is None:
+        return True
+    temporary, reason = failure
+    attempts = row["attempts"] + 1
+    dead = not temporary or attempts >= settings.dispatch_max_attempts
+    retry_at = now + retry_delay(settings.dispatch_retry_seconds, attempts)
+    if outbox.mark_failed(conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at):
+        report.dead += dead
+        report.failed += not dead
+        kind = "deferred" if temporary else "bounced"
+        tracking.record_events(conn, [DeliveryEvent(row["id"], kind, "worker", now, reason)])
+    return False
+
+
+def _post(
+    http: httpx.Client, url: str, body: bytes, message_id: str, secret: str
+) -> tuple[bool, str] | None:
+    """None when the provider accepted; else (temporary?, reason)."""
+    timestamp = str(int(time.time()))
+    headers = {
+        "Content-Type": "application/json",
+        "Idempotency-Key": message_id,
+        "X-Makegood-Timestamp": timestamp,
+        "X-Makegood-Signature": signature(secret, timestamp, body),
+    }
+    try:
+        response = http.post(url, content=body, headers=headers)
+    except httpx.HTTPError as exc:
+        return True, f"provider unreachable: {type(exc).__name__}"
+    if 200 <= response.status_code < 300:
+        return None
+    status = response.status_code
+    reason = f"provider answered {status}"
+    return (status >= 500 or status in TEMPORARY_STATUSES), reason
+
+
+def _lock_due(
+    conn: sa.Connection, channel: str, now: datetime, after: str, retry_failed_now: bool
+) -> list[dict[str, Any]]:
+    m, o, a = t.messages, t.offers, t.accounts
+    failed = m.c.state == "failed"
+    due = sa.or_(
+        sa.and_(m.c.state == "pending", m.c.next_attempt_at <= now),
+        failed if retry_failed_now else sa.and_(failed, m.c.next_attempt_at <= now),
+    )
+    ids = (
+        sa.select(m.c.id)
+        .where(m.c.channel == channel, due, m.c.id > after)
+        .order_by(m.c.id)
+        .limit(BATCH_SIZE)
+        .with_for_update(skip_locked=True)
+    )
+    locked = [r.id for r in conn.execute(ids)]
+    if not locked:
+        return []
+    query = (
+        sa.select(
+            m.c.id,
+            m.c.channel,
+            m.c.template,
+            m.c.attempts,
+            m.c.claim_token,
+            m.c.account_id,
+            a.c.locale,
+            o.c.state.label("offer_state"),
+            o.c.amount_minor,
+            o.c.currency,
+            o.c.expires_at,
+        )
+        .select_from(m.join(o, o.c.id == m.c.offer_id).join(a, a.c.account_id == m.c.account_id))
+        .where(m.c.id.in_(locked))
+        .order_by(m.c.id)
+    )
+    return [dict(r._mapping) for r in conn.execute(query)]

@@ -1,0 +1,127 @@
+"""Bounce messages (RFC 3464 DSN) and complaint reports (RFC 5965 ARF) -> delivery events.
+
+Both come back to the bounce address as ``multipart/report`` messages. A DSN's
+``message/delivery-status`` part says, per recipient, what happened (Action: failed /
+delayed / delivered, Status 5.1.1, Diagnostic-Code); an ARF report says someone marked the
+message as spam. The original message's headers travel along (``text/rfc822-headers`` or
+``message/rfc822``), and its Message-ID, ``<outbox id@message_id_domain>``, names the outbox
+row. Reports that name no message of ours are counted and otherwise ignored.
+"""
+
+from __future__ import annotations
+
+import email
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from email import policy
+from email.message import Message
+from email.parser import HeaderParser
+from pathlib import Path
+
+from makegood.notify.tracking import DeliveryEvent
+
+ACTIONS = {"failed": "bounced", "delayed": "deferred", "delivered": "delivered"}
+
+
+@dataclass(frozen=True, slots=True)
+class Report:
+    """What one report message says: the Message-ID it is about and what happened."""
+
+    original_message_id: str | None
+    kind: str | None  # bounced | deferred | delivered | complained; None when not a report
+    detail: str | None
+
+
+def read_report(raw: bytes) -> Report:
+    """Parse one report message; never raises on malformed input (kind None instead)."""
+    msg = email.message_from_bytes(raw, policy=policy.compat32)
+    if msg.get_content_type() != "multipart/report":
+        return Report(_original_id(msg), None, None)
+    report_type = (msg.get_param("report-type") or "").__str__().lower()
+    original = _original_id(msg)
+    if report_type == "feedback-report":
+        return Report(original, "complained", "abuse report (ARF)")
+    for part in msg.walk():
+        if part.get_content_type() == "message/delivery-status":
+            kind, detail = _delivery_status(part)
+            return Report(original, kind, detail)
+    return Report(original, None, None)
+
+
+def outbox_id(message_id: str | None, domain: str) -> str | None:
+    """The outbox id inside one of our Message-IDs (``<msg_x@domain>`` -> ``msg_x``)."""
+    if not message_id:
+        return None
+    local, at, host = message_id.strip().strip("<>").rpartition("@")
+    if not at or host.lower() != domain.lower() or not local:
+        return None
+    return local
+
+
+def report_events(raw: bytes, *, domain: str, now: datetime) -> DeliveryEvent | None:
+    """The delivery event a report message carries, or None when it names none of ours."""
+    report = read_report(raw)
+    message = outbox_id(report.original_message_id, domain)
+    if message is None or report.kind is None:
+        return None
+    return DeliveryEvent(message, report.kind, "dsn", now, report.detail)
+
+
+def report_files(path: Path) -> Iterator[Path]:
+    """The message files at `path`: one file, a Maildir (cur/ and new/), or a folder."""
+    if path.is_file():
+        yield path
+        return
+    folders = [path / "new", path / "cur"] if (path / "cur").is_dir() else [path]
+    for folder in folders:
+        for item in sorted(folder.iterdir()):
+            if item.is_file() and not item.name.startswith("."):
+                yield item
+
+
+def _delivery_status(part: Message) -> tuple[str | None, str | None]:
+    """(kind, detail) from a message/delivery-status part: the first recipient that failed,
+    else the first that was delayed, else delivered."""
+    blocks = _status_blocks(part)
+    recipients = blocks[1:] if len(blocks) > 1 else blocks
+    found: dict[str, Message] = {}
+    for block in recipients:
+        action = (block.get("Action") or "").strip().lower()
+        if action in ACTIONS and action not in found:
+            found[action] = block
+    for action in ("failed", "delayed", "delivered"):
+        if action in found:
+            block = found[action]
+            status = (block.get("Status") or "").strip()
+            diagnostic = " ".join((block.get("Diagnostic-Code") or "").split())
+            detail = " ".join(x for x in (status, diagnostic) if x) or None
+            return ACTIONS[action], detail
+    return None, None
+
+
+def _status_blocks(part: Message) -> list[Message]:
+    payload = part.get_payload()
+    if isinstance(payload, list):  # the parser already split the header blocks
+        return [p for p in payload if isinstance(p, Message)]
+    text = payload if isinstance(payload, str) else ""
+    text = text.replace("\r\n", "\n")
+    return [HeaderParser().parsestr(block) for block in text.split("\n\n") if block.strip()]
+
+
+def _original_id(msg: Message) -> str | None:
+    for part in msg.walk():
+        ctype = part.get_content_type()
+        if ctype == "text/rfc822-headers":
+            payload = part.get_payload(decode=True)
+            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+            value = HeaderParser().parsestr(text).get("Message-ID")
+            if value:
+                return str(value)
+        elif ctype == "message/rfc822":
+            inner = part.get_payload()
+            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
+                value = inner[0].get("Message-ID")
+                if value:
+                    return str(value)
+    return None

@@ -1,0 +1,268 @@
+"""SMTP at volume with aiosmtplib: a few reused connections sending concurrently.
+
+`AsyncSmtpTransport` keeps the synchronous `MailTransport` contract (the dispatcher and the
+`dispatch` command stay synchronous) by owning a private event loop; its connections live on
+that loop, so they are reused from one batch to the next. `send_many` hands a whole batch to
+up to `connections` concurrent sessions, which is where the throughput comes from: a single
+session spends most of its time waiting for the server's replies.
+
+URL forms (MAKEGOOD_SMTP_URL): ``smtp://host:port`` (plain), ``smtp+starttls://host:587``
+or ``smtp://host:587?starttls=1`` (upgrade with STARTTLS), ``smtps://host:465`` (TLS from the
+start); ``user:password@`` before the host logs in (percent-encode special characters).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ssl
+import threading
+from collections.abc import Sequence
+from concurrent.futures import Future
+from dataclasses import dataclass
+from urllib.parse import parse_qs, unquote, urlsplit
+
+import aiosmtplib
+
+from makegood.notify.mime import ComposedEmail
+from makegood.notify.transports import DeliveryError, PermanentFailure, TemporaryFailure
+
+SCHEMES = ("smtp", "smtps", "smtp+starttls")
+# Connection failures in one batch after which its remaining messages are not tried.
+FAIL_FAST_AFTER = 3
+
+
+@dataclass(frozen=True, slots=True)
+class SmtpEndpoint:
+    """Where and how to reach the mail server (parsed from MAKEGOOD_SMTP_URL)."""
+
+    host: str
+    port: int
+    implicit_tls: bool
+    starttls: bool
+    username: str | None
+    password: str | None
+
+    @property
+    def label(self) -> str:
+        """host:port only: never the credentials."""
+        return f"{self.host}:{self.port}"
+
+
+def parse_smtp_url(url: str) -> SmtpEndpoint:
+    """The endpoint of an smtp://, smtp+starttls:// or smtps:// URL; ValueError otherwise."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    if parts.scheme not in SCHEMES or not parts.hostname or port == -1:
+        raise ValueError(
+            "MAKEGOOD_SMTP_URL must look like smtp://host:port, smtp+starttls://host:587 "
+            "or smtps://host:465 (user:password@ before the host to log in)"
+        )
+    implicit_tls = parts.scheme == "smtps"
+    flags = parse_qs(parts.query)
+    starttls = parts.scheme == "smtp+starttls" or flags.get("starttls", ["0"])[0].lower() in (
+        "1",
+        "true",
+        "yes",
+    )
+    default_port = 465 if implicit_tls else (587 if parts.scheme == "smtp+starttls" else 25)
+    return SmtpEndpoint(
+        host=parts.hostname,
+        port=port or default_port,
+        implicit_tls=implicit_tls,
+        starttls=starttls,
+        username=unquote(parts.username) if parts.username else None,
+        password=unquote(parts.password) if parts.password else None,
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class Outgoing:
+    """One message for `send_many`: the bytes and the envelope."""
+
+    message: ComposedEmail
+    sender: str
+    recipient: str
+
+
+class AsyncSmtpTransport:
+    """SMTP over up to `connections` concurrent, reused aiosmtplib sessions.
+
+    Every reply is mapped to the transport contract: 2xx accepted, 4xx or a lost or silent
+    connection TemporaryFailure, 5xx PermanentFailure (with ``recipient=True`` when the
+    server refused the address itself, which is what a suppression list needs to know).
+    """
+
+    def __init__(
+        self,
+        url: str,
+        *,
+        timeout: float,
+        connections: int = 4,
+        tls_context: ssl.SSLContext | None = None,
+    ) -> None:
+        self.endpoint = parse_smtp_url(url)
+        self.timeout = timeout
+        self.connections = max(1, connections)
+        self._tls_context = tls_context
+        self._failing = 0  # connection failures in a row (timeouts, refusals to connect)
+        # At most `connections` sessions, shared by every batch in flight; None = not open yet.
+        self._slots: asyncio.Queue[aiosmtplib.SMTP | None] = asyncio.Queue()
+        for _ in range(self.connections):
+            self._slots.put_nowait(None)
+        # The connections live on a private event loop in a thread of its own, so a batch can
+        # be on the wire while the caller prepares the next one (see dispatch.py).
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(
+            target=self._loop.run_forever, name="makegood-smtp", daemon=True
+        )
+        self._thread.start()
+
+    # -- the synchronous contract -------------------------------------------------------------
+
+    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None:
+        [outcome] = self.send_many([Outgoing(message, sender, recipient)])
+        if outcome is not None:
+            raise outcome
+
+    def send_many(self, batch: Sequence[Outgoing]) -> list[DeliveryError | None]:
+        """Send a batch concurrently; one outcome per message, in order (None = accepted)."""
+        return self.submit_many(batch).result()
+
+    def submit_many(self, batch: Sequence[Outgoing]) -> Future[list[DeliveryError | None]]:
+        """Start sending a batch in the background; the future gives `send_many`'s result."""
+        return asyncio.run_coroutine_threadsafe(self._send_all(list(batch)), self._loop)
+
+    def flush(self) -> None:
+        return None  # a 250 reply to DATA already means the server took responsibility
+
+    def close(self) -> None:
+        if self._loop.is_closed():
+            return
+        try:
+            asyncio.run_coroutine_threadsafe(self._quit_all(), self._loop).result()
+        finally:
+            self._loop.call_soon_threadsafe(self._loop.stop)
+            self._thread.join()
+            self._loop.close()
+
+    # -- the asynchronous work ----------------------------------------------------------------
+
+    async def _send_all(self, batch: Sequence[Outgoing]) -> list[DeliveryError | None]:
+        self._failing = 0  # each batch gives the server a fresh chance
+        return list(await asyncio.gather(*(self._send_one(item) for item in batch)))
+
+    async def _send_one(self, item: Outgoing) -> DeliveryError | None:
+        client = await self._slots.get()  # first come, first served across batches
+        try:
+            if self._failing >= FAIL_FAST_AFTER:
+                # The server hangs or is gone: do not spend a timeout on every message of the
+                # batch while its rows stay locked. These stay queued for a later pass.
+                return TemporaryFailure(
+                    f"not tried: mail server {self.endpoint.label} unreachable", connection=True
+                )
+            client, outcome = await self._deliver(client, item)
+            if outcome is not None and outcome.connection:
+                self._failing += 1
+            elif outcome is None:
+                self._failing = 0
+        finally:
+            self._slots.put_nowait(client)
+        return outcome
+
+    async def _deliver(
+        self, client: aiosmtplib.SMTP | None, item: Outgoing
+    ) -> tuple[aiosmtplib.SMTP | None, DeliveryError | None]:
+        """Send one message on `client` (opened if needed); returns the client to keep."""
+        reused = client is not None
+        for attempt in (1, 2):
+            if client is None:
+                try:
+                    client = await self._open()
+                except DeliveryError as exc:
+                    return None, exc
+            try:
+                await client.sendmail(item.sender, [item.recipient], item.message.data)
+                return client, None
+            except aiosmtplib.SMTPRecipientsRefused as exc:
+                refused = exc.recipients[0]
+                kept = await self._reset(client)
+                return kept, _reply_failure(refused.code, refused.message, recipient=True)
+            except aiosmtplib.SMTPResponseException as exc:  # sender or data refused
+                kept = await self._reset(client)
+                return kept, _reply_failure(exc.code, exc.message)
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                pass
+            # The connection died under this message. A kept connection may simply have been
+            # closed by the server while idle: one fresh try tells that apart from an outage.
+            await _discard(client)
+            client = None
+            if not (reused and attempt == 1):
+                break
+        return None, TemporaryFailure(
+            f"connection to mail server {self.endpoint.label} lost or timed out", connection=True
+        )
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        ep = self.endpoint
+        tls = self._tls_context or ssl.create_default_context()
+        client = aiosmtplib.SMTP(
+            hostname=ep.host,
+            port=ep.port,
+            timeout=self.timeout,
+            use_tls=ep.implicit_tls,
+            start_tls=ep.starttls,
+            tls_context=tls if (ep.implicit_tls or ep.starttls) else None,
+        )
+        try:
+            await client.connect()
+            if ep.username is not None:
+                await client.login(ep.username, ep.password or "")
+        except aiosmtplib.SMTPResponseException as exc:
+            await _discard(client)
+            raise _reply_failure(exc.code, exc.message, connection=True) from None
+        except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
+            await _discard(client)
+            raise TemporaryFailure(
+                f"cannot reach mail server {ep.label}: {type(exc).__name__}", connection=True
+            ) from None
+        return client
+
+    async def _reset(self, client: aiosmtplib.SMTP) -> aiosmtplib.SMTP | None:
+        """The client ready for the next message after a refusal, or None if it is gone."""
+        try:
+            await client.rset()
+        except (TimeoutError, aiosmtplib.SMTPException, OSError):
+            await _discard(client)
+            return None
+        return client
+
+    async def _quit_all(self) -> None:
+        for _ in range(self.connections):
+            client = await self._slots.get()
+            if client is None:
+                continue
+            try:
+                await client.quit()
+            except (TimeoutError, aiosmtplib.SMTPException, OSError):
+                await _discard(client)
+
+
+async def _discard(client: aiosmtplib.SMTP) -> None:
+    with contextlib.suppress(OSError, RuntimeError):
+        client.close()
+
+
+def _reply_failure(
+    code: int, text: str, *, connection: bool = False, recipient: bool = False
+) -> DeliveryError:
+    reason = f"{code} {' '.join(str(text).split())}".strip()
+    if 500 <= code <= 599:  # SMTP reply class 5: permanent
+        failure: DeliveryError = PermanentFailure(reason, connection=connection)
+    else:
+        failure = TemporaryFailure(reason, connection=connection)
+    failure.recipient_refused = recipient and 500 <= code <= 599
+    return failure

@@ -1,0 +1,130 @@
+"""`makegood worker`: drain the outbox continuously, until told to stop.
+
+Each pass is a `dispatch_pending` run that honours back-off (failed messages wait for their
+next_attempt_at). Between passes an idle worker waits on a `threading.Event` for at most
+settings.worker_poll_seconds, so SIGTERM or SIGINT (which set the event) end the wait at once;
+a signal during a pass lets the batch in hand finish and commit first. Several workers may run
+against one PostgreSQL database: batches are locked with SKIP LOCKED and never overlap.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import timedelta
+
+import httpx
+
+from makegood.bootstrap import Container
+from makegood.notify.channels import configured_channels, dispatch_channel
+from makegood.notify.dispatch import DispatchReport, dispatch_pending
+from makegood.notify.ratelimit import TokenBucket
+from makegood.notify.reminders import grant_expiring, queue_reminders
+from makegood.notify.transports import MailTransport, open_transport
+
+UNREACHABLE = "mail server unreachable"
+
+
+@dataclass
+class WorkerTotals:
+    """What a worker did since it started."""
+
+    passes: int = 0
+    sent: int = 0
+    failed: int = 0
+    dead: int = 0
+    skipped: int = 0
+    stopped_by: str | None = None  # "signal" or "drained" (with --once)
+
+    def add(self, report: DispatchReport) -> None:
+        self.sent += report.sent
+        self.failed += report.failed
+        self.dead += report.dead
+        self.skipped += report.skipped
+
+
+Status = Callable[[str], None]
+
+
+def reach_everyone(container: Container, say: Status) -> None:
+    """The optional policies the settings turn on: reminders, and grants at expiry."""
+    settings = container.settings
+    if settings.reminder_days_before_expiry > 0:
+        queued = queue_reminders(container, days=settings.reminder_days_before_expiry)
+        if queued:
+            say(f"worker: {queued} reminders queued")
+    if settings.grant_at_expiry:
+        lead = timedelta(minutes=settings.grant_at_expiry_lead_minutes)
+        granted = grant_expiring(container, lead=lead).granted
+        if granted:
+            say(f"worker: {granted} unclaimed offers granted before expiry")
+
+
+def run_worker(
+    container: Container,
+    stop: threading.Event,
+    *,
+    once: bool = False,
+    status: Status | None = None,
+    transport: MailTransport | None = None,
+) -> WorkerTotals:
+    """Send due e-mails until `stop` is set (or, with `once`, until nothing is due now).
+
+    One transport (and so its SMTP connections) is kept for the worker's whole life.
+    """
+    settings = container.settings
+    say = status or (lambda _line: None)
+    own_transport = transport is None
+    mailer = transport if transport is not None else open_transport(settings)
+    limiter = TokenBucket(settings.email_rate_per_second)
+    channels = configured_channels(settings)
+    rates = {"sms": settings.sms_rate_per_second, "push": settings.push_rate_per_second}
+    buckets = {c: TokenBucket(rates[c]) for c in channels}
+    http = httpx.Client(timeout=settings.channel_timeout_seconds) if channels else None
+    totals = WorkerTotals()
+
+    def progress(report: DispatchReport) -> None:
+        say(
+            f"worker: {totals.sent + report.sent} sent, {totals.failed + report.failed} "
+            f"deferred, {totals.dead + report.dead} dead, "
+            f"{totals.skipped + report.skipped} skipped"
+        )
+
+    try:
+        while not stop.is_set():
+            reach_everyone(container, say)
+            report = dispatch_pending(
+                container,
+                progress,
+                transport=mailer,
+                retry_failed_now=False,
+                stop=stop,
+                limiter=limiter if limiter.limited else None,
+            )
+            totals.passes += 1
+            totals.add(report)
+            worked = report.processed
+            for channel in channels:
+                other = dispatch_channel(
+                    container, channel, stop=stop, limiter=buckets[channel], client=http
+                )
+                totals.add(other)
+                worked += other.processed
+            if stop.is_set():
+                break
+            if report.stopped is not None and report.stopped.startswith(UNREACHABLE):
+                say(f"worker: {report.stopped}; waiting {settings.worker_poll_seconds:g}s")
+            elif worked > 0:
+                continue  # more may have become due while this pass ran
+            if once:
+                totals.stopped_by = "drained"
+                return totals
+            stop.wait(settings.worker_poll_seconds)
+        totals.stopped_by = "signal"
+        return totals
+    finally:
+        if own_transport:
+            mailer.close()
+        if http is not None:
+            http.close()

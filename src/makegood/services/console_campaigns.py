@@ -1,0 +1,75 @@
+"""Campaign use cases as a signed-in person runs them: policy from form fields, four-eyes approval.
+
+The CLI's `campaign approve` stays as it was (one operator at a terminal); people in the console
+and callers of the API go through `approve_as`, which refuses the campaign's own creator.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from decimal import Decimal, InvalidOperation
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput, MakegoodError
+from makegood.domain.money import Money, MoneyError
+from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, Policy
+from makegood.services.campaigns import CreateCampaign, approve_campaign, get_campaign
+
+
+class SelfApproval(MakegoodError):
+    """The person who created a campaign may not approve it: a second person must."""
+
+
+def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> Policy:
+    """A percent of the plan price, or fixed amounts per currency (major units); not both."""
+    fixed = {k.strip().upper(): v for k, v in (fixed or {}).items() if v and v.strip()}
+    percent = percent.strip() if percent and percent.strip() else None
+    if percent is not None and fixed:
+        raise InvalidInput("policy: give either a percent or fixed amounts, not both")
+    try:
+        if fixed:
+            return FixedAmount({cur: Money.parse(amount, cur) for cur, amount in fixed.items()})
+        return PercentOfPrice(Decimal(percent) if percent is not None else Decimal(3))
+    except MoneyError as exc:
+        raise InvalidInput(f"policy: {exc}") from None
+    except InvalidOperation:
+        raise InvalidInput(f"percent: {percent!r} is not a number") from None
+
+
+def create_command(
+    incident_id: str,
+    events: str,
+    policy: Policy,
+    claim_days: int,
+    plans: Sequence[str] | None,
+    mode: str,
+    actor: str,
+) -> CreateCampaign:
+    """The create-campaign command from form or JSON fields, with clear errors."""
+    if not events.strip():
+        raise InvalidInput("events: give the location of the playback attempt logs")
+    try:
+        chosen = Mode(mode)
+    except ValueError:
+        raise InvalidInput("mode: use claim or auto") from None
+    return CreateCampaign(
+        incident_id=incident_id,
+        events=events.strip(),
+        policy=policy,
+        claim_days=claim_days,
+        plans=list(plans) if plans else None,
+        mode=chosen,
+        actor=actor,
+    )
+
+
+def approve_as(container: Container, campaign_id: str, actor: str) -> None:
+    """Approve a draft as `actor`, who must not be the one who created it."""
+    with container.uow() as uow:
+        created_by = get_campaign(uow, campaign_id).created_by
+    # The creator of a campaign never changes, so checking before the approval is race-free.
+    if created_by.lower() == actor.lower():
+        raise SelfApproval(
+            "you created this campaign; another approver must approve it (four-eyes rule)"
+        )
+    approve_campaign(container, campaign_id, actor=actor)

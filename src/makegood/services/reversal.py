@@ -1,0 +1,256 @@
+"""Reversing a campaign that went wrong: withdraw what is open, undo what is not billed yet, and
+charge back what was billed, all in one transaction with an audit entry.
+
+For each part of the campaign:
+- open offers become `revoked`; their links stay readable and say the offer was withdrawn
+  (the claim page answers 410 "withdrawn" for a revoked offer; revoking the token itself would
+  make the link an anonymous 404). Their queued e-mails are dropped, in-app messages dismissed.
+- the unbilled part of each credit leaves the ledger as a `reversed` entry and the credit's
+  state becomes `reversed` (it will never be applied or posted);
+- the part already applied on our statements becomes a `clawback` entry: the next close puts a
+  positive charge line "Reversal of make-good credit" on the account's statement;
+- a credit a billing system acknowledged gets a reversal posting (the opposite amount, key
+  `makegood-{campaign}-{account}-reversal`) that `makegood billing push` (or the export) sends.
+Credits already forfeited or paid out are left as they are (reported).
+
+A campaign is reversed at most once (a unique key). While a posting of the campaign may be in
+flight (`pending`) the reversal refuses: push first, so nothing is undone twice or not at all.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.billing import journal
+from makegood.billing.postings import idempotency_key
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput, InvalidState
+from makegood.domain.ids import new_id
+from makegood.domain.offers import CampaignState, OfferState
+from makegood.services import audit
+from makegood.services.campaigns import get_campaign
+from makegood.store import tables as t
+from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
+from makegood.store.uow import UnitOfWork
+
+REASON_MAX = 1_000
+
+
+@dataclass
+class ReversalSummary:
+    reversal_id: str
+    campaign_id: str
+    offers_revoked: int = 0
+    credits_reversed: int = 0  # credits with an unbilled part withdrawn
+    reversed_minor: Counter[str] = field(default_factory=Counter)
+    charge_backs: int = 0  # billed credits to charge back on the next statement
+    charge_back_minor: Counter[str] = field(default_factory=Counter)
+    connector_reversals: int = 0  # reversal postings queued for a billing system
+    untouched: int = 0  # forfeited or paid out already
+
+    def document(self) -> dict[str, Any]:
+        return {
+            "reversal_id": self.reversal_id,
+            "campaign_id": self.campaign_id,
+            "offers_revoked": self.offers_revoked,
+            "credits_reversed": self.credits_reversed,
+            "reversed_minor": dict(sorted(self.reversed_minor.items())),
+            "charge_backs": self.charge_backs,
+            "charge_back_minor": dict(sorted(self.charge_back_minor.items())),
+            "connector_reversals": self.connector_reversals,
+            "untouched": self.untouched,
+        }
+
+
+def reverse_campaign(
+    container: Container, campaign_id: str, reason: str, actor: str = "cli"
+) -> ReversalSummary:
+    """Reverse a launched campaign once and commit; InvalidInput, NotFound or InvalidState
+    (not launched, reversed already, a posting in flight) leave everything unchanged."""
+    reason = reason.strip()
+    if not reason or len(reason) > REASON_MAX:
+        raise InvalidInput(f"--reason must say why, in 1 to {REASON_MAX} characters")
+    now = container.now()
+    with container.uow() as uow:
+        campaign = get_campaign(uow, campaign_id, lock=True)
+        if campaign.state != CampaignState.LAUNCHED:
+            raise InvalidState(f"campaign is {campaign.state}: only a launched one can be reversed")
+        _refuse_in_flight(uow, campaign_id)
+        summary = ReversalSummary(new_id("rev"), campaign_id)
+        try:
+            uow.conn.execute(
+                campaign_reversals.insert().values(
+                    id=summary.reversal_id,
+                    campaign_id=campaign_id,
+                    reason=reason,
+                    actor=actor,
+                    created_at=now,
+                    summary={},
+                )
+            )
+        except sa.exc.IntegrityError:
+            raise InvalidState(f"campaign {campaign_id} was reversed already") from None
+        summary.offers_revoked = _revoke_open_offers(uow, campaign_id)
+        _reverse_credits(uow, campaign_id, reason, now, actor, summary)
+        document = summary.document()
+        uow.conn.execute(
+            campaign_reversals.update()
+            .where(campaign_reversals.c.id == summary.reversal_id)
+            .values(summary=document)
+        )
+        audit.record(
+            uow,
+            now,
+            actor,
+            "campaign.reversed",
+            "campaign",
+            campaign_id,
+            {**document, "reason": reason},
+        )
+        uow.commit()
+    return summary
+
+
+def _refuse_in_flight(uow: UnitOfWork, campaign_id: str) -> None:
+    cp, c = connector_postings, t.credits
+    in_flight = uow.conn.execute(
+        sa.select(sa.func.count())
+        .select_from(cp.join(c, c.c.id == cp.c.credit_id))
+        .where(c.c.campaign_id == campaign_id, cp.c.state == "pending")
+    ).scalar_one()
+    if in_flight:
+        raise InvalidState(
+            f"{in_flight} postings of this campaign may be in flight to the billing system: "
+            "run `makegood billing push` (or load the export's acknowledgement) first"
+        )
+
+
+def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
+    o, m = t.offers, t.messages
+    open_offers = sa.select(o.c.id).where(o.c.campaign_id == campaign_id, o.c.state == "open")
+    # Unsent e-mails would carry a link to a withdrawn offer: drop them (and their raw tokens).
+    uow.conn.execute(
+        m.update()
+        .where(m.c.offer_id.in_(open_offers), m.c.channel == "email")
+        .where(m.c.state.in_(("pending", "failed")))
+        .values(state="dead", last_error="offer withdrawn: campaign reversed", claim_token=None)
+    )
+    uow.conn.execute(
+        m.update()
+        .where(m.c.offer_id.in_(open_offers), m.c.channel == "inapp", m.c.state == "unread")
+        .values(state="dismissed")
+    )
+    revoked = uow.conn.execute(
+        o.update()
+        .where(o.c.campaign_id == campaign_id, o.c.state == OfferState.OPEN)
+        .values(state=OfferState.REVOKED)
+    ).rowcount
+    return int(revoked)
+
+
+def _reverse_credits(
+    uow: UnitOfWork,
+    campaign_id: str,
+    reason: str,
+    now: datetime,
+    actor: str,
+    summary: ReversalSummary,
+) -> None:
+    conn = uow.conn
+    c, cs, cp = t.credits, credit_states, connector_postings
+    rows = conn.execute(
+        sa.select(
+            c.c.id,
+            c.c.account_id,
+            c.c.currency,
+            c.c.applied_minor,
+            cs.c.state,
+        )
+        .outerjoin(cs, cs.c.credit_id == c.c.id)
+        .where(c.c.campaign_id == campaign_id)
+        .order_by(c.c.id)
+    ).all()
+    ids = [r.id for r in rows]
+    acked = (
+        {
+            p.credit_id: p
+            for p in conn.execute(
+                sa.select(cp).where(
+                    cp.c.credit_id.in_(ids), cp.c.state == "acked", cp.c.purpose == "credit"
+                )
+            )
+        }
+        if ids
+        else {}
+    )
+    left = journal.unsettled(conn, ids)
+    entries: list[journal.Entry] = []
+    reversal_postings: list[dict[str, Any]] = []
+    for row in rows:
+        if row.state in ("forfeited", "paid_out"):
+            summary.untouched += 1
+            continue
+        remaining = left.get(row.id, 0)
+        if remaining > 0:
+            entries.append(
+                journal.Entry("reversed", row.id, row.account_id, row.currency, -remaining)
+            )
+            summary.credits_reversed += 1
+            summary.reversed_minor[row.currency] += remaining
+        if row.applied_minor > 0:
+            entries.append(
+                journal.Entry("clawback", row.id, row.account_id, row.currency, -row.applied_minor)
+            )
+            summary.charge_backs += 1
+            summary.charge_back_minor[row.currency] += row.applied_minor
+        posting = acked.get(row.id)
+        if posting is not None:
+            posting_id = new_id("pst")
+            amount = -posting.amount_minor  # the opposite of what the billing system booked
+            reversal_postings.append(
+                {
+                    "id": posting_id,
+                    "credit_id": row.id,
+                    "connector": posting.connector,
+                    "purpose": "reversal",
+                    "account_id": row.account_id,
+                    "amount_minor": amount,
+                    "currency": row.currency,
+                    "idempotency_key": idempotency_key(campaign_id, row.account_id, "reversal"),
+                    "state": "pending",
+                    "attempts": 0,
+                    "created_at": now,
+                    "updated_at": now,
+                }
+            )
+            entries.append(
+                journal.Entry(
+                    "clawback", row.id, row.account_id, row.currency, -amount, posting_id=posting_id
+                )
+            )
+            summary.connector_reversals += 1
+            summary.charge_back_minor[row.currency] += amount
+        conn.execute(cs.delete().where(cs.c.credit_id == row.id))
+        conn.execute(
+            cs.insert().values(
+                credit_id=row.id,
+                state="reversed",
+                reason=f"campaign reversed: {reason}"[:500],
+                updated_at=now,
+            )
+        )
+    # Postings that never reached the billing system (refused or skipped) are called off.
+    if ids:
+        conn.execute(
+            cp.update()
+            .where(cp.c.credit_id.in_(ids), cp.c.state.in_(("failed", "skipped")))
+            .values(state="cancelled", last_error="campaign reversed", updated_at=now)
+        )
+    if reversal_postings:
+        conn.execute(cp.insert(), reversal_postings)
+    journal.append(conn, entries, now, actor)

@@ -1,0 +1,181 @@
+"""Support actions on one offer: resend the link, extend the window, grant as goodwill.
+
+Each action checks the offer's state, changes it, writes its audit entry and commits, all in one
+transaction, so a failed action leaves nothing behind. `actor` is the signed-in user's e-mail.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
+from makegood.domain.ids import new_id
+from makegood.domain.money import format_major
+from makegood.domain.offers import OfferState
+from makegood.domain.tokens import hash_token, new_token
+from makegood.services import audit
+from makegood.services.claims import ClaimResult, grant_offer
+from makegood.store import tables as t
+from makegood.store.uow import UnitOfWork
+
+# Why an agent grants without a claim; the console offers exactly these.
+REASON_CODES = ("never_received", "link_expired", "claim_failed", "service_recovery", "other")
+MAX_EXTEND_DAYS = 90
+
+
+class GrantLimitExceeded(MakegoodError):
+    """The goodwill grant is larger than the agent's limit for that currency."""
+
+
+@dataclass(frozen=True, slots=True)
+class Resent:
+    offer_id: str
+    message_id: str
+    expires_at: datetime
+
+
+def _open_offer(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
+    row = (
+        uow.conn.execute(
+            sa.select(t.offers, t.campaigns.c.claim_days)
+            .join(t.campaigns, t.campaigns.c.id == t.offers.c.campaign_id)
+            .where(t.offers.c.id == offer_id)
+            .with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no offer {offer_id!r}")
+    if row["state"] != OfferState.OPEN:
+        raise InvalidState(f"offer {offer_id} is {row['state']}; only open offers can change")
+    return row
+
+
+def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
+    """Revoke every earlier link of the offer, issue a new one with a fresh claim window, and
+    queue an e-mail carrying it; the offer must still be open (an expired one reopens)."""
+    now = container.now()
+    with container.uow() as uow:
+        offer = _open_offer(uow, offer_id)
+        expires_at = now + timedelta(days=offer["claim_days"])
+        uow.conn.execute(
+            t.claim_tokens.update()
+            .where(t.claim_tokens.c.offer_id == offer_id, t.claim_tokens.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        token = new_token()
+        uow.conn.execute(
+            t.claim_tokens.insert().values(
+                token_hash=hash_token(token), offer_id=offer_id, created_at=now
+            )
+        )
+        uow.conn.execute(
+            t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
+        )
+        message_id = new_id("msg")
+        uow.conn.execute(
+            t.messages.insert().values(
+                id=message_id,
+                offer_id=offer_id,
+                account_id=offer["account_id"],
+                channel="email",
+                template="offer_claim",
+                state="pending",
+                attempts=0,
+                next_attempt_at=now,
+                claim_token=token,
+                created_at=now,
+            )
+        )
+        audit.record(
+            uow,
+            now,
+            actor,
+            "offer.resent",
+            "offer",
+            offer_id,
+            {
+                "account_id": offer["account_id"],
+                "message_id": message_id,
+                "expires_at": expires_at.isoformat(),
+            },
+        )
+        uow.commit()
+    return Resent(offer_id, message_id, expires_at)
+
+
+def extend_offer(container: Container, offer_id: str, days: int, actor: str) -> datetime:
+    """Push the claim window `days` further (from now if it had closed); returns the expiry."""
+    if not 1 <= days <= MAX_EXTEND_DAYS:
+        raise InvalidInput(f"days: give a number from 1 to {MAX_EXTEND_DAYS}")
+    now = container.now()
+    with container.uow() as uow:
+        offer = _open_offer(uow, offer_id)
+        expires_at: datetime = max(offer["expires_at"], now) + timedelta(days=days)
+        uow.conn.execute(
+            t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
+        )
+        audit.record(
+            uow,
+            now,
+            actor,
+            "offer.extended",
+            "offer",
+            offer_id,
+            {
+                "account_id": offer["account_id"],
+                "from": offer["expires_at"].isoformat(),
+                "to": expires_at.isoformat(),
+            },
+        )
+        uow.commit()
+    return expires_at
+
+
+def goodwill_grant(
+    container: Container,
+    offer_id: str,
+    reason: str,
+    actor: str,
+    limits: dict[str, int] | None,
+) -> ClaimResult:
+    """Credit an open offer for the subscriber (even after its window closed), exactly once.
+
+    `limits` maps currency -> largest grant in minor units; None means no limit (admins).
+    """
+    if reason not in REASON_CODES:
+        raise InvalidInput(f"reason: use one of {', '.join(REASON_CODES)}")
+    now = container.now()
+    with container.uow() as uow:
+        offer = _open_offer(uow, offer_id)
+        if limits is not None:
+            limit = limits.get(offer["currency"], 0)
+            if offer["amount_minor"] > limit:
+                raise GrantLimitExceeded(
+                    f"this credit is {format_major(offer['amount_minor'], offer['currency'])} "
+                    f"{offer['currency']}; your limit is {format_major(limit, offer['currency'])}: "
+                    "ask an admin"
+                )
+        if offer["expires_at"] <= now:
+            # A goodwill grant is exactly for the subscriber who missed the window: reopen it
+            # for this one grant, in the same transaction.
+            uow.conn.execute(
+                t.offers.update()
+                .where(t.offers.c.id == offer_id)
+                .values(expires_at=now + timedelta(seconds=1))
+            )
+        audit.record(
+            uow,
+            now,
+            actor,
+            "offer.goodwill",
+            "offer",
+            offer_id,
+            {"account_id": offer["account_id"], "reason": reason},
+        )
+        return grant_offer(uow, offer_id, now, via="agent", actor=actor)

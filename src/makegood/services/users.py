@@ -1,0 +1,289 @@
+"""Console users, their server-side sessions, and API keys: create, authenticate, resolve.
+
+Contracts: passwords are stored only as argon2 hashes; session ids and API keys are random
+(32 bytes) and stored only as SHA-256; a session or key that is unknown, expired, revoked or
+belongs to a disabled user resolves to None, never to an error that says which.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+import sqlalchemy as sa
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+
+from makegood.domain.errors import InvalidInput
+from makegood.domain.ids import new_id
+from makegood.domain.money import Money, MoneyError
+from makegood.services import audit
+from makegood.store.tables_web import api_keys, users, web_sessions
+from makegood.store.uow import UnitOfWork
+
+SESSION_LIFETIME = timedelta(hours=12)
+MIN_PASSWORD_LENGTH = 12
+_hasher = PasswordHasher()
+# Verified when the e-mail is unknown, so a wrong address costs as long as a wrong password.
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+class Role(StrEnum):
+    VIEWER = "viewer"
+    AGENT = "agent"
+    APPROVER = "approver"
+    ADMIN = "admin"
+
+
+class Permission(StrEnum):
+    READ = "read"  # every page of the console
+    SUPPORT = "support"  # resend, extend, goodwill grant
+    CAMPAIGN_WRITE = "campaign_write"  # create a campaign from an incident
+    CAMPAIGN_APPROVE = "campaign_approve"  # approve and launch
+    INCIDENT_WRITE = "incident_write"
+
+
+# The one table of who may do what; the web layer asks `allows`, nothing else decides.
+ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
+    Role.VIEWER: frozenset({Permission.READ}),
+    Role.AGENT: frozenset({Permission.READ, Permission.SUPPORT}),
+    Role.APPROVER: frozenset(
+        {
+            Permission.READ,
+            Permission.CAMPAIGN_WRITE,
+            Permission.CAMPAIGN_APPROVE,
+            Permission.INCIDENT_WRITE,
+        }
+    ),
+    Role.ADMIN: frozenset(Permission),
+}
+
+# API scopes: `makegood apikey create --scope S` refuses anything else.
+SCOPES = frozenset(
+    {
+        "incidents:read",
+        "incidents:write",
+        "campaigns:read",
+        "campaigns:write",
+        "offers:read",
+        "accounts:read",
+        "audit:read",
+        "messages:read",
+        "messages:write",
+    }
+)
+
+
+def allows(role: str, permission: Permission) -> bool:
+    try:
+        return permission in ROLE_PERMISSIONS[Role(role)]
+    except ValueError:
+        return False
+
+
+def sha256_hex(value: str) -> str:
+    return hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
+
+
+@dataclass(frozen=True, slots=True)
+class User:
+    id: str
+    email: str
+    role: str
+    grant_limits: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+
+    def can(self, permission: Permission) -> bool:
+        return allows(self.role, permission)
+
+
+@dataclass(frozen=True, slots=True)
+class SessionUser:
+    """A signed-in user and the CSRF secret of their session."""
+
+    user: User
+    csrf_secret: str
+    expires_at: datetime
+
+
+@dataclass(frozen=True, slots=True)
+class ApiKey:
+    id: str
+    name: str
+    scopes: frozenset[str]
+
+
+def _user(row: sa.RowMapping) -> User:
+    return User(row["id"], row["email"], row["role"], dict(row["grant_limits"] or {}))
+
+
+def parse_grant_limits(values: Iterable[str]) -> dict[str, int]:
+    """`["USD=20", "JPY=3000"]` -> minor units per currency; InvalidInput names the bad one."""
+    limits: dict[str, int] = {}
+    for value in values:
+        currency, sep, amount = value.partition("=")
+        try:
+            if not sep:
+                raise MoneyError("write it as CUR=AMOUNT")
+            money = Money.parse(amount.strip(), currency.strip().upper())
+        except (MoneyError, ValueError) as exc:
+            raise InvalidInput(f"--grant-limit {value!r}: {exc} (e.g. USD=20)") from None
+        if money.minor < 0:
+            raise InvalidInput(f"--grant-limit {value!r}: the limit cannot be negative")
+        limits[money.currency] = money.minor
+    return limits
+
+
+def add_user(
+    uow: UnitOfWork,
+    email: str,
+    role: str,
+    password: str,
+    now: datetime,
+    grant_limits: Mapping[str, int] | None = None,
+    actor: str = "cli",
+) -> str:
+    """Create a console user and commit; InvalidInput for a bad role, e-mail or short password."""
+    email = email.strip().lower()
+    if "@" not in email or len(email) > 320 or email.startswith("@"):
+        raise InvalidInput(f"EMAIL: {email!r} is not an e-mail address")
+    try:
+        Role(role)
+    except ValueError:
+        raise InvalidInput(
+            f"--role: {role!r} is not a role; use one of {', '.join(r.value for r in Role)}"
+        ) from None
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
+    exists = uow.conn.execute(sa.select(users.c.id).where(users.c.email == email)).first()
+    if exists is not None:
+        raise InvalidInput(f"a user {email} exists already")
+    user_id = new_id("usr")
+    uow.conn.execute(
+        users.insert().values(
+            id=user_id,
+            email=email,
+            password_hash=_hasher.hash(password),
+            role=role,
+            grant_limits=dict(grant_limits or {}),
+            created_at=now,
+        )
+    )
+    audit.record(uow, now, actor, "user.created", "user", user_id, {"role": role})
+    uow.commit()
+    return user_id
+
+
+def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
+    """The active user with this e-mail and password, else None (same cost either way)."""
+    row = (
+        uow.conn.execute(
+            sa.select(users).where(
+                users.c.email == email.strip().lower(), users.c.disabled_at.is_(None)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    try:
+        _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    return _user(row) if row is not None else None
+
+
+def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
+    """Open a session for `user` and commit; returns the raw id for the cookie (shown once)."""
+    raw = secrets.token_urlsafe(32)
+    uow.conn.execute(
+        web_sessions.insert().values(
+            id_hash=sha256_hex(raw),
+            user_id=user.id,
+            csrf_secret=secrets.token_hex(32),
+            created_at=now,
+            expires_at=now + SESSION_LIFETIME,
+        )
+    )
+    audit.record(uow, now, user.email, "user.login", "user", user.id)
+    uow.commit()
+    return raw
+
+
+def resolve_session(uow: UnitOfWork, raw: str | None, now: datetime) -> SessionUser | None:
+    """The user behind a session cookie, if the session is live and the user enabled."""
+    if not raw or len(raw) > 128:
+        return None
+    row = (
+        uow.conn.execute(
+            sa.select(users, web_sessions.c.csrf_secret, web_sessions.c.expires_at)
+            .join(web_sessions, web_sessions.c.user_id == users.c.id)
+            .where(
+                web_sessions.c.id_hash == sha256_hex(raw),
+                web_sessions.c.expires_at > now,
+                users.c.disabled_at.is_(None),
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return SessionUser(_user(row), row["csrf_secret"], row["expires_at"])
+
+
+def end_session(uow: UnitOfWork, raw: str | None, now: datetime) -> None:
+    """Delete the session (logout) and commit; an unknown id is fine."""
+    if raw:
+        uow.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == sha256_hex(raw)))
+        # Expired sessions of everyone are swept here too, so the table does not grow forever.
+        uow.conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
+        uow.commit()
+
+
+def create_api_key(
+    uow: UnitOfWork, scopes: Iterable[str], name: str, now: datetime, actor: str = "cli"
+) -> tuple[str, str]:
+    """Create a key with `scopes` and commit; returns (id, raw key). Only the hash is kept."""
+    wanted = sorted(set(scopes))
+    if not wanted:
+        raise InvalidInput(f"--scope: give at least one of {', '.join(sorted(SCOPES))}")
+    unknown = [s for s in wanted if s not in SCOPES]
+    if unknown:
+        raise InvalidInput(
+            f"--scope: unknown scope(s) {', '.join(unknown)}; use {', '.join(sorted(SCOPES))}"
+        )
+    key_id = new_id("key")
+    raw = "mgk_" + secrets.token_urlsafe(32)
+    uow.conn.execute(
+        api_keys.insert().values(
+            id=key_id,
+            name=name.strip()[:200] or key_id,
+            key_hash=sha256_hex(raw),
+            scopes=wanted,
+            created_at=now,
+        )
+    )
+    audit.record(uow, now, actor, "apikey.created", "apikey", key_id, {"scopes": wanted})
+    uow.commit()
+    return key_id, raw
+
+
+def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
+    """The live key behind a bearer value, else None."""
+    if not raw or len(raw) > 128:
+        return None
+    row = (
+        uow.conn.execute(
+            sa.select(api_keys).where(
+                api_keys.c.key_hash == sha256_hex(raw), api_keys.c.revoked_at.is_(None)
+            )
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        return None
+    return ApiKey(row["id"], row["name"], frozenset(row["scopes"]))

@@ -1,0 +1,182 @@
+"""Request and response bodies of /api/v1 (XCreate in, XPublic out); the OpenAPI document is
+generated from these, so it matches the code by construction."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorPublic(BaseModel):
+    error: str = Field(description="Machine-readable kind, e.g. not_found, invalid_state.")
+    detail: str = Field(description="What went wrong and what to do.")
+
+
+class IncidentCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    title: str = Field(min_length=1, max_length=500)
+    starts_at: datetime = Field(description="ISO 8601; without an offset it is taken as UTC.")
+    ends_at: datetime
+    regions: list[str] = Field(default_factory=list, max_length=100)
+    devices: list[str] = Field(default_factory=list, max_length=100)
+
+
+class IncidentPublic(BaseModel):
+    id: str
+    title: str
+    starts_at: datetime
+    ends_at: datetime
+    regions: list[str]
+    devices: list[str]
+    created_at: datetime
+    created_by: str
+
+
+class CampaignCreate(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    incident_id: str = Field(min_length=1, max_length=64)
+    events: str = Field(
+        min_length=1,
+        max_length=1000,
+        description="Playback attempt logs readable by the server: a file, directory or glob.",
+    )
+    percent: str | None = Field(
+        default=None, max_length=20, description="Percent of the plan price (default 3)."
+    )
+    fixed: dict[str, str] | None = Field(
+        default=None, description='Fixed amount per currency in major units: {"USD": "5"}.'
+    )
+    claim_days: int = Field(default=7, ge=1, le=365)
+    plans: list[str] | None = Field(default=None, max_length=1000)
+    mode: Literal["claim", "auto"] = "claim"
+
+
+class CampaignPublic(BaseModel):
+    id: str
+    incident_id: str
+    state: str
+    mode: str
+    policy: dict[str, Any]
+    claim_days: int
+    eligible_plans: list[str] | None
+    affected_count: int
+    created_at: datetime
+    created_by: str
+    approved_at: datetime | None
+    launched_at: datetime | None
+
+
+class PreviewPublic(BaseModel):
+    campaign: str
+    incident: str
+    state: str
+    mode: str
+    policy: dict[str, Any]
+    claim_days: int
+    plans: list[str] | None
+    affected: int
+    eligible: int
+    excluded: dict[str, int] = Field(description="Reason -> number of accounts.")
+    liability: dict[str, str] = Field(description="Currency -> amount in major units.")
+
+
+class LaunchPublic(BaseModel):
+    campaign_id: str
+    offers: int
+    already_launched: bool
+    expires_at: datetime | None
+
+
+class ReportPublic(BaseModel):
+    campaign: str
+    incident: str
+    state: str
+    mode: str
+    launched_at: str | None
+    affected: int
+    eligible: int
+    excluded: dict[str, int]
+    offered: int
+    notified: int
+    claimed: int
+    granted_automatically: int
+    applied: int
+    claim_rate: float
+    liability: dict[str, str]
+    claimed_amount: dict[str, str]
+    applied_amount: dict[str, str]
+    messages: dict[str, int]
+
+
+class OfferPublic(BaseModel):
+    id: str
+    campaign_id: str
+    incident_id: str
+    account_id: str
+    state: str
+    amount_minor: int
+    currency: str
+    amount: str = Field(description="Major units, e.g. 0.24.")
+    created_at: datetime
+    expires_at: datetime
+    credited_at: datetime | None
+    credited_via: str | None
+
+
+class AccountPublic(BaseModel):
+    account_id: str
+    email: str
+    plan_id: str
+    plan_name: str
+    currency: str
+    status: str
+    country: str
+    locale: str
+    next_bill_date: date
+
+
+class AuditEntryPublic(BaseModel):
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    subject_type: str
+    subject_id: str
+    detail: dict[str, Any]
+
+
+class MessageAction(BaseModel):
+    name: Literal["claim", "dismiss"]
+    method: Literal["POST"] = "POST"
+    href: str
+    label: str
+
+
+class MessagePublic(BaseModel):
+    id: str
+    offer_id: str
+    kind: Literal["claim", "credit"]
+    state: str
+    created_at: datetime
+    language: str
+    title: str
+    body: str
+    amount: str = Field(description="Formatted for the account's locale.")
+    amount_minor: int
+    currency: str
+    expires_at: datetime
+    actions: list[MessageAction]
+
+
+class ClaimPublic(BaseModel):
+    offer_id: str
+    credit_id: str
+    amount_minor: int
+    currency: str
+    amount: str
+    granted_at: datetime
+    statement_date: date

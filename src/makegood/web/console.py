@@ -1,0 +1,282 @@
+"""The operator console, server-rendered (mounted at /console): login, incidents, campaigns.
+
+Every route states its permission through `auth.require(...)`; support and audit pages live in
+console_support. Domain errors become a page with the right status in `_install_errors`.
+"""
+
+# No `from __future__ import annotations`: FastAPI must see the local Annotated aliases.
+
+from typing import Annotated
+from urllib.parse import quote
+
+from fastapi import Depends, FastAPI, Form, Request, Response
+from fastapi.responses import RedirectResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from makegood.bootstrap import Container
+from makegood.domain import errors
+from makegood.services import console_queries as q
+from makegood.services.campaigns import create_campaign, get_campaign, preview
+from makegood.services.console_campaigns import (
+    SelfApproval,
+    approve_as,
+    create_command,
+    policy_from_fields,
+)
+from makegood.services.launch import launch_campaign
+from makegood.services.reports import campaign_report
+from makegood.services.support import GrantLimitExceeded
+from makegood.services.users import (
+    SESSION_LIFETIME,
+    Permission,
+    SessionUser,
+    authenticate,
+    end_session,
+    start_session,
+)
+from makegood.web import csrf
+from makegood.web.auth import SESSION_COOKIE, Auth, Forbidden, LoginRequired
+from makegood.web.charts import bar_chart, column_chart
+from makegood.web.console_render import ConsolePages
+from makegood.web.console_support import add_support_routes
+from makegood.web.genuine import TokenBucket
+
+PREFIX = "/console"
+LOGIN_NONCE = "mg_login_nonce"
+
+ERROR_STATUS: dict[type[Exception], int] = {
+    Forbidden: 403,
+    SelfApproval: 403,
+    GrantLimitExceeded: 403,
+    errors.NotFound: 404,
+    errors.OfferUnavailable: 409,
+    errors.InvalidInput: 400,
+    errors.InvalidState: 409,
+    errors.MakegoodError: 400,
+}
+
+
+def safe_next(value: str | None) -> str:
+    """Only a console path may follow the login (no open redirect to another site)."""
+    if value and value.startswith(PREFIX + "/") and not value.startswith("//"):
+        return value
+    return PREFIX + "/incidents"
+
+
+def _fixed_amounts(text: str) -> dict[str, str]:
+    amounts: dict[str, str] = {}
+    for item in text.replace(",", " ").split():
+        currency, sep, amount = item.partition("=")
+        if not sep:
+            raise errors.InvalidInput(f"fixed amounts: {item!r} must look like USD=5")
+        amounts[currency] = amount
+    return amounts
+
+
+def create_console(container: Container) -> FastAPI:
+    """The console application; `app.state.style_hash` is its stylesheet's CSP hash."""
+    settings = container.settings
+    pages = ConsolePages(settings)
+    auth = Auth(container)
+    app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.style_hash = pages.style_hash
+
+    Reader = Annotated[SessionUser, Depends(auth.require(Permission.READ))]  # noqa: N806
+    Creator = Annotated[SessionUser, Depends(auth.require(Permission.CAMPAIGN_WRITE))]  # noqa: N806
+    Approver = Annotated[SessionUser, Depends(auth.require(Permission.CAMPAIGN_APPROVE))]  # noqa: N806
+
+    _login_routes(app, container, auth, pages)
+
+    @app.get("/incidents")
+    def incidents(session: Reader) -> Response:
+        with container.uow() as uow:
+            rows = q.list_incidents(uow)
+        return pages.render("incidents.html", session=session, title="Incidents", incidents=rows)
+
+    @app.get("/incidents/{incident_id}")
+    def incident(incident_id: str, session: Reader) -> Response:
+        with container.uow() as uow:
+            row = q.get_incident_row(uow, incident_id)
+            campaigns = q.list_campaigns(uow, incident_id)
+        return pages.render(
+            "incident.html", session=session, title=row["title"], incident=row, campaigns=campaigns
+        )
+
+    @app.post("/incidents/{incident_id}/campaigns")
+    def new_campaign(
+        incident_id: str,
+        session: Creator,
+        events: Annotated[str, Form(max_length=1000)] = "",
+        percent: Annotated[str, Form(max_length=20)] = "",
+        fixed: Annotated[str, Form(max_length=1000)] = "",
+        claim_days: Annotated[int, Form(ge=1, le=365)] = 7,
+        plans: Annotated[str, Form(max_length=4000)] = "",
+        mode: Annotated[str, Form(max_length=8)] = "claim",
+    ) -> Response:
+        """Build the draft (the cohort is computed now) and show its preview."""
+        cmd = create_command(
+            incident_id,
+            events,
+            policy_from_fields(percent, _fixed_amounts(fixed)),
+            claim_days,
+            plans.replace(",", " ").split() or None,
+            mode,
+            session.user.email,
+        )
+        campaign_id = create_campaign(container, cmd)
+        return RedirectResponse(f"{PREFIX}/campaigns/{quote(campaign_id)}", status_code=303)
+
+    @app.get("/campaigns/{campaign_id}")
+    def campaign(campaign_id: str, session: Reader, done: str = "") -> Response:
+        """Preview, the approve/launch buttons the role allows, and after launch the funnel."""
+        with container.uow() as uow:
+            c = get_campaign(uow, campaign_id)
+            summary = preview(uow, campaign_id)
+            report = campaign_report(uow, campaign_id) if c.state == "launched" else None
+            by_day = q.claims_by_day(uow, campaign_id) if report else []
+        funnel = []
+        if report:
+            funnel = [
+                (name.capitalize(), int(report[name]))
+                for name in ("affected", "offered", "notified", "claimed", "applied")
+            ]
+        flash = {"approved": "Campaign approved.", "launched": "Campaign launched."}.get(done)
+        return pages.render(
+            "campaign.html",
+            session=session,
+            title=f"Campaign {campaign_id}",
+            campaign=c,
+            c=summary,
+            report=report,
+            funnel=funnel,
+            funnel_chart=bar_chart("Funnel", funnel) if report else "",
+            by_day=by_day,
+            time_chart=column_chart("Claims per day", by_day) if report else "",
+            flash=flash,
+        )
+
+    @app.post("/campaigns/{campaign_id}/approve")
+    def approve(campaign_id: str, session: Approver) -> Response:
+        approve_as(container, campaign_id, session.user.email)
+        return RedirectResponse(
+            f"{PREFIX}/campaigns/{quote(campaign_id)}?done=approved", status_code=303
+        )
+
+    @app.post("/campaigns/{campaign_id}/launch")
+    def launch(campaign_id: str, session: Approver) -> Response:
+        launch_campaign(container, campaign_id, actor=session.user.email)
+        return RedirectResponse(
+            f"{PREFIX}/campaigns/{quote(campaign_id)}?done=launched", status_code=303
+        )
+
+    add_support_routes(app, container, auth, pages)
+    _install_errors(app, auth, pages)
+    return app
+
+
+def _install_errors(app: FastAPI, auth: Auth, pages: ConsolePages) -> None:
+    def to_login(request: Request, exc: Exception) -> Response:
+        assert isinstance(exc, LoginRequired)
+        target = f"{PREFIX}/login?next={quote(PREFIX + exc.next_path.removeprefix(PREFIX))}"
+        return RedirectResponse(target, status_code=303)
+
+    def error_page(request: Request, exc: Exception) -> Response:
+        status = next((ERROR_STATUS[k] for k in type(exc).__mro__ if k in ERROR_STATUS), 500)
+        if isinstance(exc, StarletteHTTPException):
+            status = exc.status_code
+        message = str(exc.detail) if isinstance(exc, StarletteHTTPException) else str(exc)
+        return pages.render(
+            "error.html",
+            status=status,
+            session=auth.session(request) if not isinstance(exc, LoginRequired) else None,
+            title="Not allowed" if status == 403 else "Something is not right",
+            message=message,
+            back=PREFIX + "/incidents",
+        )
+
+    app.add_exception_handler(LoginRequired, to_login)
+    for kind in ERROR_STATUS:
+        app.add_exception_handler(kind, error_page)
+    app.add_exception_handler(StarletteHTTPException, error_page)
+
+
+def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: ConsolePages) -> None:
+    settings = container.settings
+    secure = settings.public_url.lower().startswith("https://")
+    login_limiter = TokenBucket(capacity=10, refill_per_minute=10)
+    Reader = Annotated[SessionUser, Depends(auth.require(Permission.READ))]  # noqa: N806
+
+    def login_page(
+        request: Request, status: int, error: str | None, email: str, nxt: str
+    ) -> Response:
+        nonce = request.cookies.get(LOGIN_NONCE)
+        if not csrf.usable_nonce(nonce):
+            nonce = csrf.new_nonce()
+        assert nonce is not None
+        response = pages.render(
+            "login.html",
+            status=status,
+            title="Sign in",
+            error=error,
+            email=email,
+            next=safe_next(nxt),
+            login_csrf=csrf.csrf_token(settings.secret_key, nonce, "login"),
+        )
+        response.set_cookie(
+            LOGIN_NONCE, nonce, path=PREFIX + "/login", httponly=True, samesite="lax", secure=secure
+        )
+        return response
+
+    @app.get("/")
+    def home() -> Response:
+        return RedirectResponse(PREFIX + "/incidents", status_code=303)
+
+    @app.get("/login")
+    def login_form(request: Request, next: str = "") -> Response:
+        if auth.session(request) is not None:
+            return RedirectResponse(safe_next(next), status_code=303)
+        return login_page(request, 200, None, "", next)
+
+    @app.post("/login")
+    def login(
+        request: Request,
+        email: Annotated[str, Form(max_length=320)] = "",
+        password: Annotated[str, Form(max_length=1024)] = "",
+        csrf_token: Annotated[str, Form(max_length=128)] = "",
+        next: Annotated[str, Form(max_length=2048)] = "",
+    ) -> Response:
+        """Check the password; on success open a session and go where the user was going."""
+        try:
+            csrf.check_csrf(
+                settings.secret_key, request.cookies.get(LOGIN_NONCE), "login", csrf_token
+            )
+        except csrf.CsrfRejected:
+            return login_page(request, 403, "The form expired: please sign in again.", email, next)
+        client = request.client.host if request.client else "unknown"
+        if not login_limiter.allow(client):
+            return login_page(request, 429, "Too many attempts: wait a minute.", email, next)
+        with container.uow() as uow:
+            user = authenticate(uow, email, password)
+            if user is None:
+                return login_page(request, 401, "E-mail or password is wrong.", email, next)
+            raw = start_session(uow, user, container.now())
+        response = RedirectResponse(safe_next(next), status_code=303)
+        response.set_cookie(
+            SESSION_COOKIE,
+            raw,
+            max_age=int(SESSION_LIFETIME.total_seconds()),
+            path=PREFIX,
+            httponly=True,
+            samesite="lax",
+            secure=secure,
+        )
+        response.delete_cookie(LOGIN_NONCE, path=PREFIX + "/login")
+        return response
+
+    @app.post("/logout")
+    def logout(request: Request, _: Reader) -> Response:
+        with container.uow() as uow:
+            end_session(uow, request.cookies.get(SESSION_COOKIE), container.now())
+        response = RedirectResponse(PREFIX + "/login", status_code=303)
+        response.delete_cookie(SESSION_COOKIE, path=PREFIX)
+        return response

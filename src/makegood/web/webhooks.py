@@ -1,0 +1,51 @@
+"""Provider webhooks: POST /webhooks/email records delivery events (bounces, complaints...).
+
+Signed with HMAC-SHA256 (see notify/feedback.py and docs/notifications.md); an unsigned,
+wrongly signed or stale request gets 401 and changes nothing. Without
+MAKEGOOD_EMAIL_WEBHOOK_SECRET the endpoint answers 503: it never accepts unsigned events.
+"""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import JSONResponse
+from starlette.concurrency import run_in_threadpool
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput
+from makegood.notify.feedback import BadSignature, record_webhook, verify_signature
+
+TIMESTAMP_HEADER = "X-Makegood-Timestamp"
+SIGNATURE_HEADER = "X-Makegood-Signature"
+
+
+def webhooks_router(container: Container) -> APIRouter:
+    """The webhook routes over `container`."""
+    router = APIRouter()
+
+    @router.post("/webhooks/email")
+    async def email_events(request: Request) -> JSONResponse:
+        settings = container.settings
+        if not settings.email_webhook_secret:
+            return JSONResponse({"error": "webhook not configured"}, status_code=503)
+        body = await request.body()
+        try:
+            verify_signature(
+                settings.email_webhook_secret,
+                timestamp=request.headers.get(TIMESTAMP_HEADER),
+                body=body,
+                given=request.headers.get(SIGNATURE_HEADER),
+                now=container.now(),
+                tolerance_seconds=settings.webhook_tolerance_seconds,
+            )
+        except BadSignature as exc:
+            return JSONResponse({"error": f"bad signature: {exc}"}, status_code=401)
+        try:
+            report = await run_in_threadpool(record_webhook, container, body)
+        except InvalidInput as exc:
+            return JSONResponse({"error": str(exc)}, status_code=400)
+        return JSONResponse(
+            {"read": report.read, "recorded": report.recorded, "ignored": report.ignored}
+        )
+
+    return router

@@ -1,0 +1,186 @@
+"""Credits of paused and cancelled accounts: hold, forfeit or pay out, with a visible reason."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, date, datetime
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from makegood.billing import journal
+from makegood.billing.close import close_through
+from makegood.billing.statements import statements_for
+from makegood.bootstrap import Container
+from makegood.cli.main import cli
+from makegood.domain.errors import InvalidInput
+from makegood.services.imports import import_accounts
+from makegood.store import tables as t
+from makegood.store.tables_billing import credit_states, ledger_entries
+from tests.conftest import FrozenClock, make_settings
+from tests.factories import ACCOUNT_COLUMNS, account, write_csv
+from tests.integration.billing_seed import add_account, add_credit, add_plan
+
+GRANTED = datetime(2026, 3, 21, tzinfo=UTC)
+
+
+def with_policy(database_url: str, tmp_path: Path, clock: FrozenClock, policy: str) -> Container:
+    settings = make_settings(database_url, tmp_path, billing_inactive_policy=policy)
+    return Container(settings, sa.create_engine(database_url), clock)
+
+
+def seed(container: Container) -> None:
+    with container.uow() as uow:
+        add_plan(uow.conn)
+        add_account(uow.conn, "paused", status="paused")
+        add_account(uow.conn, "gone", status="cancelled")
+        add_credit(uow.conn, "paused", 24, GRANTED)
+        add_credit(uow.conn, "gone", 30, GRANTED)
+        uow.commit()
+
+
+def state_of(container: Container) -> dict[str, tuple[str, str]]:
+    with container.uow() as uow:
+        rows = uow.conn.execute(
+            sa.select(t.credits.c.account_id, credit_states.c.state, credit_states.c.reason).join(
+                credit_states, credit_states.c.credit_id == t.credits.c.id
+            )
+        )
+        return {r.account_id: (r.state, r.reason) for r in rows}
+
+
+def set_status(container: Container, account_id: str, status: str) -> None:
+    with container.uow() as uow:
+        uow.conn.execute(
+            t.accounts.update().where(t.accounts.c.account_id == account_id).values(status=status)
+        )
+        uow.commit()
+
+
+def test_hold_keeps_the_credit_until_the_account_is_active_again(
+    database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    container = with_policy(database_url, tmp_path, clock, "hold")
+    seed(container)
+
+    close_through(container, date(2026, 4, 1))
+
+    assert state_of(container) == {
+        "paused": ("held", "account paused: held until the account is active again"),
+        "gone": ("held", "account cancelled: held until the account is active again"),
+    }
+    set_status(container, "paused", "active")
+    close_through(container, date(2026, 4, 1))
+    with container.uow() as uow:
+        [april] = statements_for(uow, "paused")
+        assert [(line.kind, line.amount_minor) for line in april.lines] == [
+            ("charge", 799),
+            ("credit", -24),
+        ]
+        assert journal.balance(uow.conn, "paused", "USD") == 0
+        assert journal.balance(uow.conn, "gone", "USD") == 30
+    assert set(state_of(container)) == {"gone"}
+    container.engine.dispose()
+
+
+@pytest.mark.parametrize(
+    ("policy", "kind", "words"),
+    [("forfeit", "forfeited", "forfeited"), ("payout", "paid_out", "paid out")],
+)
+def test_forfeit_and_payout_take_the_credit_off_the_ledger_with_a_reason(
+    database_url: str, tmp_path: Path, clock: FrozenClock, policy: str, kind: str, words: str
+) -> None:
+    container = with_policy(database_url, tmp_path, clock, policy)
+    seed(container)
+
+    close_through(container, date(2026, 4, 1))
+    close_through(container, date(2026, 4, 1))  # again: nothing more
+
+    states = state_of(container)
+    assert states["gone"][0] == kind
+    assert states["gone"][1].startswith(f"account cancelled: {words} under the billing policy")
+    with container.uow() as uow:
+        assert journal.balance(uow.conn, "gone", "USD") == 0
+        entries = (
+            uow.conn.execute(
+                sa.select(ledger_entries.c.amount_minor).where(ledger_entries.c.kind == kind)
+            )
+            .scalars()
+            .all()
+        )
+    assert sorted(entries) == [-30, -24]
+    set_status(container, "gone", "active")
+    close_through(container, date(2026, 4, 1))
+    with container.uow() as uow:
+        [april] = statements_for(uow, "gone")
+    assert [line.kind for line in april.lines] == ["charge"]  # a settled credit stays settled
+    container.engine.dispose()
+
+
+def test_an_unknown_policy_is_refused(
+    database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    container = with_policy(database_url, tmp_path, clock, "keep")
+    seed(container)
+    with pytest.raises(InvalidInput, match="hold, forfeit, payout"):
+        close_through(container, date(2026, 4, 1))
+    container.engine.dispose()
+
+
+def test_the_accounts_file_may_carry_a_stripe_customer_id(
+    container: Container, tmp_path: Path
+) -> None:
+    with container.uow() as uow:
+        add_plan(uow.conn)
+        uow.commit()
+    columns = [*ACCOUNT_COLUMNS, "stripe_customer_id"]
+    with_ids = write_csv(
+        tmp_path / "a.csv",
+        columns,
+        [{**account("a1"), "stripe_customer_id": "cus_1"}, {**account("a2")}],
+    )
+    import_accounts(container, with_ids)
+    import_accounts(container, write_csv(tmp_path / "b.csv", ACCOUNT_COLUMNS, [account("a1")]))
+    with container.uow() as uow:
+        found = dict(
+            uow.conn.execute(
+                sa.select(t.accounts.c.account_id, t.accounts.c.stripe_customer_id)
+            ).all()
+        )
+    assert found == {"a1": "cus_1", "a2": None}  # a file without the column keeps it
+
+    bad = write_csv(tmp_path / "c.csv", columns, [{**account("a3"), "stripe_customer_id": "cus 1"}])
+    with pytest.raises(InvalidInput) as refused:
+        import_accounts(container, bad)
+    assert refused.value.problems == [
+        f"{bad}:2: column stripe_customer_id: must be a Stripe customer id such as cus_123"
+    ]
+
+
+def test_billing_credits_shows_each_credit_state_and_reason(
+    database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    container = with_policy(database_url, tmp_path, clock, "hold")
+    seed(container)
+    with container.uow() as uow:
+        add_account(uow.conn, "active")
+        add_credit(uow.conn, "active", 900, GRANTED)
+        uow.commit()
+    close_through(container, date(2026, 4, 1))
+    runner = CliRunner()
+
+    result = runner.invoke(
+        cli, ["billing", "credits", "--account", "paused", "--json"], obj=container
+    )
+    [paused] = json.loads(result.stdout)
+    assert (paused["state"], paused["amount"], paused["applied"]) == ("held", "0.24", "0.00")
+    assert paused["reason"] == "account paused: held until the account is active again"
+    result = runner.invoke(
+        cli, ["billing", "credits", "--account", "active", "--json"], obj=container
+    )
+    [active] = json.loads(result.stdout)
+    assert (active["state"], active["applied"]) == ("partly_applied", "7.99")
+    assert runner.invoke(cli, ["billing", "credits"], obj=container).exit_code == 2
+    container.engine.dispose()

@@ -1,0 +1,143 @@
+"""SMS and push through the operator's provider: signed webhooks with the outbox guarantees,
+against a real HTTP server on 127.0.0.1."""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.policy import PercentOfPrice
+from makegood.notify.channels import configured_channels, dispatch_channel
+from makegood.notify.feedback import verify_signature
+from makegood.notify.worker import run_worker
+from makegood.services.campaigns import CreateCampaign, approve_campaign, create_campaign
+from makegood.services.claims import claim_offer
+from makegood.services.launch import launch_campaign
+from makegood.store import tables as t
+from tests.integration import test_campaign_lifecycle
+from tests.integration.test_dispatch import with_settings
+
+world = test_campaign_lifecycle.world  # plans, accounts and an incident (fixture)
+SECRET = "channel-secret-42"
+
+
+@dataclass
+class Provider:
+    """Records signed posts; answers `replies[account_id]` (a status) or 202."""
+
+    replies: dict[str, int] = field(default_factory=dict)
+    posts: list[dict[str, Any]] = field(default_factory=list)
+    keys: list[str] = field(default_factory=list)
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+
+@pytest.fixture
+def provider() -> Iterator[tuple[Provider, str]]:
+    state = Provider()
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self) -> None:
+            body = self.rfile.read(int(self.headers["Content-Length"]))
+            verify_signature(
+                SECRET,
+                timestamp=self.headers["X-Makegood-Timestamp"],
+                body=body,
+                given=self.headers["X-Makegood-Signature"],
+                now=datetime.now(UTC),
+                tolerance_seconds=300,
+            )
+            payload = json.loads(body)
+            with state.lock:
+                state.posts.append(payload)
+                state.keys.append(self.headers["Idempotency-Key"])
+            self.send_response(state.replies.get(payload["account_id"], 202))
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+        def log_message(self, *args: Any) -> None:
+            return None
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield state, f"http://127.0.0.1:{server.server_address[1]}/sms"
+    finally:
+        server.shutdown()
+        server.server_close()
+
+
+def launched(box: Container, world: tuple[str, str]) -> str:
+    incident_id, events = world
+    campaign_id = create_campaign(box, CreateCampaign(incident_id, events, PercentOfPrice()))
+    approve_campaign(box, campaign_id)
+    launch_campaign(box, campaign_id)
+    return campaign_id
+
+
+def channel_states(box: Container) -> dict[str, str]:
+    with box.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.messages.c.account_id, t.messages.c.state).where(
+                t.messages.c.channel == "sms"
+            )
+        ).all()
+    return {r.account_id: r.state for r in rows}
+
+
+def test_without_a_provider_url_launch_writes_no_sms_rows(
+    container: Container, world: tuple[str, str]
+) -> None:
+    assert configured_channels(container.settings) == ()
+    launched(container, world)
+    assert channel_states(container) == {}
+
+
+def test_sms_rows_are_launched_with_the_offer_and_sent_signed_with_a_working_link(
+    container: Container, world: tuple[str, str], provider: tuple[Provider, str]
+) -> None:
+    state, url = provider
+    box = with_settings(container, sms_webhook_url=url, channel_webhook_secret=SECRET)
+    launched(box, world)
+    assert set(channel_states(box).values()) == {"pending"}
+    state.replies["a-jp"] = 503  # the provider is busy for this one
+
+    first = dispatch_channel(box, "sms")
+
+    assert (first.sent, first.failed) == (2, 1)
+    assert channel_states(box) == {"a-us": "sent", "a-jp": "failed", "a-kw": "sent"}
+    japanese = next(p for p in state.posts if p["account_id"] == "a-jp")
+    assert "￥" in japanese["text"]
+    assert japanese["claim_url"] in japanese["text"]
+    state.replies.clear()
+    second = dispatch_channel(box, "sms", retry_failed_now=True)
+    assert second.sent == 1
+    jp_keys = [k for k, p in zip(state.keys, state.posts, strict=True) if p["account_id"] == "a-jp"]
+    assert len(jp_keys) == 2
+    assert len(set(jp_keys)) == 1  # the repeat carries the same idempotency key
+    token = japanese["claim_url"].rsplit("/", 1)[1]
+    with box.uow() as uow:
+        assert claim_offer(uow, token, box.now()).currency == "JPY"
+
+
+def test_a_refusal_is_dead_and_the_worker_drives_the_channel(
+    container: Container, world: tuple[str, str], provider: tuple[Provider, str]
+) -> None:
+    state, url = provider
+    box = with_settings(container, sms_webhook_url=url, channel_webhook_secret=SECRET)
+    launched(box, world)
+    state.replies["a-us"] = 400
+
+    totals = run_worker(box, threading.Event(), once=True)
+
+    assert channel_states(box) == {"a-us": "dead", "a-jp": "sent", "a-kw": "sent"}
+    assert totals.dead == 1

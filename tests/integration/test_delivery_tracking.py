@@ -1,0 +1,213 @@
+"""Delivery tracking after sending: DSN bounces, ARF complaints, the signed provider webhook,
+suppression, urgent in-app messages, and the offer's history for support."""
+
+from __future__ import annotations
+
+import json
+from email.message import EmailMessage
+from pathlib import Path
+
+import httpx
+import pytest
+from click.testing import CliRunner
+from fastapi.testclient import TestClient
+
+from makegood.bootstrap import Container
+from makegood.cli.main import cli
+from makegood.notify import tracking
+from makegood.notify.dispatch import dispatch_pending
+from makegood.notify.feedback import signature
+from makegood.notify.history import offer_messages
+from makegood.web.app import create_app
+from tests.integration.notify_seed import SeededOffer, Subscriber, message_row, seed_campaign
+from tests.integration.test_dispatch import with_settings
+
+SECRET = "whsec-test-0123456789"
+
+
+def sent_campaign(container: Container, n: int = 3) -> list[SeededOffer]:
+    offers = seed_campaign(
+        container.engine, [Subscriber(f"acc-{i}") for i in range(n)], now=container.now()
+    )
+    assert dispatch_pending(container).sent == n  # .eml files: accepted events recorded
+    return offers
+
+
+def report(kind: str, parts: str, message_id: str) -> bytes:
+    """A multipart/report as mail servers write it (written out, as it travels)."""
+    text = (
+        "From: MAILER-DAEMON@mx.example.net\r\n"
+        "Subject: report\r\n"
+        "MIME-Version: 1.0\r\n"
+        f'Content-Type: multipart/report; report-type={kind}; boundary="XX"\r\n'
+        "\r\n--XX\r\nContent-Type: text/plain\r\n\r\nA report about your message.\r\n"
+        f"--XX\r\n{parts}"
+        "--XX\r\nContent-Type: text/rfc822-headers\r\n\r\n"
+        f"Message-ID: {message_id}\r\nSubject: credit\r\n\r\n--XX--\r\n"
+    )
+    return text.encode()
+
+
+def dsn(message_id: str, action: str, status: str, diagnostic: str) -> bytes:
+    """An RFC 3464 bounce: per-message fields, a blank line, per-recipient fields."""
+    return report(
+        "delivery-status",
+        "Content-Type: message/delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; mx.example.net\r\n\r\n"
+        "Final-Recipient: rfc822; acc-1@example.com\r\n"
+        f"Action: {action}\r\nStatus: {status}\r\nDiagnostic-Code: smtp; {diagnostic}\r\n\r\n",
+        message_id,
+    )
+
+
+def arf(message_id: str) -> bytes:
+    """An RFC 5965 complaint (someone pressed "this is spam")."""
+    return report(
+        "feedback-report",
+        "Content-Type: message/feedback-report\r\n\r\n"
+        "Feedback-Type: abuse\r\nUser-Agent: test/1.0\r\nVersion: 1\r\n\r\n",
+        message_id,
+    )
+
+
+def mid(offer: SeededOffer) -> str:
+    return f"<{offer.email_message_id}@makegood.local>"
+
+
+def test_bounce_import_from_a_maildir_records_suppresses_and_marks_urgent(
+    container: Container, tmp_path: Path
+) -> None:
+    offers = sent_campaign(container)
+    maildir = tmp_path / "bounces"
+    for sub in ("cur", "new", "tmp"):
+        (maildir / sub).mkdir(parents=True)
+    (maildir / "new" / "1.eml").write_bytes(
+        dsn(mid(offers[1]), "failed", "5.1.1", "550 5.1.1 <acc-1@example.com> unknown user")
+    )
+    (maildir / "new" / "2.eml").write_bytes(
+        dsn(mid(offers[2]), "delayed", "4.4.1", "451 no answer")
+    )
+    (maildir / "cur" / "3.eml").write_bytes(arf(mid(offers[0])))
+    stranger = EmailMessage()
+    stranger["Subject"] = "hello"
+    stranger.set_content("not a report")
+    (maildir / "cur" / "4.eml").write_bytes(stranger.as_bytes())
+    (maildir / "cur" / "5.eml").write_bytes(dsn("<other@elsewhere.test>", "failed", "5.0.0", "x"))
+
+    result = CliRunner().invoke(
+        cli, ["bounces", "import", str(maildir), "--json"], obj=container, catch_exceptions=False
+    )
+
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "ignored": 2}
+    with container.engine.connect() as conn:
+        assert tracking.is_suppressed(conn, offers[1].address)  # bounced
+        assert tracking.is_suppressed(conn, offers[0].address)  # complained
+        assert not tracking.is_suppressed(conn, offers[2].address)  # only delayed
+        history = offer_messages(conn, offers[1].offer_id)
+    assert message_row(container.engine, offers[1].inapp_message_id).urgent is True
+    assert message_row(container.engine, offers[2].inapp_message_id).urgent is False
+    email = next(m for m in history if m.channel == "email")
+    assert [(e.kind, e.source) for e in email.events] == [("accepted", "smtp"), ("bounced", "dsn")]
+    assert email.events[1].detail == "5.1.1 smtp; 550 5.1.1 <<address>> unknown user"
+    inapp = next(m for m in history if m.channel == "inapp")
+    assert (inapp.urgent, inapp.events) == (True, ())
+
+
+def test_bounce_import_of_a_missing_path_is_bad_input(container: Container, tmp_path: Path) -> None:
+    result = CliRunner().invoke(cli, ["bounces", "import", str(tmp_path / "nope")], obj=container)
+    assert result.exit_code == 2
+    assert "no such file or folder" in result.stderr
+
+
+@pytest.fixture
+def webhook(container: Container) -> tuple[Container, TestClient]:
+    box = with_settings(container, email_webhook_secret=SECRET, webhook_tolerance_seconds=300)
+    return box, TestClient(create_app(box))
+
+
+def post(client: TestClient, body: bytes, *, at: int, secret: str = SECRET) -> httpx.Response:
+    ts = str(at)
+    return client.post(
+        "/webhooks/email",
+        content=body,
+        headers={
+            "X-Makegood-Timestamp": ts,
+            "X-Makegood-Signature": signature(secret, ts, body),
+            "Content-Type": "application/json",
+        },
+    )
+
+
+def test_signed_webhook_records_a_bounce_and_suppresses(
+    webhook: tuple[Container, TestClient],
+) -> None:
+    box, client = webhook
+    offers = sent_campaign(box)
+    body = json.dumps(
+        {
+            "events": [
+                {"message_id": mid(offers[0]), "event": "bounced", "detail": "550 no mailbox"},
+                {"message_id": offers[1].email_message_id, "event": "delivered"},
+                {"message_id": "<msg_x@elsewhere.test>", "event": "bounced"},
+            ]
+        }
+    ).encode()
+
+    response = post(client, body, at=int(box.now().timestamp()))
+
+    assert response.status_code == 200
+    assert response.json() == {"read": 3, "recorded": 2, "ignored": 1}
+    with box.engine.connect() as conn:
+        assert tracking.is_suppressed(conn, offers[0].address)
+        assert not tracking.is_suppressed(conn, offers[1].address)
+        kinds = [e.kind for m in offer_messages(conn, offers[1].offer_id) for e in m.events]
+    assert kinds == ["accepted", "delivered"]
+    assert message_row(box.engine, offers[0].inapp_message_id).urgent is True
+
+
+@pytest.mark.parametrize(
+    ("secret", "shift", "tamper"),
+    [
+        ("wrong-secret", 0, False),  # not signed by the provider we share the secret with
+        (SECRET, -301, False),  # a replay from before the window
+        (SECRET, 301, False),  # a clock far ahead
+        (SECRET, 0, True),  # signature of another body
+    ],
+)
+def test_webhook_refuses_bad_signatures_with_401_and_changes_nothing(
+    webhook: tuple[Container, TestClient], secret: str, shift: int, tamper: bool
+) -> None:
+    box, client = webhook
+    offers = sent_campaign(box, 1)
+    body = json.dumps({"events": [{"message_id": mid(offers[0]), "event": "bounced"}]}).encode()
+    at = int(box.now().timestamp()) + shift
+    ts = str(at)
+    sig = signature(secret, ts, body)
+    sent = body.replace(b"bounced", b"complained") if tamper else body
+
+    response = client.post(
+        "/webhooks/email",
+        content=sent,
+        headers={"X-Makegood-Timestamp": ts, "X-Makegood-Signature": sig},
+    )
+
+    assert response.status_code == 401
+    with box.engine.connect() as conn:
+        assert not tracking.is_suppressed(conn, offers[0].address)
+        events = [e.kind for m in offer_messages(conn, offers[0].offer_id) for e in m.events]
+    assert events == ["accepted"]
+
+
+def test_webhook_without_headers_is_401_and_without_secret_503(container: Container) -> None:
+    unsigned = TestClient(create_app(with_settings(container, email_webhook_secret=SECRET)))
+    assert unsigned.post("/webhooks/email", content=b"{}").status_code == 401
+    off = TestClient(create_app(container))
+    assert off.post("/webhooks/email", content=b"{}").status_code == 503
+
+
+def test_signed_but_malformed_body_is_400(webhook: tuple[Container, TestClient]) -> None:
+    box, client = webhook
+    response = post(client, b'{"events": [{"event": "exploded"}]}', at=int(box.now().timestamp()))
+    assert response.status_code == 400
+    assert "events[0].event" in response.json()["error"]

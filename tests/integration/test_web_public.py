@@ -1,0 +1,105 @@
+"""Public subscriber pages beyond the claim: a withdrawn offer, and "is this message genuine?"."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from makegood.bootstrap import Container
+from makegood.services.genuine import token_from_text
+from makegood.web.app import create_app
+from makegood.web.genuine import TokenBucket
+from makegood.web.texts import TEXTS
+from tests.integration.claim_seed import seed_offer, snapshot
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), follow_redirects=False) as client:
+        yield client
+
+
+def test_withdrawn_offer_says_so_in_the_accounts_language(
+    client: TestClient, container: Container
+) -> None:
+    seeded = seed_offer(container.engine, container.now(), state="revoked", locale="de-DE")
+    response = client.get(f"/claim/{seeded.token}")
+    assert response.status_code == 410
+    assert TEXTS["de"]["withdrawn_heading"] in response.text
+    assert 'data-page="withdrawn"' in response.text
+    assert "jane" not in response.text  # nothing about the account
+    # Withdrawn even when the billing side also revoked the link itself.
+    both = seed_offer(container.engine, container.now(), state="revoked", token_revoked=True)
+    assert client.get(f"/claim/{both.token}").status_code == 410
+    # A replaced link of a live offer stays "unknown".
+    replaced = seed_offer(container.engine, container.now(), token_revoked=True)
+    assert client.get(f"/claim/{replaced.token}").status_code == 404
+
+
+def test_genuine_check_answers_one_bit_and_changes_nothing(
+    client: TestClient, container: Container
+) -> None:
+    live = seed_offer(container.engine, container.now())
+    claimed = seed_offer(container.engine, container.now(), state="claimed")
+    before = snapshot(container.engine)
+    form = client.get("/genuine", headers={"accept-language": "es"})
+    assert form.status_code == 200
+    assert TEXTS["es"]["genuine_heading"] in form.text
+
+    def verdict(code: str) -> str:
+        html = client.post("/genuine", data={"code": code}).text
+        return html.split('data-verdict="')[1].split('"')[0]
+
+    assert verdict(f"https://claims.test/claim/{live.token}") == "real"
+    assert verdict(f"  {live.token} ") == "real"
+    assert verdict(f"http://claims.test/claim/{live.token}/done?x=1") == "real"
+    assert verdict(claimed.token) == "unknown"
+    assert verdict("not-a-token") == "unknown"
+    page = client.post("/genuine", data={"code": live.token}).text
+    assert "Premium" not in page
+    assert "jane" not in page
+    assert snapshot(container.engine) == before
+
+
+def test_genuine_check_is_rate_limited_per_client(client: TestClient) -> None:
+    statuses = [client.post("/genuine", data={"code": "x"}).status_code for _ in range(12)]
+    assert statuses[:10] == [200] * 10
+    assert statuses[10:] == [429, 429]
+
+
+def test_token_bucket_refills_over_time() -> None:
+    now = [0.0]
+    bucket = TokenBucket(capacity=2, refill_per_minute=6, clock=lambda: now[0])
+    assert [bucket.allow("a"), bucket.allow("a"), bucket.allow("a")] == [True, True, False]
+    assert bucket.allow("b")  # per client
+    now[0] += 10  # one token back every 10 s
+    assert bucket.allow("a")
+    assert not bucket.allow("a")
+    small = TokenBucket(capacity=1, max_clients=2, clock=lambda: now[0])
+    for key in ("x", "y", "z"):
+        small.allow(key)
+    assert list(small.buckets) == ["y", "z"]
+
+
+def test_token_from_text() -> None:
+    assert token_from_text("https://x.test/claim/abc_DEF-1") == "abc_DEF-1"
+    assert token_from_text("/claim/abc/done") == "abc"
+    assert token_from_text("") is None
+    assert token_from_text("a/b") is None
+
+
+def test_logged_request_lines_hide_addresses_and_tokens() -> None:
+    from makegood.web.redaction import mask_claim_tokens
+
+    line = "GET /console/support?q=Jane.Doe%40Example.com HTTP/1.1"
+    assert mask_claim_tokens(line) == "GET /console/support?q=<address> HTTP/1.1"
+    assert mask_claim_tokens("/api/v1/accounts?email=a@b.co&limit=5") == (
+        "/api/v1/accounts?email=<address>&limit=5"
+    )
+    assert mask_claim_tokens("POST /claim/abc_DEF/done") == "POST /claim/<token>/done"
