@@ -45,6 +45,8 @@ CONSOLE: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/offers/{offer_id}/extend"): {"agent", "admin"},
     ("POST", "/offers/{offer_id}/grant"): {"agent", "admin"},
     ("GET", "/audit"): EVERY,
+    ("GET", "/admin"): {"admin"},
+    ("POST", "/admin/apikeys/{key_id}/revoke"): {"admin"},
 }
 API: dict[tuple[str, str], str] = {
     ("GET", "/incidents"): "incidents:read",
@@ -109,6 +111,7 @@ def ids(container: Container, tmp_path: Path) -> dict[str, str]:
         "offer_id": seeded.offer_id,
         "account_id": seeded.account_id,
         "message_id": "msg_unknown",
+        "key_id": "key_unknown",
     }
 
 

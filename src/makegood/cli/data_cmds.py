@@ -100,14 +100,18 @@ def incident_create(
         starts_at, ends_at = window.start, window.end
         regions, devices = _scope_of(detection.by, window.segments)
         title = title or f"Playback outage ({segment_text(detection.by, window.segments)})"
+        from makegood.services.detections import declare_from_detection
+
+        # Also keeps the window's detection series, which the console's incident page draws.
+        incident_id = declare_from_detection(c, detection, from_detection, title, regions, devices)
     else:
         if not title or not start or not end:
             given = (("--title", title), ("--start", start), ("--end", end))
             missing = ", ".join(name for name, value in given if not value)
             raise InvalidInput(f"give {missing} (or --from-detection N --events PATH)")
         starts_at, ends_at = parse_instant(start, "--start"), parse_instant(end, "--end")
-    with c.uow() as uow:
-        incident_id = create_incident(uow, title, starts_at, ends_at, regions, devices, c.now())
+        with c.uow() as uow:
+            incident_id = create_incident(uow, title, starts_at, ends_at, regions, devices, c.now())
     scope = ", ".join([*regions, *devices]) or "all regions and devices"
     say(f"incident [{starts_at.isoformat()}, {ends_at.isoformat()}) scope: {scope}")
     print_id(incident_id)

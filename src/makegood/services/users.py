@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
-from makegood.domain.errors import InvalidInput
+from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.money import Money, MoneyError
 from makegood.services import audit
@@ -45,6 +45,7 @@ class Permission(StrEnum):
     CAMPAIGN_WRITE = "campaign_write"  # create a campaign from an incident
     CAMPAIGN_APPROVE = "campaign_approve"  # approve and launch
     INCIDENT_WRITE = "incident_write"
+    ADMIN = "admin"  # see users and API keys, revoke keys
 
 
 # The one table of who may do what; the web layer asks `allows`, nothing else decides.
@@ -287,3 +288,53 @@ def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
     if row is None:
         return None
     return ApiKey(row["id"], row["name"], frozenset(row["scopes"]))
+
+
+def list_users(uow: UnitOfWork) -> list[dict[str, object]]:
+    """Every console user, by e-mail: id, email, role, grant limits, created, disabled; never
+    the password hash."""
+    rows = uow.conn.execute(
+        sa.select(
+            users.c.id,
+            users.c.email,
+            users.c.role,
+            users.c.grant_limits,
+            users.c.created_at,
+            users.c.disabled_at,
+        ).order_by(users.c.email)
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def list_api_keys(uow: UnitOfWork) -> list[dict[str, object]]:
+    """Every API key, newest first: id, name, scopes, created, revoked; never the key or its
+    hash."""
+    k = api_keys
+    rows = uow.conn.execute(
+        sa.select(k.c.id, k.c.name, k.c.scopes, k.c.created_at, k.c.revoked_at).order_by(
+            k.c.created_at.desc(), k.c.id.desc()
+        )
+    ).mappings()
+    return [dict(r) for r in rows]
+
+
+def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime, actor: str = "cli") -> bool:
+    """Revoke the key and commit, with its audit entry; from then on it resolves to nothing.
+
+    NotFound for an unknown id. Returns False (and changes nothing) when it was revoked
+    already, so running the command twice is harmless."""
+    row = (
+        uow.conn.execute(
+            sa.select(api_keys.c.revoked_at).where(api_keys.c.id == key_id).with_for_update()
+        )
+        .mappings()
+        .first()
+    )
+    if row is None:
+        raise NotFound(f"no API key {key_id!r}: `makegood apikey list` shows the ids")
+    if row["revoked_at"] is not None:
+        return False
+    uow.conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=now))
+    audit.record(uow, now, actor, "apikey.revoked", "apikey", key_id)
+    uow.commit()
+    return True

@@ -47,3 +47,21 @@ api_keys = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )
+
+incident_detections = sa.Table(
+    "incident_detections",
+    metadata,
+    # At most one per incident: the detection it was declared from (none: declared by hand).
+    sa.Column("incident_id", ID, sa.ForeignKey("incidents.id"), primary_key=True),
+    sa.Column("bucket", sa.String(16), nullable=False),  # as given: 30s, 1m, 5m, 1h
+    sa.Column("bucket_seconds", sa.Integer, nullable=False),
+    sa.Column("by_columns", sa.JSON, nullable=False),  # the --by columns, in order
+    sa.Column("rule", sa.JSON, nullable=False),  # DetectionRule.as_dict()
+    sa.Column("window", sa.JSON, nullable=False),  # Window.as_dict(by): the proposed window
+    sa.Column("window_start", UTCDateTime, nullable=False),
+    sa.Column("window_end", UTCDateTime, nullable=False),
+    # [{start, segment, attempts, failures, baseline}] per bucket of the window's segments,
+    # the window and some context around it; bounded by services.detections.
+    sa.Column("series", sa.JSON, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+)

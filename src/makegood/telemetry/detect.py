@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from statistics import median
@@ -247,3 +247,18 @@ def propose_windows(rows: Iterable[BucketRow], rule: DetectionRule) -> list[Wind
             )
         )
     return windows
+
+
+def bucket_baselines(
+    rows: Iterable[BucketRow], rule: DetectionRule
+) -> Callable[[Segment, datetime], float]:
+    """The baseline failure ratio (step 2 of the rule) of any (segment, bucket start) over
+    `rows`, exactly as `propose_windows` computes it; for charts that show it next to the
+    ratio. Rows are added up per segment and bucket, as there."""
+    cells: dict[tuple[Segment, int], tuple[int, int]] = {}
+    for row in rows:
+        key = (tuple(row.segment), _micros(row.start))
+        attempts, failures = cells.get(key, (0, 0))
+        cells[key] = (attempts + row.attempts, failures + row.failures)
+    baselines = _Baselines(cells, rule)
+    return lambda segment, start: baselines.of(tuple(segment), _micros(start))

@@ -23,6 +23,7 @@ from makegood.services.console_campaigns import (
     create_command,
     policy_from_fields,
 )
+from makegood.services.detections import get_detection
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
 from makegood.services.support import GrantLimitExceeded
@@ -37,8 +38,10 @@ from makegood.services.users import (
 from makegood.web import csrf
 from makegood.web.auth import SESSION_COOKIE, Auth, Forbidden, LoginRequired
 from makegood.web.charts import bar_chart, column_chart
+from makegood.web.console_admin import add_admin_routes
 from makegood.web.console_render import ConsolePages
 from makegood.web.console_support import add_support_routes
+from makegood.web.detection_chart import detection_chart, detection_rows
 from makegood.web.genuine import TokenBucket
 
 PREFIX = "/console"
@@ -98,8 +101,16 @@ def create_console(container: Container) -> FastAPI:
         with container.uow() as uow:
             row = q.get_incident_row(uow, incident_id)
             campaigns = q.list_campaigns(uow, incident_id)
+            detection = get_detection(uow, incident_id)
         return pages.render(
-            "incident.html", session=session, title=row["title"], incident=row, campaigns=campaigns
+            "incident.html",
+            session=session,
+            title=row["title"],
+            incident=row,
+            campaigns=campaigns,
+            detection=detection,
+            detection_chart=detection_chart(detection) if detection else "",
+            detection_rows=detection_rows(detection) if detection else [],
         )
 
     @app.post("/incidents/{incident_id}/campaigns")
@@ -170,6 +181,7 @@ def create_console(container: Container) -> FastAPI:
         )
 
     add_support_routes(app, container, auth, pages)
+    add_admin_routes(app, container, auth, pages)
     _install_errors(app, auth, pages)
     return app
 

@@ -11,6 +11,7 @@ from fastapi.responses import RedirectResponse
 
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
+from makegood.notify.history import offer_messages
 from makegood.services import console_queries as q
 from makegood.services.console_queries import find_accounts as q_find
 from makegood.services.support import REASON_CODES, extend_offer, goodwill_grant, resend_link
@@ -55,7 +56,12 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
         with container.uow() as uow:
             row = q.get_account(uow, account_id)
             offers = q.offers_for(uow, account_id=account_id)
-            messages = q.messages_for(uow, account_id)
+            # Every message of every offer with its delivery events (notify's history).
+            messages = sorted(
+                (m for o in offers for m in offer_messages(uow.conn, o["id"])),
+                key=lambda m: (m.created_at, m.id),
+                reverse=True,
+            )
             statements = statements_for(uow, account_id)
             entries = q.account_audit(uow, account_id)
         return pages.render(
