@@ -189,3 +189,74 @@ def test_reader_options_are_checked(
 ) -> None:
     with pytest.raises(InvalidInput, match=message):
         AttemptSource.from_options("logs.csv", maps, failure, success)
+
+
+PARQUET_CASES = {
+    "clean": [("acc_a", "failure"), ("acc_b", "success")],
+    "null id": [("acc_a", "failure"), (None, "failure")],
+    "blank id": [("acc_a", "failure"), ("   ", "failure")],
+    "unicode-blank id": [("acc_a", "failure"), ("\u00a0\u3000", "failure")],
+    "trailing blanks": [("acc_a ", "failure"), ("acc_a\u00a0", "success")],
+    "leading blank": [(" acc_a", "failure"), ("acc_b", "success")],
+    "padded outcome": [("acc_a", " failure "), ("acc_b", "success")],
+    "bad outcome": [("acc_a", "failure"), ("acc_b", "maybe"), ("acc_c", None)],
+}
+
+
+@pytest.mark.parametrize("case", sorted(PARQUET_CASES))
+@pytest.mark.parametrize("on_bad_rows", ["fail", "skip"])
+def test_the_parquet_footer_check_answers_as_the_full_check(
+    tmp_path: Path, case: str, on_bad_rows: str
+) -> None:
+    """Parquet files with a timestamp ts are cleared from their footers and one outcome scan
+    when they can be; whatever the footers show, the counts and messages are the full check's."""
+    from makegood.telemetry.attempts import _clean_by_footers, check_attempts, create_attempts_view
+    from makegood.telemetry.engine import connect_duckdb
+    from makegood.telemetry.files import inspect_files
+
+    path = tmp_path / "logs.parquet"
+    conn = connect_duckdb()
+    rows = [(a, "2026-03-22T13:00:00Z", o) for a, o in PARQUET_CASES[case]]
+    rows.append(("acc_z", None, "failure"))  # a row without ts, skipped by both
+    conn.execute(
+        "CREATE TABLE t AS SELECT a AS account_id, ts::TIMESTAMPTZ AS ts, o AS outcome "
+        "FROM (SELECT unnest($a) AS a, unnest($t) AS ts, unnest($o) AS o)",
+        {"a": [r[0] for r in rows], "t": [r[1] for r in rows], "o": [r[2] for r in rows]},
+    )
+    conn.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    source = AttemptSource(str(path), on_bad_rows=on_bad_rows)
+    files = inspect_files(conn, [str(path)], (), source)
+    create_attempts_view(conn, files, source)
+    answers = []
+    for given in (files, ()):
+        try:
+            answers.append(check_attempts(conn, source, given))
+        except InvalidInput as exc:
+            answers.append((str(exc), exc.problems))
+    assert answers[0] == answers[1]
+    # The footers clear only what they can prove; the null ts here is left to the full check.
+    assert _clean_by_footers(conn, files, source) is None
+    conn.execute("DELETE FROM t WHERE ts IS NULL")
+    conn.execute(f"COPY t TO '{path}' (FORMAT parquet)")
+    cleared = _clean_by_footers(conn, files, source)
+    assert (cleared is not None) == (case in ("clean", "trailing blanks"))
+    if cleared is not None:
+        assert cleared == check_attempts(conn, source)
+    conn.close()
+
+
+def test_ids_are_trimmed_of_every_unicode_space_and_blank_ids_skipped(tmp_path: Path) -> None:
+    rows = [
+        attempt("acc_a", "2026-03-22T13:00:00Z"),
+        attempt("acc_a\u3000", "2026-03-22T13:01:00Z"),
+        attempt("\u00a0acc_a ", "2026-03-22T13:02:00Z"),
+        attempt("acc_\u00e9", "2026-03-22T13:03:00Z"),
+        attempt("\u00a0", "2026-03-22T13:04:00Z"),
+        attempt(" acc_a", "2026-03-22T13:05:00Z"),
+        attempt("acc_a ", "2026-03-22T13:06:00Z"),
+    ]
+    path = write_csv(tmp_path / "logs.csv", ATTEMPT_COLUMNS, rows)
+    with compute_cohort(path, START, END, [], []) as result:
+        found = {row.account_id: row.failed_attempts for row in result.rows()}
+        assert result.stats.rows_skipped == 1
+    assert found == {"acc_a": 5, "acc_\u00e9": 1}

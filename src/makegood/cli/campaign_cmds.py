@@ -10,6 +10,7 @@ from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_id, print_json, say
 from makegood.cli.progress import progress_printer
 from makegood.cli.source_options import attempt_source_options
+from makegood.cli.telemetry_cmds import engine_option
 from makegood.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
@@ -65,6 +66,7 @@ def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
 @click.option("--claim-days", default=7, show_default=True, type=int)
 @click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
 @click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
+@engine_option
 def campaign_create(
     incident_id: str,
     source: AttemptSource,
@@ -75,6 +77,8 @@ def campaign_create(
     claim_days: int,
     plans: tuple[str, ...],
     mode: str,
+    engine: str,
+    master: str | None,
 ) -> None:
     """Build a draft campaign from the incident's cohort; prints its id."""
     from makegood.domain.policy import Mode
@@ -91,6 +95,8 @@ def campaign_create(
         source=source,
         min_failures=min_failures,
         strict=strict,
+        engine=engine,
+        master=master,
     )
     campaign_id = create_campaign(c, cmd, progress=progress_printer("cohort accounts decided"))
     with c.uow() as uow:

@@ -51,6 +51,10 @@ class CreateCampaign:
     source: AttemptSource | None = None
     min_failures: int = 1  # cohort semantics, docs/cohort.md
     strict: bool = False
+    # What computes the cohort (telemetry.engines.ENGINES; same rows on each) and, for spark,
+    # the master URL (None: local[*]).
+    engine: str = "duckdb"
+    master: str | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +103,10 @@ def create_campaign(
     container: Container, cmd: CreateCampaign, progress: Progress | None = None
 ) -> str:
     """Compute the cohort, decide eligibility for each account, and store the draft snapshot."""
-    from makegood.telemetry.cohort import compute_cohort
+    from makegood.telemetry.engines import cohort_function, engine_options
 
+    compute_cohort = cohort_function(cmd.engine)  # an unknown or missing engine: InvalidInput
+    options = engine_options(cmd.engine, cmd.master)
     if cmd.claim_days < 1:
         raise InvalidInput("--claim-days must be at least 1")
     with container.uow() as uow:
@@ -124,6 +130,7 @@ def create_campaign(
         incident.devices,
         min_failures=cmd.min_failures,
         strict=cmd.strict,
+        **options,
     ) as cohort:
         return _store_draft(container, cmd, incident.id, cohort, progress)
 

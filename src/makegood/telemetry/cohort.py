@@ -180,38 +180,40 @@ class CohortResult:
 def _scope_conditions(
     regions: Sequence[str], devices: Sequence[str], params: dict[str, object]
 ) -> str:
+    """The scope as `column IN (values)` with bound values: a form DuckDB hands to the Parquet
+    scan, which then skips row groups whose min/max exclude every value."""
     conditions = ["true"]
-    if regions:
-        conditions.append("list_contains($regions, region)")
-        params["regions"] = list(regions)
-    if devices:
-        conditions.append("list_contains($devices, device)")
-        params["devices"] = list(devices)
+    for column, values in (("region", regions), ("device", devices)):
+        if values:
+            names = [f"{column}_{i}" for i in range(len(values))]
+            params.update(zip(names, values, strict=True))
+            conditions.append(f"{column} IN ({', '.join('$' + n for n in names)})")
     return " AND ".join(conditions)
 
 
 # Per account: distinct failures in the window and scope, and the first success (anywhere:
 # the subscriber could watch again) after the first of them, before the window's end.
 # Identical rows are one attempt logged twice (retried shipping, overlapping files).
+# Failures and successes are two reads of the view rather than one materialised window: each
+# read keeps only the rows and columns it needs, the window's bounds reach the Parquet scan
+# (row groups outside it are skipped by their min/max) and nothing the size of the window is
+# held or spilled; only `accounts` (one row per account with a failure) is materialised.
 _COHORT_SQL = """
 CREATE TEMP TABLE cohort AS
-WITH win AS MATERIALIZED (
-    SELECT account_id, ts, failed, error_code, region, device, ({scope}) AS in_scope
-    FROM attempts
-    WHERE {usable} AND ts >= make_timestamp($start::BIGINT)::TIMESTAMPTZ
-      AND ts < make_timestamp($end::BIGINT)::TIMESTAMPTZ
-), hits AS (
+WITH hits AS (
     SELECT account_id, ts, error_code, region, device, count(*) AS copies
-    FROM win WHERE failed AND in_scope
+    FROM attempts
+    WHERE {usable} AND failed AND ({scope}) AND {window}
     GROUP BY account_id, ts, error_code, region, device
-), accounts AS (
+), accounts AS MATERIALIZED (
     SELECT account_id, count(*) AS failed_attempts, sum(copies) AS copies,
            min(ts) AS first_ts, max(ts) AS last_ts
     FROM hits GROUP BY account_id
+), successes AS (
+    SELECT account_id, ts FROM attempts WHERE {usable} AND NOT failed AND {window}
 ), recovered AS (
-    SELECT a.account_id, min(w.ts) AS success_ts
-    FROM accounts a JOIN win w ON w.account_id = a.account_id
-    WHERE NOT w.failed AND w.ts > a.first_ts
+    SELECT a.account_id, min(s.ts) AS success_ts
+    FROM accounts a JOIN successes s ON s.account_id = a.account_id AND s.ts > a.first_ts
     GROUP BY a.account_id
 )
 SELECT a.account_id, a.failed_attempts, a.copies, epoch_us(a.first_ts) AS first_us,
@@ -222,6 +224,10 @@ SELECT a.account_id, a.failed_attempts, a.copies, epoch_us(a.first_ts) AS first_
            AS kept
 FROM accounts a LEFT JOIN recovered r USING (account_id)
 """
+_WINDOW = (
+    "ts >= make_timestamp($start::BIGINT)::TIMESTAMPTZ "
+    "AND ts < make_timestamp($end::BIGINT)::TIMESTAMPTZ"
+)
 
 
 def compute_cohort(
@@ -264,7 +270,7 @@ def compute_cohort(
         scope = _scope_conditions(regions, devices, params)
         if say:
             say("computing the cohort of the window")
-        conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE), params)
+        conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE, window=_WINDOW), params)
         totals = conn.execute(
             "SELECT count(*) FILTER (kept), "
             "coalesce(sum(failed_attempts) FILTER (kept), 0), "
