@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     # E-mail: SMTP when a URL is set (smtp://host:port), else .eml files in mail_dir.
     smtp_url: str | None = None
     smtp_timeout_seconds: float = 30.0
+    smtp_ca_file: Path | None = None  # PEM CA bundle to trust for SMTP TLS (private relays)
     mail_dir: Path = Path("mail-outbox")
     mail_from: str = "Customer Care <care@example.com>"
     message_id_domain: str = "makegood.local"
@@ -51,6 +52,7 @@ class Settings(BaseSettings):
     push_webhook_url: str | None = None
     channel_webhook_secret: str | None = None  # HMAC key for the outgoing channel webhooks
     channel_timeout_seconds: float = 10.0
+    template_dir: Path | None = None  # operator overrides of notify/templates, same layout
 
     # DuckDB scans of attempt logs: a cap on its memory ("2GB"; default: DuckDB's own, 80% of
     # RAM) and where it spills beyond it (default: DuckDB's own, next to the working directory).
@@ -76,6 +78,13 @@ class Settings(BaseSettings):
     billing_webhook_secret: str | None = None  # HMAC-SHA256 key of Makegood-Signature
     billing_max_attempts: int = 5  # per posting and push, always with the same idempotency key
     billing_retry_seconds: float = 0.5  # first retry delay; doubles with each attempt
+
+    # Operations (issue 7; see docs/operations.md): GET /metrics answers only a scraper sending
+    # this bearer token (404 when unset); the database counts are re-read at most this often.
+    metrics_token: str | None = None
+    metrics_cache_seconds: float = 5.0
+    log_format: str = "text"  # text | json (one object per line, personal data masked)
+    log_level: str = "INFO"
 
     @model_validator(mode="after")
     def _refuse_default_secret(self) -> Settings:

@@ -141,3 +141,38 @@ def test_a_refusal_is_dead_and_the_worker_drives_the_channel(
 
     assert channel_states(box) == {"a-us": "dead", "a-jp": "sent", "a-kw": "sent"}
     assert totals.dead == 1
+
+
+def urgent_inapp(box: Container) -> dict[str, bool]:
+    with box.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(t.messages.c.account_id, t.messages.c.urgent).where(
+                t.messages.c.channel == "inapp"
+            )
+        ).all()
+    return {r.account_id: bool(r.urgent) for r in rows}
+
+
+def test_a_failed_sms_makes_the_in_app_message_urgent_like_a_bounce(
+    container: Container, world: tuple[str, str], provider: tuple[Provider, str]
+) -> None:
+    state, url = provider
+    box = with_settings(
+        container,
+        sms_webhook_url=url,
+        channel_webhook_secret=SECRET,
+        dispatch_max_attempts=2,
+        dispatch_retry_seconds=0,
+    )
+    launched(box, world)
+    state.replies["a-us"] = 400  # refused: dead at once
+    state.replies["a-jp"] = 503  # temporary: urgent only once the attempts are used up
+
+    first = dispatch_channel(box, "sms")
+    after_first = urgent_inapp(box)
+    second = dispatch_channel(box, "sms", retry_failed_now=True)
+
+    assert (first.dead, first.failed, second.dead) == (1, 1, 1)
+    assert after_first == {"a-us": True, "a-jp": False, "a-kw": False}
+    assert channel_states(box) == {"a-us": "dead", "a-jp": "dead", "a-kw": "sent"}
+    assert urgent_inapp(box) == {"a-us": True, "a-jp": True, "a-kw": False}

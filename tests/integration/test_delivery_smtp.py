@@ -16,7 +16,7 @@ from aiosmtpd.controller import Controller
 from makegood.bootstrap import Container
 from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.mime import ComposedEmail
-from makegood.notify.smtp import AsyncSmtpTransport, Outgoing, parse_smtp_url
+from makegood.notify.smtp import FAIL_FAST_AFTER, AsyncSmtpTransport, Outgoing, parse_smtp_url
 from makegood.notify.transports import PermanentFailure, TemporaryFailure
 from makegood.store.tables_notify import message_events
 from tests.integration import test_dispatch
@@ -125,7 +125,10 @@ def test_a_hanging_server_costs_one_round_of_timeouts_per_batch_not_one_per_mess
 
     report = dispatch_pending(box)
 
-    assert handler.count == 4  # one per connection; the rest of the batch was not tried
+    # One per connection; under load a connection may time out before another has even
+    # reached DATA, and its freed slot tries one more message until FAIL_FAST_AFTER failures
+    # in a row: at most that many more. Never all eight.
+    assert 4 <= handler.count <= 4 + FAIL_FAST_AFTER - 1 < len(offers)
     assert (report.sent, report.failed) == (0, 3)
     assert report.stopped is not None
     states = sorted(message_row(box.engine, o.email_message_id).state for o in offers)

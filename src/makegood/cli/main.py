@@ -12,6 +12,7 @@ from makegood.cli import (
     notify_cmds,
     reverse_cmds,
     telemetry_cmds,
+    template_cmds,
     user_cmds,
     web_cmds,
 )
@@ -46,6 +47,7 @@ for module in (
     campaign_cmds,
     reverse_cmds,  # adds `campaign reverse`: after campaign_cmds
     notify_cmds,
+    template_cmds,
     web_cmds,
     billing_cmds,
     demo_cmds,

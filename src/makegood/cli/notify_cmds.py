@@ -18,6 +18,7 @@ from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
 from makegood.domain.errors import InvalidInput
 from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.feedback import import_bounces
+from makegood.notify.preview import check_templates
 from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.notify.worker import run_worker
 
@@ -46,6 +47,7 @@ def dispatch(as_json: bool) -> None:
     """
     box = container()
     settings = box.settings
+    check_templates(settings, box.now())  # an override mistake stops us before any send
     target = (
         f"SMTP server {_server_label(settings.smtp_url)}"
         if settings.smtp_url
@@ -100,6 +102,7 @@ def worker(once: bool) -> None:
     """
     box = container()
     settings = box.settings
+    check_templates(settings, box.now())  # an override mistake stops us before any send
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -147,6 +150,32 @@ def bounces_import(path: Path, as_json: bool) -> None:
     )
     if as_json:
         print_json({"read": report.read, "recorded": report.recorded, "ignored": report.ignored})
+
+
+@bounces.command("serve")
+@click.option("--port", type=click.IntRange(1, 65535), default=2525, show_default=True)
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@handles_errors
+def bounces_serve(port: int, host: str) -> None:
+    """Receive bounce and complaint reports by SMTP until SIGTERM or Ctrl-C: each DSN or ARF
+    report about one of our messages is recorded as it arrives (answered 250 once committed,
+    451 when it cannot be, so the sender retries)."""
+    from makegood.notify.bounce_server import serve_bounces
+
+    stop = threading.Event()
+
+    def request_stop(signum: int, _frame: FrameType | None) -> None:
+        say(f"bounces: {signal.Signals(signum).name} received; stopping")
+        stop.set()
+
+    previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
+    try:
+        serve_bounces(container(), stop, host=host, port=port, status=say)
+    except OSError as exc:
+        raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
+    finally:
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
 
 
 @click.command()

@@ -160,6 +160,7 @@ def _send_row(
     except RenderError as exc:
         if outbox.mark_failed(conn, row["id"], reason=str(exc), dead=True, next_attempt_at=now):
             report.dead += 1
+            tracking.mark_inapp_urgent(conn, [row["id"]])
         return False
     body = json.dumps(
         {
@@ -184,6 +185,9 @@ def _send_row(
         report.failed += not dead
         kind = "deferred" if temporary else "bounced"
         tracking.record_events(conn, [DeliveryEvent(row["id"], kind, "worker", now, reason)])
+        if dead:
+            # Like a bounced e-mail: this channel will not reach them, so the app must.
+            tracking.mark_inapp_urgent(conn, [row["id"]])
     return False
 
 

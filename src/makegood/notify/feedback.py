@@ -40,6 +40,11 @@ class FeedbackReport:
     recorded: int = 0  # events stored on one of our messages
     ignored: int = 0  # not about one of our messages, or not a delivery report
 
+    def add(self, other: FeedbackReport) -> None:
+        self.read += other.read
+        self.recorded += other.recorded
+        self.ignored += other.ignored
+
 
 def import_bounces(
     container: Container, path: Path, progress: Callable[[FeedbackReport], None] | None = None
@@ -48,21 +53,24 @@ def import_bounces(
     if not path.exists():
         raise InvalidInput(f"{path}: no such file or folder; give a message file or a Maildir")
     report = FeedbackReport()
-    domain = container.settings.message_id_domain
     for number, file in enumerate(dsn.report_files(path), start=1):
-        event = dsn.report_events(file.read_bytes(), domain=domain, now=container.now())
-        report.read += 1
-        if event is None:
-            report.ignored += 1
-        else:
-            with container.uow() as uow:
-                recorded, ignored = tracking.record_feedback(uow.conn, [event], container.now())
-                uow.commit()
-            report.recorded += recorded
-            report.ignored += ignored
+        report.add(record_report(container, file.read_bytes()))
         if progress is not None and number % 500 == 0:
             progress(report)
     return report
+
+
+def record_report(container: Container, raw: bytes) -> FeedbackReport:
+    """Record one returned message (a DSN or an ARF complaint) in its own transaction; a
+    message that is no report about one of our messages is counted as ignored."""
+    now = container.now()
+    event = dsn.report_events(raw, domain=container.settings.message_id_domain, now=now)
+    if event is None:
+        return FeedbackReport(read=1, ignored=1)
+    with container.uow() as uow:
+        recorded, ignored = tracking.record_feedback(uow.conn, [event], now)
+        uow.commit()
+    return FeedbackReport(read=1, recorded=recorded, ignored=ignored)
 
 
 def signature(secret: str, timestamp: str, body: bytes) -> str:

@@ -1,7 +1,8 @@
 """E-mail rendering: subject, plain text and HTML of an offer notice, in the account's language.
 
 Templates live in the package (``templates/<language>/offer.txt`` and ``offer.html``, and
-``reminder.*`` for the reminder before expiry); a
+``reminder.*`` for the reminder before expiry), and an operator may override any of them from
+settings.template_dir (see ``template_source``); a
 language without templates falls back to English, while amounts and dates are still formatted
 for the account's own locale (see ``formatting``). Rendering happens at send time, because the
 raw claim token exists only in the pending outbox row.
@@ -12,9 +13,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 from functools import lru_cache
-from importlib.resources import files
+from pathlib import Path
 
-from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from jinja2 import TemplateError
 from markupsafe import escape
 
 from makegood.notify.formatting import (
@@ -22,6 +23,12 @@ from makegood.notify.formatting import (
     format_datetime_utc,
     format_money,
     language_of,
+)
+from makegood.notify.template_source import (
+    available_templates,
+    environment,
+    fault,
+    template_key,
 )
 from makegood.settings import Settings
 
@@ -64,36 +71,21 @@ class RenderedEmail:
     language: str  # the template language actually used
 
 
-@lru_cache(maxsize=1)
-def _environment() -> Environment:
-    return Environment(
-        loader=PackageLoader("makegood.notify", "templates"),
-        autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False),
-        undefined=StrictUndefined,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        keep_trailing_newline=True,
-        # Templates do not change while a process runs; checking their files on every render
-        # costs a stat() per template per message.
-        auto_reload=False,
-    )
+def template_languages(template_dir: Path | None = None) -> frozenset[str]:
+    """Languages with their own offer templates (en, es, fr, de, pt, ja, and any an override
+    folder adds)."""
+    names = available_templates(template_key(template_dir))
+    return frozenset(name.split("/")[0] for name in names if name.endswith("/offer.txt"))
 
 
-@lru_cache(maxsize=1)
-def template_languages() -> frozenset[str]:
-    """Languages that ship their own templates (en, es, fr, de, pt, ja, ...)."""
-    root = files("makegood.notify").joinpath("templates")
-    return frozenset(
-        entry.name
-        for entry in root.iterdir()
-        if entry.is_dir() and entry.joinpath("offer.txt").is_file()
-    )
-
-
-def template_language(locale: str | None) -> str:
-    """The template language for a BCP 47 locale: its language when shipped, else English."""
+def template_language(
+    locale: str | None, template_dir: Path | None = None, stem: str = "offer"
+) -> str:
+    """The template language for a BCP 47 locale: its language when it has `stem` templates
+    (packaged or overridden), else English."""
     language = language_of(locale)
-    return language if language in template_languages() else FALLBACK_LANGUAGE
+    names = available_templates(template_key(template_dir))
+    return language if f"{language}/{stem}.txt" in names else FALLBACK_LANGUAGE
 
 
 def claim_url(settings: Settings, token: str) -> str:
@@ -110,7 +102,8 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
         raise RenderError("claim notice without its claim token")
     if granted and notice.statement_date is None:
         raise RenderError("granted notice without the statement date its credit lands on")
-    language = template_language(notice.locale)
+    stem = TEMPLATE_FILES[notice.template]
+    language = template_language(notice.locale, settings.template_dir, stem)
     loc = notice.locale
     evidence = notice.failed_attempts is not None and notice.first_failure_at is not None
     context: dict[str, object] = {
@@ -144,8 +137,8 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
         shaped["failed_attempts"] = 1
     if context["first_failure"] == context["last_failure"]:
         shaped["last_failure"] = _SLOTS["first_failure"]
-    stem = TEMPLATE_FILES[notice.template]
-    shape = _render_shape(f"{language}/{stem}", tuple(sorted(shaped.items())))
+    key = template_key(settings.template_dir)
+    shape = _render_shape(key, f"{language}/{stem}", tuple(sorted(shaped.items())))
     text, html = shape.text, shape.html
     for name, slot in _SLOTS.items():
         text = text.replace(slot, personal[name])
@@ -160,15 +153,29 @@ _SLOTS: dict[str, str] = {
 
 
 @lru_cache(maxsize=512)
-def _render_shape(path: str, items: tuple[tuple[str, object], ...]) -> RenderedEmail:
+def _render_shape(
+    key: str | None, path: str, items: tuple[tuple[str, object], ...]
+) -> RenderedEmail:
     context = dict(items)
-    env = _environment()
+    env = environment(key)
     language = path.split("/", 1)[0]
-    text_module = env.get_template(f"{path}.txt").make_module(context)
-    subject = " ".join(str(getattr(text_module, "subject", "")).split())
-    if not subject:
-        raise RenderError(f"template {path}.txt does not set a subject")
-    html = env.get_template(f"{path}.html").render({**context, "subject": subject})
+    name = f"{path}.txt"
+    try:
+        try:
+            text_module = env.get_template(name).make_module(context)
+        except Exception:
+            # make_module, unlike render, leaves the traceback in compiled-code lines;
+            # this maps it to the template's own lines before it is reported.
+            env.handle_exception()
+        subject = " ".join(str(getattr(text_module, "subject", "")).split())
+        if not subject:
+            raise RenderError(f"template {path}.txt does not set a subject")
+        name = f"{path}.html"
+        html = env.get_template(name).render({**context, "subject": subject})
+    except TemplateError as exc:
+        # An operator's override that does not compile or render: say where, and do not
+        # let the caller mistake it for a problem of this one message.
+        raise fault(exc, name) from exc
     return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
 
 
@@ -186,8 +193,13 @@ def render_short_text(notice: OfferNotice, settings: Settings) -> str:
         "expires": format_datetime_utc(notice.expires_at, loc),
         "claim_url": "" if granted else claim_url(settings, notice.claim_token or ""),
     }
-    template = _environment().get_template(f"{template_language(loc)}/short.txt")
-    return " ".join(template.render(context).split())
+    language = template_language(loc, settings.template_dir, "short")
+    name = f"{language}/short.txt"
+    try:
+        text = environment(template_key(settings.template_dir)).get_template(name).render(context)
+    except TemplateError as exc:
+        raise fault(exc, name) from exc
+    return " ".join(text.split())
 
 
 def _when(moment: datetime | None, locale: str) -> str:

@@ -20,6 +20,7 @@ import threading
 from collections.abc import Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
@@ -47,6 +48,20 @@ class SmtpEndpoint:
     def label(self) -> str:
         """host:port only: never the credentials."""
         return f"{self.host}:{self.port}"
+
+
+def tls_context(ca_file: Path | None) -> ssl.SSLContext:
+    """The client TLS context: the system's trusted CAs, or only those in `ca_file` (a PEM
+    bundle, for a relay with a private or self-signed certificate). Certificates and host
+    names are always verified."""
+    if ca_file is None:
+        return ssl.create_default_context()
+    try:
+        return ssl.create_default_context(cafile=str(ca_file))
+    except (OSError, ssl.SSLError) as exc:
+        raise ValueError(
+            f"MAKEGOOD_SMTP_CA_FILE {ca_file}: cannot read a PEM certificate bundle ({exc})"
+        ) from None
 
 
 def parse_smtp_url(url: str) -> SmtpEndpoint:
@@ -222,8 +237,15 @@ class AsyncSmtpTransport:
             if ep.username is not None:
                 await client.login(ep.username, ep.password or "")
         except aiosmtplib.SMTPResponseException as exc:
+            # A refusal while opening the session (greeting, STARTTLS, login) is about the
+            # server or our settings, never about one message: temporary, so a wrong
+            # password keeps the outbox queued instead of killing messages one by one.
             await _discard(client)
-            raise _reply_failure(exc.code, exc.message, connection=True) from None
+            raise TemporaryFailure(
+                f"mail server {ep.label} refused the session: "
+                f"{exc.code} {' '.join(str(exc.message).split())}",
+                connection=True,
+            ) from None
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await _discard(client)
             raise TemporaryFailure(

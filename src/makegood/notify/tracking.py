@@ -92,7 +92,8 @@ def is_suppressed(conn: sa.Connection, address: str) -> bool:
 
 
 def mark_inapp_urgent(conn: sa.Connection, email_message_ids: Sequence[str]) -> int:
-    """Flag the in-app messages of the same offers as these e-mails: they did not get through."""
+    """Flag the in-app messages of the same offers as these messages (e-mail, SMS or push):
+    they did not get through."""
     if not email_message_ids:
         return 0
     m = t.messages

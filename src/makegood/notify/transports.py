@@ -72,15 +72,16 @@ def open_transport(settings: Settings) -> MailTransport:
     """SMTP when MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
     if settings.smtp_url:
         # Imported here: the SMTP module builds on this one's error classes.
-        from makegood.notify.smtp import AsyncSmtpTransport
+        from makegood.notify.smtp import AsyncSmtpTransport, tls_context
 
         try:
             return AsyncSmtpTransport(
                 settings.smtp_url,
                 timeout=settings.smtp_timeout_seconds,
                 connections=settings.smtp_connections,
+                tls_context=tls_context(settings.smtp_ca_file),
             )
-        except ValueError as exc:
+        except (ValueError, OSError) as exc:
             raise InvalidInput(str(exc)) from None
     return FileTransport(settings.mail_dir)
 
