@@ -19,10 +19,16 @@ def register(cli: click.Group) -> None:
         """Serve the claim pages (GET /claim/TOKEN shows an offer, POST applies it)."""
         import uvicorn
 
+        from makegood.observability.structured_logs import logging_config
         from makegood.web.app import create_app
         from makegood.web.redaction import uvicorn_log_config
 
         app = create_app(container())
         say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
         # Claim links carry their token in the path: the log config masks it in every line.
-        uvicorn.run(app, host=host, port=port, log_config=uvicorn_log_config(), server_header=False)
+        settings = container().settings
+        # MAKEGOOD_LOG_FORMAT=json: one JSON object a line, addresses and tokens masked too.
+        log_config = (
+            logging_config(settings) if settings.log_format == "json" else uvicorn_log_config()
+        )
+        uvicorn.run(app, host=host, port=port, log_config=log_config, server_header=False)

@@ -16,3 +16,23 @@ def new_id(prefix: str) -> str:
         value, rem = divmod(value, 32)
         chars.append(_ALPHABET[rem])
     return f"{prefix}_{''.join(reversed(chars))}"
+
+
+# Byte -> one base32 digit from its low 5 bits: a uniform random byte gives a uniform digit.
+_LOW_BITS_DIGIT = bytes(_ALPHABET.encode()[b & 31] for b in range(256))
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """`count` ids like `new_id(prefix)`, made in bulk (a launch makes millions).
+
+    new_id's 26 digits are 10 of milliseconds then 16 random ones (80 bits = 16 x 5): the time
+    digits are computed once, the random ones by one C-level translate of random bytes.
+    """
+    millis = time.time_ns() // 1_000_000
+    time_digits = []
+    for _ in range(10):
+        millis, rem = divmod(millis, 32)
+        time_digits.append(_ALPHABET[rem])
+    start = f"{prefix}_{''.join(reversed(time_digits))}"
+    digits = secrets.token_bytes(16 * count).translate(_LOW_BITS_DIGIT).decode("ascii")
+    return [start + digits[i : i + 16] for i in range(0, 16 * count, 16)]

@@ -18,6 +18,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 from makegood.bootstrap import Container
 from makegood.domain.offers import check_claimable
 from makegood.domain.tokens import hash_token
+from makegood.observability.metrics import install_metrics
 from makegood.services.claims import claim_offer, view_offer
 from makegood.web import csrf
 from makegood.web.api import create_api
@@ -91,6 +92,7 @@ def create_app(container: Container) -> FastAPI:
         SecurityHeaders, headers=security_headers(pages.style_hash, console.state.style_hash)
     )
     install_error_pages(app, container, pages)
+    install_metrics(app, container)  # GET /metrics (MAKEGOOD_METRICS_TOKEN) and timings
     app.include_router(genuine_router(container, pages, TokenBucket()))
     app.include_router(webhooks_router(container))  # POST /webhooks/email (notify)
     # Separate applications: the API has its own OpenAPI document and JSON errors; the

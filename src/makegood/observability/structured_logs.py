@@ -1,0 +1,119 @@
+"""Logs as one JSON object per line (MAKEGOOD_LOG_FORMAT=json), with personal data masked.
+
+Every record passes `MaskPersonalData` first, whatever the format: e-mail addresses and claim
+tokens are replaced in the message, its arguments and every extra field, because a claim link
+in a log line is as good as the credit itself and logs travel further than the database.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import logging.config
+import re
+from datetime import UTC, datetime
+from typing import Any
+
+from makegood.settings import Settings
+from makegood.web.redaction import mask_claim_tokens
+
+# A bare claim token (32 random bytes, URL-safe base64 = 43 characters) anywhere in a text.
+_BARE_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
+# Field names whose whole value is secret, whatever it looks like.
+_SECRET_KEYS = re.compile(r"token|password|secret|authorization|cookie", re.IGNORECASE)
+# The attributes every LogRecord has; anything else on a record came in through `extra=`.
+_STANDARD = set(logging.makeLogRecord({}).__dict__) | {"message", "asctime", "taskName"}
+_STANDARD.add("color_message")  # uvicorn's copy of the message with terminal colours
+
+
+def mask_text(text: str) -> str:
+    """Addresses -> `<address>`, claim paths and bare tokens -> `<token>`."""
+    return _BARE_TOKEN.sub("<token>", mask_claim_tokens(text))
+
+
+def mask_value(key: str, value: Any) -> Any:
+    """`value` with personal data masked; secret-named fields are dropped to a placeholder."""
+    if _SECRET_KEYS.search(key) and value is not None:
+        return "<redacted>"
+    if isinstance(value, str):
+        return mask_text(value)
+    if isinstance(value, dict):
+        return {k: mask_value(str(k), v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [mask_value(key, v) for v in value]
+    return value
+
+
+def extra_fields(record: logging.LogRecord) -> dict[str, Any]:
+    return {k: v for k, v in record.__dict__.items() if k not in _STANDARD}
+
+
+class MaskPersonalData(logging.Filter):
+    """Masks the message, its arguments and every extra field of each record, in place."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        # Format first, then mask: masking the template could eat a `%s` and break it.
+        try:
+            message = record.getMessage()
+        except (TypeError, ValueError):
+            message = f"{record.msg} {record.args!r}"
+        record.msg = mask_text(message)
+        record.args = ()
+        for key, value in extra_fields(record).items():
+            setattr(record, key, mask_value(key, value))
+        return True
+
+
+class JsonFormatter(logging.Formatter):
+    """`{"ts", "level", "logger", "msg", ...extra fields, "exc"?}` on one line."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        entry: dict[str, Any] = {
+            "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname,
+            "logger": record.name,
+            "msg": mask_text(record.getMessage()),
+        }
+        for key, value in extra_fields(record).items():
+            if key not in entry:
+                entry[key] = mask_value(key, value)
+        if record.exc_info:
+            entry["exc"] = mask_text(self.formatException(record.exc_info))
+        return json.dumps(entry, default=str, ensure_ascii=False)
+
+
+def logging_config(settings: Settings) -> dict[str, Any]:
+    """A `logging.config.dictConfig` for the process (uvicorn's loggers included)."""
+    json_format = settings.log_format.lower() == "json"
+    formatter: dict[str, Any] = (
+        {"()": JsonFormatter}
+        if json_format
+        else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+    )
+    handler = {
+        "class": "logging.StreamHandler",
+        "stream": "ext://sys.stderr",
+        "formatter": "default",
+        "filters": ["mask_personal_data"],
+    }
+    level = settings.log_level.upper()
+    return {
+        "version": 1,
+        "disable_existing_loggers": False,
+        "filters": {"mask_personal_data": {"()": MaskPersonalData}},
+        "formatters": {"default": formatter},
+        "handlers": {"default": handler},
+        "root": {"handlers": ["default"], "level": level},
+        "loggers": {
+            # uvicorn's own handlers are replaced by the root's, so its lines are masked too.
+            name: {"handlers": [], "level": level, "propagate": True}
+            for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
+        },
+    }
+
+
+def configure_logging(settings: Settings) -> None:
+    """Apply `logging_config(settings)` to this process."""
+    if settings.log_format.lower() not in {"text", "json"}:
+        raise ValueError(f"MAKEGOOD_LOG_FORMAT must be text or json, not {settings.log_format!r}")
+    logging.config.dictConfig(logging_config(settings))

@@ -1,0 +1,126 @@
+"""Structured logs: one JSON object a line, and no e-mail address or claim token in any field."""
+
+from __future__ import annotations
+
+import io
+import json
+import logging
+import os
+import socket
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+
+from makegood.domain.tokens import new_token
+from makegood.observability.structured_logs import JsonFormatter, MaskPersonalData
+from makegood.store.engine import make_engine
+from makegood.store.migrate import upgrade
+from tests.integration.claim_seed import seed_offer
+
+EMAIL = "jane.doe@example.com"
+
+
+def test_every_field_is_masked_in_json_lines() -> None:
+    stream = io.StringIO()
+    handler = logging.StreamHandler(stream)
+    handler.setFormatter(JsonFormatter())
+    handler.addFilter(MaskPersonalData())
+    logger = logging.getLogger("makegood.test.masking")
+    logger.addHandler(handler)
+    logger.setLevel(logging.INFO)
+    token = new_token()
+    try:
+        logger.info(
+            "sent %s to %s via /claim/%s/done",
+            "offer",
+            EMAIL,
+            token,
+            extra={
+                "recipient": EMAIL.upper(),
+                "link": f"https://claims.test/claim/{token}",
+                "claim_token": "short",
+                "nested": {"to": [EMAIL], "raw": token},
+                "offers": 3,
+            },
+        )
+    finally:
+        logger.removeHandler(handler)
+    line = stream.getvalue().strip()
+    entry = json.loads(line)
+    assert entry["level"] == "INFO"
+    assert entry["logger"] == "makegood.test.masking"
+    assert entry["ts"].endswith("+00:00")
+    assert entry["msg"] == "sent offer to <address> via /claim/<token>/done"
+    assert entry["recipient"] == "<address>"
+    assert entry["link"] == "https://claims.test/claim/<token>"
+    assert entry["claim_token"] == "<redacted>"
+    assert entry["nested"] == {"to": ["<address>"], "raw": "<token>"}
+    assert entry["offers"] == 3
+    assert token not in line
+    assert EMAIL not in line.lower()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_a_served_claim_logs_json_without_personal_data(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'serve.db'}"
+    engine = make_engine(url)
+    upgrade(engine)
+    seeded = seed_offer(engine, datetime.now(UTC), email=EMAIL)
+    engine.dispose()
+    port = free_port()
+    env = {
+        **os.environ,
+        "MAKEGOOD_DATABASE_URL": url,
+        "MAKEGOOD_LOG_FORMAT": "json",
+        "MAKEGOOD_PUBLIC_URL": f"http://127.0.0.1:{port}",
+    }
+    log_path = tmp_path / "serve.log"
+    with log_path.open("wb") as log:
+        server = subprocess.Popen(
+            [sys.executable, "-m", "makegood", "serve", "--port", str(port)],
+            env=env,
+            stdout=subprocess.DEVNULL,
+            stderr=log,
+        )
+        try:
+            base = f"http://127.0.0.1:{port}"
+            deadline = time.monotonic() + 30
+            while True:
+                try:
+                    if httpx.get(f"{base}/healthz").status_code == 200:
+                        break
+                except httpx.TransportError:
+                    pass
+                assert server.poll() is None, log_path.read_text()
+                assert time.monotonic() < deadline, "the server did not come up"
+                time.sleep(0.05)  # polling a condition with a deadline, not synchronising
+            with httpx.Client(base_url=base) as client:
+                assert client.get(f"/claim/{seeded.token}").status_code == 200
+                client.get(f"/claim/{seeded.token}", params={"from": EMAIL})
+                client.get("/console/support", params={"email": EMAIL})
+                client.get(f"/claim/{seeded.token}/done")
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+    text = log_path.read_text()
+    # The CLI's own banner goes to stderr as human text; every log record is one JSON object.
+    banner = [line for line in text.splitlines() if not line.startswith("{")]
+    assert banner == [f"claim pages on http://127.0.0.1:{port}/claim/<token>; press Ctrl-C to stop"]
+    lines = [json.loads(line) for line in text.splitlines() if line.startswith("{")]
+    access = [e for e in lines if e["logger"] == "uvicorn.access"]
+    assert len(access) >= 4, text
+    assert any("/claim/<token>" in e["msg"] for e in access)
+    assert all({"ts", "level", "logger", "msg"} <= e.keys() for e in lines)
+    assert seeded.token not in text
+    assert EMAIL not in text
+    assert "jane.doe%40example.com" not in text
