@@ -62,14 +62,13 @@ def prepare_batch(
 ) -> Ready:
     """The batch's messages that are to be sent, rendered; the others are retired here."""
     now = container.now()
-    suppressed = tracking.suppressed_among(
-        conn, [tracking.address_hash(m.recipient) for m in batch]
-    )
+    hashes = [tracking.address_hash(m.recipient) for m in batch]
+    suppressed = tracking.suppressed_among(conn, hashes)
     ready: Ready = []
-    for mail in batch:
+    for mail, hash_ in zip(batch, hashes, strict=True):
         if limiter is not None and not limiter.acquire(stop):
             break  # shutting down: the rest of the batch is simply left for later
-        composed = _prepare(container, conn, mail, now, suppressed, report)
+        composed = _prepare(container, conn, mail, now, hash_ in suppressed, report)
         if composed is not None:
             ready.append((mail, composed))
     return ready
@@ -80,7 +79,7 @@ def _prepare(
     conn: sa.Connection,
     mail: OutgoingEmail,
     now: datetime,
-    suppressed: set[str],
+    suppressed: bool,
     report: DispatchReport,
 ) -> ComposedEmail | None:
     """The message to send, or None when it is not to be sent (recorded here)."""
@@ -89,7 +88,7 @@ def _prepare(
         if outbox.mark_skipped(conn, mail.id, reason=skip_reason):
             report.skipped += 1
         return None
-    if tracking.address_hash(mail.recipient) in suppressed:
+    if suppressed:
         reason = "not sent: the address bounced or complained before (suppressed)"
         if outbox.mark_skipped(conn, mail.id, reason=reason):
             report.skipped += 1

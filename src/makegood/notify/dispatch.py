@@ -29,12 +29,11 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from makegood.bootstrap import Container
-from makegood.notify import outbox, tracking
+from makegood.notify import outbox
 from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_outcomes
 from makegood.notify.mime import envelope_sender
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.smtp import Outgoing
-from makegood.notify.tracking import DeliveryEvent
 from makegood.notify.transports import DeliveryError, MailTransport, open_transport
 from makegood.store.uow import UnitOfWork
 
@@ -194,10 +193,7 @@ def _finish(
             # Not durable, so not 'sent': these stay queued and go out again on the next run.
             report.stopped = f"could not secure accepted mail: {exc.reason}"
             accepted = []
-        report.sent += outbox.mark_sent(conn, accepted, now)
-        tracking.record_events(
-            conn, [DeliveryEvent(mid, "accepted", "smtp", now) for mid in accepted]
-        )
+        report.sent += outbox.mark_accepted(conn, accepted, now)
         batch.uow.commit()
     finally:
         batch.uow.__exit__(None, None, None)

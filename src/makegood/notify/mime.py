@@ -93,7 +93,7 @@ def compose_email(
         ("From", _from_header(settings.mail_from)),
         ("To", checked_recipient(recipient)),
         ("Subject", _subject_header(rendered.subject)),
-        ("Date", format_datetime(now)),
+        ("Date", _date_header(now)),
         ("Message-ID", mid),
         ("MIME-Version", "1.0"),
         ("Content-Type", f'multipart/alternative; boundary="{boundary}"'),
@@ -124,7 +124,7 @@ def checked_recipient(address: str) -> str:
         not sep
         or not local
         or not domain
-        or any(c.isspace() or c in '<>,;()[]\\"' for c in address)
+        or any(c.isspace() or c in '<>,;()[]\\"' or ord(c) < 32 or ord(c) == 127 for c in address)
         or not local.isascii()
     ):
         raise InvalidRecipient("the account's e-mail address is malformed or not plain ASCII")
@@ -139,6 +139,11 @@ def checked_recipient(address: str) -> str:
 @lru_cache(maxsize=4096)  # a campaign repeats a few subjects (language x amount) many times
 def _subject_header(subject: str) -> str:
     return Header(subject, _UTF8, header_name="Subject").encode(CRLF)
+
+
+@lru_cache(maxsize=8)  # a batch is composed with one `now`: format it once, not per message
+def _date_header(now: datetime) -> str:
+    return format_datetime(now)
 
 
 @lru_cache(maxsize=8)

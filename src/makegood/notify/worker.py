@@ -9,6 +9,7 @@ against one PostgreSQL database: batches are locked with SKIP LOCKED and never o
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -24,6 +25,10 @@ from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.notify.transports import MailTransport, open_transport
 
 UNREACHABLE = "mail server unreachable"
+# The SMTP sessions run on a thread of their own (see smtp.py) and need the GIL for a moment
+# after every server reply, while this thread renders the next batch. With CPython's default
+# 5 ms switch interval each reply can wait that long; a shorter one keeps the sessions busy.
+SWITCH_INTERVAL_SECONDS = 0.0002
 
 
 @dataclass
@@ -83,6 +88,8 @@ def run_worker(
     buckets = {c: TokenBucket(rates[c]) for c in channels}
     http = httpx.Client(timeout=settings.channel_timeout_seconds) if channels else None
     totals = WorkerTotals()
+    switch_interval = sys.getswitchinterval()
+    sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL_SECONDS))
 
     def progress(report: DispatchReport) -> None:
         say(
@@ -124,6 +131,7 @@ def run_worker(
         totals.stopped_by = "signal"
         return totals
     finally:
+        sys.setswitchinterval(switch_interval)
         if own_transport:
             mailer.close()
         if http is not None:

@@ -62,6 +62,10 @@ def well_formed_locale(tag: str) -> bool:
     return bool(_BCP47.match(tag)) and len(tag) <= 64
 
 
+def _has_control(value: str) -> bool:
+    return any(ord(c) < 32 or ord(c) == 127 for c in value)
+
+
 def _check_id(problems: Problems, line: int, column: str, value: str) -> bool:
     if not value:
         problems.add(line, column, "is empty; every row needs an id")
@@ -93,6 +97,9 @@ def _plan_row(row: dict[str, str], line: int, problems: Problems) -> dict[str, A
         return None
     if not row["name"]:
         problems.add(line, "name", "is empty")
+        return None
+    if _has_control(row["name"]):  # PostgreSQL text cannot hold NUL; names are one line
+        problems.add(line, "name", "must not contain control characters (line breaks, NUL)")
         return None
     return {
         "plan_id": row["plan_id"],
@@ -167,7 +174,9 @@ def _account_row(
             return None
         billing_day = max(int(row["billing_day"]), next_bill.day)
     customer = row.get("stripe_customer_id")
-    if customer and (len(customer) > 255 or any(c.isspace() for c in customer)):
+    if customer and (
+        len(customer) > 255 or any(c.isspace() for c in customer) or _has_control(customer)
+    ):
         problems.add(line, "stripe_customer_id", "must be a Stripe customer id such as cus_123")
     if problems.count != before:
         return None

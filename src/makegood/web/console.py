@@ -266,7 +266,9 @@ def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: Console
             return login_page(request, 403, "The form expired: please sign in again.", email, next)
         client = request.client.host if request.client else "unknown"
         if not login_limiter.allow(client):
-            return login_page(request, 429, "Too many attempts: wait a minute.", email, next)
+            limited = login_page(request, 429, "Too many attempts: wait a minute.", email, next)
+            limited.headers["Retry-After"] = "60"  # one attempt comes back every 6 s; say 60
+            return limited
         with container.uow() as uow:
             user = authenticate(uow, email, password)
             if user is None:
