@@ -21,7 +21,7 @@ from types import TracebackType
 from typing import Any
 
 from makegood.domain.errors import InvalidInput
-from makegood.telemetry.attempts import USABLE, open_attempts, reader_problem
+from makegood.telemetry.attempts import USABLE, AttemptCounts, open_attempts, reader_problem
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.source import AttemptSource
 from makegood.telemetry.sql import sql_string
@@ -252,12 +252,8 @@ def compute_cohort(
     not skip bad rows (nothing is computed then). `say` receives a line per phase.
     """
     source = AttemptSource.of(events)
-    start_us, end_us = _utc_micros(starts_at, "starts_at"), _utc_micros(ends_at, "ends_at")
-    if end_us <= start_us:
-        raise InvalidInput("the incident window must end after it starts")
-    if min_failures < 1:
-        raise InvalidInput("--min-failures must be at least 1")
-    scope_columns = [name for name, values in (("region", regions), ("device", devices)) if values]
+    start_us, end_us = window_micros(starts_at, ends_at, min_failures)
+    scope_columns = scope_columns_of(regions, devices)
     conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
         paths, counts = open_attempts(conn, source, scope_columns, say)
@@ -271,15 +267,7 @@ def compute_cohort(
         if say:
             say("computing the cohort of the window")
         conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE, window=_WINDOW), params)
-        totals = conn.execute(
-            "SELECT count(*) FILTER (kept), "
-            "coalesce(sum(failed_attempts) FILTER (kept), 0), "
-            "coalesce(sum(copies) FILTER (kept), 0), "
-            "count(*) FILTER (failed_attempts < $min_failures), "
-            "count(*) FILTER (failed_attempts >= $min_failures AND success_us IS NOT NULL) "
-            "FROM cohort",
-            {"min_failures": min_failures},
-        ).fetchone()
+        result = cohort_result(conn, len(paths), counts, min_failures)
     except InvalidInput:
         conn.close()
         raise
@@ -290,9 +278,38 @@ def compute_cohort(
                 f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
             ) from exc
         raise
+    return result
+
+
+def window_micros(starts_at: datetime, ends_at: datetime, min_failures: int) -> tuple[int, int]:
+    """The window's bounds in UTC microseconds, after checking the request (every engine)."""
+    start_us, end_us = _utc_micros(starts_at, "starts_at"), _utc_micros(ends_at, "ends_at")
+    if end_us <= start_us:
+        raise InvalidInput("the incident window must end after it starts")
+    if min_failures < 1:
+        raise InvalidInput("--min-failures must be at least 1")
+    return start_us, end_us
+
+
+def scope_columns_of(regions: Sequence[str], devices: Sequence[str]) -> list[str]:
+    """The optional columns the incident's scope needs the attempt files to have."""
+    return [name for name, values in (("region", regions), ("device", devices)) if values]
+
+
+def cohort_result(conn: Any, files: int, counts: AttemptCounts, min_failures: int) -> CohortResult:
+    """Totals and the result over the `cohort` table an engine left in `conn` (see module doc)."""
+    totals = conn.execute(
+        "SELECT count(*) FILTER (kept), "
+        "coalesce(sum(failed_attempts) FILTER (kept), 0), "
+        "coalesce(sum(copies) FILTER (kept), 0), "
+        "count(*) FILTER (failed_attempts < $min_failures), "
+        "count(*) FILTER (failed_attempts >= $min_failures AND success_us IS NOT NULL) "
+        "FROM cohort",
+        {"min_failures": min_failures},
+    ).fetchone()
     affected, distinct, raw, few, recovered = (int(v) for v in totals)
     stats = CohortStats(
-        files=len(paths),
+        files=files,
         rows_read=counts.rows,
         rows_skipped=counts.skipped,
         rows_bad=counts.bad,

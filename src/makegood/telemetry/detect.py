@@ -133,6 +133,12 @@ def parse_by(text: str | None) -> tuple[str, ...]:
     return names
 
 
+def check_by(by: Sequence[str]) -> None:
+    """Refuse --by names other than BY_COLUMNS: engines splice them into their queries."""
+    if any(name not in BY_COLUMNS for name in by):
+        raise ValueError(f"unknown --by column in {list(by)}")
+
+
 def bucket_us(rule: DetectionRule) -> int:
     return rule.bucket_seconds * 1_000_000
 

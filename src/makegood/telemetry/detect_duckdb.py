@@ -11,12 +11,12 @@ from typing import Any
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.attempts import USABLE, open_attempts, reader_problem
 from makegood.telemetry.detect import (
-    BY_COLUMNS,
     BucketRow,
     Detection,
     DetectionRule,
     Window,
     bucket_us,
+    check_by,
     from_micros,
     propose_windows,
 )
@@ -28,7 +28,7 @@ Say = Callable[[str], None]
 
 def bucket_rows_duckdb(conn: Any, rule: DetectionRule, by: Sequence[str]) -> list[BucketRow]:
     """BucketRows of the `attempts` view (see telemetry.attempts): usable rows only."""
-    _check_by(by)
+    check_by(by)
     columns = "".join(f", {name}" for name in by)
     rows = conn.execute(
         f"SELECT (epoch_us(ts) // $width) * $width AS start_us{columns}, count(*), "
@@ -46,7 +46,7 @@ def accounts_touched_duckdb(
 ) -> list[Window]:
     """The windows with `accounts_touched`: distinct accounts with a failed attempt in the
     window's [start, end) and one of its segments."""
-    _check_by(by)
+    check_by(by)
     if not windows:
         return []
     conn.execute(
@@ -72,11 +72,6 @@ def _with_accounts(window: Window, accounts: int) -> Window:
     from dataclasses import replace
 
     return replace(window, accounts_touched=accounts)
-
-
-def _check_by(by: Sequence[str]) -> None:
-    if any(name not in BY_COLUMNS for name in by):  # they are spliced into SQL
-        raise ValueError(f"unknown --by column in {list(by)}")
 
 
 def detect_duckdb(

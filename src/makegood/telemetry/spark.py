@@ -21,8 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from makegood.domain.errors import InvalidInput
-from makegood.telemetry.cohort import CohortResult, CohortStats, _utc_micros
+from makegood.telemetry.cohort import CohortResult, cohort_result, scope_columns_of, window_micros
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.source import AttemptSource
 from makegood.telemetry.spark_attempts import read_attempts
@@ -118,12 +117,8 @@ def compute_cohort_spark(
     worker and this process can reach) and read back through DuckDB, capped by `memory_limit`.
     """
     source = AttemptSource.of(events)
-    start_us, end_us = _utc_micros(starts_at, "starts_at"), _utc_micros(ends_at, "ends_at")
-    if end_us <= start_us:
-        raise InvalidInput("the incident window must end after it starts")
-    if min_failures < 1:
-        raise InvalidInput("--min-failures must be at least 1")
-    scope_columns = [name for name, values in (("region", regions), ("device", devices)) if values]
+    start_us, end_us = window_micros(starts_at, ends_at, min_failures)
+    scope_columns = scope_columns_of(regions, devices)
     spark = get_spark(master)
     attempts = read_attempts(spark, source, scope_columns, say)
     if say:
@@ -141,31 +136,9 @@ def compute_cohort_spark(
             f"read_parquet({sql_string(str(staging / 'cohort' / '*.parquet'))}) "
             "ORDER BY account_id"
         )
-        totals = conn.execute(
-            "SELECT count(*) FILTER (kept), "
-            "coalesce(sum(failed_attempts) FILTER (kept), 0), "
-            "coalesce(sum(copies) FILTER (kept), 0), "
-            "count(*) FILTER (failed_attempts < $min_failures), "
-            "count(*) FILTER (failed_attempts >= $min_failures AND success_us IS NOT NULL) "
-            "FROM cohort",
-            {"min_failures": min_failures},
-        ).fetchone()
+        return cohort_result(conn, len(attempts.paths), attempts.counts, min_failures)
     except BaseException:
         conn.close()
         raise
     finally:
         shutil.rmtree(staging, ignore_errors=True)
-    affected, distinct, raw, few, recovered = (int(v) for v in totals)
-    stats = CohortStats(
-        files=len(attempts.paths),
-        rows_read=attempts.counts.rows,
-        rows_skipped=attempts.counts.skipped,
-        rows_bad=attempts.counts.bad,
-        failures_in_scope=raw,
-        duplicates_ignored=raw - distinct,
-        failed_attempts=distinct,
-        below_min_failures=few,
-        recovered=recovered,
-        affected=affected,
-    )
-    return CohortResult(conn, stats)

@@ -12,12 +12,12 @@ from dataclasses import replace
 from typing import Any
 
 from makegood.telemetry.detect import (
-    BY_COLUMNS,
     BucketRow,
     Detection,
     DetectionRule,
     Window,
     bucket_us,
+    check_by,
     from_micros,
     propose_windows,
 )
@@ -26,11 +26,6 @@ from makegood.telemetry.spark_attempts import read_attempts
 from makegood.telemetry.spark_session import get_spark
 
 Say = Callable[[str], None]
-
-
-def _check_by(by: Sequence[str]) -> None:
-    if any(name not in BY_COLUMNS for name in by):
-        raise ValueError(f"unknown --by column in {list(by)}")
 
 
 def _row_order(row: BucketRow) -> tuple[Any, ...]:
@@ -42,7 +37,7 @@ def bucket_rows_spark(attempts: Any, rule: DetectionRule, by: Sequence[str]) -> 
     """BucketRows of normalised usable attempts (spark_attempts.read_attempts)."""
     from pyspark.sql import functions as sf
 
-    _check_by(by)
+    check_by(by)
     width = bucket_us(rule)
     start = (sf.floor(sf.unix_micros("ts") / sf.lit(width)) * sf.lit(width)).cast("bigint")
     found = (
@@ -73,7 +68,7 @@ def accounts_touched_spark(
     from pyspark.sql import functions as sf
     from pyspark.sql.types import StringType, StructField, StructType, TimestampType
 
-    _check_by(by)
+    check_by(by)
     if not windows:
         return []
     schema = StructType(
