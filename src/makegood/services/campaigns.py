@@ -167,10 +167,8 @@ def _store_draft(
             offered = _already_offered(uow.conn, incident_id, [r.account_id for r in batch])
             members = []
             for r in batch:
-                decision = decide(
-                    facts.get(r.account_id), cmd.policy, eligible_plans, r.account_id in offered
-                )
                 fact = facts.get(r.account_id)
+                decision = decide(fact, cmd.policy, eligible_plans, r.account_id in offered)
                 members.append(
                     {
                         "campaign_id": campaign_id,
