@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import model_validator
+from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
@@ -67,6 +67,9 @@ class Settings(BaseSettings):
     service_name: str = "StreamCo"
     support_phone: str = "+1 800 555 0100"
     support_url: str = "https://help.example.com"
+    # Claim pages: failed lookups (404 unknown link, 403 CSRF) a client address may make at once
+    # and per minute before its /claim requests answer 429 (see docs/web.md); 0: no limit.
+    claim_failures_per_minute: int = Field(default=20, ge=0)
 
     # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
     billing_connector: str = "statement"  # statement | stripe | webhook | export

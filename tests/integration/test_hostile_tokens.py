@@ -15,6 +15,7 @@ from __future__ import annotations
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 from urllib.parse import quote
 
@@ -52,7 +53,13 @@ free_text = st.text(
 
 @pytest.fixture
 def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
+    # Every example here is a failed lookup from the same client, on purpose: the failed-lookup
+    # limit (tested in test_hostile_web.py) is raised so each one reaches the lookup itself.
+    roomy = replace(
+        container,
+        settings=container.settings.model_copy(update={"claim_failures_per_minute": 100_000}),
+    )
+    with TestClient(create_app(roomy), follow_redirects=False) as client:
         yield client
 
 

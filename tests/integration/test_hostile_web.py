@@ -5,17 +5,25 @@ names, incident titles, account e-mails, locales and reflected query text, then 
 claim page, the confirmation, the genuine page, the login page and the console pages: the raw
 payload never appears unescaped, no link or form points at javascript:, and every response
 carries the Content-Security-Policy.
+
+Link guessing: failed claim lookups (404, 403) spend a per-address token; with none left every
+claim request answers 429 without a database statement, while valid links spend nothing.
 """
 
 from __future__ import annotations
 
+import html
 import re
 import warnings
 from collections.abc import Iterator
+from dataclasses import replace
+from typing import Any
 from urllib.parse import quote
 
 import httpx
 import pytest
+import sqlalchemy as sa
+from fastapi import FastAPI
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -24,9 +32,13 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
+from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
+from makegood.web import csrf
 from makegood.web.app import create_app
-from tests.integration.claim_seed import seed_offer
+from makegood.web.csrf import NONCE_COOKIE
+from makegood.web.texts import TEXTS
+from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
 from tests.integration.web_seed import (
     CSRF_FIELD,
     PASSWORD,
@@ -64,6 +76,37 @@ def client(container: Container) -> Iterator[TestClient]:
         yield client
 
 
+class Ticks:
+    """A monotonic clock for the claim limiter that moves only when told."""
+
+    def __init__(self) -> None:
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def claim_app(
+    container: Container, failures_per_minute: int, clock: Ticks | None = None
+) -> FastAPI:
+    """The real app with MAKEGOOD_CLAIM_FAILURES_PER_MINUTE set (and the limiter's clock)."""
+    settings = container.settings.model_copy(
+        update={"claim_failures_per_minute": failures_per_minute}
+    )
+    app = create_app(replace(container, settings=settings))
+    if clock is not None:
+        app.state.claim_limiter.clock = clock
+    return app
+
+
+@pytest.fixture
+def roomy_client(container: Container) -> Iterator[TestClient]:
+    """A client whose failed claim lookups are not limited in practice (hostile-data tests fetch
+    an unknown link in every example)."""
+    with TestClient(claim_app(container, 100_000), follow_redirects=False) as client:
+        yield client
+
+
 def printable(text: str) -> str:
     return "".join(c for c in text if 32 <= ord(c) < 127)
 
@@ -81,8 +124,9 @@ def assert_safe(response: httpx.Response, payload: str) -> None:
 
 
 def test_claim_and_public_pages_escape_hostile_data(
-    client: TestClient, container: Container
+    roomy_client: TestClient, container: Container
 ) -> None:
+    client = roomy_client
     seeded = seed_offer(container.engine, container.now())
 
     @HYPOTHESIS
@@ -197,3 +241,158 @@ def test_console_login_answers_429_with_retry_after(
         data={"email": email_for("viewer"), "password": PASSWORD, "csrf_token": match[1]},
     )
     assert right.status_code == 429
+
+
+def open_form(client: TestClient, token: str) -> str:
+    """GET the claim page like a browser (keeps the nonce cookie); the form's CSRF token."""
+    page = client.get(f"/claim/{token}")
+    assert page.status_code == 200, page.status_code
+    match = CSRF_FIELD.search(page.text)
+    assert match
+    return match.group(1)
+
+
+def assert_limited(response: httpx.Response, retry_after: int, language: str = "en") -> None:
+    assert response.status_code == 429, (response.url, response.status_code)
+    assert int(response.headers["retry-after"]) == retry_after
+    assert 'data-page="limited"' in response.text
+    assert f'<html lang="{language}">' in response.text
+    assert html.escape(TEXTS[language]["limited_body"]) in response.text
+    assert "default-src 'none'" in response.headers["content-security-policy"]
+    assert response.headers["cache-control"] == "no-store"
+
+
+def test_failed_claim_lookups_are_limited_per_client_without_touching_the_database(
+    container: Container,
+) -> None:
+    ticks = Ticks()  # stands still: nothing refills during the test
+    app = claim_app(container, 5, ticks)
+    now = container.now()
+    seeded = seed_offer(container.engine, now)
+    replaced = seed_offer(container.engine, now, email="old.link@example.com", token_revoked=True)
+    unknown = new_token()
+    with (
+        TestClient(app, follow_redirects=False) as client,
+        TestClient(app, follow_redirects=False, client=("203.0.113.9", 40000)) as neighbour,
+    ):
+        form = open_form(client, seeded.token)  # a valid view spends nothing
+        nonce = client.cookies[NONCE_COOKIE]
+        unknown_form = csrf.csrf_token(container.settings.secret_key, nonce, hash_token(unknown))
+        failures = [
+            client.get(f"/claim/{unknown}"),
+            client.get(f"/claim/{replaced.token}"),
+            client.post(f"/claim/{seeded.token}", data={"csrf_token": "0" * 64}),
+            client.get(f"/claim/{unknown}/done"),
+            client.post(f"/claim/{unknown}", data={"csrf_token": unknown_form}),
+        ]
+        assert [r.status_code for r in failures] == [404, 404, 403, 404, 404]
+
+        before = snapshot(container.engine)
+        sent: list[str] = []
+
+        def listen(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+            sent.append(statement)
+
+        sa.event.listen(container.engine, "before_cursor_execute", listen)
+        try:
+            french = client.get(f"/claim/{seeded.token}", headers={"accept-language": "fr-CA"})
+            # a valid link with the right CSRF token: refused all the same, nothing applied
+            claim = client.post(f"/claim/{seeded.token}", data={"csrf_token": form})
+            done = client.get(f"/claim/{seeded.token}/done")
+            guess = client.get(f"/claim/{new_token()}")
+            unrouted = client.get(f"/claim/{unknown}/more/path")
+        finally:
+            sa.event.remove(container.engine, "before_cursor_execute", listen)
+
+        assert_limited(french, 12, "fr")  # 5 a minute: the next token in 12 s
+        for response in (claim, done, guess, unrouted):
+            assert_limited(response, 12)
+        assert sent == [], "a limited client must not reach the database"
+        assert snapshot(container.engine) == before
+        assert credit_rows(container.engine, seeded.offer_id) == []
+        with container.engine.connect() as conn:
+            state = conn.execute(
+                sa.select(t.offers.c.state).where(t.offers.c.id == seeded.offer_id)
+            ).scalar_one()
+        assert state == "open"
+        # another address is not affected, and can still claim the offer
+        neighbour_form = open_form(neighbour, seeded.token)
+        assert (
+            neighbour.post(
+                f"/claim/{seeded.token}", data={"csrf_token": neighbour_form}
+            ).status_code
+            == 303
+        )
+
+
+def test_limited_page_speaks_the_browsers_language(container: Container) -> None:
+    app = claim_app(container, 1, Ticks())
+    with TestClient(app, follow_redirects=False) as client:
+        assert client.get(f"/claim/{new_token()}").status_code == 404
+        for header, language in [
+            ("en-GB", "en"),
+            ("es-MX,es;q=0.9", "es"),
+            ("fr", "fr"),
+            ("de-AT", "de"),
+            ("pt-BR", "pt"),
+            ("ja-JP", "ja"),
+            ("sw", "en"),
+        ]:
+            limited = client.get(f"/claim/{new_token()}", headers={"accept-language": header})
+            assert_limited(limited, 60, language)
+
+
+def test_many_valid_claims_from_one_client_are_never_limited(container: Container) -> None:
+    limit = 5
+    app = claim_app(container, limit, Ticks())  # no refill: every token spent stays spent
+    now = container.now()
+    offers = [
+        seed_offer(container.engine, now, email=f"subscriber{i}@example.com") for i in range(30)
+    ]
+    with TestClient(app, follow_redirects=False) as client:
+        # one failure short of the limit first; then 30 claims must not spend the last token
+        for _ in range(limit - 1):
+            assert client.get(f"/claim/{new_token()}").status_code == 404
+        for offer in offers:
+            form = open_form(client, offer.token)
+            claimed = client.post(f"/claim/{offer.token}", data={"csrf_token": form})
+            assert claimed.status_code == 303
+            assert client.get(claimed.headers["location"]).status_code == 200
+            # a second click: already claimed is good news, not a failure
+            assert client.post(f"/claim/{offer.token}", data={"csrf_token": form}).status_code == (
+                200
+            )
+            assert client.get(f"/claim/{offer.token}").status_code == 200
+        for offer in offers:
+            assert len(credit_rows(container.engine, offer.offer_id)) == 1
+        # the last token is still there: one more failure is answered, then the limit holds
+        assert client.get(f"/claim/{new_token()}").status_code == 404
+        assert client.get(f"/claim/{offers[0].token}").status_code == 429
+
+
+def test_claim_limit_refills_with_time(container: Container) -> None:
+    ticks = Ticks()
+    app = claim_app(container, 5, ticks)
+    seeded = seed_offer(container.engine, container.now())
+    with TestClient(app, follow_redirects=False) as client:
+        assert [client.get(f"/claim/{new_token()}").status_code for _ in range(5)] == [404] * 5
+        assert_limited(client.get(f"/claim/{seeded.token}"), 12)
+        ticks.now += 11
+        assert_limited(client.get(f"/claim/{seeded.token}"), 1)
+        ticks.now += 1  # one token back
+        assert client.get(f"/claim/{seeded.token}").status_code == 200
+        assert client.get(f"/claim/{new_token()}").status_code == 404
+        assert_limited(client.get(f"/claim/{seeded.token}"), 12)
+        ticks.now += 3600  # full again, and no more than full
+        assert [client.get(f"/claim/{new_token()}").status_code for _ in range(6)] == [404] * 5 + [
+            429
+        ]
+
+
+def test_zero_turns_the_claim_limit_off(container: Container) -> None:
+    app = claim_app(container, 0)
+    assert app.state.claim_limiter is None
+    seeded = seed_offer(container.engine, container.now())
+    with TestClient(app, follow_redirects=False) as client:
+        assert {client.get(f"/claim/{new_token()}").status_code for _ in range(60)} == {404}
+        assert client.get(f"/claim/{seeded.token}").status_code == 200

@@ -1,5 +1,6 @@
-"""More subscriber-facing texts: the withdrawn page, the "is this message genuine?" page and the
-in-app messages. Merged into `texts.TEXTS`; same rules (plain text, `str.format` placeholders).
+"""More subscriber-facing texts: the withdrawn page, the "is this message genuine?" page, the
+claim pages' rate-limit page and the in-app messages. Merged into `texts.TEXTS`; same rules
+(plain text, `str.format` placeholders).
 """
 
 # ruff: noqa: E501, RUF001
@@ -19,6 +20,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "Yes: this is a genuine, open offer from {service}. You can open the link to claim it.",
         "genuine_unknown": "We cannot confirm this as an open offer from {service}. Do not enter personal or payment details; if in doubt, contact us.",
         "genuine_limited": "Too many checks from your connection. Please wait a minute and try again.",
+        "limited_title": "Please wait a minute",
+        "limited_heading": "Please wait a minute",
+        "limited_body": "Too many attempts from your connection. Please wait a minute and try again.",
         "inapp_claim_title": "A credit for the interruption",
         "inapp_claim_body": "Sorry about {incident}. Claim {amount} off your {plan} bill before {expires}.",
         "inapp_claim_action": "Apply my credit",
@@ -38,6 +42,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "Sí: es una oferta auténtica y abierta de {service}. Puedes abrir el enlace para solicitarla.",
         "genuine_unknown": "No podemos confirmar que sea una oferta abierta de {service}. No introduzcas datos personales ni de pago; ante la duda, contáctanos.",
         "genuine_limited": "Demasiadas comprobaciones desde tu conexión. Espera un minuto y vuelve a intentarlo.",
+        "limited_title": "Espera un minuto",
+        "limited_heading": "Espera un minuto",
+        "limited_body": "Demasiados intentos desde tu conexión. Espera un minuto y vuelve a intentarlo.",
         "inapp_claim_title": "Un crédito por la interrupción",
         "inapp_claim_body": "Lamentamos lo ocurrido ({incident}). Solicita {amount} de descuento en tu plan {plan} antes del {expires}.",
         "inapp_claim_action": "Aplicar mi crédito",
@@ -57,6 +64,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "Oui : il s'agit d'une offre authentique et ouverte de {service}. Vous pouvez ouvrir le lien pour la demander.",
         "genuine_unknown": "Nous ne pouvons pas confirmer qu'il s'agit d'une offre ouverte de {service}. Ne saisissez aucune donnée personnelle ou bancaire ; en cas de doute, contactez-nous.",
         "genuine_limited": "Trop de vérifications depuis votre connexion. Patientez une minute puis réessayez.",
+        "limited_title": "Patientez une minute",
+        "limited_heading": "Patientez une minute",
+        "limited_body": "Trop de tentatives depuis votre connexion. Patientez une minute puis réessayez.",
         "inapp_claim_title": "Un crédit pour l'interruption",
         "inapp_claim_body": "Toutes nos excuses pour {incident}. Demandez {amount} de réduction sur votre forfait {plan} avant le {expires}.",
         "inapp_claim_action": "Appliquer mon crédit",
@@ -76,6 +86,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "Ja: Dies ist ein echtes, offenes Angebot von {service}. Sie können den Link öffnen, um es einzulösen.",
         "genuine_unknown": "Wir können dies nicht als offenes Angebot von {service} bestätigen. Geben Sie keine persönlichen oder Zahlungsdaten ein; kontaktieren Sie uns im Zweifel.",
         "genuine_limited": "Zu viele Prüfungen von Ihrer Verbindung. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
+        "limited_title": "Bitte warten Sie eine Minute",
+        "limited_heading": "Bitte warten Sie eine Minute",
+        "limited_body": "Zu viele Versuche von Ihrer Verbindung. Bitte warten Sie eine Minute und versuchen Sie es erneut.",
         "inapp_claim_title": "Eine Gutschrift für die Störung",
         "inapp_claim_body": "Entschuldigung für {incident}. Lösen Sie bis {expires} {amount} Gutschrift auf Ihren Tarif {plan} ein.",
         "inapp_claim_action": "Gutschrift anwenden",
@@ -95,6 +108,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "Sim: esta é uma oferta autêntica e aberta de {service}. Você pode abrir o link para resgatá-la.",
         "genuine_unknown": "Não podemos confirmar que esta seja uma oferta aberta de {service}. Não informe dados pessoais ou de pagamento; em caso de dúvida, fale conosco.",
         "genuine_limited": "Muitas verificações a partir da sua conexão. Aguarde um minuto e tente novamente.",
+        "limited_title": "Aguarde um minuto",
+        "limited_heading": "Aguarde um minuto",
+        "limited_body": "Muitas tentativas a partir da sua conexão. Aguarde um minuto e tente novamente.",
         "inapp_claim_title": "Um crédito pela interrupção",
         "inapp_claim_body": "Pedimos desculpas por {incident}. Resgate {amount} de desconto no seu plano {plan} até {expires}.",
         "inapp_claim_action": "Aplicar meu crédito",
@@ -114,6 +130,9 @@ MORE_TEXTS: dict[str, dict[str, str]] = {
         "genuine_real": "はい：これは{service}からの有効な本物のオファーです。リンクを開いて申請できます。",
         "genuine_unknown": "{service}の有効なオファーであることを確認できません。個人情報や支払い情報を入力しないでください。ご不安な場合はお問い合わせください。",
         "genuine_limited": "お使いの接続からの確認が多すぎます。1分ほど待ってから再度お試しください。",
+        "limited_title": "しばらくお待ちください",
+        "limited_heading": "1分ほどお待ちください",
+        "limited_body": "お使いの接続からの試行が多すぎます。1分ほど待ってから再度お試しください。",
         "inapp_claim_title": "サービス中断に対するクレジット",
         "inapp_claim_body": "{incident}についてお詫び申し上げます。{expires}までに申請すると、{plan}のご請求から{amount}を差し引きます。",
         "inapp_claim_action": "クレジットを適用する",
