@@ -64,15 +64,6 @@ def authenticator(
     return AuthResult(success=ok, handled=False, auth_data=auth_data)
 
 
-# aiosmtpd's TLS sessions (above all when a client aborts the handshake) are sometimes left to
-# the garbage collector, whose "unclosed socket" warning then lands in whichever test runs the
-# collection. The relay fixture collects at every teardown, so it lands here; the warning is
-# about the test server, and the sender's own sockets are checked by the plain-SMTP tests.
-pytestmark = pytest.mark.filterwarnings(
-    "ignore::pytest.PytestUnraisableExceptionWarning", "ignore::ResourceWarning"
-)
-
-
 @pytest.fixture(scope="module")
 def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     """A self-signed certificate for 127.0.0.1 and localhost: (cert PEM, key PEM).

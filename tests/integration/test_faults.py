@@ -1,6 +1,8 @@
 """Faults on PostgreSQL: the database connection dropped (pg_terminate_backend) in the middle of
-a launch, a claim and a dispatch, and the launching process killed (SIGKILL). Each proves that
-nothing was half-written, lost or doubled, and that running the step again completes it.
+a launch, a claim and a dispatch, and the launching process killed (SIGKILL); and, on SQLite and
+PostgreSQL, the mail server refusing (nothing listening, 421) or hanging (silent from the start,
+or silent after taking a whole message) during a dispatch. Each proves that nothing was
+half-written, lost or doubled, and that running the step again completes it.
 
 The moment to strike is found without sleeping: inside the step (its progress callback, an SMTP
 server's reply, SQLAlchemy's before_cursor_execute on the statement that matters) or by polling
@@ -9,35 +11,48 @@ pg_stat_activity until the victim's backend is mid-transaction.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
 import socket
+import socketserver
 import subprocess
 import sys
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import replace
 from datetime import datetime, timedelta
+from email import message_from_bytes
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 from aiosmtpd.controller import Controller
+from click.testing import CliRunner, Result
 from sqlalchemy import event
 
 from makegood.bootstrap import Container
+from makegood.cli.main import cli
 from makegood.domain.errors import OfferAlreadyClaimed
+from makegood.notify.batch import UNREACHABLE_AFTER
 from makegood.notify.dispatch import dispatch_pending
+from makegood.notify.mime import message_id
 from makegood.services import launch as launch_module
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
+from makegood.store.tables_notify import message_events
 from tests.conftest import FrozenClock, make_settings
+from tests.integration import notify_seed
 from tests.integration.claim_seed import seed_offer
+from tests.integration.notify_seed import SeededOffer, Subscriber
 
 pytestmark = pytest.mark.postgres
 
@@ -220,17 +235,18 @@ def test_connection_dropped_during_a_claim_credits_once_and_a_retry_works(
     admin = admin_engine(pg_database_url)
     struck: list[int] = []
 
-    def strike_on_credit_insert(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        # After the offer row moved to claimed, before the credit is written: the worst moment.
-        if statement.startswith("INSERT INTO credits") and not struck:
+    def strike_before_commit(conn: Any) -> None:
+        # The offer moved to claimed and the credit, ledger and audit rows are written, but
+        # not committed: the worst moment to lose the connection.
+        if not struck:
             struck.append(terminate_other_backends(admin, in_transaction_only=True))
 
-    event.listen(pg.engine, "before_cursor_execute", strike_on_credit_insert)
+    event.listen(pg.engine, "commit", strike_before_commit)
     try:
         with pytest.raises(sa.exc.OperationalError), pg.uow() as uow:
             claim_offer(uow, seeded.token, pg.now())
     finally:
-        event.remove(pg.engine, "before_cursor_execute", strike_on_credit_insert)
+        event.remove(pg.engine, "commit", strike_before_commit)
     assert struck == [1]
 
     def facts() -> tuple[str, int, int]:
@@ -326,3 +342,340 @@ def test_connection_dropped_during_a_dispatch_loses_nothing_and_a_rerun_sends_th
     assert set(sink.accepted) == everyone  # nothing lost
     # Resends are only those whose mark was lost with the connection: at most one batch.
     assert len(sink.accepted) - members <= 20
+
+
+# -- The mail server refusing or hanging during a dispatch (SQLite and PostgreSQL) ------------
+#
+# Documented behaviour (dispatch.py, batch.py, smtp.py): a connection failure is temporary; the
+# transport stops trying a batch after FAIL_FAST_AFTER of them, and the run stops after
+# UNREACHABLE_AFTER in a row, counting an attempt on those messages only: the others stay
+# 'pending', untouched. Nothing is dead (dispatch_max_attempts is 5), and a rerun sends each
+# message once, under its own Message-ID.
+
+MAILS = 20
+BATCH = 8  # messages in flight at once: one batch on SQLite, two halves on PostgreSQL
+CONNECTIONS = 4
+HANG_TIMEOUT = 0.5  # seconds: smtp_timeout_seconds while the server hangs
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def mailing(container: Container, url: str, **changes: object) -> Container:
+    """The container with the SMTP server at `url` and the batch shape above."""
+    update = {
+        "smtp_url": url,
+        "dispatch_batch_size": BATCH,
+        "smtp_connections": CONNECTIONS,
+        **changes,
+    }
+    return replace(container, settings=container.settings.model_copy(update=update))
+
+
+def seed_mails(container: Container) -> list[SeededOffer]:
+    subscribers = [Subscriber(f"acc-{n:02d}") for n in range(MAILS)]
+    return notify_seed.seed_campaign(container.engine, subscribers, now=container.now())
+
+
+def message_id_of(raw: bytes) -> str:
+    return str(message_from_bytes(raw)["Message-ID"])
+
+
+class MessageIdSink:
+    """A healthy SMTP server (aiosmtpd handler): accepts everything, keeps each Message-ID."""
+
+    def __init__(self) -> None:
+        self.ids: list[str] = []
+        self.lock = threading.Lock()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.ids.append(message_id_of(envelope.original_content))
+        return "250 2.0.0 accepted"
+
+
+class SilentAfterData(MessageIdSink):
+    """Takes each message whole (DATA and its content), keeps its Message-ID, never replies."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.release = asyncio.Event()
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        with self.lock:
+            self.ids.append(message_id_of(envelope.original_content))
+        await self.release.wait()
+        return "250 2.0.0 accepted too late"
+
+
+class ClosingAtMail:
+    """Greets, then answers every MAIL FROM with 421 (service not available, closing)."""
+
+    def __init__(self) -> None:
+        self.refused = 0
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        self.refused += 1
+        return "421 4.3.2 service not available, closing transmission channel"
+
+
+class OneMessagePerSession(MessageIdSink):
+    """Accepts one message per session, then answers the next MAIL FROM with 421 (as servers
+    with a per-session limit do)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.closed_sessions = 0
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        if getattr(session, "took_one", False):
+            self.closed_sessions += 1
+            return "421 4.7.0 too many messages in this session, closing"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        session.took_one = True
+        return await super().handle_DATA(server, session, envelope)
+
+
+@contextmanager
+def smtp_server(handler: Any, port: int | None = None) -> Iterator[str]:
+    """A real SMTP server (aiosmtpd, in-process) with `handler`; yields its URL."""
+    port = port or free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield f"smtp://127.0.0.1:{port}"
+    finally:
+        if isinstance(handler, SilentAfterData):
+            controller.loop.call_soon_threadsafe(handler.release.set)
+        controller.stop()
+
+
+class _Busy(socketserver.BaseRequestHandler):
+    """Greets with 421 and hangs up."""
+
+    def handle(self) -> None:
+        self.server.accepted.append(1)  # type: ignore[attr-defined]
+        self.request.sendall(b"421 4.3.2 service not available\r\n")
+
+
+class _Silent(socketserver.BaseRequestHandler):
+    """Accepts the connection and never says a word, until the test ends."""
+
+    def handle(self) -> None:
+        self.server.accepted.append(1)  # type: ignore[attr-defined]
+        self.server.release.wait()  # type: ignore[attr-defined]
+
+
+@contextmanager
+def tcp_server(handler: type[socketserver.BaseRequestHandler]) -> Iterator[tuple[str, list[int]]]:
+    """A bare TCP server; yields its smtp:// URL and the list of connections it accepted."""
+    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
+    server.daemon_threads = True
+    server.accepted = []  # type: ignore[attr-defined]
+    server.release = threading.Event()  # type: ignore[attr-defined]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        yield f"smtp://127.0.0.1:{port}", server.accepted  # type: ignore[attr-defined]
+    finally:
+        server.release.set()  # type: ignore[attr-defined]
+        server.shutdown()
+        server.server_close()
+
+
+def dispatch_cli(container: Container) -> Result:
+    return CliRunner().invoke(cli, ["dispatch", "--json"], obj=container, catch_exceptions=False)
+
+
+def outbox(engine: sa.Engine) -> dict[str, Any]:
+    """The e-mail outbox rows by id."""
+    m = t.messages
+    with engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(m.c.id, m.c.state, m.c.attempts, m.c.claim_token, m.c.last_error).where(
+                m.c.channel == "email"
+            )
+        ).all()
+    return {row.id: row for row in rows}
+
+
+def event_kinds(engine: sa.Engine) -> Counter[str]:
+    with engine.connect() as conn:
+        kinds = conn.execute(sa.select(message_events.c.kind)).scalars()
+        return Counter(kinds)
+
+
+def assert_nothing_lost(
+    container: Container, offers: list[SeededOffer], counts: dict[str, Any], reason: str
+) -> dict[str, int]:
+    """After a run against a server that refused or hung: nothing sent, nothing dead, an
+    attempt counted on UNREACHABLE_AFTER messages only, every raw claim token still there to
+    render the retry. Returns the attempts of each message."""
+    assert (counts["sent"], counts["failed"], counts["dead"]) == (0, UNREACHABLE_AFTER, 0)
+    assert counts["stopped"] == "mail server unreachable; the rest stays queued"
+    rows = outbox(container.engine)
+    assert len(rows) == MAILS
+    states = Counter(row.state for row in rows.values())
+    assert states == {"failed": UNREACHABLE_AFTER, "pending": MAILS - UNREACHABLE_AFTER}
+    for offer in offers:
+        row = rows[offer.email_message_id]
+        assert offer.token is not None
+        assert row.claim_token == offer.token
+        if row.state == "failed":
+            assert row.attempts == 1
+            assert reason in row.last_error
+        else:
+            assert (row.attempts, row.last_error) == (0, None)
+    assert event_kinds(container.engine) == {"deferred": UNREACHABLE_AFTER}
+    return {mid: row.attempts for mid, row in rows.items()}
+
+
+def assert_each_sent_once(
+    container: Container,
+    offers: list[SeededOffer],
+    counts: dict[str, Any],
+    received: list[str],
+    attempts_before: dict[str, int],
+) -> None:
+    """After the rerun against a healthy server: every message accepted exactly once (counted
+    at the server by Message-ID), marked sent once, its raw token erased."""
+    assert (counts["sent"], counts["failed"], counts["dead"]) == (MAILS, 0, 0)
+    assert counts["stopped"] is None
+    expected = {message_id(o.email_message_id, container.settings) for o in offers}
+    assert len(expected) == MAILS
+    assert Counter(received) == dict.fromkeys(expected, 1)
+    rows = outbox(container.engine)
+    for offer in offers:
+        row = rows[offer.email_message_id]
+        assert (row.state, row.claim_token) == ("sent", None)
+        assert row.attempts == attempts_before[offer.email_message_id] + 1
+    kinds = event_kinds(container.engine)
+    assert kinds == {"deferred": UNREACHABLE_AFTER, "accepted": MAILS}
+
+
+def report_counts(report: Any) -> dict[str, Any]:
+    return {
+        "sent": report.sent,
+        "failed": report.failed,
+        "dead": report.dead,
+        "stopped": report.stopped,
+    }
+
+
+def test_smtp_server_refusing_connections_loses_nothing_and_a_rerun_sends_each_once(
+    container: Container,
+) -> None:
+    offers = seed_mails(container)
+    port = free_port()  # nothing listens here until the healthy server starts
+    box = mailing(container, f"smtp://127.0.0.1:{port}")
+
+    first = dispatch_cli(box)
+
+    assert first.exit_code == 1
+    assert "dispatch stopped early: mail server unreachable" in first.stderr
+    assert "@" not in first.stderr  # no addresses
+    assert not any(o.token and o.token in first.stderr + first.stdout for o in offers)
+    attempts = assert_nothing_lost(box, offers, json.loads(first.stdout), "cannot reach")
+
+    sink = MessageIdSink()
+    with smtp_server(sink, port):
+        second = dispatch_cli(box)
+
+    assert second.exit_code == 0, second.stderr
+    assert_each_sent_once(box, offers, json.loads(second.stdout), sink.ids, attempts)
+
+
+@pytest.mark.parametrize("where", ["greeting", "mail_from"])
+def test_smtp_server_answering_421_loses_nothing_and_a_rerun_sends_each_once(
+    container: Container, where: str
+) -> None:
+    offers = seed_mails(container)
+    if where == "greeting":
+        with tcp_server(_Busy) as (url, accepted):
+            report = dispatch_pending(mailing(container, url))
+        tried = len(accepted)
+    else:
+        closing = ClosingAtMail()
+        with smtp_server(closing) as url:
+            report = dispatch_pending(mailing(container, url))
+        tried = closing.refused
+
+    # 421 is about the server, not a message: the run stops as for an unreachable server.
+    assert 1 <= tried <= BATCH
+    attempts = assert_nothing_lost(container, offers, report_counts(report), "421 4.3.2")
+
+    sink = MessageIdSink()
+    with smtp_server(sink) as url:
+        rerun = dispatch_pending(mailing(container, url))
+    assert_each_sent_once(container, offers, report_counts(rerun), sink.ids, attempts)
+
+
+def test_smtp_server_silent_from_the_start_times_out_and_a_rerun_sends_each_once(
+    container: Container,
+) -> None:
+    offers = seed_mails(container)
+    with tcp_server(_Silent) as (url, accepted):
+        # Ends, bounded by the timeout: one round of timeouts, not one per message.
+        report = dispatch_pending(mailing(container, url, smtp_timeout_seconds=HANG_TIMEOUT))
+        assert len(accepted) <= BATCH < MAILS
+    attempts = assert_nothing_lost(container, offers, report_counts(report), "Timeout")
+
+    sink = MessageIdSink()
+    with smtp_server(sink) as url:
+        rerun = dispatch_pending(mailing(container, url))
+    assert_each_sent_once(container, offers, report_counts(rerun), sink.ids, attempts)
+
+
+def test_smtp_server_silent_after_data_resends_only_what_it_took_under_the_same_message_id(
+    container: Container,
+) -> None:
+    offers = seed_mails(container)
+    hanging = SilentAfterData()
+    with smtp_server(hanging) as url:
+        report = dispatch_pending(mailing(container, url, smtp_timeout_seconds=HANG_TIMEOUT))
+        with hanging.lock:
+            taken = list(hanging.ids)
+    # The server took these whole but never said 250: not marked sent, so they go out again.
+    assert 1 <= len(taken) <= BATCH < MAILS
+    attempts = assert_nothing_lost(container, offers, report_counts(report), "timed out")
+
+    sink = MessageIdSink()
+    with smtp_server(sink) as url:
+        rerun = dispatch_pending(mailing(container, url))
+    assert_each_sent_once(container, offers, report_counts(rerun), sink.ids, attempts)
+    # The repeats: each at most once, under the Message-ID the healthy server also got once.
+    assert len(set(taken)) == len(taken)
+    assert set(taken) <= set(sink.ids)
+
+
+def test_smtp_server_closing_kept_sessions_with_421_costs_no_attempt(
+    container: Container,
+) -> None:
+    offers = seed_mails(container)
+    limited = OneMessagePerSession()
+    with smtp_server(limited) as url:
+        report = dispatch_pending(mailing(container, url))
+
+    # Each kept connection is refused with 421 once, and the message is tried again at once
+    # on a fresh one: all accepted in one run, none counted as a failed attempt.
+    assert limited.closed_sessions >= 1
+    counts = report_counts(report)
+    assert (counts["sent"], counts["failed"], counts["dead"]) == (MAILS, 0, 0)
+    expected = {message_id(o.email_message_id, container.settings) for o in offers}
+    assert Counter(limited.ids) == dict.fromkeys(expected, 1)
+    rows = outbox(container.engine)
+    assert len(rows) == MAILS
+    assert all((r.state, r.attempts, r.claim_token) == ("sent", 1, None) for r in rows.values())
+    assert event_kinds(container.engine) == {"accepted": MAILS}

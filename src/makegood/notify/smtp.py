@@ -31,6 +31,8 @@ from makegood.notify.transports import DeliveryError, PermanentFailure, Temporar
 SCHEMES = ("smtp", "smtps", "smtp+starttls")
 # Connection failures in one batch after which its remaining messages are not tried.
 FAIL_FAST_AFTER = 3
+# The reply by which a server says it is closing the session (RFC 5321 section 3.8).
+CLOSING_CHANNEL = 421
 
 
 @dataclass(frozen=True, slots=True)
@@ -199,27 +201,30 @@ class AsyncSmtpTransport:
                     client = await self._open()
                 except DeliveryError as exc:
                     return None, exc
+            refusal: DeliveryError | None = None
             try:
                 await client.sendmail(item.sender, [item.recipient], item.message.data)
                 return client, None
             except aiosmtplib.SMTPRecipientsRefused as exc:
                 refused = exc.recipients[0]
-                kept = await self._reset(client)
-                return kept, _reply_failure(refused.code, refused.message, recipient=True)
+                refusal = _reply_failure(refused.code, refused.message, recipient=True)
             except aiosmtplib.SMTPResponseException as exc:  # sender or data refused
-                kept = await self._reset(client)
-                return kept, _reply_failure(exc.code, exc.message)
+                refusal = _reply_failure(exc.code, exc.message)
             except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 pass
-            # The connection died under this message. A kept connection may simply have been
-            # closed by the server while idle: one fresh try tells that apart from an outage.
+            if refusal is not None and not refusal.connection:
+                return await self._reset(client), refusal
+            # The connection died under this message, or the server closed it (421). A kept
+            # connection may simply have been closed by the server while idle: one fresh try
+            # tells that apart from an outage.
             await _discard(client)
             client = None
             if not (reused and attempt == 1):
-                break
-        return None, TemporaryFailure(
-            f"connection to mail server {self.endpoint.label} lost or timed out", connection=True
-        )
+                return None, refusal or TemporaryFailure(
+                    f"connection to mail server {self.endpoint.label} lost or timed out",
+                    connection=True,
+                )
+        raise AssertionError("unreachable: the second attempt always returns")
 
     async def _open(self) -> aiosmtplib.SMTP:
         ep = self.endpoint
@@ -267,21 +272,35 @@ class AsyncSmtpTransport:
             client = await self._slots.get()
             if client is None:
                 continue
-            try:
+            transport = client.transport  # quit() forgets it
+            with contextlib.suppress(TimeoutError, aiosmtplib.SMTPException, OSError):
                 await client.quit()
-            except (TimeoutError, aiosmtplib.SMTPException, OSError):
-                await _discard(client)
+            _abort(client, transport)
+        # One turn of the loop: the aborted sockets close before close() stops it.
+        await asyncio.sleep(0)
 
 
 async def _discard(client: aiosmtplib.SMTP) -> None:
+    _abort(client, client.transport)
+
+
+def _abort(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None) -> None:
+    """Drop a connection now. A TLS transport's close() only starts the TLS shutdown, which
+    waits for the server's close_notify (30 s at most): a silent server, or close() stopping
+    the loop first, would leave the socket open until the garbage collector finds it."""
     with contextlib.suppress(OSError, RuntimeError):
+        if isinstance(transport, asyncio.Transport):
+            transport.abort()
         client.close()
 
 
-def _reply_failure(
-    code: int, text: str, *, connection: bool = False, recipient: bool = False
-) -> DeliveryError:
+def _reply_failure(code: int, text: str, *, recipient: bool = False) -> DeliveryError:
+    """The failure a reply stands for. 421 (service not available, closing the channel) is
+    about the server, never the message: a connection failure, so a server answering it to
+    everything stops the run as an unreachable one does, instead of spending an attempt of
+    every message in the outbox."""
     reason = f"{code} {' '.join(str(text).split())}".strip()
+    connection = code == CLOSING_CHANNEL
     if 500 <= code <= 599:  # SMTP reply class 5: permanent
         failure: DeliveryError = PermanentFailure(reason, connection=connection)
     else:
