@@ -268,6 +268,32 @@ def test_unreachable_server_stops_the_run_and_leaves_the_rest_queued(
     assert row.last_error.startswith("cannot reach mail server 127.0.0.1:")
 
 
+def test_an_outage_longer_than_the_attempt_limit_kills_nothing(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    """Not reaching the server is not the message's fault: however many runs fail to connect,
+    no message is dead, and once the server is back every one goes out once."""
+    handler, url = smtp
+    down = with_settings(
+        container, smtp_url=f"smtp://127.0.0.1:{free_port()}", dispatch_max_attempts=2
+    )
+    offers = seed(down, [Subscriber(f"acc-{n}") for n in range(4)])
+
+    reports = [dispatch_pending(down) for _ in range(5)]
+
+    assert all(r.dead == 0 and r.sent == 0 for r in reports)
+    rows = [message_row(down.engine, o.email_message_id) for o in offers]
+    assert {r.state for r in rows} <= {"failed", "pending"}
+    assert max(r.attempts for r in rows) >= 5  # well past the limit of 2
+    assert all(r.claim_token is not None for r in rows)
+
+    back = dispatch_pending(with_settings(down, smtp_url=url))
+
+    assert (back.sent, back.dead) == (4, 0)
+    for offer in offers:
+        assert len(handler.messages_to(offer.address)) == 1
+
+
 def test_lost_connection_is_reopened_for_the_next_message(
     container: Container, smtp: tuple[RecordingHandler, str]
 ) -> None:

@@ -147,7 +147,12 @@ def record_outcomes(
         else:
             unreachable = 0
         attempts = mail.attempts + 1
-        dead = not exc.temporary or attempts >= settings.dispatch_max_attempts
+        # Not reaching the server says nothing about this message: an outage, however long,
+        # must not use up its attempts. It is retried (with the back-off) until it goes out
+        # or its offer closes, and then it is skipped and the in-app message made urgent.
+        dead = not exc.temporary or (
+            attempts >= settings.dispatch_max_attempts and not exc.connection
+        )
         reason = exc.reason
         if exc.temporary and dead:
             reason = f"gave up after {attempts} attempts: {exc.reason}"
@@ -177,10 +182,16 @@ def record_outcomes(
     return accepted
 
 
+# The longest wait between two tries: a message kept back by a long outage is tried at least
+# this often once the server is back.
+MAX_RETRY_DELAY_SECONDS = 3600.0
+
+
 def retry_delay(first_seconds: float, attempts: int) -> timedelta:
-    """Exponential back-off with jitter: first * 2^(attempts-1), scaled by a random factor in
-    [0.5, 1.0) so that messages deferred together do not all come back at the same instant."""
-    base = first_seconds * 2 ** max(0, attempts - 1)
+    """Exponential back-off with jitter: first * 2^(attempts-1), at most an hour, scaled by a
+    random factor in [0.5, 1.0) so that messages deferred together do not all come back at the
+    same instant."""
+    base = min(first_seconds * 2 ** min(max(0, attempts - 1), 32), MAX_RETRY_DELAY_SECONDS)
     return timedelta(seconds=base * random.uniform(0.5, 1.0))  # noqa: S311 - not security
 
 
