@@ -77,8 +77,18 @@ def lock_due_batch(
         t.incidents,
         t.cohort_members,
     )
-    due_ids = (
-        sa.select(m.c.id)
+    # The CTE locks the rows and carries the message's own columns, so the messages table is
+    # read once, by its primary key, and never joined back (a join back let the planner
+    # hash-join the whole table for every batch).
+    locked = (
+        sa.select(
+            m.c.id,
+            m.c.template,
+            m.c.attempts,
+            m.c.claim_token,
+            m.c.offer_id,
+            m.c.account_id,
+        )
         .where(_due(now, retry_failed_now), m.c.id > after_id)
         .order_by(m.c.id)
         .limit(limit)
@@ -88,10 +98,10 @@ def lock_due_batch(
     # One round trip: the rows are locked in the CTE, then read with what rendering needs.
     query = (
         sa.select(
-            m.c.id,
-            m.c.template,
-            m.c.attempts,
-            m.c.claim_token,
+            locked.c.id,
+            locked.c.template,
+            locked.c.attempts,
+            locked.c.claim_token,
             a.c.email.label("recipient"),
             a.c.locale,
             a.c.next_bill_date,
@@ -110,16 +120,15 @@ def lock_due_batch(
             c.c.last_failure_at,
         )
         .select_from(
-            due_ids.join(m, m.c.id == due_ids.c.id)
-            .join(o, o.c.id == m.c.offer_id)
-            .join(a, a.c.account_id == m.c.account_id)
+            locked.join(o, o.c.id == locked.c.offer_id)
+            .join(a, a.c.account_id == locked.c.account_id)
             .join(p, p.c.plan_id == o.c.plan_id)
             .join(i, i.c.id == o.c.incident_id)
             .outerjoin(
                 c, sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id)
             )
         )
-        .order_by(m.c.id)
+        .order_by(locked.c.id)
     )
     result = conn.execute(query)
     if tuple(result.keys()) != _OUTGOING_FIELDS:  # the positional build below relies on it
