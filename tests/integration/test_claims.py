@@ -12,12 +12,15 @@ from makegood.bootstrap import Container
 from makegood.domain import errors
 from makegood.services.claims import (
     claim_offer,
+    claim_offer_by_id,
+    claim_with_link,
     grant_offer,
     mask_email,
     statement_date_for,
     view_offer,
 )
 from makegood.store import tables as t
+from makegood.store.tables_billing import ledger_entries
 from tests.conftest import FrozenClock
 from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
 
@@ -66,6 +69,84 @@ def test_claim_writes_one_credit_at_clock_time_and_an_audit_entry(
     assert (offer.state, offer.credited_at, offer.credited_via) == ("claimed", clock.now, "web")
     assert [a.action for a in audit] == ["offer.claimed"]
     assert audit[0].detail["credit_id"] == result.credit_id
+
+
+def _claim_traces(engine: sa.Engine, offer_id: str, credit_id: str) -> dict[str, object]:
+    """Everything a claim writes about one offer, with its own ids left out."""
+    o, c, a, le = t.offers, t.credits, t.audit_log, ledger_entries
+    with engine.connect() as conn:
+        offer = conn.execute(
+            sa.select(o.c.state, o.c.credited_at, o.c.credited_via).where(o.c.id == offer_id)
+        ).one()
+        credit = conn.execute(
+            sa.select(c.c.amount_minor, c.c.currency, c.c.granted_at, c.c.applied_minor).where(
+                c.c.offer_id == offer_id
+            )
+        ).all()
+        entries = conn.execute(
+            sa.select(
+                le.c.kind, le.c.amount_minor, le.c.currency, le.c.dedupe_key, le.c.actor
+            ).where(le.c.credit_id == credit_id)
+        ).all()
+        audit = conn.execute(
+            sa.select(a.c.at, a.c.actor, a.c.action, a.c.subject_type, a.c.detail).where(
+                a.c.subject_id == offer_id
+            )
+        ).all()
+    return {
+        "offer": tuple(offer),
+        "credit": [tuple(r) for r in credit],
+        "ledger": [(*r[:3], r[3].replace(credit_id, "CREDIT"), r[4]) for r in entries],
+        "audit": [(*r[:4], {**r[4], "credit_id": r[4]["credit_id"] == credit_id}) for r in audit],
+    }
+
+
+@pytest.mark.parametrize("own_transaction", [False, True], ids=["in-uow", "claim_with_link"])
+def test_a_claim_by_link_writes_what_a_claim_by_offer_writes(
+    container: Container, own_transaction: bool
+) -> None:
+    """On PostgreSQL a claim by link is one statement (autocommitted by `claim_with_link`);
+    it must leave the same rows as the step-by-step claim (by offer id, as the in-app
+    message claims) does."""
+    by_link = seed_offer(container.engine, container.now(), email="a@example.com")
+    by_offer = seed_offer(container.engine, container.now(), email="b@example.com")
+
+    if own_transaction:
+        first = claim_with_link(container.engine, by_link.token, container.now(), via="web")
+    else:
+        with container.uow() as uow:
+            first = claim_offer(uow, by_link.token, container.now(), via="web")
+    with container.uow() as uow:
+        second = claim_offer_by_id(uow, by_offer.offer_id, container.now(), via="web")
+
+    assert (first.amount_minor, first.currency, first.statement_date, first.locale) == (
+        second.amount_minor,
+        second.currency,
+        second.statement_date,
+        second.locale,
+    )
+    traces = _claim_traces(container.engine, by_link.offer_id, first.credit_id)
+    assert traces == _claim_traces(container.engine, by_offer.offer_id, second.credit_id)
+    assert traces["ledger"] == [("granted", 24, "USD", "granted:CREDIT", "subscriber:web")]
+    assert traces["credit"] == [(24, "USD", container.now(), 0)]
+
+
+def test_claim_with_link_refuses_what_claim_offer_refuses(
+    container: Container, clock: FrozenClock
+) -> None:
+    seeded = seed_offer(container.engine, container.now())
+    expired = seed_offer(container.engine, container.now(), email="late@example.com")
+    claim_with_link(container.engine, seeded.token, container.now())
+    before = snapshot(container.engine)
+
+    with pytest.raises(errors.OfferAlreadyClaimed):
+        claim_with_link(container.engine, seeded.token, container.now())
+    with pytest.raises(errors.OfferNotFound):
+        claim_with_link(container.engine, seeded.token[:-1], container.now())
+    clock.advance(days=8)
+    with pytest.raises(errors.OfferExpired):
+        claim_with_link(container.engine, expired.token, container.now())
+    assert snapshot(container.engine) == before
 
 
 def test_second_claim_is_already_claimed_and_adds_nothing(container: Container) -> None:

@@ -13,7 +13,7 @@ serialises writers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
@@ -240,16 +240,114 @@ def _credit_offer(
     )
 
 
+# PostgreSQL: the whole claim in one statement (one round trip instead of six). The offer moves
+# from open to claimed in the first CTE; the credit, its `granted` ledger entry and the audit
+# entry are written from that CTE's RETURNING row, so they exist exactly when the offer moved.
+# A concurrent claim of the same offer waits on the row lock and then finds it no longer open
+# (READ COMMITTED re-checks the WHERE clause), so it returns no row and writes nothing. The rows
+# are the ones `_credit_offer` writes; the claim tests run both paths against each other.
+_CLAIM_IN_ONE_STATEMENT = sa.text(
+    """
+WITH won AS (
+    UPDATE offers SET state = :state, credited_at = :now, credited_via = :via
+    WHERE id = (SELECT offer_id FROM claim_tokens
+                WHERE token_hash = :token_hash AND revoked_at IS NULL)
+      AND state = 'open' AND expires_at > :now
+    RETURNING id, account_id, campaign_id, amount_minor, currency
+), credit AS (
+    INSERT INTO credits (id, offer_id, account_id, campaign_id, amount_minor, currency,
+                         granted_at, applied_minor)
+    SELECT :credit_id, id, account_id, campaign_id, amount_minor, currency, :now, 0 FROM won
+), entry AS (
+    INSERT INTO ledger_entries (account_id, currency, kind, amount_minor, credit_id,
+                                dedupe_key, created_at, actor)
+    SELECT account_id, currency, 'granted', amount_minor, :credit_id,
+           'granted:' || CAST(:credit_id AS text), :now, :actor
+    FROM won WHERE amount_minor <> 0
+), audit AS (
+    INSERT INTO audit_log (at, actor, action, subject_type, subject_id, detail)
+    SELECT :now, :actor, :action, 'offer', id,
+           json_build_object('credit_id', CAST(:credit_id AS text), 'via', CAST(:via AS text),
+                             'amount_minor', amount_minor, 'currency', currency)
+    FROM won
+)
+SELECT won.id, won.amount_minor, won.currency, a.locale, a.next_bill_date, a.billing_day
+FROM won JOIN accounts AS a ON a.account_id = won.account_id
+"""
+).columns(
+    sa.column("id", sa.String),
+    sa.column("amount_minor", sa.BigInteger),
+    sa.column("currency", sa.String),
+    sa.column("locale", sa.String),
+    sa.column("next_bill_date", sa.Date),
+    sa.column("billing_day", sa.Integer),
+)
+
+
+def _claim_in_one_statement(
+    conn: sa.Connection, token: str, now: datetime, via: str
+) -> ClaimResult | None:
+    """PostgreSQL's claim: the result, or None when the link did not lead to an open offer
+    (then nothing was written, and the caller finds out why)."""
+    credit_id = new_id("crd")
+    row = conn.execute(
+        _CLAIM_IN_ONE_STATEMENT,
+        {
+            "state": OfferState.CLAIMED.value,
+            "now": now.astimezone(UTC),
+            "via": via,
+            "token_hash": _token_hash(token),
+            "credit_id": credit_id,
+            "actor": f"subscriber:{via}",
+            "action": f"offer.{OfferState.CLAIMED}",
+        },
+    ).one_or_none()
+    if row is None:
+        return None
+    return ClaimResult(
+        offer_id=row.id,
+        credit_id=credit_id,
+        amount_minor=row.amount_minor,
+        currency=row.currency,
+        granted_at=now,
+        statement_date=statement_date_for(now, row.next_bill_date, row.billing_day),
+        locale=row.locale,
+    )
+
+
 def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") -> ClaimResult:
     """Apply the credit behind `token` exactly once and commit.
 
     Raises OfferNotFound (unknown or revoked link), OfferAlreadyClaimed, OfferExpired or
     OfferRevoked, and then nothing has changed.
     """
+    if uow.dialect == "postgresql":
+        won = _claim_in_one_statement(uow.conn, token, now, via)
+        if won is not None:
+            uow.commit()
+            return won
+        # Nothing was written: the path below finds out why and raises it.
     offer_id = _offer_id_for(uow, token)
     result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
     uow.commit()
     return result
+
+
+def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "web") -> ClaimResult:
+    """`claim_offer` in a transaction of its own (the claim page's POST).
+
+    On PostgreSQL the claim statement runs alone in autocommit: being one statement it is
+    atomic all the same, and it saves the BEGIN and COMMIT round trips, which at a thousand
+    claims a second is a good part of the database's work. When it credits nothing, the
+    step-by-step path finds out why and raises it (nothing has changed).
+    """
+    if engine.dialect.name == "postgresql":
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            won = _claim_in_one_statement(conn, token, now, via)
+        if won is not None:
+            return won
+    with UnitOfWork(engine) as uow:
+        return claim_offer(uow, token, now, via)
 
 
 def claim_offer_by_id(

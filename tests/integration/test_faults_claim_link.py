@@ -1,0 +1,102 @@
+"""Faults around the claim page's own transaction (`claim_with_link`) on PostgreSQL.
+
+There the claim is one autocommitted statement: the database applies all of it or none of it.
+Two ways to lose the connection are shown: before the statement reaches the server (nothing
+is written; the retry claims), and after the server committed but before the answer came back
+(the subscriber saw an error; the retry says "already applied" and there is still one credit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from sqlalchemy import event
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import OfferAlreadyClaimed
+from makegood.services.claims import claim_with_link
+from makegood.store import tables as t
+from makegood.store.engine import make_engine
+from makegood.store.tables_billing import ledger_entries
+from tests.conftest import FrozenClock, make_settings
+from tests.integration.claim_seed import seed_offer
+from tests.integration.test_faults import admin_engine, terminate_other_backends
+
+
+@pytest.fixture
+def pg(pg_database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator[Container]:
+    engine = make_engine(pg_database_url)
+    yield Container(settings=make_settings(pg_database_url, tmp_path), engine=engine, clock=clock)
+    engine.dispose()
+
+
+def facts(engine: sa.Engine) -> tuple[str, int, int, int]:
+    with engine.connect() as conn:
+        count = conn.execute
+        return (
+            count(sa.select(t.offers.c.state)).scalar_one(),
+            count(sa.select(sa.func.count()).select_from(t.credits)).scalar_one(),
+            count(sa.select(sa.func.count()).select_from(ledger_entries)).scalar_one(),
+            count(sa.select(sa.func.count()).select_from(t.audit_log)).scalar_one(),
+        )
+
+
+def test_connection_dropped_before_the_claim_statement_writes_nothing_and_a_retry_claims(
+    pg: Container, pg_database_url: str
+) -> None:
+    seeded = seed_offer(pg.engine, pg.now())
+    admin = admin_engine(pg_database_url)
+    struck: list[int] = []
+
+    def strike(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        if "WITH won AS" in statement and not struck:
+            struck.append(terminate_other_backends(admin))
+
+    event.listen(pg.engine, "before_cursor_execute", strike)
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            claim_with_link(pg.engine, seeded.token, pg.now())
+    finally:
+        event.remove(pg.engine, "before_cursor_execute", strike)
+    assert struck
+    assert struck[0] >= 1
+    assert facts(pg.engine) == ("open", 0, 0, 0)
+
+    result = claim_with_link(pg.engine, seeded.token, pg.now())
+
+    assert result.amount_minor == 24
+    assert facts(pg.engine) == ("claimed", 1, 1, 1)
+    admin.dispose()
+
+
+def test_connection_dropped_after_the_server_committed_a_retry_credits_nothing_more(
+    pg: Container, pg_database_url: str
+) -> None:
+    seeded = seed_offer(pg.engine, pg.now())
+    admin = admin_engine(pg_database_url)
+    struck: list[int] = []
+
+    def strike(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
+        # The statement has run and, in autocommit, is durable; the connection dies before
+        # the caller sees the answer, so the subscriber is shown an error.
+        if "WITH won AS" in statement and not struck:
+            struck.append(terminate_other_backends(admin))
+            raise sa.exc.OperationalError(statement, {}, ConnectionError("connection lost"))
+
+    event.listen(pg.engine, "after_cursor_execute", strike)
+    try:
+        with pytest.raises(sa.exc.OperationalError):
+            claim_with_link(pg.engine, seeded.token, pg.now())
+    finally:
+        event.remove(pg.engine, "after_cursor_execute", strike)
+    assert facts(pg.engine) == ("claimed", 1, 1, 1)
+
+    with pytest.raises(OfferAlreadyClaimed):
+        claim_with_link(pg.engine, seeded.token, pg.now())
+
+    assert facts(pg.engine) == ("claimed", 1, 1, 1)
+    admin.dispose()
