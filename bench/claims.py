@@ -1,22 +1,25 @@
-"""Claims benchmark: POST /claim over loopback against several `makegood serve` processes on
+"""Claims benchmark: POST /claim over loopback against `makegood serve --workers N` on
 PostgreSQL, beside the raw database claim rate (the limit) measured in the same run.
 
 Prints figures; it is not a test. Run from the repository root (needs PostgreSQL, the same
 server the tests use, MAKEGOOD_TEST_DATABASE_URL):
 
-    uv run python bench/claims.py [--offers 200000] [--seconds 20] [--servers 2]
+    uv run python bench/claims.py [--offers 200000] [--seconds 20] [--workers 2]
+                                  [--connections 16] [--servers 1]
 
 1. Seeds an approved campaign of N members and launches it (`launch_campaign`), so every offer
    has a real claim token (read back from its e-mail's outbox row).
-2. raw database rate: `claim_offer` called directly, in as many processes as there are web
-   servers, each on its own tokens, for the fixed time: what the database and the claim use
-   case allow without HTTP. This is the limit the web figure is compared with.
-3. web: `makegood serve` x servers (production settings: MAKEGOOD_ENVIRONMENT=production, a
-   secret key, access log on, output discarded), each on its own port as a proxy would balance
-   them; a separate process drives POST /claim/TOKEN with the form's CSRF field (computed
-   as the claim page would issue it: the driver holds the secret key, so no GET is needed) over
-   keep-alive connections for the fixed time, every request on a fresh token. Latency is from
-   writing the request to reading the whole response.
+2. raw database rate: `claim_with_link` (what POST /claim runs) called directly, in as many
+   processes as the web run has connections, each on its own tokens, for the fixed time: what
+   the database and the claim use case allow at that concurrency without HTTP. This is the
+   limit the web figure is compared with.
+3. web: `makegood serve --workers N` (production settings: MAKEGOOD_ENVIRONMENT=production, a
+   secret key, access log on, output discarded; `--servers S` starts S such servers on their
+   own ports, balanced by the driver as a proxy would); a separate process drives
+   POST /claim/TOKEN with the form's CSRF field (computed as the claim page would issue it:
+   the driver holds the secret key, so no GET is needed) over `--connections` keep-alive
+   connections for the fixed time, every request on a fresh token. Latency is from writing
+   the request to reading the whole response.
 4. Checks in the database: no offer credited twice, and exactly as many claimed offers as
    claims that answered 303 (web) or returned (raw).
 """
@@ -76,19 +79,15 @@ def launch_and_read_tokens(url: str) -> list[str]:
 
 
 def raw_worker(url: str, tokens: list[str], seconds: float, out: Any) -> None:
-    from makegood.bootstrap import Container
-    from makegood.services.claims import claim_offer
-    from makegood.settings import Settings
+    from makegood.services.claims import claim_with_link
 
     engine = make_engine(url)
-    container = Container(settings=Settings(database_url=url, smtp_url=None), engine=engine)
     done = 0
     began = time.perf_counter()
     for token in tokens:
         if time.perf_counter() - began >= seconds:
             break
-        with container.uow() as uow:
-            claim_offer(uow, token, container.now(), via="bench")
+        claim_with_link(engine, token, datetime.now(UTC), via="bench")  # what POST /claim does
         done += 1
     out.put((done, time.perf_counter() - began))
     engine.dispose()
@@ -150,9 +149,7 @@ async def drive(
             writer.close()
 
     began = time.perf_counter()
-    await asyncio.gather(
-        *(one_connection(ports[i % len(ports)]) for i in range(connections * len(ports)))
-    )
+    await asyncio.gather(*(one_connection(ports[i % len(ports)]) for i in range(connections)))
     elapsed = time.perf_counter() - began
     latencies.sort()
 
@@ -173,7 +170,7 @@ def driver_main(ports: list[int], tokens: list[str], seconds: float, conns: int,
 
 
 def start_servers(
-    url: str, count: int, tmp: Path
+    url: str, count: int, workers: int, tmp: Path
 ) -> tuple[list[subprocess.Popen[bytes]], list[int]]:
     ports = [free_port() for _ in range(count)]
     env = {
@@ -186,7 +183,10 @@ def start_servers(
     }
     servers = [
         subprocess.Popen(
-            [sys.executable, "-m", "makegood", "serve", "--port", str(port)],
+            [
+                sys.executable,
+                *("-m", "makegood", "serve", "--port", str(port), "--workers", str(workers)),
+            ],
             env=env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.DEVNULL,
@@ -229,9 +229,14 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offers", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--servers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=8, help="per server")
+    parser.add_argument("--workers", type=int, default=2, help="processes of each server")
+    parser.add_argument("--servers", type=int, default=1, help="servers on their own ports")
+    parser.add_argument("--connections", type=int, default=16, help="in all")
+    parser.add_argument(
+        "--raw-processes", type=int, help="for the raw rate (default: --connections)"
+    )
     args = parser.parse_args()
+    raw_processes = args.raw_processes or args.connections
     name = f"mg_bench_claims_{secrets.token_hex(3)}"
     url = url_for(name)
     servers: list[subprocess.Popen[bytes]] = []
@@ -241,15 +246,15 @@ def main() -> None:
         tokens = launch_and_read_tokens(url)
         half = len(tokens) // 2
         raw_tokens, web_tokens = tokens[:half], tokens[half:]
-        say(f"raw database claims, {args.servers} processes, {args.seconds:.0f} s ...")
-        share = len(raw_tokens) // args.servers
-        slices = [raw_tokens[i * share : (i + 1) * share] for i in range(args.servers)]
+        say(f"raw database claims, {raw_processes} processes, {args.seconds:.0f} s ...")
+        share = len(raw_tokens) // raw_processes
+        slices = [raw_tokens[i * share : (i + 1) * share] for i in range(raw_processes)]
         raw_claims, raw_per_second = raw_rate(url, slices, args.seconds)
         import tempfile
 
         with tempfile.TemporaryDirectory(prefix="makegood-claims-") as tmp:
-            say(f"starting {args.servers} web servers ...")
-            servers, ports = start_servers(url, args.servers, Path(tmp))
+            say(f"starting {args.servers} web server(s) x {args.workers} worker processes ...")
+            servers, ports = start_servers(url, args.servers, args.workers, Path(tmp))
             say(f"driving POST /claim for {args.seconds:.0f} s ...")
             queue: Any = mp.Queue()
             driver = mp.Process(
@@ -268,14 +273,18 @@ def main() -> None:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
     ok = web["statuses"].get("303", 0)
     errors = web["requests"] - ok + sum(v for k, v in web["statuses"].items() if not k.isdigit())
-    print(f"# claims benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.offers:,} offers")
+    load = os.getloadavg()[0]
     print(
-        f"raw database claim rate ({args.servers} processes): {raw_per_second:,.0f} claims/s "
+        f"# claims benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.offers:,} offers, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
+    print(
+        f"raw database claim rate ({raw_processes} processes): {raw_per_second:,.0f} claims/s "
         f"({raw_claims:,} claims)"
     )
     print(
-        f"web, {args.servers} servers x {args.connections} connections: "
-        f"{ok / web['seconds']:,.0f} claims/s, p50 {web['p50_ms']:.1f} ms, "
+        f"web, {args.servers} server(s) x {args.workers} workers, {args.connections} "
+        f"connections: {ok / web['seconds']:,.0f} claims/s, p50 {web['p50_ms']:.1f} ms, "
         f"p99 {web['p99_ms']:.1f} ms, errors {errors} ({json.dumps(web['statuses'])})"
     )
     print(f"web / raw database: {ok / web['seconds'] / raw_per_second:.2f}")

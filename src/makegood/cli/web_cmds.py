@@ -14,8 +14,15 @@ def register(cli: click.Group) -> None:
     @cli.command("serve")
     @click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
     @click.option("--port", default=8000, show_default=True, type=int, help="TCP port.")
+    @click.option(
+        "--workers",
+        default=1,
+        show_default=True,
+        type=click.IntRange(1, 64),
+        help="Processes sharing the port (about one per CPU core in production).",
+    )
     @handles_errors
-    def serve(host: str, port: int) -> None:
+    def serve(host: str, port: int, workers: int) -> None:
         """Serve the claim pages (GET /claim/TOKEN shows an offer, POST applies it)."""
         import uvicorn
 
@@ -23,12 +30,21 @@ def register(cli: click.Group) -> None:
         from makegood.web.app import create_app
         from makegood.web.redaction import uvicorn_log_config
 
-        app = create_app(container())
-        say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
-        # Claim links carry their token in the path: the log config masks it in every line.
         settings = container().settings
+        # Claim links carry their token in the path: the log config masks it in every line.
         # MAKEGOOD_LOG_FORMAT=json: one JSON object a line, addresses and tokens masked too.
         log_config = (
             logging_config(settings) if settings.log_format == "json" else uvicorn_log_config()
         )
-        uvicorn.run(app, host=host, port=port, log_config=log_config, server_header=False)
+        say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
+        # One process serves the app built here; several each build their own (and their own
+        # database pool) from the environment.
+        uvicorn.run(
+            create_app(container()) if workers == 1 else "makegood.web.app:app_from_environment",
+            factory=workers > 1,
+            workers=workers,
+            host=host,
+            port=port,
+            log_config=log_config,
+            server_header=False,
+        )

@@ -6,12 +6,12 @@ when the app is created, only when a request needs the database.
 
 from __future__ import annotations
 
-from typing import Annotated
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import sqlalchemy as sa
-from fastapi import Cookie, FastAPI, Form, Request, Response
+from fastapi import FastAPI, HTTPException, Request, Response
 from fastapi.responses import JSONResponse, RedirectResponse
+from starlette.concurrency import run_in_threadpool
 from starlette.datastructures import MutableHeaders
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -19,14 +19,15 @@ from makegood.bootstrap import Container
 from makegood.domain.offers import check_claimable
 from makegood.domain.tokens import hash_token
 from makegood.observability.metrics import install_metrics
-from makegood.services.claims import claim_offer, view_offer
+from makegood.services.claims import claim_with_link, view_offer
 from makegood.web import csrf
 from makegood.web.api import create_api
 from makegood.web.console import create_console
 from makegood.web.csrf import COOKIE_PATH, NONCE_COOKIE
 from makegood.web.errors import install_error_pages
-from makegood.web.genuine import TokenBucket, genuine_router
+from makegood.web.genuine import genuine_router
 from makegood.web.pages import Pages
+from makegood.web.ratelimit import RateLimited, TokenBucket, client_address
 from makegood.web.webhooks import webhooks_router
 
 
@@ -75,11 +76,22 @@ def security_headers(*style_hashes: str) -> dict[str, str]:
     }
 
 
+def app_from_environment() -> FastAPI:
+    """The app over a container built from the MAKEGOOD_ settings (`serve --workers N` calls
+    this once in each worker process)."""
+    from makegood.bootstrap import bootstrap
+
+    return create_app(bootstrap())
+
+
 def create_app(container: Container) -> FastAPI:
-    """The web app over `container` (settings, database, clock)."""
+    """The web app over `container` (settings, database, clock).
+
+    `app.state.claim_limiter` is the claim pages' failed-lookup limiter (None when
+    MAKEGOOD_CLAIM_FAILURES_PER_MINUTE is 0).
+    """
     settings = container.settings
     pages = Pages(settings)
-    secure_cookie = settings.public_url.lower().startswith("https://")
     app = FastAPI(
         title=f"{settings.service_name} credits",
         docs_url=None,
@@ -91,7 +103,12 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         SecurityHeaders, headers=security_headers(pages.style_hash, console.state.style_hash)
     )
-    install_error_pages(app, container, pages)
+    failures = settings.claim_failures_per_minute
+    claim_limiter = (
+        TokenBucket(capacity=failures, refill_per_minute=failures) if failures > 0 else None
+    )
+    app.state.claim_limiter = claim_limiter
+    install_error_pages(app, container, pages, claim_limiter)
     install_metrics(app, container)  # GET /metrics (MAKEGOOD_METRICS_TOKEN) and timings
     app.include_router(genuine_router(container, pages, TokenBucket()))
     app.include_router(webhooks_router(container))  # POST /webhooks/email (notify)
@@ -110,9 +127,55 @@ def create_app(container: Container) -> FastAPI:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
 
+    claim_routes(app, container, pages, claim_limiter)
+    return app
+
+
+# The claim form carries one short field; anything much larger is not our form.
+MAX_FORM_BYTES = 4096
+
+
+async def small_form(request: Request) -> dict[str, str]:
+    """An application/x-www-form-urlencoded body of at most MAX_FORM_BYTES as a dict (the
+    first value of each field); 413 when larger, 400 when it does not decode. Any other body
+    is no form of ours: empty, so the CSRF check refuses it with its own page."""
+    kind = request.headers.get("content-type", "").split(";", 1)[0].strip().lower()
+    if kind != "application/x-www-form-urlencoded":
+        return {}
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_FORM_BYTES:
+            raise HTTPException(413, "form too large")
+    try:
+        pairs = parse_qsl(body.decode("utf-8"), max_num_fields=8, strict_parsing=False)
+    except (UnicodeDecodeError, ValueError):
+        raise HTTPException(400, "malformed form") from None
+    form: dict[str, str] = {}
+    for name, value in pairs:
+        form.setdefault(name, value)
+    return form
+
+
+def claim_routes(
+    app: FastAPI, container: Container, pages: Pages, claim_limiter: TokenBucket | None
+) -> None:
+    """GET /claim/{token}, its POST and /done, refused (429) to a client out of failed lookups."""
+    settings = container.settings
+    secure_cookie = settings.public_url.lower().startswith("https://")
+
+    def refuse_if_limited(request: Request) -> None:
+        """429 before any database work for a client out of failed lookups (errors.py spends
+        them). A client that never failed costs one dict lookup."""
+        if claim_limiter is not None:
+            client = client_address(request)
+            if claim_limiter.limited(client):
+                raise RateLimited(claim_limiter.retry_after(client))
+
     @app.get("/claim/{token}")
     def show_offer(token: str, request: Request) -> Response:
         """Shows the offer and the confirm button; changes nothing (mail scanners fetch links)."""
+        refuse_if_limited(request)
         now = container.now()
         with container.uow() as uow:
             view = view_offer(uow, token, now)
@@ -141,20 +204,23 @@ def create_app(container: Container) -> FastAPI:
         return response
 
     @app.post("/claim/{token}")
-    def confirm_claim(
-        token: str,
-        csrf_token: Annotated[str | None, Form()] = None,
-        nonce: Annotated[str | None, Cookie(alias=NONCE_COOKIE)] = None,
-    ) -> Response:
-        """Applies the credit once (CSRF-checked), then sends the browser to the confirmation."""
-        csrf.check_csrf(settings.secret_key, nonce, hash_token(token), csrf_token)
-        with container.uow() as uow:
-            claim_offer(uow, token, container.now(), via="web")
+    async def confirm_claim(token: str, request: Request) -> Response:
+        """Applies the credit once (CSRF-checked), then sends the browser to the confirmation.
+
+        The busiest route after a launch, so it reads its one-field form itself (no multipart
+        machinery) and hands only the database work to the thread pool.
+        """
+        refuse_if_limited(request)
+        form = await small_form(request)
+        nonce = request.cookies.get(NONCE_COOKIE)
+        csrf.check_csrf(settings.secret_key, nonce, hash_token(token), form.get("csrf_token"))
+        await run_in_threadpool(claim_with_link, container.engine, token, container.now(), "web")
         return RedirectResponse(f"/claim/{quote(token, safe='')}/done", status_code=303)
 
     @app.get("/claim/{token}/done")
     def claim_done(token: str, request: Request) -> Response:
         """The confirmation: how much, and on which statement it will appear."""
+        refuse_if_limited(request)
         now = container.now()
         with container.uow() as uow:
             view = view_offer(uow, token, now)
@@ -165,5 +231,3 @@ def create_app(container: Container) -> FastAPI:
             return RedirectResponse(f"/claim/{quote(token, safe='')}", status_code=303)
         language = pages.language_for(view, None)
         return pages.render("done.html", status=200, language=language, view=view)
-
-    return app
