@@ -4,8 +4,8 @@ PostgreSQL, beside the raw database claim rate (the limit) measured in the same 
 Prints figures; it is not a test. Run from the repository root (needs PostgreSQL, the same
 server the tests use, MAKEGOOD_TEST_DATABASE_URL):
 
-    uv run python bench/claims.py [--offers 200000] [--seconds 20] [--workers 2]
-                                  [--connections 16] [--servers 1]
+    uv run python bench/claims.py [--offers 200000] [--seconds 20] [--servers 2]
+                                  [--workers 1] [--connections 16]
 
 1. Seeds an approved campaign of N members and launches it (`launch_campaign`), so every offer
    has a real claim token (read back from its e-mail's outbox row).
@@ -13,15 +13,19 @@ server the tests use, MAKEGOOD_TEST_DATABASE_URL):
    processes as the web run has connections, each on its own tokens, for the fixed time: what
    the database and the claim use case allow at that concurrency without HTTP. This is the
    limit the web figure is compared with.
-3. web: `makegood serve --workers N` (production settings: MAKEGOOD_ENVIRONMENT=production, a
-   secret key, access log on, output discarded; `--servers S` starts S such servers on their
-   own ports, balanced by the driver as a proxy would); a separate process drives
+3. web: `--servers S` x `makegood serve --workers N` (production settings:
+   MAKEGOOD_ENVIRONMENT=production, a secret key, access log on, output discarded), each
+   server on its own port, balanced by the driver as a proxy would (processes of one server
+   share its port, and the kernel hands a burst of new connections to whichever accepts
+   first, often one); a separate process drives
    POST /claim/TOKEN with the form's CSRF field (computed as the claim page would issue it:
    the driver holds the secret key, so no GET is needed) over `--connections` keep-alive
    connections for the fixed time, every request on a fresh token. Latency is from writing
    the request to reading the whole response.
 4. Checks in the database: no offer credited twice, and exactly as many claimed offers as
    claims that answered 303 (web) or returned (raw).
+5. Where the CPU went during the web run (Linux /proc): milliseconds per claim in the web
+   servers, in PostgreSQL and in the driver, against the machine's CPU seconds available.
 """
 
 # SQL here is assembled from the benchmark's own constants.
@@ -207,6 +211,55 @@ def start_servers(
     return servers, ports
 
 
+def cpu_seconds() -> dict[int, tuple[str, float]]:
+    """CPU seconds (user + system) of every process, by pid, with its command name."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    table: dict[int, tuple[str, float]] = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            data = stat.read_text()
+        except OSError:
+            continue
+        name, _, rest = data.partition("(")[2].rpartition(")")
+        fields = rest.split()
+        table[int(stat.parent.name)] = (name, (int(fields[11]) + int(fields[12])) / ticks)
+    return table
+
+
+def cpu_spent(
+    before: dict[int, tuple[str, float]],
+    after: dict[int, tuple[str, float]],
+    servers: set[int],
+    driver: int,
+) -> dict[str, float]:
+    """CPU seconds spent between two `cpu_seconds()` by the servers, PostgreSQL, the driver."""
+    spent = {"web servers": 0.0, "postgresql": 0.0, "driver": 0.0, "other": 0.0}
+    for pid, (name, seconds) in after.items():
+        delta = seconds - before.get(pid, (name, 0.0))[1]
+        if pid in servers:
+            spent["web servers"] += delta
+        elif pid == driver:
+            spent["driver"] += delta
+        elif name.startswith("postgres"):
+            spent["postgresql"] += delta
+        else:
+            spent["other"] += delta
+    return spent
+
+
+def server_pids(servers: list[subprocess.Popen[bytes]]) -> set[int]:
+    """The servers and their worker processes (children of `serve --workers N`)."""
+    pids = {s.pid for s in servers}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            parent = int(stat.read_text().rpartition(")")[2].split()[1])
+        except (OSError, ValueError, IndexError):
+            continue
+        if parent in pids:
+            pids.add(int(stat.parent.name))
+    return pids
+
+
 def check(url: str) -> dict[str, int]:
     engine = make_engine(url, poolclass=sa.NullPool)
     with engine.connect() as conn:
@@ -225,12 +278,51 @@ def check(url: str) -> dict[str, int]:
     return facts
 
 
+def report(
+    args: argparse.Namespace,
+    raw_processes: int,
+    raw_claims: int,
+    raw_per_second: float,
+    web: dict[str, Any],
+    spent: dict[str, float],
+    facts: dict[str, int],
+) -> None:
+    ok = web["statuses"].get("303", 0)
+    errors = web["requests"] - ok + sum(v for k, v in web["statuses"].items() if not k.isdigit())
+    load = os.getloadavg()[0]
+    print(
+        f"# claims benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.offers:,} offers, "
+        f"{os.cpu_count()} CPUs, load average {load:.1f}"
+    )
+    print(
+        f"raw database claim rate ({raw_processes} processes): {raw_per_second:,.0f} claims/s "
+        f"({raw_claims:,} claims)"
+    )
+    print(
+        f"web, {args.servers} server(s) x {args.workers} workers, {args.connections} "
+        f"connections: {ok / web['seconds']:,.0f} claims/s, p50 {web['p50_ms']:.1f} ms, "
+        f"p99 {web['p99_ms']:.1f} ms, errors {errors} ({json.dumps(web['statuses'])})"
+    )
+    print(f"web / raw database: {ok / web['seconds'] / raw_per_second:.2f}")
+    available = web["seconds"] * (os.cpu_count() or 1)
+    print(
+        "CPU per claim during the web run: "
+        + ", ".join(f"{k} {1000 * v / max(ok, 1):.2f} ms" for k, v in spent.items())
+        + f" (CPU used {sum(spent.values()) / available:.0%} of {available:.0f} CPU-seconds)"
+    )
+    print("targets: >= 1,500 claims/s, p99 <= 50 ms, zero double credits")
+    print(
+        f"checked: {facts}; expected claimed {raw_claims + ok:,}: "
+        f"{'yes' if facts['claimed_offers'] == raw_claims + ok == facts['credits'] else 'NO'}"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--offers", type=int, default=200_000)
     parser.add_argument("--seconds", type=float, default=20.0)
-    parser.add_argument("--workers", type=int, default=2, help="processes of each server")
-    parser.add_argument("--servers", type=int, default=1, help="servers on their own ports")
+    parser.add_argument("--workers", type=int, default=1, help="processes of each server")
+    parser.add_argument("--servers", type=int, default=2, help="servers on their own ports")
     parser.add_argument("--connections", type=int, default=16, help="in all")
     parser.add_argument(
         "--raw-processes", type=int, help="for the raw rate (default: --connections)"
@@ -261,9 +353,12 @@ def main() -> None:
                 target=driver_main,
                 args=(ports, web_tokens, args.seconds, args.connections, queue),
             )
+            before = cpu_seconds()
             driver.start()
             web = queue.get()
+            after = cpu_seconds()
             driver.join()
+            spent = cpu_spent(before, after, server_pids(servers), driver.pid or -1)
         facts = check(url)
     finally:
         for server in servers:
@@ -271,28 +366,7 @@ def main() -> None:
             server.wait(timeout=30)
         with admin().connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    ok = web["statuses"].get("303", 0)
-    errors = web["requests"] - ok + sum(v for k, v in web["statuses"].items() if not k.isdigit())
-    load = os.getloadavg()[0]
-    print(
-        f"# claims benchmark, {datetime.now(UTC):%Y-%m-%d %H:%M} UTC, {args.offers:,} offers, "
-        f"{os.cpu_count()} CPUs, load average {load:.1f}"
-    )
-    print(
-        f"raw database claim rate ({raw_processes} processes): {raw_per_second:,.0f} claims/s "
-        f"({raw_claims:,} claims)"
-    )
-    print(
-        f"web, {args.servers} server(s) x {args.workers} workers, {args.connections} "
-        f"connections: {ok / web['seconds']:,.0f} claims/s, p50 {web['p50_ms']:.1f} ms, "
-        f"p99 {web['p99_ms']:.1f} ms, errors {errors} ({json.dumps(web['statuses'])})"
-    )
-    print(f"web / raw database: {ok / web['seconds'] / raw_per_second:.2f}")
-    print("targets: >= 1,500 claims/s, p99 <= 50 ms, zero double credits")
-    print(
-        f"checked: {facts}; expected claimed {raw_claims + ok:,}: "
-        f"{'yes' if facts['claimed_offers'] == raw_claims + ok == facts['credits'] else 'NO'}"
-    )
+    report(args, raw_processes, raw_claims, raw_per_second, web, spent, facts)
 
 
 if __name__ == "__main__":

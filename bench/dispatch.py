@@ -3,7 +3,7 @@
 Prints figures; it is not a test. Run from the repository root (needs PostgreSQL, the same
 server the tests use, MAKEGOOD_TEST_DATABASE_URL):
 
-    uv run python bench/dispatch.py [--messages 5000] [--connections 4]
+    uv run python bench/dispatch.py [--messages 20000] [--connections 4]
 
 Every scenario sends the same kind of messages (claim e-mails of a seeded campaign, rendered
 in five languages) to one local SMTP sink (aiosmtpd in its own process). The rate is taken at
@@ -365,7 +365,7 @@ def one_round(sink: Sink, n: int, k: int, batch: int) -> dict[str, Result]:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--messages", type=int, default=5000)
+    parser.add_argument("--messages", type=int, default=20000)
     parser.add_argument("--connections", type=int, default=4, help="SMTP sessions per sender")
     parser.add_argument("--batch", type=int, default=100, help="MAKEGOOD_DISPATCH_BATCH_SIZE")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")

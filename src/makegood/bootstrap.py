@@ -42,6 +42,10 @@ def bootstrap(settings: Settings | None = None, clock: Clock | None = None) -> C
     settings = settings or get_settings()
     return Container(
         settings=settings,
-        engine=make_engine(settings.database_url),
+        engine=make_engine(
+            settings.database_url,
+            pool_size=settings.database_pool_size,
+            max_overflow=settings.database_pool_size // 2,
+        ),
         clock=clock or utc_now,
     )

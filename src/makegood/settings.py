@@ -18,6 +18,10 @@ class Settings(BaseSettings):
 
     environment: str = "development"  # development | production
     database_url: str = "sqlite:///makegood.db"
+    # Connections each process keeps open (and up to half as many more at a peak). A web
+    # process runs up to 40 requests at once in its thread pool: below that they queue for a
+    # connection instead of opening and closing one per request.
+    database_pool_size: int = Field(default=20, ge=1)
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET
 
