@@ -45,58 +45,52 @@ def facts(engine: sa.Engine) -> tuple[str, int, int, int]:
         )
 
 
-def test_connection_dropped_before_the_claim_statement_writes_nothing_and_a_retry_claims(
-    pg: Container, pg_database_url: str
-) -> None:
-    seeded = seed_offer(pg.engine, pg.now())
+def claim_while_striking(pg: Container, pg_database_url: str, token: str, when: str) -> None:
+    """Claim `token`, dropping the connection at the claim statement: `before` it is sent, or
+    `after` the server ran (and, in autocommit, committed) it but before the caller sees the
+    answer. The claim must fail with OperationalError."""
     admin = admin_engine(pg_database_url)
     struck: list[int] = []
 
     def strike(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
         if "WITH won AS" in statement and not struck:
             struck.append(terminate_other_backends(admin))
+            if when == "after":
+                raise sa.exc.OperationalError(statement, {}, ConnectionError("connection lost"))
 
-    event.listen(pg.engine, "before_cursor_execute", strike)
+    name = f"{when}_cursor_execute"
+    event.listen(pg.engine, name, strike)
     try:
         with pytest.raises(sa.exc.OperationalError):
-            claim_with_link(pg.engine, seeded.token, pg.now())
+            claim_with_link(pg.engine, token, pg.now())
     finally:
-        event.remove(pg.engine, "before_cursor_execute", strike)
+        event.remove(pg.engine, name, strike)
+        admin.dispose()
     assert struck
     assert struck[0] >= 1
+
+
+def test_connection_dropped_before_the_claim_statement_writes_nothing_and_a_retry_claims(
+    pg: Container, pg_database_url: str
+) -> None:
+    seeded = seed_offer(pg.engine, pg.now())
+
+    claim_while_striking(pg, pg_database_url, seeded.token, "before")
+
     assert facts(pg.engine) == ("open", 0, 0, 0)
-
     result = claim_with_link(pg.engine, seeded.token, pg.now())
-
     assert result.amount_minor == 24
     assert facts(pg.engine) == ("claimed", 1, 1, 1)
-    admin.dispose()
 
 
 def test_connection_dropped_after_the_server_committed_a_retry_credits_nothing_more(
     pg: Container, pg_database_url: str
 ) -> None:
     seeded = seed_offer(pg.engine, pg.now())
-    admin = admin_engine(pg_database_url)
-    struck: list[int] = []
 
-    def strike(conn: Any, cursor: Any, statement: str, *_: Any) -> None:
-        # The statement has run and, in autocommit, is durable; the connection dies before
-        # the caller sees the answer, so the subscriber is shown an error.
-        if "WITH won AS" in statement and not struck:
-            struck.append(terminate_other_backends(admin))
-            raise sa.exc.OperationalError(statement, {}, ConnectionError("connection lost"))
+    claim_while_striking(pg, pg_database_url, seeded.token, "after")
 
-    event.listen(pg.engine, "after_cursor_execute", strike)
-    try:
-        with pytest.raises(sa.exc.OperationalError):
-            claim_with_link(pg.engine, seeded.token, pg.now())
-    finally:
-        event.remove(pg.engine, "after_cursor_execute", strike)
-    assert facts(pg.engine) == ("claimed", 1, 1, 1)
-
+    assert facts(pg.engine) == ("claimed", 1, 1, 1)  # the subscriber saw an error, though
     with pytest.raises(OfferAlreadyClaimed):
         claim_with_link(pg.engine, seeded.token, pg.now())
-
     assert facts(pg.engine) == ("claimed", 1, 1, 1)
-    admin.dispose()
