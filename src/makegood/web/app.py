@@ -203,12 +203,13 @@ def claim_routes(
         )
         return response
 
+    @app.post("/claim/{token}")
     async def confirm_claim(request: Request) -> Response:
         """Applies the credit once (CSRF-checked), then sends the browser to the confirmation.
 
-        The busiest route after a launch, so it is a plain route (no dependency solving), reads
-        its one-field form itself (no multipart machinery) and hands only the database work to
-        the thread pool.
+        The busiest route after a launch, so it takes nothing but the request (no parameters
+        to solve), reads its one-field form itself (no multipart machinery) and hands only the
+        database work to the thread pool.
         """
         token = str(request.path_params["token"])
         refuse_if_limited(request)
@@ -217,8 +218,6 @@ def claim_routes(
         csrf.check_csrf(settings.secret_key, nonce, hash_token(token), form.get("csrf_token"))
         await run_in_threadpool(claim_with_link, container.engine, token, container.now(), "web")
         return RedirectResponse(f"/claim/{quote(token, safe='')}/done", status_code=303)
-
-    app.add_route("/claim/{token}", confirm_claim, methods=["POST"])
 
     @app.get("/claim/{token}/done")
     def claim_done(token: str, request: Request) -> Response:
