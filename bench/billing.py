@@ -2,7 +2,10 @@
 
 Prints figures; it is not a test. Run from the repository root:
 
-    uv run python bench/billing.py [--accounts 20000] [--postings 1000]
+    uv run python bench/billing.py [--accounts 20000] [--postings 1000] [--postgres]
+
+With --postgres every world is a fresh database on the PostgreSQL server the tests use
+(MAKEGOOD_TEST_DATABASE_URL), dropped at the end; without it, SQLite files.
 
 - close: N active accounts, each with one credit, closed once (statements, credit lines, one
   `applied` ledger entry per line), against a baseline of the same N accounts without credits
@@ -16,6 +19,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import secrets
+import sys
 import tempfile
 import threading
 import time
@@ -34,6 +39,8 @@ from makegood.settings import Settings
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 NOW = datetime(2026, 3, 25, tzinfo=UTC)
 
@@ -58,8 +65,35 @@ class Answer(BaseHTTPRequestHandler):
         return
 
 
-def world(directory: Path, accounts: int, with_credits: bool, stripe_base: str) -> Container:
-    url = f"sqlite:///{directory / f'bench-{with_credits}-{accounts}.db'}"
+# PostgreSQL databases made by `world`, dropped at the end (with --postgres).
+CREATED: list[str] = []
+
+
+def database_url(directory: Path, name: str, postgres: bool) -> str:
+    if not postgres:
+        return f"sqlite:///{directory / f'{name}.db'}"
+    from launch import admin, url_for
+
+    database = f"mg_bench_billing_{name}_{secrets.token_hex(3)}".replace("-", "_")
+    with admin().connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{database}"')
+    CREATED.append(database)
+    return url_for(database)
+
+
+def drop_created() -> None:
+    if CREATED:
+        from launch import admin
+
+        with admin().connect() as conn:
+            for database in CREATED:
+                conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{database}" WITH (FORCE)')
+
+
+def world(
+    directory: Path, accounts: int, with_credits: bool, stripe_base: str, postgres: bool = False
+) -> Container:
+    url = database_url(directory, f"bench-{with_credits}-{accounts}", postgres)
     engine = make_engine(url)
     upgrade(engine)
     settings = Settings(
@@ -170,19 +204,28 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--accounts", type=int, default=20_000)
     parser.add_argument("--postings", type=int, default=1_000)
+    parser.add_argument("--postgres", action="store_true", help="PostgreSQL, not SQLite")
     args = parser.parse_args()
+    try:
+        run(args)
+    finally:
+        drop_created()
+
+
+def run(args: argparse.Namespace) -> None:
     server = ThreadingHTTPServer(("127.0.0.1", 0), Answer)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     base = f"http://127.0.0.1:{server.server_address[1]}"
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
-        plain = world(directory, args.accounts, False, "")
-        credited = world(directory, args.accounts, True, "")
+        plain = world(directory, args.accounts, False, "", args.postgres)
+        credited = world(directory, args.accounts, True, "", args.postgres)
         baseline = timed(lambda: close_through(plain, date(2026, 4, 1)))
         with_ledger = timed(lambda: close_through(credited, date(2026, 4, 1)))
+        where = "PostgreSQL" if args.postgres else "SQLite"
         print(
-            f"close, {args.accounts:,} accounts: charges only {baseline:.2f}s, with one credit "
-            f"each (credit lines + ledger entries) {with_ledger:.2f}s, "
+            f"close ({where}), {args.accounts:,} accounts: charges only {baseline:.2f}s, "
+            f"with one credit each (credit lines + ledger entries) {with_ledger:.2f}s, "
             f"ratio {with_ledger / baseline:.2f}"
         )
 
@@ -197,7 +240,7 @@ def main() -> None:
                 for n in range(args.postings)
             ]
         )
-        pushing = world(directory, args.postings, True, base)
+        pushing = world(directory, args.postings, True, base, args.postgres)
         pushed = timed(lambda: push(pushing))
         print(
             f"push, {args.postings:,} credits to a local Stripe: bare library calls {bare:.2f}s "

@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from makegood.billing.journal import CHARGE_BACK
 from makegood.billing.ledger import ChargeBack, OpenCredit, PlanCharge
+from makegood.services.bulk_insert import insert_dicts
 from makegood.store.tables import (
     accounts,
     campaigns,
@@ -73,6 +74,28 @@ def due_accounts_page(
     ]
 
 
+_MOVE_DATES_PG = sa.text(
+    """
+UPDATE accounts SET next_bill_date = v.new_date, updated_at = :now
+FROM (SELECT unnest(CAST(:ids AS text[])) AS account_id,
+             unnest(CAST(:old AS date[])) AS old_date,
+             unnest(CAST(:plans AS text[])) AS plan_id,
+             unnest(CAST(:new AS date[])) AS new_date) AS v
+WHERE accounts.account_id = v.account_id AND accounts.next_bill_date = v.old_date
+  AND accounts.status = 'active' AND accounts.plan_id = v.plan_id
+"""
+)
+
+_ADD_APPLIED_PG = sa.text(
+    """
+UPDATE credits SET applied_minor = credits.applied_minor + v.delta
+FROM (SELECT unnest(CAST(:ids AS text[])) AS id,
+             unnest(CAST(:deltas AS bigint[])) AS delta) AS v
+WHERE credits.id = v.id
+"""
+)
+
+
 def move_next_bill_dates(
     conn: sa.Connection, moves: Sequence[tuple[DueAccount, date]], now: datetime
 ) -> int:
@@ -83,6 +106,19 @@ def move_next_bill_dates(
     """
     if not moves:
         return 0
+    if conn.dialect.name == "postgresql":
+        # One statement for the page instead of one per account (arrays, unnested).
+        moved = conn.execute(
+            _MOVE_DATES_PG,
+            {
+                "ids": [account.account_id for account, _ in moves],
+                "old": [account.next_bill_date for account, _ in moves],
+                "plans": [account.plan.plan_id for account, _ in moves],
+                "new": [new_date for _, new_date in moves],
+                "now": now,
+            },
+        )
+        return int(moved.rowcount)
     result = conn.execute(
         sa.update(accounts)
         .where(
@@ -218,15 +254,17 @@ def insert_statements(
     statement_rows: Sequence[Mapping[str, Any]],
     line_rows: Sequence[Mapping[str, Any]],
 ) -> None:
-    if statement_rows:
-        conn.execute(statements.insert(), list(statement_rows))
-    if line_rows:
-        conn.execute(statement_lines.insert(), list(line_rows))
+    # COPY on PostgreSQL (a page of statements is hundreds of rows), executemany on SQLite.
+    insert_dicts(conn, statements, [dict(r) for r in statement_rows])
+    insert_dicts(conn, statement_lines, [dict(r) for r in line_rows])
 
 
 def add_applied(conn: sa.Connection, applied: Mapping[str, int]) -> None:
     """Raise each credit's applied amount; the table's check refuses applying more than it holds."""
     if not applied:
+        return
+    if conn.dialect.name == "postgresql":
+        conn.execute(_ADD_APPLIED_PG, {"ids": list(applied), "deltas": list(applied.values())})
         return
     conn.execute(
         sa.update(credits)
