@@ -18,46 +18,15 @@ from __future__ import annotations
 
 import csv
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
+from makegood.demo.markets import DEVICES, MARKETS, PLANS, create_lookup_tables, sql_literal
 from makegood.telemetry.engine import connect_duckdb
 
-# plan_id, name, monthly price (major units, as written in the file), currency
-PLANS: tuple[tuple[str, str, str, str], ...] = (
-    ("basic_usd", "Basic", "7.99", "USD"),
-    ("premium_usd", "Premium", "15.49", "USD"),
-    ("standard_eur", "Standard", "9.99", "EUR"),
-    ("standard_gbp", "Standard", "5.99", "GBP"),
-    ("standard_mxn", "Estándar", "139.00", "MXN"),
-    ("standard_brl", "Padrão", "39.90", "BRL"),
-    ("standard_jpy", "スタンダード", "990", "JPY"),
-    ("standard_kwd", "Standard", "3.500", "KWD"),
-)
-
-_USD = (("basic_usd", 0.6), ("premium_usd", 0.4))
-# country, locale, region, UTC offset in hours (late March), share of accounts, plans
-MARKETS: tuple[tuple[str, str, str, int, float, tuple[tuple[str, float], ...]], ...] = (
-    ("US", "en-US", "us-east", -4, 0.19, _USD),
-    ("US", "en-US", "us-west", -7, 0.15, _USD),
-    ("MX", "es-MX", "us-west", -6, 0.06, (("standard_mxn", 1.0),)),
-    ("GB", "en-GB", "eu-west", 0, 0.08, (("standard_gbp", 1.0),)),
-    ("FR", "fr-FR", "eu-west", 1, 0.08, (("standard_eur", 1.0),)),
-    ("ES", "es-ES", "eu-west", 1, 0.06, (("standard_eur", 1.0),)),
-    ("DE", "de-DE", "eu-central", 1, 0.09, (("standard_eur", 1.0),)),
-    ("BR", "pt-BR", "sa-east", -3, 0.12, (("standard_brl", 1.0),)),
-    ("JP", "ja-JP", "ap-northeast", 9, 0.12, (("standard_jpy", 1.0),)),
-    ("KW", "ar-KW", "me-central", 3, 0.05, (("standard_kwd", 1.0),)),
-)
-DEVICES: tuple[tuple[str, float], ...] = (
-    ("tv", 0.4),
-    ("mobile", 0.3),
-    ("web", 0.2),
-    ("console", 0.1),
-)
 OUTAGE_REGIONS = ("eu-central", "eu-west", "us-east")
 OUTAGE_START = time(18, 40)  # UTC: European evening, US East afternoon
 OUTAGE_LENGTH = timedelta(hours=4, minutes=15)
@@ -107,54 +76,6 @@ class World:
     attempts: int
 
 
-def _cumulative(shares: list[float]) -> list[tuple[float, float]]:
-    total, bounds, low = sum(shares), [], 0.0
-    for share in shares:
-        high = low + share / total
-        bounds.append((low, high))
-        low = high
-    bounds[-1] = (bounds[-1][0], 1.0 + 1e-9)
-    return bounds
-
-
-def _values(rows: Sequence[tuple[object, ...]]) -> str:
-    return ", ".join("(" + ", ".join(_literal(v) for v in row) + ")" for row in rows)
-
-
-def _literal(value: object) -> str:
-    if isinstance(value, str):
-        return "'" + value.replace("'", "''") + "'"
-    return repr(value)
-
-
-def _create_lookup_tables(conn: Any) -> None:
-    market_bounds = _cumulative([m[4] for m in MARKETS])
-    markets = [
-        (i, country, locale, region, offset * 3_600_000_000, *market_bounds[i])
-        for i, (country, locale, region, offset, _, _) in enumerate(MARKETS)
-    ]
-    conn.execute(
-        "CREATE TEMP TABLE markets AS SELECT * FROM (VALUES "
-        + _values(markets)
-        + ") t(market, country, locale, region, utc_offset_us, lo, hi)"
-    )
-    market_plans: list[tuple[object, ...]] = []
-    for i, market in enumerate(MARKETS):
-        bounds = _cumulative([share for _, share in market[5]])
-        market_plans += [(i, plan, *bounds[k]) for k, (plan, _) in enumerate(market[5])]
-    conn.execute(
-        "CREATE TEMP TABLE market_plans AS SELECT * FROM (VALUES "
-        + _values(market_plans)
-        + ") t(market, plan_id, lo, hi)"
-    )
-    device_bounds = _cumulative([share for _, share in DEVICES])
-    conn.execute(
-        "CREATE TEMP TABLE devices AS SELECT * FROM (VALUES "
-        + _values([(name, *device_bounds[k]) for k, (name, _) in enumerate(DEVICES)])
-        + ") t(device, lo, hi)"
-    )
-
-
 def _create_people(conn: Any, accounts: int, unknown: int, first_bill: date) -> None:
     """Every account seen in the logs; the first `accounts` are the exported subscribers."""
     width = max(7, len(str(accounts + unknown)))
@@ -194,7 +115,7 @@ def _day_attempts_sql(
     """One day of attempts of the people numbered [people[0], people[1]) (local days, so a few
     fall on the neighbouring UTC dates). Every number comes from hashes of (person, day, key),
     so how the people are split into chunks does not change the rows."""
-    devices = "[" + ", ".join(_literal(name) for name, _ in DEVICES) + "]"
+    devices = "[" + ", ".join(sql_literal(name) for name, _ in DEVICES) + "]"
     per_active_day = rate / (1 - IDLE_DAY_RATE)
     return f"""
         WITH days AS (
@@ -287,7 +208,7 @@ def _write_attempts(
                 day, day_start, per_account_day, (bounds[k], bounds[k + 1]), outage.failure_rate
             )
             (written,) = conn.execute(
-                f"COPY ({query}) TO {_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
+                f"COPY ({query}) TO {sql_literal(str(path))} (FORMAT parquet, COMPRESSION zstd)"
             ).fetchone()
             files.append(path)
             total += int(written)
@@ -367,19 +288,19 @@ def generate_world(
             "CREATE TEMP MACRO u(a, b, c, salt) AS "
             f"(hash(a, b, c, salt, {int(seed)}) % 1000000007)::DOUBLE / 1000000007.0"
         )
-        regions = "[" + ", ".join(_literal(r) for r in outage.regions) + "]"
-        devices = "[" + ", ".join(_literal(d) for d in outage.devices) + "]"
+        regions = "[" + ", ".join(sql_literal(r) for r in outage.regions) + "]"
+        devices = "[" + ", ".join(sql_literal(d) for d in outage.devices) + "]"
         device_hit = f"list_contains({devices}, device)" if outage.devices else "true"
         conn.execute(
             "CREATE TEMP MACRO in_outage(region, device, ts_us) AS "
             f"list_contains({regions}, region) AND {device_hit} "
             f"AND ts_us >= {micros(starts_at)} AND ts_us < {micros(ends_at)}"
         )
-        _create_lookup_tables(conn)
+        create_lookup_tables(conn)
         _create_people(conn, accounts, unknown, start + timedelta(days=days))
         conn.execute(
             "COPY (SELECT account_id, email, plan_id, status, country, locale, next_bill_date "
-            f"FROM people WHERE known ORDER BY n) TO {_literal(str(accounts_path))} "
+            f"FROM people WHERE known ORDER BY n) TO {sql_literal(str(accounts_path))} "
             "(FORMAT csv, HEADER true)"
         )
         # Only what the attempts need stays in memory.
