@@ -17,12 +17,12 @@ from makegood.store.tables import (
     accounts,
     campaigns,
     credits,
-    incidents,
     offers,
     plans,
     statement_lines,
     statements,
 )
+from tests.integration.seed_rows import insert_incident_and_campaign
 
 SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
 _serial = itertools.count(1)
@@ -87,32 +87,15 @@ def add_credit(
     n = next(_serial)
     incident_id, campaign_id = f"inc_t{n}", f"cmp_t{n}"
     offer_id, credit_id = f"ofr_t{n}", f"crd_t{n}"
-    conn.execute(
-        incidents.insert().values(
-            id=incident_id,
-            title=title,
-            starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
-            ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
-            regions=[],
-            devices=[],
-            created_at=SEEDED_AT,
-            created_by="test",
-        )
-    )
-    conn.execute(
-        campaigns.insert().values(
-            id=campaign_id,
-            incident_id=incident_id,
-            state="launched",
-            mode="claim",
-            policy={"kind": "percent", "percent": "3"},
-            claim_days=7,
-            eligible_plans=None,
-            events_source="test",
-            affected_count=1,
-            created_at=SEEDED_AT,
-            created_by="test",
-        )
+    insert_incident_and_campaign(
+        conn,
+        incident_id=incident_id,
+        campaign_id=campaign_id,
+        title=title,
+        starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
+        at=SEEDED_AT,
+        affected_count=1,
     )
     conn.execute(
         offers.insert().values(
@@ -322,31 +305,14 @@ def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
     """A launched campaign (claim mode) with its incident, and no offers yet."""
     n = next(_serial)
     incident_id, campaign_id = f"inc_c{n}", f"cmp_c{n}"
-    conn.execute(
-        incidents.insert().values(
-            id=incident_id,
-            title=title,
-            starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
-            ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
-            regions=[],
-            devices=[],
-            created_at=SEEDED_AT,
-            created_by="test",
-        )
-    )
-    conn.execute(
-        campaigns.insert().values(
-            id=campaign_id,
-            incident_id=incident_id,
-            state="launched",
-            mode="claim",
-            policy={"kind": "percent", "percent": "3"},
-            claim_days=7,
-            eligible_plans=None,
-            events_source="test",
-            affected_count=0,
-            created_at=SEEDED_AT,
-            created_by="test",
-        )
+    insert_incident_and_campaign(
+        conn,
+        incident_id=incident_id,
+        campaign_id=campaign_id,
+        title=title,
+        starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
+        ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
+        at=SEEDED_AT,
+        affected_count=0,
     )
     return campaign_id

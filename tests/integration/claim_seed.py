@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
+from tests.integration.seed_rows import insert_incident_and_campaign
 
 
 @dataclass(frozen=True)
@@ -66,36 +67,20 @@ def seed_offer(
                 updated_at=now,
             )
         )
-        conn.execute(
-            t.incidents.insert().values(
-                id=incident_id,
-                title="Playback outage of 22 March",
-                starts_at=outage_start,
-                ends_at=outage_start + timedelta(hours=5),
-                regions=[],
-                devices=[],
-                created_at=now,
-                created_by="test",
-            )
-        )
-        conn.execute(
-            t.campaigns.insert().values(
-                id=campaign_id,
-                incident_id=incident_id,
-                state="launched",
-                mode="claim",
-                policy={"kind": "percent", "percent": "3"},
-                claim_days=claim_days,
-                eligible_plans=None,
-                events_source="test",
-                affected_count=1,
-                created_at=now,
-                created_by="test",
-                approved_at=now,
-                approved_by="test",
-                launched_at=now,
-                launched_by="test",
-            )
+        insert_incident_and_campaign(
+            conn,
+            incident_id=incident_id,
+            campaign_id=campaign_id,
+            title="Playback outage of 22 March",
+            starts_at=outage_start,
+            ends_at=outage_start + timedelta(hours=5),
+            at=now,
+            affected_count=1,
+            claim_days=claim_days,
+            approved_at=now,
+            approved_by="test",
+            launched_at=now,
+            launched_by="test",
         )
         conn.execute(
             t.cohort_members.insert().values(

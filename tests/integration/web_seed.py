@@ -20,6 +20,7 @@ from makegood.services.users import (
 )
 from makegood.store import tables as t
 from makegood.web.auth import SESSION_COOKIE
+from tests.integration.seed_rows import insert_incident_and_campaign
 
 ROLES = ("viewer", "agent", "approver", "admin")
 PASSWORD = "correct horse battery staple"
@@ -118,32 +119,18 @@ def seed_draft(
                     updated_at=now,
                 )
             )
-        conn.execute(
-            t.incidents.insert().values(
-                id=incident_id,
-                title="Evening outage",
-                starts_at=start,
-                ends_at=start + timedelta(hours=3),
-                regions=[],
-                devices=[],
-                created_at=now,
-                created_by="ops@care.example.com",
-            )
-        )
-        conn.execute(
-            t.campaigns.insert().values(
-                id=campaign_id,
-                incident_id=incident_id,
-                state="draft",
-                mode="claim",
-                policy={"kind": "percent", "percent": "3"},
-                claim_days=7,
-                eligible_plans=None,
-                events_source="test",
-                affected_count=accounts,
-                created_at=now,
-                created_by=created_by,
-            )
+        insert_incident_and_campaign(
+            conn,
+            incident_id=incident_id,
+            campaign_id=campaign_id,
+            title="Evening outage",
+            starts_at=start,
+            ends_at=start + timedelta(hours=3),
+            at=now,
+            affected_count=accounts,
+            state="draft",
+            created_by=created_by,
+            incident_created_by="ops@care.example.com",
         )
         conn.execute(
             t.cohort_members.insert(),
