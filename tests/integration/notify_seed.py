@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
+from tests.integration.seed_rows import insert_incident_and_campaign
 
 
 @dataclass(frozen=True)
@@ -52,36 +53,21 @@ def seed_campaign(
     ends_at = now - timedelta(hours=15)
     seeded: list[SeededOffer] = []
     with engine.begin() as conn:
-        conn.execute(
-            sa.insert(t.incidents).values(
-                id=incident_id,
-                title=title,
-                starts_at=starts_at,
-                ends_at=ends_at,
-                regions=[],
-                devices=[],
-                created_at=now,
-                created_by="test",
-            )
-        )
-        conn.execute(
-            sa.insert(t.campaigns).values(
-                id=campaign_id,
-                incident_id=incident_id,
-                state="launched",
-                mode=mode,
-                policy={"kind": "percent", "percent": "3"},
-                claim_days=claim_days,
-                eligible_plans=None,
-                events_source="test",
-                affected_count=len(subscribers),
-                created_at=now,
-                created_by="test",
-                approved_at=now,
-                approved_by="test",
-                launched_at=now,
-                launched_by="test",
-            )
+        insert_incident_and_campaign(
+            conn,
+            incident_id=incident_id,
+            campaign_id=campaign_id,
+            title=title,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            at=now,
+            affected_count=len(subscribers),
+            mode=mode,
+            claim_days=claim_days,
+            approved_at=now,
+            approved_by="test",
+            launched_at=now,
+            launched_by="test",
         )
         plans_done = set(conn.execute(sa.select(t.plans.c.plan_id)).scalars())
         for sub in subscribers:

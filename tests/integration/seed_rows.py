@@ -21,13 +21,14 @@ def insert_incident_and_campaign(
     at: datetime,
     affected_count: int,
     state: str = "launched",
+    mode: str = "claim",
     claim_days: int = 7,
     created_by: str = "test",
     incident_created_by: str | None = None,
     **campaign: Any,
 ) -> None:
-    """A whole-world incident and a 3% claim-mode campaign on it, created at `at`; extra
-    keyword arguments are further campaign columns (approved_at, launched_by, ...)."""
+    """A whole-world incident and a 3% campaign on it (claim mode unless said), created at
+    `at`; extra keyword arguments are further campaign columns (approved_at, launched_by...)."""
     conn.execute(
         t.incidents.insert().values(
             id=incident_id,
@@ -45,7 +46,7 @@ def insert_incident_and_campaign(
             id=campaign_id,
             incident_id=incident_id,
             state=state,
-            mode="claim",
+            mode=mode,
             policy={"kind": "percent", "percent": "3"},
             claim_days=claim_days,
             eligible_plans=None,
