@@ -8,11 +8,13 @@ import threading
 import urllib.parse
 from datetime import UTC, date, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from makegood.billing import journal
+from makegood.settings import Settings
 from makegood.store.tables import (
     accounts,
     campaigns,
@@ -22,6 +24,7 @@ from makegood.store.tables import (
     statement_lines,
     statements,
 )
+from tests.conftest import make_settings
 from tests.integration.seed_rows import insert_incident_and_campaign
 
 SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
@@ -84,19 +87,9 @@ def add_credit(
     applied_minor: int = 0,
 ) -> dict[str, Any]:
     """A granted credit with the incident, campaign and offer it needs; returns their ids."""
+    incident_id, campaign_id = _incident_and_campaign(conn, title, affected_count=1)
     n = next(_serial)
-    incident_id, campaign_id = f"inc_t{n}", f"cmp_t{n}"
     offer_id, credit_id = f"ofr_t{n}", f"crd_t{n}"
-    insert_incident_and_campaign(
-        conn,
-        incident_id=incident_id,
-        campaign_id=campaign_id,
-        title=title,
-        starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
-        ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
-        at=SEEDED_AT,
-        affected_count=1,
-    )
     conn.execute(
         offers.insert().values(
             id=offer_id,
@@ -271,6 +264,22 @@ class FakeStripe:
             return 200, transaction, held
 
 
+def stripe_settings(
+    database_url: str, tmp_path: Path, fake: FakeStripe, **overrides: object
+) -> Settings:
+    """Test settings with the Stripe connector pointed at `fake`, unpaced, retrying at once."""
+    return make_settings(
+        database_url,
+        tmp_path,
+        billing_connector="stripe",
+        stripe_api_key="sk_test_makegood",
+        stripe_api_base=fake.url,
+        stripe_rate_per_second=0,
+        billing_retry_seconds=0,
+        **overrides,
+    )
+
+
 def add_open_offer(
     conn: sa.Connection,
     campaign_id: str,
@@ -303,6 +312,11 @@ def add_open_offer(
 
 def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
     """A launched campaign (claim mode) with its incident, and no offers yet."""
+    return _incident_and_campaign(conn, title, affected_count=0)[1]
+
+
+def _incident_and_campaign(conn: sa.Connection, title: str, affected_count: int) -> tuple[str, str]:
+    """A launched claim campaign on a March outage; (incident id, campaign id)."""
     n = next(_serial)
     incident_id, campaign_id = f"inc_c{n}", f"cmp_c{n}"
     insert_incident_and_campaign(
@@ -313,6 +327,6 @@ def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
         starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
         ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
         at=SEEDED_AT,
-        affected_count=0,
+        affected_count=affected_count,
     )
-    return campaign_id
+    return incident_id, campaign_id

@@ -24,7 +24,13 @@ from makegood.services.reversal import reverse_campaign
 from makegood.store import tables as t
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import FakeStripe, add_account, add_open_offer, table_snapshot
+from tests.integration.billing_seed import (
+    FakeStripe,
+    add_account,
+    add_open_offer,
+    stripe_settings,
+    table_snapshot,
+)
 from tests.integration.claim_seed import SeededOffer, seed_offer
 
 with warnings.catch_warnings():
@@ -160,15 +166,7 @@ def test_a_credit_posted_to_stripe_is_reversed_through_stripe(
     database_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
     with FakeStripe() as fake:
-        settings = make_settings(
-            database_url,
-            tmp_path,
-            billing_connector="stripe",
-            stripe_api_key="sk_test_makegood",
-            stripe_api_base=fake.url,
-            stripe_rate_per_second=0,
-            billing_retry_seconds=0,
-        )
+        settings = stripe_settings(database_url, tmp_path, fake)
         container = Container(settings, sa.create_engine(database_url), clock)
         seeded = seed_offer(container.engine, clock.now)
         with container.uow() as uow:

@@ -16,8 +16,14 @@ from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.store.tables import accounts
 from makegood.store.tables_billing import connector_postings, ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import FakeStripe, add_account, add_credit, add_plan
+from tests.conftest import FrozenClock
+from tests.integration.billing_seed import (
+    FakeStripe,
+    add_account,
+    add_credit,
+    add_plan,
+    stripe_settings,
+)
 
 GRANTED = datetime(2026, 3, 21, 12, tzinfo=UTC)
 
@@ -31,16 +37,7 @@ def fake_stripe() -> Iterator[FakeStripe]:
 def stripe_container(
     database_url: str, tmp_path: Path, clock: FrozenClock, fake: FakeStripe, **overrides: object
 ) -> Iterator[Container]:
-    settings = make_settings(
-        database_url,
-        tmp_path,
-        billing_connector="stripe",
-        stripe_api_key="sk_test_makegood",
-        stripe_api_base=fake.url,
-        stripe_rate_per_second=0,
-        billing_retry_seconds=0,
-        **overrides,
-    )
+    settings = stripe_settings(database_url, tmp_path, fake, **overrides)
     container = Container(settings=settings, engine=sa.create_engine(database_url), clock=clock)
     yield container
     container.engine.dispose()

@@ -17,8 +17,14 @@ import sqlalchemy as sa
 from makegood.billing.push import push
 from makegood.bootstrap import Container
 from makegood.store.tables_billing import connector_postings, ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import FakeStripe, add_account, add_credit, add_plan
+from tests.conftest import FrozenClock
+from tests.integration.billing_seed import (
+    FakeStripe,
+    add_account,
+    add_credit,
+    add_plan,
+    stripe_settings,
+)
 
 CREDITS = 10
 ANSWERED_BEFORE_CRASH = 4
@@ -37,15 +43,7 @@ def test_resuming_after_a_crash_posts_each_remaining_credit_once_and_none_twice(
     database_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
     with FakeStripe() as fake:
-        settings = make_settings(
-            database_url,
-            tmp_path,
-            billing_connector="stripe",
-            stripe_api_key="sk_test_makegood",
-            stripe_api_base=fake.url,
-            stripe_rate_per_second=0,
-            billing_retry_seconds=0,
-        )
+        settings = stripe_settings(database_url, tmp_path, fake)
         container = Container(settings, sa.create_engine(database_url), clock)
         with container.uow() as uow:
             add_plan(uow.conn)
