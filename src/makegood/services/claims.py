@@ -326,7 +326,13 @@ def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") ->
         if won is not None:
             uow.commit()
             return won
-        # Nothing was written: the path below finds out why and raises it.
+        # Nothing was written: the step-by-step claim finds out why and raises it.
+    return _claim_step_by_step(uow, token, now, via)
+
+
+def _claim_step_by_step(uow: UnitOfWork, token: str, now: datetime, via: str) -> ClaimResult:
+    """The claim in separate statements: SQLite's, and on PostgreSQL the way to say why the
+    one statement credited nothing (or to credit, should the offer have opened since)."""
     offer_id = _offer_id_for(uow, token)
     result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
     uow.commit()
@@ -339,7 +345,8 @@ def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "we
     On PostgreSQL the claim statement runs alone in autocommit: being one statement it is
     atomic all the same, and it saves the BEGIN and COMMIT round trips, which at a thousand
     claims a second is a good part of the database's work. When it credits nothing, the
-    step-by-step path finds out why and raises it (nothing has changed).
+    step-by-step claim finds out why and raises it (nothing has changed), without running the
+    statement a second time: refused links are what a guesser sends.
     """
     if engine.dialect.name == "postgresql":
         with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
@@ -347,7 +354,7 @@ def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "we
         if won is not None:
             return won
     with UnitOfWork(engine) as uow:
-        return claim_offer(uow, token, now, via)
+        return _claim_step_by_step(uow, token, now, via)
 
 
 def claim_offer_by_id(

@@ -42,7 +42,7 @@ from makegood.web.console_admin import add_admin_routes
 from makegood.web.console_render import ConsolePages
 from makegood.web.console_support import add_support_routes
 from makegood.web.detection_chart import detection_chart, detection_rows
-from makegood.web.genuine import TokenBucket
+from makegood.web.ratelimit import TokenBucket, client_address
 
 PREFIX = "/console"
 LOGIN_NONCE = "mg_login_nonce"
@@ -264,10 +264,10 @@ def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: Console
             )
         except csrf.CsrfRejected:
             return login_page(request, 403, "The form expired: please sign in again.", email, next)
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         if not login_limiter.allow(client):
             limited = login_page(request, 429, "Too many attempts: wait a minute.", email, next)
-            limited.headers["Retry-After"] = "60"  # one attempt comes back every 6 s; say 60
+            limited.headers["Retry-After"] = str(login_limiter.retry_after(client))
             return limited
         with container.uow() as uow:
             user = authenticate(uow, email, password)

@@ -13,7 +13,7 @@ from fastapi import APIRouter, Form, Request, Response
 from makegood.bootstrap import Container
 from makegood.services.genuine import is_open_offer
 from makegood.web.pages import Pages
-from makegood.web.ratelimit import TokenBucket
+from makegood.web.ratelimit import TokenBucket, client_address
 
 __all__ = ["TokenBucket", "genuine_router"]
 
@@ -31,12 +31,12 @@ def genuine_router(container: Container, pages: Pages, limiter: TokenBucket) -> 
     def genuine_check(request: Request, code: Annotated[str, Form(max_length=4096)]) -> Response:
         """Says whether the pasted link or code is a real, open offer; 429 past the limit."""
         language = pages.language_for(None, request.headers.get("accept-language"))
-        client = request.client.host if request.client else "unknown"
+        client = client_address(request)
         if not limiter.allow(client):
             response = pages.render(
                 "genuine.html", status=429, language=language, verdict="limited"
             )
-            response.headers["Retry-After"] = "60"
+            response.headers["Retry-After"] = str(limiter.retry_after(client))
             return response
         with container.uow() as uow:
             real = is_open_offer(uow, code, container.now())

@@ -55,7 +55,6 @@ class TokenBucket:
             )
         self.capacity = capacity
         self.refill_per_minute = float(refill_per_minute)
-        self.rate = self.refill_per_minute / 60.0  # tokens per second
         self.max_clients = max_clients
         self.clock = clock
         # key -> (tokens at `last`, last); oldest-touched first.
