@@ -209,6 +209,49 @@ def test_temporary_failures_are_dead_after_the_attempt_limit(
     assert message_row(box.engine, offers[0].inapp_message_id).urgent is True
 
 
+def test_a_message_that_cannot_be_made_is_dead_at_once_without_a_bounce(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    """Composing happens on the sending thread, just before each message goes out; a message
+    that cannot be made there (no token to render its link) or here (an address no header can
+    hold) is dead with its reason, reaches no server, suppresses nothing, and holds back no one.
+    """
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    offers = seed(
+        box,
+        [
+            Subscriber("acc-ok"),
+            Subscriber("acc-bad-address", email="no address at all"),
+            Subscriber("acc-no-token"),
+        ],
+    )
+    ok, bad_address, no_token = offers
+    with box.engine.begin() as conn:
+        conn.execute(
+            sa.update(t.messages)
+            .where(t.messages.c.id == no_token.email_message_id)
+            .values(claim_token=None)
+        )
+
+    report = dispatch_pending(box)
+
+    assert (report.sent, report.failed, report.dead, report.skipped) == (1, 0, 2, 0)
+    assert len(handler.received) == 1
+    assert handler.messages_to(ok.address) != []
+    for offer, reason in (
+        (bad_address, "the account's e-mail address is malformed or not plain ASCII"),
+        (no_token, "claim notice without its claim token"),
+    ):
+        row = message_row(box.engine, offer.email_message_id)
+        assert (row.state, row.attempts, row.last_error) == ("dead", 1, reason)
+        assert message_row(box.engine, offer.inapp_message_id).urgent is True
+    with box.engine.connect() as conn:
+        kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
+        assert not tracking.is_suppressed(conn, "no address at all")
+    assert kinds == [(ok.email_message_id, "accepted")]
+
+
 def test_suppressed_address_is_not_mailed(
     container: Container, smtp: tuple[RecordingHandler, str]
 ) -> None:

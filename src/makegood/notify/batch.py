@@ -1,35 +1,58 @@
 """One batch of the outbox: prepare each message, hand the batch over, record the outcomes.
 
 `prepare_batch` runs in the batch's transaction (rows locked): it retires messages that must
-not go out (offer closed, address suppressed, unrenderable) and renders the others.
-`record_outcomes` then records every refusal and returns the ids the server accepted, which
-the caller marks sent after the transport's flush. See dispatch.py for the guarantees.
+not go out (offer closed, address suppressed or unusable) and hands on the others, each with
+the means to compose it, which the transport uses just before sending. `record_outcomes` then
+records every refusal (and every message that could not be rendered) and returns the ids the
+server accepted, which the caller marks sent after the transport's flush. See dispatch.py for
+the guarantees.
 """
 
 from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import partial
 
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.calendar import add_months, lands_on
 from makegood.notify import outbox, tracking
-from makegood.notify.mime import ComposedEmail, InvalidRecipient, compose_email, dkim_signed
+from makegood.notify.mime import (
+    ComposedEmail,
+    InvalidRecipient,
+    checked_recipient,
+    compose_email,
+    dkim_signed,
+)
 from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
 from makegood.notify.tracking import DeliveryEvent
-from makegood.notify.transports import DeliveryError
+from makegood.notify.transports import DeliveryError, Unsendable
+from makegood.settings import Settings
 
 # Consecutive connection failures after which the server is taken to be down for this run.
 UNREACHABLE_AFTER = 3
 
-Ready = list[tuple[OutgoingEmail, ComposedEmail]]
+# A message's bytes, made when it is about to go out (see `_prepare`); raises Unsendable.
+Compose = Callable[[], ComposedEmail]
+
+
+@dataclass(frozen=True, slots=True)
+class Prepared:
+    """A locked message that is to be sent: its envelope recipient, and how to compose it."""
+
+    mail: OutgoingEmail
+    recipient: str  # as the To header will name it (checked, IDN domain in ASCII)
+    compose: Compose
+
+
+Ready = list[Prepared]
 
 
 @dataclass
@@ -60,7 +83,7 @@ def prepare_batch(
     stop: threading.Event | None,
     limiter: TokenBucket | None,
 ) -> Ready:
-    """The batch's messages that are to be sent, rendered; the others are retired here."""
+    """The batch's messages that are to be sent; the others are retired here."""
     now = container.now()
     hashes = [tracking.address_hash(m.recipient) for m in batch]
     suppressed = tracking.suppressed_among(conn, hashes)
@@ -68,9 +91,9 @@ def prepare_batch(
     for mail, hash_ in zip(batch, hashes, strict=True):
         if limiter is not None and not limiter.acquire(stop):
             break  # shutting down: the rest of the batch is simply left for later
-        composed = _prepare(container, conn, mail, now, hash_ in suppressed, report)
-        if composed is not None:
-            ready.append((mail, composed))
+        prepared = _prepare(container, conn, mail, now, hash_ in suppressed, report)
+        if prepared is not None:
+            ready.append(prepared)
     return ready
 
 
@@ -81,8 +104,15 @@ def _prepare(
     now: datetime,
     suppressed: bool,
     report: DispatchReport,
-) -> ComposedEmail | None:
-    """The message to send, or None when it is not to be sent (recorded here)."""
+) -> Prepared | None:
+    """The message to send, or None when it is not to be sent (recorded here).
+
+    Rendering and composing are left to `compose`, which the transport calls just before the
+    message goes out: an SMTP transport sends from a thread of its own, and a message made
+    there costs that thread a few tens of microseconds between two server replies, where the
+    same work done here holds the interpreter lock that the sending thread waits for on every
+    reply (docs/performance.md#dispatch measured the difference).
+    """
     skip_reason = _skip_reason(mail, now)
     if skip_reason is not None:
         if outbox.mark_skipped(conn, mail.id, reason=skip_reason):
@@ -95,7 +125,16 @@ def _prepare(
             tracking.record_events(conn, [DeliveryEvent(mail.id, "suppressed", "worker", now)])
             tracking.mark_inapp_urgent(conn, [mail.id])
         return None
-    settings = container.settings
+    try:
+        recipient = checked_recipient(mail.recipient)
+    except InvalidRecipient as exc:
+        _give_up(conn, mail.id, str(exc), now, report)
+        return None
+    return Prepared(mail, recipient, partial(_compose, mail, container.settings, now))
+
+
+def _compose(mail: OutgoingEmail, settings: Settings, now: datetime) -> ComposedEmail:
+    """The bytes of one message; Unsendable when it cannot be made (see record_outcomes)."""
     try:
         rendered = render_offer_email(notice_of(mail, now), settings)
         composed = compose_email(
@@ -107,18 +146,24 @@ def _prepare(
             now=now,
         )
     except (RenderError, InvalidRecipient) as exc:
-        # Nothing a later attempt could change: give up at once, with the reason.
-        if outbox.mark_failed(conn, mail.id, reason=str(exc), dead=True, next_attempt_at=now):
-            report.dead += 1
-            tracking.mark_inapp_urgent(conn, [mail.id])
-        return None
+        raise Unsendable(str(exc)) from None
     return dkim_signed(composed, settings)
+
+
+def _give_up(
+    conn: sa.Connection, message_id: str, reason: str, now: datetime, report: DispatchReport
+) -> None:
+    """Nothing a later attempt could change: dead at once, with the reason; the in-app
+    message is made urgent instead."""
+    if outbox.mark_failed(conn, message_id, reason=reason, dead=True, next_attempt_at=now):
+        report.dead += 1
+        tracking.mark_inapp_urgent(conn, [message_id])
 
 
 def record_outcomes(
     container: Container,
     conn: sa.Connection,
-    ready: Sequence[tuple[OutgoingEmail, ComposedEmail]],
+    ready: Sequence[Prepared],
     outcomes: Sequence[DeliveryError | None],
     report: DispatchReport,
     now: datetime,
@@ -133,10 +178,14 @@ def record_outcomes(
     unreachable = 0
     events: list[DeliveryEvent] = []
     unreached: list[str] = []
-    for (mail, _), exc in zip(ready, outcomes, strict=True):
+    for prepared, exc in zip(ready, outcomes, strict=True):
+        mail = prepared.mail
         if exc is None:
             accepted.append(mail.id)
             unreachable = 0
+            continue
+        if isinstance(exc, Unsendable):  # never offered to the server: no delivery event
+            _give_up(conn, mail.id, exc.reason, now, report)
             continue
         if exc.connection:
             if report.stopped is not None:

@@ -152,7 +152,7 @@ def _start_batch(
 
 def _submit(mailer: MailTransport, ready: Ready, sender: str) -> Future[Outcomes]:
     """Hand the batch over: in the background when the transport can, else right here."""
-    items = [Outgoing(composed, sender, mail.recipient) for mail, composed in ready]
+    items = [Outgoing(p.compose, sender, p.recipient) for p in ready]
     submit_many = getattr(mailer, "submit_many", None)
     if submit_many is not None:
         background: Future[Outcomes] = submit_many(items)
@@ -166,7 +166,7 @@ def _send_each(mailer: MailTransport, items: Sequence[Outgoing]) -> Outcomes:
     results: Outcomes = []
     for item in items:
         try:
-            mailer.send(item.message, sender=item.sender, recipient=item.recipient)
+            mailer.send(item.composed(), sender=item.sender, recipient=item.recipient)
             results.append(None)
         except DeliveryError as exc:
             results.append(exc)

@@ -15,24 +15,34 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import re
 import ssl
 import threading
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
+from functools import lru_cache
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
 from makegood.notify.mime import ComposedEmail
-from makegood.notify.transports import DeliveryError, PermanentFailure, TemporaryFailure
+from makegood.notify.transports import (
+    DeliveryError,
+    PermanentFailure,
+    TemporaryFailure,
+    Unsendable,
+)
 
 SCHEMES = ("smtp", "smtps", "smtp+starttls")
 # Connection failures in one batch after which its remaining messages are not tried.
 FAIL_FAST_AFTER = 3
 # The reply by which a server says it is closing the session (RFC 5321 section 3.8).
 CLOSING_CHANNEL = 421
+SMTP_OK, SMTP_WILL_FORWARD = 250, 251
+# What may not appear in an address on a command line: controls, space, brackets.
+_UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -98,11 +108,34 @@ def parse_smtp_url(url: str) -> SmtpEndpoint:
 
 @dataclass(frozen=True, slots=True)
 class Outgoing:
-    """One message for `send_many`: the bytes and the envelope."""
+    """One message for `send_many`: the bytes, or how to make them, and the envelope.
 
-    message: ComposedEmail
+    A callable `message` is called on the sending thread when a connection is free for it
+    (why: batch.py, `_prepare`); it raises Unsendable when the message cannot be made, which
+    becomes that message's outcome.
+    """
+
+    message: ComposedEmail | Callable[[], ComposedEmail]
     sender: str
     recipient: str
+
+    def composed(self) -> ComposedEmail:
+        """The bytes (made now if they were not yet); Unsendable when they cannot be."""
+        message = self.message
+        return message if isinstance(message, ComposedEmail) else message()
+
+
+@lru_cache(maxsize=4)  # a worker has one sender; recipients are used once and not cached
+def _sender_address(address: str) -> bytes:
+    return envelope_address(address)
+
+
+def envelope_address(address: str) -> bytes:
+    """`address` for MAIL FROM or RCPT TO, without its angle brackets; ValueError when it
+    could not be written on a command line (control characters, spaces, brackets)."""
+    if not address.isascii() or _UNSAFE_IN_COMMAND.search(address):
+        raise ValueError("an envelope address must be plain ASCII without spaces or brackets")
+    return address.encode("ascii")
 
 
 class AsyncSmtpTransport:
@@ -181,7 +214,11 @@ class AsyncSmtpTransport:
                 return TemporaryFailure(
                     f"not tried: mail server {self.endpoint.label} unreachable", connection=True
                 )
-            client, outcome = await self._deliver(client, item)
+            try:
+                message = item.composed()
+            except Unsendable as exc:
+                return exc
+            client, outcome = await self._deliver(client, item, message)
             if outcome is not None and outcome.connection:
                 self._failing += 1
             elif outcome is None:
@@ -191,7 +228,7 @@ class AsyncSmtpTransport:
         return outcome
 
     async def _deliver(
-        self, client: aiosmtplib.SMTP | None, item: Outgoing
+        self, client: aiosmtplib.SMTP | None, item: Outgoing, message: ComposedEmail
     ) -> tuple[aiosmtplib.SMTP | None, DeliveryError | None]:
         """Send one message on `client` (opened if needed); returns the client to keep."""
         reused = client is not None
@@ -203,12 +240,10 @@ class AsyncSmtpTransport:
                     return None, exc
             refusal: DeliveryError | None = None
             try:
-                await client.sendmail(item.sender, [item.recipient], item.message.data)
-                return client, None
-            except aiosmtplib.SMTPRecipientsRefused as exc:
-                refused = exc.recipients[0]
-                refusal = _reply_failure(refused.code, refused.message, recipient=True)
-            except aiosmtplib.SMTPResponseException as exc:  # sender or data refused
+                refusal = await _transmit(client, item.sender, item.recipient, message.data)
+                if refusal is None:
+                    return client, None
+            except aiosmtplib.SMTPResponseException as exc:  # the data refused
                 refusal = _reply_failure(exc.code, exc.message)
             except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 pass
@@ -241,6 +276,8 @@ class AsyncSmtpTransport:
             await client.connect()
             if ep.username is not None:
                 await client.login(ep.username, ep.password or "")
+            if client.is_ehlo_or_helo_needed:  # _transmit needs the server's extensions
+                await _greet(client)
         except aiosmtplib.SMTPResponseException as exc:
             # A refusal while opening the session (greeting, STARTTLS, login) is about the
             # server or our settings, never about one message: temporary, so a wrong
@@ -278,6 +315,46 @@ class AsyncSmtpTransport:
             _abort(client, transport)
         # One turn of the loop: the aborted sockets close before close() stops it.
         await asyncio.sleep(0)
+
+
+async def _greet(client: aiosmtplib.SMTP) -> None:
+    """EHLO, or HELO for a server that does not speak ESMTP."""
+    try:
+        await client.ehlo()
+    except aiosmtplib.SMTPHeloError:
+        if not client.is_connected:
+            raise
+        await client.helo()
+
+
+async def _transmit(
+    client: aiosmtplib.SMTP, sender_address: str, recipient_address: str, data: bytes
+) -> DeliveryError | None:
+    """One envelope (MAIL, RCPT, DATA) on an open session; the refusal, or None if accepted.
+
+    This is aiosmtplib's command API rather than its `sendmail()`, which on every message
+    parses both addresses twice and rewrites the line ends of the whole message once more to
+    measure it for SIZE. The recipient was checked when the message was composed
+    (`mime.checked_recipient`) and a composed message has CRLF line ends already, so its
+    length is its size (docs/performance.md#dispatch has what this saves).
+    DATA still goes through aiosmtplib, which dot-stuffs the lines.
+    Raises SMTPResponseException when the data is refused, and SMTPException, OSError or
+    TimeoutError when the connection fails.
+    """
+    try:
+        sender = _sender_address(sender_address)
+        recipient = envelope_address(recipient_address)
+    except ValueError as exc:
+        return Unsendable(f"not sent: {exc}")
+    size = (b"SIZE=%d" % len(data),) if client.supports_extension("size") else ()
+    reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *size)
+    if reply.code != SMTP_OK:
+        return _reply_failure(reply.code, reply.message)
+    reply = await client.execute_command(b"RCPT", b"TO:<" + recipient + b">")
+    if reply.code not in (SMTP_OK, SMTP_WILL_FORWARD):
+        return _reply_failure(reply.code, reply.message, recipient=True)
+    await client.data(data)
+    return None
 
 
 async def _discard(client: aiosmtplib.SMTP) -> None:

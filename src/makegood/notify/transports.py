@@ -52,6 +52,11 @@ class PermanentFailure(DeliveryError):
     temporary = False
 
 
+class Unsendable(PermanentFailure):
+    """The message could not be made (its template fails for this notice, or the address
+    cannot be written in a header): nothing reached a server, so it is no bounce."""
+
+
 class MailTransport(Protocol):
     """Hands one message to the mail system; returns only once it was accepted."""
 
