@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
 
@@ -9,6 +11,9 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+# An address that can stand on an SMTP command line as it is (MAIL FROM:<...>).
+_PLAIN_ADDRESS = re.compile(r"[!-~]+@[!-~]+")
+_NOT_ON_A_COMMAND_LINE = re.compile(r"[<>@]")
 
 
 class Settings(BaseSettings):
@@ -98,6 +103,27 @@ class Settings(BaseSettings):
         if self.environment != "development" and self.secret_key == DEV_SECRET:
             raise ValueError(
                 "MAKEGOOD_SECRET_KEY must be set to a long random value outside development"
+            )
+        return self
+
+    @model_validator(mode="after")
+    def _check_envelope_sender(self) -> Settings:
+        # Checked here, once: a sender the SMTP transport refused would fail every message.
+        name, value = (
+            ("MAKEGOOD_BOUNCE_ADDRESS", self.bounce_address)
+            if self.bounce_address
+            else ("MAKEGOOD_MAIL_FROM", self.mail_from)
+        )
+        address = parseaddr(value)[1] or value
+        local, _, domain = address.rpartition("@")
+        if not (
+            _PLAIN_ADDRESS.fullmatch(address)
+            and not _NOT_ON_A_COMMAND_LINE.search(local + domain)
+            and address in value  # parseaddr drops what it cannot read ("a@b c" -> "a@bc")
+        ):
+            raise ValueError(
+                f"{name} must hold a plain ASCII e-mail address, alone or with a name "
+                "(Customer Care <care@example.com>): it is the envelope sender"
             )
         return self
 

@@ -191,3 +191,24 @@ def test_incident_window_must_be_valid(run: Run, draft: str) -> None:
         "--end", "2026-03-22T20:00:00Z",
     )  # fmt: skip
     assert backwards.exit_code == 2
+
+
+def test_settings_in_error_are_named_without_their_values(
+    run: Run, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("MAKEGOOD_SMTP_CONNECTIONS", "four")
+    monkeypatch.setenv("MAKEGOOD_BOUNCE_ADDRESS", "bounces at example dot com")
+
+    wrong_type = run("worker", "--once")
+
+    assert wrong_type.exit_code == 2
+    assert wrong_type.stderr.startswith("error: MAKEGOOD_SMTP_CONNECTIONS: ")
+    assert "four" not in wrong_type.stderr
+    assert "Traceback" not in wrong_type.stderr
+
+    monkeypatch.delenv("MAKEGOOD_SMTP_CONNECTIONS")
+    no_envelope = run("dispatch")
+
+    assert no_envelope.exit_code == 2
+    assert no_envelope.stderr.startswith("error: MAKEGOOD_BOUNCE_ADDRESS must hold a plain")
+    assert "example dot com" not in no_envelope.stderr

@@ -73,3 +73,19 @@ def test_bounce_address_is_the_envelope_sender() -> None:
     assert envelope_sender(Settings(mail_from="Care <care@streamco.test>")) == "care@streamco.test"
     settings = Settings(bounce_address="bounces@mail.streamco.test")
     assert envelope_sender(settings) == "bounces@mail.streamco.test"
+
+
+@pytest.mark.parametrize(
+    ("variable", "value"),
+    [
+        ("bounce_address", "bounces at streamco"),
+        ("bounce_address", "bounces@mail streamco.test"),
+        ("mail_from", "Care <care>"),
+        ("mail_from", "Care <cäre@streamco.test>"),
+    ],
+)
+def test_an_envelope_sender_no_command_line_can_hold_is_refused_at_start(
+    variable: str, value: str
+) -> None:
+    with pytest.raises(ValueError, match=f"MAKEGOOD_{variable.upper()} must hold a plain ASCII"):
+        Settings(**{variable: value})

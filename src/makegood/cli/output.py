@@ -11,6 +11,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import click
+from pydantic import ValidationError
 
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
 
@@ -58,6 +59,10 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
         except InvalidInput as exc:
             say(f"error: {exc}")
             sys.exit(EXIT_BAD_INPUT)
+        except ValidationError as exc:  # the settings, read from the environment
+            for problem in settings_problems(exc):
+                say(f"error: {problem}")
+            sys.exit(EXIT_BAD_INPUT)
         except NotFound as exc:
             say(f"error: {exc}")
             sys.exit(EXIT_NOT_FOUND)
@@ -69,3 +74,17 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
             sys.exit(EXIT_FAILED)
 
     return wrapper
+
+
+def settings_problems(exc: ValidationError) -> list[str]:
+    """One line per setting in error, named as the operator sets it (MAKEGOOD_...), without
+    the value given (it may be a secret)."""
+    problems = []
+    for error in exc.errors(include_url=False, include_input=False):
+        message = str(error["msg"]).removeprefix("Value error, ")
+        field = ".".join(str(part) for part in error["loc"])
+        if field:
+            problems.append(f"MAKEGOOD_{field.upper()}: {message}")
+        else:
+            problems.append(message)
+    return problems
