@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 from datetime import date, datetime
+from functools import lru_cache
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
@@ -46,7 +47,9 @@ class OutgoingEmail:
     last_failure_at: datetime | None
 
 
-def _due(now: datetime, retry_failed_now: bool) -> sa.ColumnElement[bool]:
+def _due(
+    now: datetime | sa.BindParameter[datetime], retry_failed_now: bool
+) -> sa.ColumnElement[bool]:
     pending_due = sa.and_(t.messages.c.state == "pending", t.messages.c.next_attempt_at <= now)
     failed = t.messages.c.state == "failed"
     failed_due = (
@@ -69,6 +72,17 @@ def lock_due_batch(
     On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent workers take disjoint
     batches; SQLite serialises writers with its database lock instead.
     """
+    query = _lock_due_query(retry_failed_now)
+    result = conn.execute(query, {"now": now, "after_id": after_id, "limit": limit})
+    if tuple(result.keys()) != _OUTGOING_FIELDS:  # the positional build below relies on it
+        raise AssertionError(f"outbox query columns {tuple(result.keys())} != OutgoingEmail")
+    return [OutgoingEmail(*row) for row in result.all()]  # type: ignore[arg-type, call-arg]
+
+
+@lru_cache(maxsize=2)
+def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
+    """The statement of `lock_due_batch`, built once: a worker runs it for every batch, and
+    building it cost more than running it (parameters: now, after_id, limit)."""
     m, o, a, p, i, c = (
         t.messages,
         t.offers,
@@ -77,6 +91,7 @@ def lock_due_batch(
         t.incidents,
         t.cohort_members,
     )
+    now = sa.bindparam("now", type_=UTCDateTime)
     # The CTE locks the rows and carries the message's own columns, so the messages table is
     # read once, by its primary key, and never joined back (a join back let the planner
     # hash-join the whole table for every batch).
@@ -89,9 +104,9 @@ def lock_due_batch(
             m.c.offer_id,
             m.c.account_id,
         )
-        .where(_due(now, retry_failed_now), m.c.id > after_id)
+        .where(_due(now, retry_failed_now), m.c.id > sa.bindparam("after_id", type_=m.c.id.type))
         .order_by(m.c.id)
-        .limit(limit)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
         .with_for_update(skip_locked=True)
         .cte("locked")
     )
@@ -130,10 +145,7 @@ def lock_due_batch(
         )
         .order_by(locked.c.id)
     )
-    result = conn.execute(query)
-    if tuple(result.keys()) != _OUTGOING_FIELDS:  # the positional build below relies on it
-        raise AssertionError(f"outbox query columns {tuple(result.keys())} != OutgoingEmail")
-    return [OutgoingEmail(*row) for row in result]  # type: ignore[call-arg]
+    return query
 
 
 _OUTGOING_FIELDS = tuple(f.name for f in fields(OutgoingEmail))
@@ -177,6 +189,13 @@ def mark_accepted(conn: sa.Connection, message_ids: list[str], now: datetime) ->
                 ],
             )
         return marked
+    rows = conn.execute(_mark_accepted_statement(), {"ids": message_ids, "now": now}).all()
+    return len(rows)
+
+
+@lru_cache(maxsize=1)
+def _mark_accepted_statement() -> sa.Insert:
+    """The PostgreSQL statement of `mark_accepted`, built once (parameters: ids, now)."""
     m = t.messages
     sent = (
         sa.update(m)
@@ -198,13 +217,12 @@ def mark_accepted(conn: sa.Connection, message_ids: list[str], now: datetime) ->
         sa.literal("smtp"),
         sa.bindparam("now", type_=UTCDateTime),
     )
-    insert = (
+    return (
         sa.insert(message_events)
         .from_select(["message_id", "kind", "source", "at"], events)
         .add_cte(sent)
         .returning(message_events.c.id)  # psycopg reports no rowcount for this statement
     )
-    return len(conn.execute(insert, {"ids": message_ids, "now": now}).all())
 
 
 def mark_failed(
