@@ -15,9 +15,10 @@ Guarantees:
 - every outcome is a delivery event (see tracking.py) that support can read.
 
 Throughput: on PostgreSQL, with a transport that sends in the background (SMTP), the next
-batch is locked and rendered while the previous one is on the wire. Each of the two batches
-then holds half of `batch_size`, so the bound on repeats after a crash is unchanged. SQLite
-has one writer at a time, so there batches go strictly one after the other.
+batch is locked and prepared while the previous one is on the wire, and the transport renders
+each message on its own thread just before sending it (batch.py, `_prepare`). Each of the two
+batches then holds half of `batch_size`, so the bound on repeats after a crash is unchanged.
+SQLite has one writer at a time, so there batches go strictly one after the other.
 """
 
 from __future__ import annotations
