@@ -15,7 +15,11 @@ _ADDRESS = re.compile(r"[^\s/?&=\"']+(?:@|%40)[^\s/?&#\"']+", re.IGNORECASE)
 
 def mask_claim_tokens(text: str) -> str:
     """`GET /claim/abc.../done` -> `GET /claim/<token>/done`; addresses -> `<address>`."""
-    return _ADDRESS.sub("<address>", _CLAIM_PATH.sub(r"\1<token>", text))
+    if "/claim/" in text:
+        text = _CLAIM_PATH.sub(r"\1<token>", text)
+    if "@" in text or "%40" in text:
+        text = _ADDRESS.sub("<address>", text)
+    return text
 
 
 class MaskClaimTokens(logging.Filter):
