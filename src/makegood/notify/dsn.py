@@ -5,7 +5,10 @@ Both come back to the bounce address as ``multipart/report`` messages. A DSN's
 delayed / delivered, Status 5.1.1, Diagnostic-Code); an ARF report says someone marked the
 message as spam. The original message's headers travel along (``text/rfc822-headers`` or
 ``message/rfc822``), and its Message-ID, ``<outbox id@message_id_domain>``, names the outbox
-row. Reports that name no message of ours are counted and otherwise ignored.
+row. When a report carries no copy of the headers, the envelope id does: a server that
+offers DSN (RFC 3461) is asked, on MAIL FROM, for ``ENVID=<the Message-ID>`` and ``RET=HDRS``,
+and a DSN returns the first as ``Original-Envelope-Id``. Reports that name no message of ours
+are counted and otherwise ignored.
 """
 
 from __future__ import annotations
@@ -22,6 +25,7 @@ from pathlib import Path
 from makegood.notify.tracking import DeliveryEvent
 
 ACTIONS = {"failed": "bounced", "delayed": "deferred", "delivered": "delivered"}
+_HEX = frozenset("0123456789ABCDEFabcdef")
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,8 +49,42 @@ def read_report(raw: bytes) -> Report:
     for part in msg.walk():
         if part.get_content_type() == "message/delivery-status":
             kind, detail = _delivery_status(part)
-            return Report(original, kind, detail)
+            return Report(original or _envelope_id(part), kind, detail)
     return Report(original, None, None)
+
+
+def xtext(value: str) -> bytes:
+    """`value` as RFC 3461 xtext (for ENVID): "+", "=" and anything outside "!".."~" as
+    "+HH" (upper-case hex of each UTF-8 byte)."""
+    out = bytearray()
+    for byte in value.encode("utf-8"):
+        if 33 <= byte <= 126 and byte not in (0x2B, 0x3D):  # "+" and "="
+            out.append(byte)
+        else:
+            out += b"+%02X" % byte
+    return bytes(out)
+
+
+def unxtext(text: str) -> str:
+    """The value an RFC 3461 xtext stands for; a malformed "+" escape is kept as written."""
+    out = bytearray()
+    i = 0
+    while i < len(text):
+        hex_digits = text[i + 1 : i + 3]
+        if text[i] == "+" and len(hex_digits) == 2 and set(hex_digits) <= _HEX:
+            out.append(int(hex_digits, 16))
+            i += 3
+        else:
+            out += text[i].encode("utf-8")
+            i += 1
+    return out.decode("utf-8", "replace")
+
+
+def _envelope_id(part: Message) -> str | None:
+    """The Message-ID a DSN's Original-Envelope-Id stands for (see the module docstring)."""
+    blocks = _status_blocks(part)
+    value = (blocks[0].get("Original-Envelope-Id") or "").strip() if blocks else ""
+    return f"<{unxtext(value)}>" if value else None
 
 
 def outbox_id(message_id: str | None, domain: str) -> str | None:

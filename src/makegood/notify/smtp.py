@@ -27,6 +27,7 @@ from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
+from makegood.notify.dsn import xtext
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.transports import (
     DeliveryError,
@@ -240,7 +241,7 @@ class AsyncSmtpTransport:
                     return None, exc
             refusal: DeliveryError | None = None
             try:
-                refusal = await _transmit(client, item.sender, item.recipient, message.data)
+                refusal = await _transmit(client, item.sender, item.recipient, message)
                 if refusal is None:
                     return client, None
             except aiosmtplib.SMTPResponseException as exc:  # the data refused
@@ -328,16 +329,19 @@ async def _greet(client: aiosmtplib.SMTP) -> None:
 
 
 async def _transmit(
-    client: aiosmtplib.SMTP, sender_address: str, recipient_address: str, data: bytes
+    client: aiosmtplib.SMTP, sender_address: str, recipient_address: str, message: ComposedEmail
 ) -> DeliveryError | None:
     """One envelope (MAIL, RCPT, DATA) on an open session; the refusal, or None if accepted.
 
     This is aiosmtplib's command API rather than its `sendmail()`, which on every message
     parses both addresses twice and rewrites the line ends of the whole message once more to
-    measure it for SIZE. The recipient was checked when the message was composed
+    measure it for SIZE. The recipient was checked when the message was prepared
     (`mime.checked_recipient`) and a composed message has CRLF line ends already, so its
-    length is its size (docs/performance.md#dispatch has what this saves).
-    DATA still goes through aiosmtplib, which dot-stuffs the lines.
+    length is its size (docs/performance.md#dispatch has what this saves). DATA still goes
+    through aiosmtplib, which dot-stuffs the lines.
+    A server that offers DSN (RFC 3461) is asked for reports of failures and delays, with
+    the message's headers only and its Message-ID as the envelope id, so every report names
+    the message (dsn.py reads it back).
     Raises SMTPResponseException when the data is refused, and SMTPException, OSError or
     TimeoutError when the connection fails.
     """
@@ -346,11 +350,18 @@ async def _transmit(
         recipient = envelope_address(recipient_address)
     except ValueError as exc:
         return Unsendable(f"not sent: {exc}")
-    size = (b"SIZE=%d" % len(data),) if client.supports_extension("size") else ()
-    reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *size)
+    data = message.data
+    mail_options: list[bytes] = []
+    rcpt_options: list[bytes] = []
+    if client.supports_extension("size"):
+        mail_options.append(b"SIZE=%d" % len(data))
+    if client.supports_extension("dsn"):
+        mail_options += [b"RET=HDRS", b"ENVID=" + xtext(message.message_id.strip("<>"))]
+        rcpt_options.append(b"NOTIFY=FAILURE,DELAY")
+    reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *mail_options)
     if reply.code != SMTP_OK:
         return _reply_failure(reply.code, reply.message)
-    reply = await client.execute_command(b"RCPT", b"TO:<" + recipient + b">")
+    reply = await client.execute_command(b"RCPT", b"TO:<" + recipient + b">", *rcpt_options)
     if reply.code not in (SMTP_OK, SMTP_WILL_FORWARD):
         return _reply_failure(reply.code, reply.message, recipient=True)
     await client.data(data)
