@@ -89,3 +89,26 @@ def test_an_envelope_sender_no_command_line_can_hold_is_refused_at_start(
 ) -> None:
     with pytest.raises(ValueError, match=f"MAKEGOOD_{variable.upper()} must hold a plain ASCII"):
         Settings(**{variable: value})
+
+
+def test_rsa_on_gmp_signs_byte_for_byte_as_plain_python(
+    key_pair: tuple[Path, bytes], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hashlib
+
+    import dkim.crypto  # type: ignore[import-untyped]
+
+    from makegood.notify.mime import _dkim
+
+    _dkim()
+    assert dkim.crypto.pow is not pow  # signing runs on GMP
+    private, _ = key_pair
+    key = dkim.crypto.parse_pem_private_key(private.read_bytes())
+    digests = [hashlib.sha256(f"message {n}".encode()) for n in range(5)]
+
+    on_gmp = [dkim.crypto.RSASSA_PKCS1_v1_5_sign(d, key) for d in digests]
+    monkeypatch.setattr(dkim.crypto, "pow", pow)
+    in_python = [dkim.crypto.RSASSA_PKCS1_v1_5_sign(d, key) for d in digests]
+
+    assert on_gmp == in_python
+    assert len({bytes(s) for s in on_gmp}) == len(digests)
