@@ -136,3 +136,38 @@ def test_headers_win_over_the_envelope_id_and_malformed_escapes_are_kept() -> No
     assert read_report(bare_dsn("msg_2+40makegood.local")).original_message_id == (
         "<msg_2@makegood.local>"
     )
+
+
+def utf8_dsn(returned_type: str, returned: str) -> bytes:
+    """An RFC 6533 bounce, as servers send it for mail to a UTF-8 address."""
+    return (
+        "From: MAILER-DAEMON@relay.example.net\r\n"
+        "MIME-Version: 1.0\r\n"
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="U"\r\n'
+        "\r\n--U\r\nContent-Type: text/plain; charset=utf-8\r\n\r\nNicht zustellbar.\r\n"
+        "--U\r\nContent-Type: message/global-delivery-status\r\n\r\n"
+        "Reporting-MTA: dns; relay.example.net\r\n\r\n"
+        "Final-Recipient: utf-8; jürgen@beispiel.de\r\n"
+        "Action: failed\r\nStatus: 5.1.1\r\n\r\n"
+        f"--U\r\nContent-Type: {returned_type}\r\n\r\n{returned}\r\n--U--\r\n"
+    ).encode()
+
+
+@pytest.mark.parametrize(
+    ("returned_type", "returned"),
+    [
+        ("message/global-headers", "Message-ID: <msg_7@makegood.local>\r\nSubject: Gutschrift\r\n"),
+        (
+            "message/global",
+            "Message-ID: <msg_7@makegood.local>\r\nSubject: Gutschrift\r\n\r\nHallo Jürgen",
+        ),
+    ],
+)
+def test_utf8_reports_are_read_like_their_ascii_forms(returned_type: str, returned: str) -> None:
+    report = read_report(utf8_dsn(returned_type, returned))
+
+    assert (report.original_message_id, report.kind, report.detail) == (
+        "<msg_7@makegood.local>",
+        "bounced",
+        "5.1.1",
+    )

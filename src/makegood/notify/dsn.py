@@ -25,6 +25,11 @@ from pathlib import Path
 from makegood.notify.tracking import DeliveryEvent
 
 ACTIONS = {"failed": "bounced", "delayed": "deferred", "delivered": "delivered"}
+# The status part, and the returned headers or message: RFC 3464 and their UTF-8 forms
+# (RFC 6533), which servers use for mail sent with SMTPUTF8 or to UTF-8 addresses.
+STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
+HEADERS_TYPES = ("text/rfc822-headers", "message/global-headers")
+MESSAGE_TYPES = ("message/rfc822", "message/global")
 _HEX = frozenset("0123456789ABCDEFabcdef")
 
 
@@ -47,7 +52,7 @@ def read_report(raw: bytes) -> Report:
     if report_type == "feedback-report":
         return Report(original, "complained", "abuse report (ARF)")
     for part in msg.walk():
-        if part.get_content_type() == "message/delivery-status":
+        if part.get_content_type() in STATUS_TYPES:
             kind, detail = _delivery_status(part)
             return Report(original or _envelope_id(part), kind, detail)
     return Report(original, None, None)
@@ -140,9 +145,12 @@ def _delivery_status(part: Message) -> tuple[str | None, str | None]:
 
 def _status_blocks(part: Message) -> list[Message]:
     payload = part.get_payload()
-    if isinstance(payload, list):  # the parser already split the header blocks
-        return [p for p in payload if isinstance(p, Message)]
-    text = payload if isinstance(payload, str) else ""
+    if isinstance(payload, list) and part.get_content_type() == "message/delivery-status":
+        return [p for p in payload if isinstance(p, Message)]  # split by the parser already
+    if isinstance(payload, list):  # another message/* type: read as one message, undo that
+        text = "".join(p.as_string() for p in payload if isinstance(p, Message))
+    else:
+        text = payload if isinstance(payload, str) else ""
     text = text.replace("\r\n", "\n")
     return [HeaderParser().parsestr(block) for block in text.split("\n\n") if block.strip()]
 
@@ -150,16 +158,20 @@ def _status_blocks(part: Message) -> list[Message]:
 def _original_id(msg: Message) -> str | None:
     for part in msg.walk():
         ctype = part.get_content_type()
-        if ctype == "text/rfc822-headers":
-            payload = part.get_payload(decode=True)
-            text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
-            value = HeaderParser().parsestr(text).get("Message-ID")
-            if value:
-                return str(value)
-        elif ctype == "message/rfc822":
-            inner = part.get_payload()
-            if isinstance(inner, list) and inner and isinstance(inner[0], Message):
-                value = inner[0].get("Message-ID")
-                if value:
-                    return str(value)
+        if ctype not in HEADERS_TYPES and ctype not in MESSAGE_TYPES:
+            continue
+        inner = part.get_payload()
+        if isinstance(inner, list):  # the parser read it as a message: its headers are ours
+            value = inner[0].get("Message-ID") if inner and isinstance(inner[0], Message) else None
+        else:
+            value = _header_in(part.get_payload(decode=True))
+        if value:
+            return str(value)
     return None
+
+
+def _header_in(payload: object) -> str | None:
+    """The Message-ID among headers returned as a part's (decoded) payload."""
+    text = payload.decode("utf-8", "replace") if isinstance(payload, bytes) else ""
+    value = HeaderParser().parsestr(text).get("Message-ID")
+    return str(value) if value else None
