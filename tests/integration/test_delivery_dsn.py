@@ -18,6 +18,8 @@ from makegood.notify import tracking
 from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.dsn import read_report, unxtext, xtext
 from makegood.notify.history import offer_messages
+from makegood.notify.mime import ComposedEmail
+from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
 from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
 from tests.integration.test_dispatch import with_settings
 
@@ -171,3 +173,25 @@ def test_utf8_reports_are_read_like_their_ascii_forms(returned_type: str, return
         "bounced",
         "5.1.1",
     )
+
+
+def test_an_envelope_id_longer_than_rfc_3461_allows_is_left_out(
+    dsn_server: tuple[list[bytes], str],
+) -> None:
+    lines, url = dsn_server
+    long_id = f"<msg_1@{'d' * 95}.example>"
+    transport = AsyncSmtpTransport(url, timeout=5)
+    try:
+        outcomes = transport.send_many(
+            [
+                Outgoing(ComposedEmail(long_id, b"Subject: x\r\n\r\nhi\r\n"), "s@t", "a@t"),
+                Outgoing(ComposedEmail("<msg_2@t>", b"Subject: x\r\n\r\nhi\r\n"), "s@t", "b@t"),
+            ]
+        )
+    finally:
+        transport.close()
+
+    assert outcomes == [None, None]
+    mails = sorted(line for line in lines if line.startswith(b"MAIL"))
+    assert mails[0].endswith(b" RET=HDRS")  # msg_1: asks for headers, no envelope id
+    assert mails[1].endswith(b" RET=HDRS ENVID=msg_2@t")

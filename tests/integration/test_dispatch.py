@@ -19,6 +19,7 @@ from makegood.bootstrap import Container
 from makegood.domain.tokens import hash_token
 from makegood.notify import tracking
 from makegood.notify.dispatch import dispatch_pending
+from makegood.notify.template_source import TemplateFault
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events
 from tests.integration.notify_seed import SeededOffer, Subscriber, message_row, seed_campaign
@@ -250,6 +251,48 @@ def test_a_message_that_cannot_be_made_is_dead_at_once_without_a_bounce(
         kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
         assert not tracking.is_suppressed(conn, "no address at all")
     assert kinds == [(ok.email_message_id, "accepted")]
+
+
+def test_a_template_that_fails_stops_the_run_after_recording_what_was_accepted(
+    container: Container, smtp: tuple[RecordingHandler, str], tmp_path: Path
+) -> None:
+    """An operator's override that fails at render time (here only for Japanese) is not the
+    message's fault: that message stays queued as it was, the messages the server accepted
+    in the same batch are marked sent (not sent again later), and the run stops with the
+    template's error. Fixed, the next run sends only the Japanese one."""
+    handler, url = smtp
+    override = tmp_path / "templates"
+    (override / "ja").mkdir(parents=True)
+    (override / "ja" / "offer.txt").write_text(
+        "{% set subject %}x{% endset %}{{ amount.no_such_method() }}\n", encoding="utf-8"
+    )
+    box = with_settings(container, smtp_url=url, template_dir=override)
+    offers = seed(box)
+    jp = offers[2]
+
+    with pytest.raises(TemplateFault, match=r"ja/offer\.txt"):
+        dispatch_pending(box)
+
+    assert sorted(r for rcpts, _ in handler.received for r in rcpts) == [
+        "acc-fr@example.com",
+        "acc-us@example.com",
+    ]
+    for offer in offers[:2]:
+        assert message_row(box.engine, offer.email_message_id).state == "sent"
+    row = message_row(box.engine, jp.email_message_id)
+    assert (row.state, row.attempts, row.claim_token) == ("pending", 0, jp.token)
+    with box.engine.connect() as conn:
+        kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
+    assert sorted(kinds) == sorted((o.email_message_id, "accepted") for o in offers[:2])
+
+    again = dispatch_pending(with_settings(box, template_dir=None))  # the override removed
+
+    assert (again.due, again.sent) == (1, 1)
+    assert sorted(r for rcpts, _ in handler.received for r in rcpts) == [
+        "acc-fr@example.com",
+        "acc-jp@example.com",
+        "acc-us@example.com",
+    ]
 
 
 def test_suppressed_address_is_not_mailed(

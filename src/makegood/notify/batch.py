@@ -3,7 +3,7 @@
 `prepare_batch` runs in the batch's transaction (rows locked): it retires messages that must
 not go out (offer closed, address suppressed or unusable) and hands on the others, each with
 the means to compose it, which the transport uses just before sending. `record_outcomes` then
-records every refusal (and every message that could not be rendered) and returns the ids the
+records every refusal (and every message that could not be made) and returns the ids the
 server accepted, which the caller marks sent after the transport's flush. See dispatch.py for
 the guarantees.
 """
@@ -13,7 +13,7 @@ from __future__ import annotations
 import random
 import threading
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import partial
 
@@ -33,7 +33,7 @@ from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
 from makegood.notify.tracking import DeliveryEvent
-from makegood.notify.transports import DeliveryError, Unsendable
+from makegood.notify.transports import ComposeFailed, DeliveryError, Unsendable
 from makegood.settings import Settings
 
 # Consecutive connection failures after which the server is taken to be down for this run.
@@ -65,6 +65,8 @@ class DispatchReport:
     dead: int = 0  # given up for good this run, with the reason stored on the message
     skipped: int = 0  # not sent: offer no longer open (expired, revoked) or address suppressed
     stopped: str | None = None  # why the run ended before the outbox was drained
+    # An error making a message (ComposeFailed): the run records its batches, then raises it.
+    error: Exception | None = field(default=None, repr=False, compare=False)
 
     @property
     def processed(self) -> int:
@@ -184,8 +186,7 @@ def record_outcomes(
             accepted.append(mail.id)
             unreachable = 0
             continue
-        if isinstance(exc, Unsendable):  # never offered to the server: no delivery event
-            _give_up(conn, mail.id, exc.reason, now, report)
+        if _never_offered(conn, mail, exc, now, report):
             continue
         if exc.connection:
             if report.stopped is not None:
@@ -229,6 +230,25 @@ def record_outcomes(
     tracking.record_events(conn, events)
     tracking.mark_inapp_urgent(conn, unreached)
     return accepted
+
+
+def _never_offered(
+    conn: sa.Connection,
+    mail: OutgoingEmail,
+    exc: DeliveryError,
+    now: datetime,
+    report: DispatchReport,
+) -> bool:
+    """Record a message that could not be made, so no server saw it (no delivery event);
+    False for an outcome of sending."""
+    if isinstance(exc, Unsendable):  # the message's own fault: dead, with the reason
+        _give_up(conn, mail.id, exc.reason, now, report)
+        return True
+    if isinstance(exc, ComposeFailed):  # not the message's fault: it stays as it was
+        if report.error is None:
+            report.error, report.stopped = exc.error, exc.reason
+        return True
+    return False
 
 
 # The longest wait between two tries: a message kept back by a long outage is tried at least

@@ -107,6 +107,11 @@ def dispatch_pending(
             inflight.uow.__exit__(None, None, None)
         if own_transport:
             mailer.close()
+    if report.error is not None:
+        # Making a message failed outside the message (an operator's template, signing):
+        # what was accepted is recorded; the error stops the run, and the worker, as it
+        # would have before anything was sent.
+        raise report.error
     return report
 
 
@@ -166,8 +171,12 @@ def _submit(mailer: MailTransport, ready: Ready, sender: str) -> Future[Outcomes
 def _send_each(mailer: MailTransport, items: Sequence[Outgoing]) -> Outcomes:
     results: Outcomes = []
     for item in items:
+        message = item.composed()
+        if isinstance(message, DeliveryError):
+            results.append(message)
+            continue
         try:
-            mailer.send(item.composed(), sender=item.sender, recipient=item.recipient)
+            mailer.send(message, sender=item.sender, recipient=item.recipient)
             results.append(None)
         except DeliveryError as exc:
             results.append(exc)

@@ -30,6 +30,7 @@ import aiosmtplib
 from makegood.notify.dsn import xtext
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.transports import (
+    ComposeFailed,
     DeliveryError,
     PermanentFailure,
     TemporaryFailure,
@@ -42,6 +43,7 @@ FAIL_FAST_AFTER = 3
 # The reply by which a server says it is closing the session (RFC 5321 section 3.8).
 CLOSING_CHANNEL = 421
 SMTP_OK, SMTP_WILL_FORWARD = 250, 251
+MAX_ENVID = 100  # characters of xtext, RFC 3461 section 4.4
 # What may not appear in an address on a command line: controls, space, brackets.
 _UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
 
@@ -120,10 +122,19 @@ class Outgoing:
     sender: str
     recipient: str
 
-    def composed(self) -> ComposedEmail:
-        """The bytes (made now if they were not yet); Unsendable when they cannot be."""
+    def composed(self) -> ComposedEmail | DeliveryError:
+        """The bytes (made now if they were not yet), or why they cannot be: Unsendable for
+        a fault of the message's own, ComposeFailed for any other error. Never raises: one
+        message's failure must not abandon the outcomes of the others in its batch."""
         message = self.message
-        return message if isinstance(message, ComposedEmail) else message()
+        if isinstance(message, ComposedEmail):
+            return message
+        try:
+            return message()
+        except Unsendable as exc:
+            return exc
+        except Exception as exc:  # reported as this message's outcome, see ComposeFailed
+            return ComposeFailed(exc)
 
 
 @lru_cache(maxsize=4)  # a worker has one sender; recipients are used once and not cached
@@ -215,10 +226,9 @@ class AsyncSmtpTransport:
                 return TemporaryFailure(
                     f"not tried: mail server {self.endpoint.label} unreachable", connection=True
                 )
-            try:
-                message = item.composed()
-            except Unsendable as exc:
-                return exc
+            message = item.composed()
+            if isinstance(message, DeliveryError):
+                return message
             client, outcome = await self._deliver(client, item, message)
             if outcome is not None and outcome.connection:
                 self._failing += 1
@@ -356,7 +366,10 @@ async def _transmit(
     if client.supports_extension("size"):
         mail_options.append(b"SIZE=%d" % len(data))
     if client.supports_extension("dsn"):
-        mail_options += [b"RET=HDRS", b"ENVID=" + xtext(message.message_id.strip("<>"))]
+        mail_options.append(b"RET=HDRS")
+        envid = xtext(message.message_id.strip("<>"))
+        if len(envid) <= MAX_ENVID:  # a longer one is refused; the headers still name it
+            mail_options.append(b"ENVID=" + envid)
         rcpt_options.append(b"NOTIFY=FAILURE,DELAY")
     reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *mail_options)
     if reply.code != SMTP_OK:

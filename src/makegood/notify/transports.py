@@ -57,6 +57,16 @@ class Unsendable(PermanentFailure):
     cannot be written in a header): nothing reached a server, so it is no bounce."""
 
 
+class ComposeFailed(DeliveryError):
+    """Making the message failed for a reason outside it (an operator's template that fails,
+    a signing error): nothing was sent and the message is not to blame, so it stays queued as
+    it was; the dispatcher records the rest of the batch, then stops with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"could not compose a message: {type(error).__name__}: {error}")
+        self.error = error
+
+
 class MailTransport(Protocol):
     """Hands one message to the mail system; returns only once it was accepted."""
 
