@@ -20,7 +20,8 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from makegood.bootstrap import Container
 from makegood.notify.dispatch import dispatch_pending
-from makegood.notify.smtp import AsyncSmtpTransport, tls_context
+from makegood.notify.smtp import AsyncSmtpTransport
+from makegood.notify.smtp_endpoint import tls_context
 from makegood.notify.transports import TemporaryFailure
 from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
 from tests.integration.test_delivery_smtp import one_message

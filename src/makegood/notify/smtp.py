@@ -6,9 +6,7 @@ that loop, so they are reused from one batch to the next. `send_many` hands a wh
 up to `connections` concurrent sessions, which is where the throughput comes from: a single
 session spends most of its time waiting for the server's replies.
 
-URL forms (MAKEGOOD_SMTP_URL): ``smtp://host:port`` (plain), ``smtp+starttls://host:587``
-or ``smtp://host:587?starttls=1`` (upgrade with STARTTLS), ``smtps://host:465`` (TLS from the
-start); ``user:password@`` before the host logs in (percent-encode special characters).
+Where and how to connect (MAKEGOOD_SMTP_URL, TLS) is smtp_endpoint.py's part.
 """
 
 from __future__ import annotations
@@ -22,13 +20,12 @@ from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
 from functools import lru_cache
-from pathlib import Path
-from urllib.parse import parse_qs, unquote, urlsplit
 
 import aiosmtplib
 
 from makegood.notify.dsn import xtext
 from makegood.notify.mime import ComposedEmail
+from makegood.notify.smtp_endpoint import parse_smtp_url
 from makegood.notify.transports import (
     ComposeFailed,
     DeliveryError,
@@ -37,7 +34,6 @@ from makegood.notify.transports import (
     Unsendable,
 )
 
-SCHEMES = ("smtp", "smtps", "smtp+starttls")
 # Connection failures in one batch after which its remaining messages are not tried.
 FAIL_FAST_AFTER = 3
 # The reply by which a server says it is closing the session (RFC 5321 section 3.8).
@@ -46,67 +42,6 @@ SMTP_OK, SMTP_WILL_FORWARD = 250, 251
 MAX_ENVID = 100  # characters of xtext, RFC 3461 section 4.4
 # What may not appear in an address on a command line: controls, space, brackets.
 _UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
-
-
-@dataclass(frozen=True, slots=True)
-class SmtpEndpoint:
-    """Where and how to reach the mail server (parsed from MAKEGOOD_SMTP_URL)."""
-
-    host: str
-    port: int
-    implicit_tls: bool
-    starttls: bool
-    username: str | None
-    password: str | None
-
-    @property
-    def label(self) -> str:
-        """host:port only: never the credentials."""
-        return f"{self.host}:{self.port}"
-
-
-def tls_context(ca_file: Path | None) -> ssl.SSLContext:
-    """The client TLS context: the system's trusted CAs, or only those in `ca_file` (a PEM
-    bundle, for a relay with a private or self-signed certificate). Certificates and host
-    names are always verified."""
-    if ca_file is None:
-        return ssl.create_default_context()
-    try:
-        return ssl.create_default_context(cafile=str(ca_file))
-    except (OSError, ssl.SSLError) as exc:
-        raise ValueError(
-            f"MAKEGOOD_SMTP_CA_FILE {ca_file}: cannot read a PEM certificate bundle ({exc})"
-        ) from None
-
-
-def parse_smtp_url(url: str) -> SmtpEndpoint:
-    """The endpoint of an smtp://, smtp+starttls:// or smtps:// URL; ValueError otherwise."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    if parts.scheme not in SCHEMES or not parts.hostname or port == -1:
-        raise ValueError(
-            "MAKEGOOD_SMTP_URL must look like smtp://host:port, smtp+starttls://host:587 "
-            "or smtps://host:465 (user:password@ before the host to log in)"
-        )
-    implicit_tls = parts.scheme == "smtps"
-    flags = parse_qs(parts.query)
-    starttls = parts.scheme == "smtp+starttls" or flags.get("starttls", ["0"])[0].lower() in (
-        "1",
-        "true",
-        "yes",
-    )
-    default_port = 465 if implicit_tls else (587 if parts.scheme == "smtp+starttls" else 25)
-    return SmtpEndpoint(
-        host=parts.hostname,
-        port=port or default_port,
-        implicit_tls=implicit_tls,
-        starttls=starttls,
-        username=unquote(parts.username) if parts.username else None,
-        password=unquote(parts.password) if parts.password else None,
-    )
 
 
 @dataclass(frozen=True, slots=True)

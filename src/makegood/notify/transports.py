@@ -87,7 +87,8 @@ def open_transport(settings: Settings) -> MailTransport:
     """SMTP when MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
     if settings.smtp_url:
         # Imported here: the SMTP module builds on this one's error classes.
-        from makegood.notify.smtp import AsyncSmtpTransport, tls_context
+        from makegood.notify.smtp import AsyncSmtpTransport
+        from makegood.notify.smtp_endpoint import tls_context
 
         try:
             return AsyncSmtpTransport(
@@ -111,7 +112,7 @@ class SmtpTransport:
     """
 
     def __init__(self, url: str, *, timeout: float) -> None:
-        from makegood.notify.smtp import parse_smtp_url
+        from makegood.notify.smtp_endpoint import parse_smtp_url
 
         endpoint = parse_smtp_url(url)
         self.implicit_tls = endpoint.implicit_tls
