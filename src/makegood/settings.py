@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -10,10 +9,9 @@ from pathlib import Path
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from makegood.domain.addresses import is_envelope_address
+
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
-# An address that can stand on an SMTP command line as it is (MAIL FROM:<...>).
-_PLAIN_ADDRESS = re.compile(r"[!-~]+@[!-~]+")
-_NOT_ON_A_COMMAND_LINE = re.compile(r"[<>@]")
 
 
 class Settings(BaseSettings):
@@ -115,12 +113,8 @@ class Settings(BaseSettings):
             else ("MAKEGOOD_MAIL_FROM", self.mail_from)
         )
         address = parseaddr(value)[1] or value
-        local, _, domain = address.rpartition("@")
-        if not (
-            _PLAIN_ADDRESS.fullmatch(address)
-            and not _NOT_ON_A_COMMAND_LINE.search(local + domain)
-            and address in value  # parseaddr drops what it cannot read ("a@b c" -> "a@bc")
-        ):
+        # parseaddr drops what it cannot read ("a@b c" -> "a@bc"): the address must be there.
+        if not (is_envelope_address(address) and address in value):
             raise ValueError(
                 f"{name} must hold a plain ASCII e-mail address, alone or with a name "
                 "(Customer Care <care@example.com>): it is the envelope sender"

@@ -13,16 +13,15 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import re
 import ssl
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass
-from functools import lru_cache
 
 import aiosmtplib
 
+from makegood.domain.addresses import is_envelope_address
 from makegood.notify.dsn import xtext
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp_endpoint import parse_smtp_url
@@ -40,8 +39,6 @@ FAIL_FAST_AFTER = 3
 CLOSING_CHANNEL = 421
 SMTP_OK, SMTP_WILL_FORWARD = 250, 251
 MAX_ENVID = 100  # characters of xtext, RFC 3461 section 4.4
-# What may not appear in an address on a command line: controls, space, brackets.
-_UNSAFE_IN_COMMAND = re.compile(r"[\x00-\x20\x7f<>]")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,15 +69,10 @@ class Outgoing:
             return ComposeFailed(exc)
 
 
-@lru_cache(maxsize=4)  # a worker has one sender; recipients are used once and not cached
-def _sender_address(address: str) -> bytes:
-    return envelope_address(address)
-
-
 def envelope_address(address: str) -> bytes:
     """`address` for MAIL FROM or RCPT TO, without its angle brackets; ValueError when it
-    could not be written on a command line (control characters, spaces, brackets)."""
-    if not address.isascii() or _UNSAFE_IN_COMMAND.search(address):
+    could not be written on a command line (see domain.addresses)."""
+    if not is_envelope_address(address):
         raise ValueError("an envelope address must be plain ASCII without spaces or brackets")
     return address.encode("ascii")
 
@@ -291,7 +283,7 @@ async def _transmit(
     TimeoutError when the connection fails.
     """
     try:
-        sender = _sender_address(sender_address)
+        sender = envelope_address(sender_address)
         recipient = envelope_address(recipient_address)
     except ValueError as exc:
         return Unsendable(f"not sent: {exc}")
