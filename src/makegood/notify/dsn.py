@@ -14,6 +14,7 @@ are counted and otherwise ignored.
 from __future__ import annotations
 
 import email
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,7 +31,7 @@ ACTIONS = {"failed": "bounced", "delayed": "deferred", "delivered": "delivered"}
 STATUS_TYPES = ("message/delivery-status", "message/global-delivery-status")
 HEADERS_TYPES = ("text/rfc822-headers", "message/global-headers")
 MESSAGE_TYPES = ("message/rfc822", "message/global")
-_HEX = frozenset("0123456789ABCDEFabcdef")
+_XTEXT_ESCAPE = re.compile(rb"\+([0-9A-Fa-f]{2})")
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,17 +73,8 @@ def xtext(value: str) -> bytes:
 
 def unxtext(text: str) -> str:
     """The value an RFC 3461 xtext stands for; a malformed "+" escape is kept as written."""
-    out = bytearray()
-    i = 0
-    while i < len(text):
-        hex_digits = text[i + 1 : i + 3]
-        if text[i] == "+" and len(hex_digits) == 2 and set(hex_digits) <= _HEX:
-            out.append(int(hex_digits, 16))
-            i += 3
-        else:
-            out += text[i].encode("utf-8")
-            i += 1
-    return out.decode("utf-8", "replace")
+    raw = _XTEXT_ESCAPE.sub(lambda m: bytes([int(m[1], 16)]), text.encode("utf-8"))
+    return raw.decode("utf-8", "replace")
 
 
 def _envelope_id(part: Message) -> str | None:
