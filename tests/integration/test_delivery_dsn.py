@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import socketserver
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -21,6 +20,7 @@ from makegood.notify.history import offer_messages
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
 from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
+from tests.integration.tcp_servers import serving
 from tests.integration.test_dispatch import with_settings
 
 
@@ -51,16 +51,8 @@ class _DsnServer(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def dsn_server() -> Iterator[tuple[list[bytes], str]]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _DsnServer)
-    server.daemon_threads = True
-    server.lines = []  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.lines, f"smtp://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_DsnServer, lines=[]) as (url, server):
+        yield server.lines, url  # type: ignore[attr-defined]
 
 
 def bare_dsn(envelope_id: str, action: str = "failed") -> bytes:

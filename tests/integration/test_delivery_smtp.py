@@ -22,6 +22,7 @@ from makegood.notify.transports import PermanentFailure, TemporaryFailure
 from makegood.store.tables_notify import message_events
 from tests.integration import test_dispatch
 from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
+from tests.integration.tcp_servers import serving
 from tests.integration.test_dispatch import RecordingHandler, free_port, with_settings
 
 smtp = test_dispatch.smtp  # the recording SMTP server fixture
@@ -78,16 +79,8 @@ class _HangUpMidMessage(socketserver.StreamRequestHandler):
 
 @pytest.fixture
 def hang_up_server() -> Iterator[tuple[threading.Event, str]]:
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), _HangUpMidMessage)
-    server.daemon_threads = True
-    server.cut = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        yield server.cut, f"smtp://127.0.0.1:{server.server_address[1]}"  # type: ignore[attr-defined]
-    finally:
-        server.shutdown()
-        server.server_close()
+    with serving(_HangUpMidMessage, cut=threading.Event()) as (url, server):
+        yield server.cut, url  # type: ignore[attr-defined]
 
 
 def events_of(container: Container, message_id: str) -> list[tuple[str, str | None]]:

@@ -53,6 +53,7 @@ from tests.conftest import FrozenClock, make_settings
 from tests.integration import notify_seed
 from tests.integration.claim_seed import seed_offer
 from tests.integration.notify_seed import SeededOffer, Subscriber
+from tests.integration.tcp_servers import serving
 
 pytestmark = pytest.mark.postgres
 
@@ -480,19 +481,11 @@ class _Silent(socketserver.BaseRequestHandler):
 @contextmanager
 def tcp_server(handler: type[socketserver.BaseRequestHandler]) -> Iterator[tuple[str, list[int]]]:
     """A bare TCP server; yields its smtp:// URL and the list of connections it accepted."""
-    server = socketserver.ThreadingTCPServer(("127.0.0.1", 0), handler)
-    server.daemon_threads = True
-    server.accepted = []  # type: ignore[attr-defined]
-    server.release = threading.Event()  # type: ignore[attr-defined]
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    try:
-        port = server.server_address[1]
-        yield f"smtp://127.0.0.1:{port}", server.accepted  # type: ignore[attr-defined]
-    finally:
-        server.release.set()  # type: ignore[attr-defined]
-        server.shutdown()
-        server.server_close()
+    with serving(handler, accepted=[], release=threading.Event()) as (url, server):
+        try:
+            yield url, server.accepted  # type: ignore[attr-defined]
+        finally:
+            server.release.set()  # type: ignore[attr-defined]
 
 
 def dispatch_cli(container: Container) -> Result:
