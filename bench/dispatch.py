@@ -255,9 +255,6 @@ def seed(url: str, n: int, now: datetime) -> None:
 # -- the scenarios ---------------------------------------------------------------------------
 
 
-DKIM: dict[str, str] = {}  # MAKEGOOD_DKIM_* settings when --dkim is given
-
-
 def dkim_settings(folder: str) -> dict[str, str]:
     key = os.path.join(folder, "dkim.pem")
     subprocess.run(  # noqa: S603 - a fixed command line
@@ -272,7 +269,7 @@ def dkim_settings(folder: str) -> dict[str, str]:
     }
 
 
-def compose_all(url: str, sink_url: str) -> list[tuple[str, bytes]]:
+def compose_all(url: str, sink_url: str, dkim: dict[str, str]) -> list[tuple[str, bytes]]:
     """The seeded e-mails rendered and composed exactly as the worker would (not timed)."""
     from makegood.bootstrap import bootstrap
     from makegood.notify import outbox
@@ -281,7 +278,7 @@ def compose_all(url: str, sink_url: str) -> list[tuple[str, bytes]]:
     from makegood.notify.render import render_offer_email
     from makegood.settings import Settings
 
-    signing = {k.removeprefix("MAKEGOOD_").lower(): v for k, v in DKIM.items()}
+    signing = {k.removeprefix("MAKEGOOD_").lower(): v for k, v in dkim.items()}
     box = bootstrap(Settings(database_url=url, smtp_url=sink_url, **signing))
     now = box.now()
     with box.uow() as uow:
@@ -319,7 +316,9 @@ async def bare_loop(port: int, messages: list[tuple[str, bytes]], connections: i
     await asyncio.gather(*(session() for _ in range(connections)))
 
 
-def run_workers(url: str, sink: Sink, workers: int, connections: int, batch: int) -> float:
+def run_workers(
+    url: str, sink: Sink, workers: int, connections: int, batch: int, dkim: dict[str, str]
+) -> float:
     """Run `workers` worker processes with --once; returns their CPU seconds (user + sys)."""
     env = {
         **os.environ,
@@ -327,7 +326,7 @@ def run_workers(url: str, sink: Sink, workers: int, connections: int, batch: int
         "MAKEGOOD_DATABASE_URL": url,
         "MAKEGOOD_SMTP_URL": sink.url,
         "MAKEGOOD_SMTP_CONNECTIONS": str(connections),
-        **DKIM,
+        **dkim,
     }
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     procs = [
@@ -354,13 +353,14 @@ def cpu_now() -> float:
 Result = tuple[int, float, float]  # messages accepted, messages/s, CPU ms per message
 
 
-def one_round(sink: Sink, n: int, k: int, batch: int) -> dict[str, Result]:
+def one_round(sink: Sink, n: int, k: int, batch: int, dkim: dict[str, str]) -> dict[str, Result]:
+    """One round of the three scenarios; `dkim` holds the MAKEGOOD_DKIM_* settings, if any."""
     now = datetime.now(UTC)
     results: dict[str, Result] = {}
     url = fresh_database()
     try:
         seed(url, n, now)
-        messages = compose_all(url, sink.url)
+        messages = compose_all(url, sink.url, dkim)
         sink.reset()
         began = cpu_now()
         asyncio.run(bare_loop(sink.port, messages, k))
@@ -368,7 +368,7 @@ def one_round(sink: Sink, n: int, k: int, batch: int) -> dict[str, Result]:
         sent, rate = sink.rate()
         results["bare aiosmtplib loop"] = (sent, rate, 1000 * cpu / max(1, sent))
         sink.reset()
-        cpu = run_workers(url, sink, 1, k, batch)
+        cpu = run_workers(url, sink, 1, k, batch, dkim)
         sent, rate = sink.rate()
         results["makegood worker x1"] = (sent, rate, 1000 * cpu / max(1, sent))
     finally:
@@ -377,7 +377,7 @@ def one_round(sink: Sink, n: int, k: int, batch: int) -> dict[str, Result]:
     try:
         seed(url, n, now)
         sink.reset()
-        cpu = run_workers(url, sink, 2, k, batch)
+        cpu = run_workers(url, sink, 2, k, batch, dkim)
         sent, rate = sink.rate()
         results["makegood worker x2"] = (sent, rate, 1000 * cpu / max(1, sent))
     finally:
@@ -395,13 +395,14 @@ def main() -> None:
     args = parser.parse_args()
     n, k = args.messages, args.connections
     keys = tempfile.TemporaryDirectory()
+    dkim: dict[str, str] = {}
     if args.dkim:
-        DKIM.update(dkim_settings(keys.name))
+        dkim = dkim_settings(keys.name)
     sink = Sink()
     best: dict[str, Result] = {}
     try:
         for number in range(1, args.rounds + 1):
-            for name, result in one_round(sink, n, k, args.batch).items():
+            for name, result in one_round(sink, n, k, args.batch, dkim).items():
                 print(f"  round {number}: {name:<22}{result[1]:>8.0f} msg/s", file=sys.stderr)
                 if name not in best or result[1] > best[name][1]:
                     best[name] = result
