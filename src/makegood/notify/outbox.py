@@ -262,3 +262,20 @@ def mark_skipped(conn: sa.Connection, message_id: str, *, reason: str) -> bool:
         .values(state="dead", last_error=reason, claim_token=None)
     )
     return result.rowcount == 1
+
+
+def retire_unsent_emails(conn: sa.Connection, offer_id: str, reason: str) -> int:
+    """Retire every e-mail of the offer not sent yet (pending or failed); returns how many.
+
+    Conditional like every other transition: a message a worker has in hand is locked, so on
+    PostgreSQL this waits for the worker's commit and then leaves a sent message alone."""
+    result = conn.execute(
+        sa.update(t.messages)
+        .where(
+            t.messages.c.offer_id == offer_id,
+            t.messages.c.channel == EMAIL,
+            t.messages.c.state.in_(DELIVERABLE),
+        )
+        .values(state="dead", last_error=reason, claim_token=None)
+    )
+    return int(result.rowcount)

@@ -17,6 +17,7 @@ from makegood.domain.ids import new_id
 from makegood.domain.money import format_major
 from makegood.domain.offers import OfferState
 from makegood.domain.tokens import hash_token, new_token
+from makegood.notify.outbox import retire_unsent_emails
 from makegood.services import audit
 from makegood.services.claims import ClaimResult, grant_offer
 from makegood.store import tables as t
@@ -58,7 +59,10 @@ def _open_offer(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
 
 def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
     """Revoke every earlier link of the offer, issue a new one with a fresh claim window, and
-    queue an e-mail carrying it; the offer must still be open (an expired one reopens)."""
+    queue an e-mail carrying it; the offer must still be open (an expired one reopens).
+
+    The offer's earlier e-mails not yet sent are retired in the same transaction: they carry a
+    link this resend revokes, so only the new one goes out."""
     now = container.now()
     with container.uow() as uow:
         offer = _open_offer(uow, offer_id)
@@ -68,6 +72,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
             .where(t.claim_tokens.c.offer_id == offer_id, t.claim_tokens.c.revoked_at.is_(None))
             .values(revoked_at=now)
         )
+        retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
         token = new_token()
         uow.conn.execute(
             t.claim_tokens.insert().values(
@@ -103,6 +108,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
                 "account_id": offer["account_id"],
                 "message_id": message_id,
                 "expires_at": expires_at.isoformat(),
+                "retired_messages": retired,
             },
         )
         uow.commit()
