@@ -1,0 +1,38 @@
+"""The root command lists its sub-commands without importing them, and the list stays true.
+
+`makegood --help` prints one line per command from `cli.main.COMMANDS`; these tests import
+every command's module and check that each line is the command's own short help, and that the
+listing and `--help` do not load the heavy libraries a command would.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import click
+import pytest
+
+from makegood.cli.main import COMMANDS, cli
+
+
+@pytest.mark.parametrize("name", sorted(COMMANDS))
+def test_each_listed_line_is_the_commands_own_short_help(name: str) -> None:
+    ctx = click.Context(cli)
+    command = cli.get_command(ctx, name)
+    assert command is not None, f"{name} is listed but no module registers it"
+    assert command.get_short_help_str(limit=1_000) == COMMANDS[name][1]
+
+
+def test_help_and_the_command_list_import_no_engine_or_framework() -> None:
+    probe = (
+        "import sys\n"
+        "from click.testing import CliRunner\n"
+        "from makegood.cli.main import cli\n"
+        "result = CliRunner().invoke(cli, ['--help'])\n"
+        "assert result.exit_code == 0, result.output\n"
+        "heavy = ('sqlalchemy', 'duckdb', 'pyarrow', 'fastapi', 'pydantic', 'pyspark', 'jinja2')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
+    assert out.stdout.strip() == "[]"
