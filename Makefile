@@ -1,6 +1,10 @@
 # One task runner for developers and CI: what passes here passes there.
 # Every target installs what it needs (uv, then the locked environment) on a fresh machine.
 export UV_PYTHON_DOWNLOADS := never
+# Byte-code compiled once at install: this machine sets PYTHONDONTWRITEBYTECODE, so without it
+# every command (and every test subprocess) compiles SQLAlchemy, pydantic and makegood anew
+# (makegood --help: 2.2 s; a command with nothing to do: 1.6 s of CPU, 0.5 s compiled).
+export UV_COMPILE_BYTECODE := 1
 UV := python3 -m uv
 PYTEST_ARGS ?= -n 2
 
@@ -9,6 +13,7 @@ PYTEST_ARGS ?= -n 2
 install:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
 	$(UV) sync --frozen --all-extras --quiet
+	@$(UV) run --frozen python -m compileall -q src >/dev/null
 
 demo: install
 	$(UV) run makegood demo
