@@ -9,7 +9,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from makegood.domain.currencies import EXPONENTS
-from makegood.domain.money import Money, MoneyError, format_major
+from makegood.domain.money import MAX_MAJOR, Money, MoneyError, format_major, parse_amount
 
 
 @pytest.mark.parametrize(
@@ -84,3 +84,62 @@ def test_percent_is_rounded_once_half_up(currency: str, minor: int, percent: Dec
 def test_addition_is_exact(currency: str, a: int, b: int) -> None:
     total = Money(currency, a) + Money(currency, b)
     assert total.to_decimal() == Money(currency, a).to_decimal() + Money(currency, b).to_decimal()
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "1e600000",  # quadratic in the exponent through Decimal -> int
+        "1e10000000",  # decimal.Overflow
+        "1e30",
+        "1E2",
+        "99999999999999999999",  # over the maximum
+        "1000000000000.01",
+        "1_000",
+        "\u0661\u0662.\u0663\u0664",  # Arabic-Indic digits
+        "\uff17.\uff19\uff19",  # full-width digits
+        "+1",
+        "-1",
+        "0x10",
+        "1,000",
+        "7,99",
+        ".5",
+        "5.",
+        "1.2.3",
+        "7 99",
+        "NaN",
+        "",
+        "0" * 41,
+    ],
+)
+def test_parse_amount_refuses_everything_but_plain_bounded_decimals(text: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_amount(text, "USD")
+
+
+def test_parse_amount_says_what_is_wrong() -> None:
+    with pytest.raises(MoneyError, match="must not be negative"):
+        parse_amount("-7.99", "USD")
+    with pytest.raises(MoneyError, match="largest amount"):
+        parse_amount("1" + "0" * 30, "USD")
+    with pytest.raises(MoneyError, match="no sign, exponent"):
+        parse_amount("1e600000", "USD")
+
+
+@pytest.mark.parametrize(
+    ("text", "currency", "minor"),
+    [
+        ("7.99", "USD", 799),
+        (" 7.99 ", "USD", 799),
+        ("7.990", "USD", 799),  # a trailing zero is not a third decimal
+        ("3.500", "KWD", 3500),
+        ("990", "JPY", 990),
+        ("990.0", "JPY", 990),
+        ("0", "EUR", 0),
+        ("000012", "USD", 1200),
+        ("1000000000000", "CLF", 10**16),  # the maximum, with the most decimals there are
+    ],
+)
+def test_parse_amount_reads_plain_decimals_exactly(text: str, currency: str, minor: int) -> None:
+    assert parse_amount(text, currency) == Money(currency, minor)
+    assert MAX_MAJOR * 10**4 < 2**63 // 100  # far below a signed 64-bit column

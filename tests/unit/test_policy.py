@@ -13,6 +13,7 @@ from makegood.domain.policy import (
     FixedAmount,
     PercentOfPrice,
     decide,
+    parse_percent,
     policy_from_json,
 )
 
@@ -71,3 +72,17 @@ def test_percent_must_be_in_range(percent: str) -> None:
 def test_policies_round_trip_through_json() -> None:
     for policy in (PercentOfPrice(Decimal("2.5")), FixedAmount({"USD": Money("USD", 500)})):
         assert policy_from_json(policy.to_json()) == policy
+
+
+@pytest.mark.parametrize(
+    "text", ["1e600000", "1e-600000", "0", "100.01", "1_0", "\u0663", "-3", "3.00001"]
+)
+def test_parse_percent_refuses_what_is_not_a_plain_bounded_percent(text: str) -> None:
+    with pytest.raises(MoneyError):
+        parse_percent(text)
+
+
+def test_parse_percent_reads_plain_decimals() -> None:
+    assert parse_percent(" 3 ") == Decimal(3)
+    assert parse_percent("2.5") == Decimal("2.5")
+    assert parse_percent("100") == Decimal(100)

@@ -29,30 +29,29 @@ def campaign() -> None:
 
 
 def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
-    from decimal import Decimal, InvalidOperation
-
-    from makegood.domain.money import Money, MoneyError
-    from makegood.domain.policy import FixedAmount, PercentOfPrice
+    from makegood.domain.money import MoneyError, parse_amount
+    from makegood.domain.policy import FixedAmount, PercentOfPrice, parse_percent
 
     if percent is not None and fixed:
         raise InvalidInput("use either --percent or --fixed, not both")
-    try:
-        if fixed:
-            amounts = {}
-            for item in fixed:
-                currency, sep, amount = item.partition("=")
-                currency = currency.strip().upper()
-                if not sep:
-                    raise InvalidInput(f"--fixed {item!r}: write it as CURRENCY=AMOUNT, e.g. USD=5")
-                if currency in amounts:
-                    raise InvalidInput(f"--fixed: {currency} is given twice")
-                amounts[currency] = Money.parse(amount, currency)
-            return FixedAmount(amounts)
-        return PercentOfPrice(Decimal(percent) if percent is not None else Decimal(3))
-    except MoneyError as exc:
-        raise InvalidInput(f"{'--fixed' if fixed else '--percent'}: {exc}") from None
-    except InvalidOperation:
-        raise InvalidInput(f"--percent: {percent!r} is not a number") from None
+    if not fixed:
+        try:
+            return PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+        except MoneyError as exc:
+            raise InvalidInput(f"--percent: {exc}") from None
+    amounts = {}
+    for item in fixed:
+        currency, sep, amount = item.partition("=")
+        currency = currency.strip().upper()
+        if not sep:
+            raise InvalidInput(f"--fixed {item!r}: write it as CURRENCY=AMOUNT, e.g. USD=5")
+        if currency in amounts:
+            raise InvalidInput(f"--fixed: {currency} is given twice")
+        try:
+            amounts[currency] = parse_amount(amount, currency)
+        except MoneyError as exc:
+            raise InvalidInput(f"--fixed {currency}: {exc}") from None
+    return FixedAmount(amounts)
 
 
 @campaign.command("create")

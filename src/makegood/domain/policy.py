@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from decimal import Decimal
 from enum import StrEnum
 from typing import Any
 
-from makegood.domain.money import Money, MoneyError
+from makegood.domain.money import AMOUNT_PATTERN, Money, MoneyError
+
+PERCENT_DECIMALS = 4
+_PERCENT = re.compile(AMOUNT_PATTERN)
 
 
 class Exclusion(StrEnum):
@@ -65,6 +69,23 @@ class FixedAmount:
 
 
 Policy = PercentOfPrice | FixedAmount
+
+
+def parse_percent(text: str) -> Decimal:
+    """A percent as a person writes it ("3", "2.5"): the syntax of an amount, at most four
+    decimals, greater than 0 and at most 100; MoneyError otherwise (bounded cost, like money)."""
+    body = text.strip()
+    if len(body) > 20 or not _PERCENT.fullmatch(body):
+        raise MoneyError(
+            f"{body[:20]!r} is not a number; write a percent such as 3 or 2.5 "
+            "(digits, at most one point)"
+        )
+    if len(body.partition(".")[2].rstrip("0")) > PERCENT_DECIMALS:
+        raise MoneyError(f"percent has more than {PERCENT_DECIMALS} decimals")
+    value = Decimal(body)
+    if value <= 0 or value > 100:
+        raise MoneyError("percent must be greater than 0 and at most 100")
+    return value
 
 
 def policy_from_json(data: Mapping[str, Any]) -> Policy:

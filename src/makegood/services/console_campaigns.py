@@ -7,12 +7,12 @@ and callers of the API go through `approve_as`, which refuses the campaign's own
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from decimal import Decimal, InvalidOperation
 
 from makegood.bootstrap import Container
+from makegood.domain.currencies import is_known_currency
 from makegood.domain.errors import InvalidInput, MakegoodError
-from makegood.domain.money import Money, MoneyError
-from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, Policy
+from makegood.domain.money import MoneyError, parse_amount
+from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, Policy, parse_percent
 from makegood.services.campaigns import CreateCampaign, approve_campaign, get_campaign
 
 
@@ -26,14 +26,19 @@ def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> 
     percent = percent.strip() if percent and percent.strip() else None
     if percent is not None and fixed:
         raise InvalidInput("policy: give either a percent or fixed amounts, not both")
-    try:
-        if fixed:
-            return FixedAmount({cur: Money.parse(amount, cur) for cur, amount in fixed.items()})
-        return PercentOfPrice(Decimal(percent) if percent is not None else Decimal(3))
-    except MoneyError as exc:
-        raise InvalidInput(f"policy: {exc}") from None
-    except InvalidOperation:
-        raise InvalidInput(f"percent: {percent!r} is not a number") from None
+    if not fixed:
+        try:
+            return PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+        except MoneyError as exc:
+            raise InvalidInput(f"percent: {exc}") from None
+    amounts = {}
+    for cur, amount in fixed.items():
+        try:
+            amounts[cur] = parse_amount(amount, cur)
+        except MoneyError as exc:
+            field = f"fixed {cur}" if is_known_currency(cur) else "fixed"
+            raise InvalidInput(f"{field}: {exc}") from None
+    return FixedAmount(amounts)
 
 
 def create_command(

@@ -20,7 +20,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
-from makegood.domain.money import Money, MoneyError
+from makegood.domain.money import MoneyError, parse_amount
 from makegood.services import audit
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.store.uow import UnitOfWork
@@ -129,7 +129,7 @@ def parse_grant_limits(values: Iterable[str]) -> dict[str, int]:
         try:
             if not sep:
                 raise MoneyError("write it as CUR=AMOUNT")
-            money = Money.parse(amount.strip(), currency.strip().upper())
+            money = parse_amount(amount, currency.strip().upper())
         except (MoneyError, ValueError) as exc:
             raise InvalidInput(f"--grant-limit {value!r}: {exc} (e.g. USD=20)") from None
         if money.minor < 0:
