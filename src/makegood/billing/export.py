@@ -5,8 +5,10 @@ its acknowledgement file.
 ready credit (as push would) and writes every posting not yet acknowledged, reversals included,
 one row each: `idempotency_key, credit_id, campaign_id, account_id, purpose, amount_minor,
 amount, currency, description`. Amounts are signed as the billing system books them: a credit is
-negative. Exporting again writes the same rows (same keys) plus any new ones, so a lost file is
-no loss.
+negative. In the CSV, a text cell a spreadsheet would run as a formula (an account id starting
+with `=`, `+`, `-`, `@`, tab or CR) gets a leading `'` (domain/csv_cells.py); amounts are plain
+numbers and stay as they are. Exporting again writes the same rows (same keys) plus any new
+ones, so a lost file is no loss.
 
 `makegood billing ack FILE` reads the billing system's answer: `status` (applied | rejected) and
 `idempotency_key` (or `credit_id`), optionally `external_id` and `message`. The whole file is
@@ -25,6 +27,7 @@ import sqlalchemy as sa
 
 from makegood.billing import inactive, postings
 from makegood.bootstrap import Container
+from makegood.domain.csv_cells import safe_cell
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.money import format_major
 from makegood.services import audit
@@ -78,7 +81,7 @@ def export_credits(container: Container, out: Path, campaign_id: str | None = No
         with out.open("w", newline="", encoding="utf-8") as fh:
             writer = csv.DictWriter(fh, fieldnames=list(COLUMNS))
             writer.writeheader()
-            writer.writerows(rows)
+            writer.writerows({k: safe_cell(v) for k, v in row.items()} for row in rows)
     else:
         import pyarrow as pa  # type: ignore[import-untyped]
         import pyarrow.parquet as pq  # type: ignore[import-untyped]

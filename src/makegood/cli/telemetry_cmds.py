@@ -12,6 +12,7 @@ import click
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_json, say
 from makegood.cli.source_options import attempt_source_options
+from makegood.domain.csv_cells import safe_cell
 from makegood.telemetry.cohort import COHORT_COLUMNS, CohortResult, CohortRow
 from makegood.telemetry.engines import ENGINES, cohort_function, engine_options
 from makegood.telemetry.incident_scope import load_incident_scope
@@ -24,7 +25,7 @@ def _csv_rows(rows: list[CohortRow]) -> str:
     for row in rows:
         writer.writerow(
             [
-                row.account_id,
+                safe_cell(row.account_id),
                 row.failed_attempts,
                 row.first_failure_at.isoformat(),
                 row.last_failure_at.isoformat(),

@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from makegood.domain.csv_cells import safe_cell_sql
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.attempts import USABLE, AttemptCounts, open_attempts, reader_problem
 from makegood.telemetry.engine import connect_duckdb
@@ -142,8 +143,10 @@ class CohortResult:
         suffix = target.suffix.lower()
         if suffix == ".csv":
             first, last = _iso_utc("first_us"), _iso_utc("last_us")
+            account = safe_cell_sql("account_id")  # a spreadsheet opens it: no formulas
             options = "FORMAT csv, HEADER true"
         elif suffix == ".parquet":
+            account = "account_id"
             first, last = (
                 "make_timestamp(first_us)::TIMESTAMPTZ",
                 "make_timestamp(last_us)::TIMESTAMPTZ",
@@ -154,9 +157,9 @@ class CohortResult:
         target.parent.mkdir(parents=True, exist_ok=True)
         partial = target.with_name(f".{target.name}.partial")
         self._conn.execute(
-            f"COPY (SELECT account_id, failed_attempts, {first} AS first_failure_at, "
+            f"COPY (SELECT {account} AS account_id, failed_attempts, {first} AS first_failure_at, "
             f"{last} AS last_failure_at, impact_minutes FROM cohort WHERE kept "
-            f"ORDER BY account_id) "
+            f"ORDER BY cohort.account_id) "
             f"TO {sql_string(str(partial))} ({options})"
         )
         os.replace(partial, target)
