@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
@@ -10,8 +11,12 @@ from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from makegood.domain.addresses import is_envelope_address
+from makegood.domain.errors import InvalidInput
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
+# The secret signs CSRF tokens and console forms: outside development it must be at least this
+# long (32 characters of `secrets.token_urlsafe(32)` carry 192 bits and more).
+MIN_SECRET_LENGTH = 32
 
 
 class Settings(BaseSettings):
@@ -97,12 +102,28 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
 
     @model_validator(mode="after")
-    def _refuse_default_secret(self) -> Settings:
-        if self.environment != "development" and self.secret_key == DEV_SECRET:
+    def _refuse_weak_secret(self) -> Settings:
+        if self.environment != "development" and (
+            self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
+        ):
             raise ValueError(
-                "MAKEGOOD_SECRET_KEY must be set to a long random value outside development"
+                "MAKEGOOD_SECRET_KEY must be set to a random value of at least "
+                f"{MIN_SECRET_LENGTH} characters outside development "
+                "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
             )
         return self
+
+    def refuse_public_secret_on(self, host: str) -> None:
+        """Raise InvalidInput when a server on `host` would run with the public development
+        secret where others can reach it (anything but loopback): its CSRF tokens would be
+        forgeable by anyone who has read this file."""
+        if self.secret_key != DEV_SECRET or _is_loopback(host):
+            return
+        raise InvalidInput(
+            f"MAKEGOOD_SECRET_KEY is the public development secret, which serves on loopback "
+            f"only, not on {host}: set MAKEGOOD_SECRET_KEY to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters, or serve on --host 127.0.0.1"
+        )
 
     @model_validator(mode="after")
     def _check_envelope_sender(self) -> Settings:
@@ -124,6 +145,15 @@ class Settings(BaseSettings):
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+
+def _is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:  # a host name: it may resolve anywhere
+        return False
 
 
 @lru_cache(maxsize=1)

@@ -35,10 +35,11 @@ def seed_offer(
     claim_days: int = 7,
     state: str = "open",
     token_revoked: bool = False,
+    account_id: str | None = None,
 ) -> SeededOffer:
     """One plan, account, incident, launched campaign, cohort member, offer and claim token."""
     plan_id = new_id("pln")
-    account_id = new_id("acc")
+    account_id = account_id or new_id("acc")
     incident_id = new_id("inc")
     campaign_id = new_id("cmp")
     offer_id = new_id("ofr")

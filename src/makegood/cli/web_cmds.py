@@ -31,6 +31,7 @@ def register(cli: click.Group) -> None:
         from makegood.web.redaction import uvicorn_log_config
 
         settings = container().settings
+        settings.refuse_public_secret_on(host)
         # Claim links carry their token in the path: the log config masks it in every line.
         # MAKEGOOD_LOG_FORMAT=json: one JSON object a line, addresses and tokens masked too.
         log_config = (

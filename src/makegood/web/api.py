@@ -26,6 +26,7 @@ from makegood.web import api_schemas as s
 from makegood.web.api_errors import install_api_errors
 from makegood.web.api_messages import add_message_routes
 from makegood.web.auth import Auth, api_actor
+from makegood.web.paging import AuditBefore
 
 ERRORS: dict[int | str, dict[str, Any]] = {
     code: {"model": s.ErrorPublic} for code in (401, 403, 404, 409, 422)
@@ -223,7 +224,7 @@ def _lookup_routes(api: FastAPI, container: Container, auth: Auth) -> None:
     def audit(
         _: AudRead,
         subject_id: str | None = None,
-        before: Annotated[int | None, Query(ge=1, le=2**62)] = None,
+        before: AuditBefore = None,
         limit: Limit = 100,
     ) -> Any:
         """Audit entries, newest first; `before` (an entry id) pages back."""

@@ -10,6 +10,7 @@ from typing import Annotated
 from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import RedirectResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -39,7 +40,7 @@ from makegood.web import csrf
 from makegood.web.auth import SESSION_COOKIE, Auth, Forbidden, LoginRequired
 from makegood.web.charts import bar_chart, column_chart
 from makegood.web.console_admin import add_admin_routes
-from makegood.web.console_render import ConsolePages
+from makegood.web.console_render import ConsolePages, path_segment
 from makegood.web.console_support import add_support_routes
 from makegood.web.detection_chart import detection_chart, detection_rows
 from makegood.web.ratelimit import TokenBucket, client_address
@@ -135,7 +136,7 @@ def create_console(container: Container) -> FastAPI:
             session.user.email,
         )
         campaign_id = create_campaign(container, cmd)
-        return RedirectResponse(f"{PREFIX}/campaigns/{quote(campaign_id)}", status_code=303)
+        return RedirectResponse(f"{PREFIX}/campaigns/{path_segment(campaign_id)}", status_code=303)
 
     @app.get("/campaigns/{campaign_id}")
     def campaign(campaign_id: str, session: Reader, done: str = "") -> Response:
@@ -170,14 +171,14 @@ def create_console(container: Container) -> FastAPI:
     def approve(campaign_id: str, session: Approver) -> Response:
         approve_as(container, campaign_id, session.user.email)
         return RedirectResponse(
-            f"{PREFIX}/campaigns/{quote(campaign_id)}?done=approved", status_code=303
+            f"{PREFIX}/campaigns/{path_segment(campaign_id)}?done=approved", status_code=303
         )
 
     @app.post("/campaigns/{campaign_id}/launch")
     def launch(campaign_id: str, session: Approver) -> Response:
         launch_campaign(container, campaign_id, actor=session.user.email)
         return RedirectResponse(
-            f"{PREFIX}/campaigns/{quote(campaign_id)}?done=launched", status_code=303
+            f"{PREFIX}/campaigns/{path_segment(campaign_id)}?done=launched", status_code=303
         )
 
     add_support_routes(app, container, auth, pages)
@@ -206,7 +207,21 @@ def _install_errors(app: FastAPI, auth: Auth, pages: ConsolePages) -> None:
             back=PREFIX + "/incidents",
         )
 
+    def invalid_request(request: Request, exc: Exception) -> Response:
+        # Query and form fields FastAPI refused (a number out of range...): the page names them.
+        assert isinstance(exc, RequestValidationError)
+        problems = "; ".join(f"{e.get('loc', ('',))[-1]}: {e.get('msg', '')}" for e in exc.errors())
+        return pages.render(
+            "error.html",
+            status=422,
+            session=auth.session(request),
+            title="Something is not right",
+            message=problems,
+            back=PREFIX + "/incidents",
+        )
+
     app.add_exception_handler(LoginRequired, to_login)
+    app.add_exception_handler(RequestValidationError, invalid_request)
     for kind in ERROR_STATUS:
         app.add_exception_handler(kind, error_page)
     app.add_exception_handler(StarletteHTTPException, error_page)

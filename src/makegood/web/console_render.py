@@ -7,6 +7,7 @@ import base64
 import hashlib
 from datetime import date, datetime
 from typing import Any
+from urllib.parse import quote
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -28,6 +29,12 @@ def when(value: datetime | date | None) -> str:
     return value.isoformat()
 
 
+def path_segment(value: str) -> str:
+    """An id as one segment of a console URL: `/`, `?`, `#`, `%` and the rest percent-encoded
+    (account ids come from the operator's data and may hold any of them)."""
+    return quote(str(value), safe="")
+
+
 def money(minor: int | None, currency: str | None) -> str:
     if minor is None or currency is None:
         return "—"
@@ -44,6 +51,7 @@ class ConsolePages:
             auto_reload=False,
         )
         self.env.filters["when"] = when
+        self.env.filters["segment"] = path_segment
         self.env.globals["money"] = money
         self.css = (TEMPLATES / "console" / "console.css").read_text(encoding="utf-8")
         digest = hashlib.sha256(self.css.encode("utf-8")).digest()

@@ -4,7 +4,6 @@ the audit log. Actions need the `support` permission, and each is audited by its
 # No `from __future__ import annotations`: FastAPI must see the local Annotated aliases.
 
 from typing import Annotated
-from urllib.parse import quote
 
 from fastapi import Depends, FastAPI, Form, Response
 from fastapi.responses import RedirectResponse
@@ -17,7 +16,8 @@ from makegood.services.console_queries import find_accounts as q_find
 from makegood.services.support import REASON_CODES, extend_offer, goodwill_grant, resend_link
 from makegood.services.users import Permission, Role, SessionUser
 from makegood.web.auth import Auth
-from makegood.web.console_render import ConsolePages
+from makegood.web.console_render import ConsolePages, path_segment
+from makegood.web.paging import AuditBefore
 
 PREFIX = "/console"
 FLASH = {
@@ -35,7 +35,7 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
         with container.uow() as uow:
             account_id = q.get_offer(uow, offer_id)["account_id"]
         return RedirectResponse(
-            f"{PREFIX}/accounts/{quote(account_id)}?done={done}", status_code=303
+            f"{PREFIX}/accounts/{path_segment(account_id)}?done={done}", status_code=303
         )
 
     @app.get("/support")
@@ -47,11 +47,11 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
                 found = q_find(uow, q)
             if len(found) == 1:
                 return RedirectResponse(
-                    f"{PREFIX}/accounts/{quote(found[0]['account_id'])}", status_code=303
+                    f"{PREFIX}/accounts/{path_segment(found[0]['account_id'])}", status_code=303
                 )
         return pages.render("support.html", session=session, title="Support", q=q, found=found)
 
-    @app.get("/accounts/{account_id}")
+    @app.get("/accounts/{account_id:path}")
     def account(account_id: str, session: Reader, done: str = "") -> Response:
         with container.uow() as uow:
             row = q.get_account(uow, account_id)
@@ -97,7 +97,7 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
         return back_to_account(offer_id, "granted")
 
     @app.get("/audit")
-    def audit(session: Reader, before: int | None = None) -> Response:
+    def audit(session: Reader, before: AuditBefore = None) -> Response:
         with container.uow() as uow:
             entries = q.audit_entries(uow, before=before, limit=100)
         next_before = entries[-1]["id"] if len(entries) == 100 else None
