@@ -1,0 +1,358 @@
+"""The whole pipeline at scale on PostgreSQL, each step beside the bare engine doing its work.
+
+Prints figures; it is not a test. Run from the repository root (needs PostgreSQL):
+
+    uv run python bench/pipeline.py                         # 2,000,000 accounts, 40M attempts
+    uv run python bench/pipeline.py --world /work/bench-world   # reuse a generated world
+    uv run python bench/pipeline.py --accounts 200000 --attempts 4000000   # a quick run
+
+The world is made by `makegood demo generate` (once, then reused from `--world`). Each
+makegood step runs as a user would run it, `makegood ...` in a fresh process on a fresh
+database; its time includes the interpreter's start-up and its peak memory is that process's
+`ru_maxrss`. Each bare figure is measured in the same run, on the same files and row counts,
+exactly as issue 13 defines it:
+
+- import accounts: COPY of the CSV into an unindexed staging table, then one INSERT ... ON
+  CONFLICT into a table made `LIKE accounts INCLUDING ALL` (the same indexes and checks);
+  once into the empty table (fresh) and once more (re-import);
+- campaign create: one hand-written DuckDB query (the cohort of the incident's window and
+  regions joined with accounts.csv and plans.csv, amount and exclusion per account), written
+  out and COPYed into a table made `LIKE cohort_members INCLUDING ALL`;
+- launch: COPY of one row per offer (id, account_id, amount_minor, token_hash) into a table
+  with a primary key and a unique token_hash; the rows are made before the clock starts.
+
+At the end the totals, their ratio, and the same pipeline extrapolated linearly in accounts
+to 20M and 200M subscribers.
+"""
+
+# ruff: noqa: S603, S608 - fixed command lines; SQL from this script's own figures and files
+
+from __future__ import annotations
+
+import argparse
+import hashlib
+import json
+import os
+import secrets
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+import psycopg
+import sqlalchemy as sa
+from sqlalchemy.engine import make_url
+
+from makegood.domain.currencies import exponent
+
+ADMIN_URL = os.environ.get(
+    "MAKEGOOD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+PERCENT = 3
+
+
+@dataclass(frozen=True)
+class Run:
+    """One step's wall time and the peak resident memory of its process (None: not measured)."""
+
+    seconds: float
+    peak_mib: float | None = None
+    stdout: str = ""
+
+
+@dataclass(frozen=True)
+class Step:
+    name: str
+    makegood: Run
+    bare: Run | None
+    target: float | None  # the issue's ratio target, when it sets one
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def makegood(args: Sequence[str], env: dict[str, str]) -> Run:
+    """`makegood ARGS` in a fresh process: wall time and that process's peak memory."""
+    exe = shutil.which("makegood") or sys.exit("makegood is not on PATH: run with `uv run`")
+    began = time.perf_counter()
+    proc = subprocess.Popen([exe, *args], env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
+    assert proc.stdout is not None
+    out = proc.stdout.read().decode()
+    _, status, usage = os.wait4(proc.pid, 0)
+    seconds = time.perf_counter() - began
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    if proc.returncode != 0:
+        sys.exit(f"makegood {' '.join(args)} exited {proc.returncode}")
+    return Run(seconds, usage.ru_maxrss / 1024, out)
+
+
+def last_line(run: Run) -> str:
+    return run.stdout.strip().splitlines()[-1]
+
+
+def psycopg_url(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+def copy_file(cur: psycopg.Cursor, statement: str, path: Path) -> None:
+    with cur.copy(statement) as copy, path.open("rb") as source:
+        while chunk := source.read(1 << 20):
+            copy.write(chunk)
+
+
+def bare_import(dsn: str, accounts_csv: Path) -> Run:
+    """COPY into an unindexed staging table, then one INSERT ... ON CONFLICT (one transaction)."""
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("CREATE TABLE IF NOT EXISTS bare_accounts (LIKE accounts INCLUDING ALL)")
+        conn.commit()
+        began = time.perf_counter()
+        cur.execute(
+            "CREATE TEMP TABLE bare_stage (account_id text, email text, plan_id text,"
+            " status text, country text, locale text, next_bill_date text) ON COMMIT DROP"
+        )
+        copy_file(cur, "COPY bare_stage FROM STDIN (FORMAT csv, HEADER true)", accounts_csv)
+        cur.execute(
+            "INSERT INTO bare_accounts (account_id, email, plan_id, status, country, locale,"
+            " next_bill_date, billing_day, updated_at)"
+            " SELECT account_id, email, plan_id, status, country, locale, next_bill_date::date,"
+            " extract(day FROM next_bill_date::date), now() FROM bare_stage"
+            " ON CONFLICT (account_id) DO UPDATE SET email = excluded.email,"
+            " plan_id = excluded.plan_id, status = excluded.status,"
+            " country = excluded.country, locale = excluded.locale,"
+            " next_bill_date = excluded.next_bill_date, billing_day = excluded.billing_day,"
+            " updated_at = excluded.updated_at"
+        )
+        conn.commit()
+        return Run(time.perf_counter() - began)
+
+
+def bare_create(dsn: str, world: dict[str, object], folder: Path, scratch: Path) -> Run:
+    """One DuckDB query (cohort, accounts, plans -> amount and exclusion), then COPY its rows."""
+    outage = world["outage"]
+    assert isinstance(outage, dict)
+    regions = ", ".join(f"'{r}'" for r in outage["regions"])
+    region_filter = f"AND region IN ({regions})" if regions else ""
+    plans = [line.split(",")[-1] for line in (folder / "plans.csv").read_text().splitlines()[1:]]
+    scales = ", ".join(f"('{c}', {10 ** exponent(c)})" for c in sorted(set(plans)))
+    out = scratch / "bare_members.csv"
+    query = f"""
+        COPY (
+        WITH cohort AS (
+            SELECT account_id, count(*) AS failed_attempts, min(ts) AS first_failure_at,
+                   max(ts) AS last_failure_at
+            FROM read_parquet('{folder}/attempts/*.parquet')
+            WHERE outcome = 'failure' AND ts >= TIMESTAMPTZ '{outage["start"]}'
+              AND ts < TIMESTAMPTZ '{outage["end"]}' {region_filter}
+            GROUP BY account_id
+        ),
+        accounts AS (SELECT * FROM read_csv('{folder}/accounts.csv', header = true,
+                                            all_varchar = true)),
+        plans AS (SELECT * FROM read_csv('{folder}/plans.csv', header = true,
+                                         all_varchar = true)),
+        scales(currency, scale) AS (VALUES {scales}),
+        priced AS (
+            SELECT c.*, a.account_id AS known, a.status, a.plan_id, p.currency,
+                   CAST(round(CAST(p.monthly_price AS DECIMAL(18, 4)) * s.scale
+                              * {PERCENT} / 100) AS BIGINT) AS amount_minor
+            FROM cohort c
+            LEFT JOIN accounts a USING (account_id)
+            LEFT JOIN plans p ON p.plan_id = a.plan_id
+            LEFT JOIN scales s ON s.currency = p.currency
+        )
+        SELECT 'bare' AS campaign_id, account_id, failed_attempts, first_failure_at,
+               last_failure_at,
+               CASE WHEN known IS NULL THEN 'unknown_account'
+                    WHEN status <> 'active' THEN 'not_active'
+                    WHEN amount_minor = 0 THEN 'zero_amount' END AS excluded_reason,
+               plan_id, currency, amount_minor
+        FROM priced
+        ) TO '{out}' (HEADER false)
+    """
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute("SET session_replication_role = replica")  # the FK to campaigns: not here
+        cur.execute("CREATE TABLE bare_members (LIKE cohort_members INCLUDING ALL)")
+        conn.commit()
+        began = time.perf_counter()
+        duckdb.sql(query)
+        copy_file(cur, "COPY bare_members FROM STDIN (FORMAT csv)", out)
+        conn.commit()
+        return Run(time.perf_counter() - began)
+
+
+def bare_launch(dsn: str, offers: int, scratch: Path) -> Run:
+    """COPY of one row per offer into a table with a primary key and a unique token_hash."""
+    rows = scratch / "bare_offers.tsv"
+    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
+        cur.execute(
+            "SELECT account_id, amount_minor FROM bare_members"
+            " WHERE excluded_reason IS NULL ORDER BY account_id LIMIT %s",
+            (offers,),
+        )
+        with rows.open("w") as out:
+            for i, (account_id, amount) in enumerate(cur):
+                token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
+                out.write(f"off_{i:016x}\t{account_id}\t{amount}\t{token_hash}\n")
+        cur.execute(
+            "CREATE TABLE bare_offers (id varchar(40) PRIMARY KEY, account_id varchar(128)"
+            " NOT NULL, amount_minor bigint NOT NULL, token_hash char(64) NOT NULL UNIQUE)"
+        )
+        conn.commit()
+        began = time.perf_counter()
+        copy_file(cur, "COPY bare_offers FROM STDIN", rows)
+        conn.commit()
+        return Run(time.perf_counter() - began)
+
+
+def count(dsn: str, sql: str) -> int:
+    with psycopg.connect(dsn) as conn:
+        row = conn.execute(sql).fetchone()
+    assert row is not None
+    return int(row[0])
+
+
+def world_of(args: argparse.Namespace, env: dict[str, str]) -> tuple[Path, dict[str, object]]:
+    folder = Path(
+        args.world
+        or Path(tempfile.gettempdir())
+        / "makegood-bench"
+        / f"pipeline-{args.accounts}-{args.attempts}"
+    )
+    marker = folder / "world.json"
+    if not marker.exists():
+        say(f"generating {args.accounts:,} accounts and {args.attempts:,} attempts in {folder}")
+        makegood(
+            [
+                "demo",
+                "generate",
+                "--accounts",
+                str(args.accounts),
+                "--attempts",
+                str(args.attempts),
+                "--out",
+                str(folder),
+            ],
+            env,
+        )
+    world = json.loads(marker.read_text())
+    return folder, world
+
+
+def report(steps: list[Step], accounts: int, offers: int, startup: dict[str, Run]) -> None:
+    print(f"\npipeline on PostgreSQL: {accounts:,} accounts, {offers:,} offers")
+    print(f"{'step':<24}{'makegood s':>12}{'bare s':>10}{'ratio':>8}{'target':>8}{'peak MiB':>10}")
+    for step in steps:
+        bare = f"{step.bare.seconds:10.1f}" if step.bare else f"{'':>10}"
+        ratio = f"{step.makegood.seconds / step.bare.seconds:7.2f}x" if step.bare else f"{'':>8}"
+        target = f"{step.target:7.1f}x" if step.target else f"{'':>8}"
+        peak = f"{step.makegood.peak_mib:10.0f}" if step.makegood.peak_mib else f"{'':>10}"
+        print(f"{step.name:<24}{step.makegood.seconds:12.1f}{bare}{ratio}{target}{peak}")
+    timed = [s for s in steps if s.bare]
+    ours = sum(s.makegood.seconds for s in timed)
+    bare_total = sum(s.bare.seconds for s in timed if s.bare)
+    print(
+        f"{'pipeline (the above)':<24}{ours:12.1f}{bare_total:10.1f}"
+        f"{ours / bare_total:7.2f}x{2.5:7.1f}x"
+    )
+    launch = next(s for s in steps if s.name == "campaign launch")
+    print(
+        f"launch rate: {offers / launch.makegood.seconds:,.0f} offers/s (target 25,000); "
+        f"bare {offers / launch.bare.seconds:,.0f}/s"
+        if launch.bare
+        else ""
+    )
+    for name, run in startup.items():
+        print(f"start-up {name:<30}{run.seconds:6.2f} s (target 0.4 s)")
+    for scale in (20_000_000, 200_000_000):
+        factor = scale / accounts
+        print(
+            f"extrapolated to {scale / 1e6:.0f}M accounts: makegood {ours * factor / 60:,.0f} min,"
+            f" bare {bare_total * factor / 60:,.0f} min"
+        )
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--accounts", type=int, default=2_000_000)
+    parser.add_argument("--attempts", type=int, default=40_000_000)
+    parser.add_argument("--world", help="a folder from `makegood demo generate` to reuse")
+    args = parser.parse_args()
+
+    name = f"mg_pipeline_{os.getpid()}"
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
+    url = make_url(ADMIN_URL).set(database=name).render_as_string(hide_password=False)
+    env = {**os.environ, "MAKEGOOD_DATABASE_URL": url, "MAKEGOOD_ENVIRONMENT": "development"}
+    folder, world = world_of(args, env)
+    outage = world["outage"]
+    assert isinstance(outage, dict)
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    dsn = psycopg_url(url)
+    scratch = Path(tempfile.mkdtemp(prefix="mg-pipeline-"))
+    try:
+        makegood(["db", "upgrade"], env)
+        makegood(["import", "plans", str(folder / "plans.csv")], env)
+        steps: list[Step] = []
+        accounts_csv = folder / "accounts.csv"
+        say("import accounts (fresh) ...")
+        fresh = makegood(["import", "accounts", str(accounts_csv)], env)
+        steps.append(Step("import accounts", fresh, bare_import(dsn, accounts_csv), 2.0))
+        say("import accounts (again) ...")
+        again = makegood(["import", "accounts", str(accounts_csv)], env)
+        steps.append(Step("re-import accounts", again, bare_import(dsn, accounts_csv), 2.0))
+        regions = [arg for r in outage["regions"] for arg in ("--region", r)]
+        incident = last_line(
+            makegood(
+                [
+                    "incident",
+                    "create",
+                    "--title",
+                    "Pipeline outage",
+                    "--start",
+                    outage["start"],
+                    "--end",
+                    outage["end"],
+                    *regions,
+                ],
+                env,
+            )
+        )
+        say("campaign create ...")
+        created = makegood(
+            [
+                "campaign",
+                "create",
+                incident,
+                "--events",
+                str(folder / "attempts"),
+                "--percent",
+                str(PERCENT),
+            ],
+            env,
+        )
+        campaign = last_line(created)
+        steps.append(
+            Step("campaign create", created, bare_create(dsn, world, folder, scratch), 2.0)
+        )
+        startup = {
+            "makegood --help": makegood(["--help"], env),
+            "makegood campaign approve ID": makegood(["campaign", "approve", campaign], env),
+        }
+        say("campaign launch ...")
+        launched = makegood(["campaign", "launch", campaign], env)
+        offers = count(dsn, f"SELECT count(*) FROM offers WHERE campaign_id = '{campaign}'")
+        steps.append(Step("campaign launch", launched, bare_launch(dsn, offers, scratch), 2.5))
+        report(steps, int(world["accounts"]), offers, startup)  # type: ignore[arg-type]
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+if __name__ == "__main__":
+    main()
