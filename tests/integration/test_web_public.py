@@ -12,7 +12,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
-from makegood.services.genuine import token_from_text
+from makegood.services.genuine import Verdict, read_pasted
 from makegood.web.app import create_app
 from makegood.web.genuine import TokenBucket
 from makegood.web.texts import TEXTS
@@ -56,7 +56,7 @@ def test_genuine_check_answers_one_bit_and_changes_nothing(
         html = client.post("/genuine", data={"code": code}).text
         return html.split('data-verdict="')[1].split('"')[0]
 
-    assert verdict(f"https://claims.test/claim/{live.token}") == "real"
+    assert verdict(f"http://claims.test/claim/{live.token}") == "real"
     assert verdict(f"  {live.token} ") == "real"
     assert verdict(f"http://claims.test/claim/{live.token}/done?x=1") == "real"
     assert verdict(claimed.token) == "unknown"
@@ -87,11 +87,15 @@ def test_token_bucket_refills_over_time() -> None:
     assert list(small.buckets) == ["y", "z"]
 
 
-def test_token_from_text() -> None:
-    assert token_from_text("https://x.test/claim/abc_DEF-1") == "abc_DEF-1"
-    assert token_from_text("/claim/abc/done") == "abc"
-    assert token_from_text("") is None
-    assert token_from_text("a/b") is None
+def test_read_pasted() -> None:
+    ours = "https://x.test"
+    assert read_pasted("https://x.test/claim/abc_DEF-1", ours) == (Verdict.UNKNOWN, "abc_DEF-1")
+    assert read_pasted("https://x.test/claim/abc/done", ours) == (Verdict.UNKNOWN, "abc")
+    assert read_pasted("abc", ours) == (Verdict.UNKNOWN, "abc")
+    assert read_pasted("", ours) == (Verdict.UNKNOWN, None)
+    assert read_pasted("https://x.test/claim/a/b", ours) == (Verdict.UNKNOWN, None)
+    assert read_pasted("/claim/abc/done", ours) == (Verdict.ELSEWHERE, None)
+    assert read_pasted("a/b", ours) == (Verdict.ELSEWHERE, None)
 
 
 def test_logged_request_lines_hide_addresses_and_tokens() -> None:

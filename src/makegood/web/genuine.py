@@ -11,7 +11,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from makegood.bootstrap import Container
-from makegood.services.genuine import is_open_offer
+from makegood.services.genuine import check_pasted
 from makegood.web.pages import Pages
 from makegood.web.ratelimit import TokenBucket, client_address
 
@@ -25,22 +25,29 @@ def genuine_router(container: Container, pages: Pages, limiter: TokenBucket) -> 
     def genuine_form(request: Request) -> Response:
         """The form; changes nothing."""
         language = pages.language_for(None, request.headers.get("accept-language"))
-        return pages.render("genuine.html", status=200, language=language, verdict=None)
+        return pages.render("genuine.html", status=200, language=language, verdict=None, address="")
 
     @router.post("/genuine")
     def genuine_check(request: Request, code: Annotated[str, Form(max_length=4096)]) -> Response:
-        """Says whether the pasted link or code is a real, open offer; 429 past the limit."""
+        """Says whether the pasted link or code is a real, open offer, or a link that does not
+        point to our address; 429 past the limit."""
         language = pages.language_for(None, request.headers.get("accept-language"))
         client = client_address(request)
         if not limiter.allow(client):
             response = pages.render(
-                "genuine.html", status=429, language=language, verdict="limited"
+                "genuine.html", status=429, language=language, verdict="limited", address=""
             )
             response.headers["Retry-After"] = str(limiter.retry_after(client))
             return response
+        public_url = container.settings.public_url
         with container.uow() as uow:
-            real = is_open_offer(uow, code, container.now())
-        verdict = "real" if real else "unknown"
-        return pages.render("genuine.html", status=200, language=language, verdict=verdict)
+            verdict = check_pasted(uow, code, public_url, container.now())
+        return pages.render(
+            "genuine.html",
+            status=200,
+            language=language,
+            verdict=verdict.value,
+            address=container.settings.public_base,
+        )
 
     return router
