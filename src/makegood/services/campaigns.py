@@ -11,25 +11,20 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidInput, NotFound
-from makegood.domain.ids import new_id
-from makegood.domain.money import Money, format_major
+from makegood.domain.errors import NotFound
+from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
 from makegood.domain.policy import (
-    AccountFacts,
     Exclusion,
     Mode,
     Policy,
-    decide,
     policy_from_json,
 )
 from makegood.services.audit import record
-from makegood.services.incidents import get_incident
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from makegood.telemetry.cohort import CohortResult
     from makegood.telemetry.source import AttemptSource
 
 BATCH = 5_000
@@ -102,134 +97,11 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
 def create_campaign(
     container: Container, cmd: CreateCampaign, progress: Progress | None = None
 ) -> str:
-    """Compute the cohort, decide eligibility for each account, and store the draft snapshot."""
-    from makegood.telemetry.engines import cohort_function, engine_options
+    """Compute the cohort, decide eligibility for each account (in the engine, in bulk), and
+    store the draft with its snapshot in one transaction (services.campaign_build)."""
+    from makegood.services import campaign_build
 
-    compute_cohort = cohort_function(cmd.engine)  # an unknown or missing engine: InvalidInput
-    options = engine_options(cmd.engine, cmd.master)
-    if cmd.claim_days < 1:
-        raise InvalidInput("--claim-days must be at least 1")
-    with container.uow() as uow:
-        incident = get_incident(uow, cmd.incident_id)
-        if cmd.plans is not None:
-            known = set(
-                uow.conn.execute(
-                    sa.select(t.plans.c.plan_id).where(t.plans.c.plan_id.in_(list(cmd.plans)))
-                ).scalars()
-            )
-            unknown = sorted(set(cmd.plans) - known)
-            if unknown:
-                raise InvalidInput(
-                    f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first"
-                )
-    with compute_cohort(
-        cmd.source or cmd.events,
-        incident.starts_at,
-        incident.ends_at,
-        incident.regions,
-        incident.devices,
-        min_failures=cmd.min_failures,
-        strict=cmd.strict,
-        **options,
-    ) as cohort:
-        return _store_draft(container, cmd, incident.id, cohort, progress)
-
-
-def _store_draft(
-    container: Container,
-    cmd: CreateCampaign,
-    incident_id: str,
-    cohort: CohortResult,
-    progress: Progress | None,
-) -> str:
-    eligible_plans = set(cmd.plans) if cmd.plans is not None else None
-    now = container.now()
-    campaign_id = new_id("cmp")
-    with container.uow() as uow:
-        uow.conn.execute(
-            t.campaigns.insert().values(
-                id=campaign_id,
-                incident_id=incident_id,
-                state=CampaignState.DRAFT,
-                mode=cmd.mode,
-                policy=cmd.policy.to_json(),
-                claim_days=cmd.claim_days,
-                eligible_plans=sorted(eligible_plans) if eligible_plans is not None else None,
-                events_source=cmd.events,
-                affected_count=0,
-                created_at=now,
-                created_by=cmd.actor,
-            )
-        )
-        affected = 0
-        for batch in cohort.batches(BATCH):
-            facts = _account_facts(uow.conn, [r.account_id for r in batch])
-            offered = _already_offered(uow.conn, incident_id, [r.account_id for r in batch])
-            members = []
-            for r in batch:
-                fact = facts.get(r.account_id)
-                decision = decide(fact, cmd.policy, eligible_plans, r.account_id in offered)
-                members.append(
-                    {
-                        "campaign_id": campaign_id,
-                        "account_id": r.account_id,
-                        "failed_attempts": r.failed_attempts,
-                        "first_failure_at": r.first_failure_at,
-                        "last_failure_at": r.last_failure_at,
-                        "excluded_reason": decision.excluded,
-                        "plan_id": fact.plan_id if fact else None,
-                        "currency": fact.price.currency if fact else None,
-                        "amount_minor": decision.amount.minor if decision.amount else None,
-                    }
-                )
-            uow.conn.execute(t.cohort_members.insert(), members)
-            affected += len(members)
-            if progress:
-                progress(affected)
-        uow.conn.execute(
-            t.campaigns.update()
-            .where(t.campaigns.c.id == campaign_id)
-            .values(affected_count=affected)
-        )
-        record(
-            uow,
-            now,
-            cmd.actor,
-            "campaign.created",
-            "campaign",
-            campaign_id,
-            {"incident": incident_id, "policy": cmd.policy.to_json(), "affected": affected},
-        )
-        uow.commit()
-    return campaign_id
-
-
-def _account_facts(conn: sa.Connection, account_ids: list[str]) -> dict[str, AccountFacts]:
-    rows = conn.execute(
-        sa.select(
-            t.accounts.c.account_id,
-            t.accounts.c.status,
-            t.accounts.c.plan_id,
-            t.plans.c.monthly_price_minor,
-            t.plans.c.currency,
-        )
-        .join(t.plans, t.plans.c.plan_id == t.accounts.c.plan_id)
-        .where(t.accounts.c.account_id.in_(account_ids))
-    )
-    return {
-        r.account_id: AccountFacts(r.status, r.plan_id, Money(r.currency, r.monthly_price_minor))
-        for r in rows
-    }
-
-
-def _already_offered(conn: sa.Connection, incident_id: str, account_ids: list[str]) -> set[str]:
-    return set(
-        conn.execute(
-            sa.select(t.offers.c.account_id).where(
-                t.offers.c.incident_id == incident_id, t.offers.c.account_id.in_(account_ids)
-            )
-        ).scalars()
-    )
+    return campaign_build.create_campaign(container, cmd, progress)
 
 
 def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:

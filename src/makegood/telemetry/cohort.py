@@ -106,6 +106,11 @@ class CohortResult:
         self.stats = stats
 
     @property
+    def conn(self) -> Any:
+        """The DuckDB connection holding the table `cohort` (eligibility joins it there)."""
+        return self._conn
+
+    @property
     def count(self) -> int:
         """Affected accounts."""
         return self.stats.affected

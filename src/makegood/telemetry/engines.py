@@ -19,6 +19,10 @@ _COHORT = {
     "duckdb": ("makegood.telemetry.cohort", "compute_cohort"),
     "spark": ("makegood.telemetry.spark", "compute_cohort_spark"),
 }
+_DECIDE = {
+    "duckdb": ("makegood.telemetry.eligibility", "decide_in_duckdb"),
+    "spark": ("makegood.telemetry.spark_eligibility", "decide_in_spark"),
+}
 _DETECT = {
     "duckdb": ("makegood.telemetry.detect_duckdb", "detect_duckdb"),
     "spark": ("makegood.telemetry.spark_detect", "detect_spark"),
@@ -45,6 +49,11 @@ def _load(table: dict[str, tuple[str, str]], engine: str, what: str) -> Callable
 def cohort_function(engine: str) -> Callable[..., Any]:
     """compute_cohort of `engine` (signature of telemetry.cohort.compute_cohort)."""
     return _load(_COHORT, engine, "the cohort")
+
+
+def decide_function(engine: str) -> Callable[..., Any]:
+    """The bulk eligibility of `engine` (signature of telemetry.eligibility.decide_in_duckdb)."""
+    return _load(_DECIDE, engine, "eligibility")
 
 
 def detect_function(engine: str) -> Callable[..., Any]:

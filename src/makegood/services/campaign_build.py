@@ -1,0 +1,181 @@
+"""Building a campaign's snapshot: the cohort, each account's decision and amount, in bulk.
+
+The engine (DuckDB or Spark, telemetry.engines) computes the cohort from the logs, then the
+eligibility of every cohort account in one set-based query (telemetry.eligibility) over the
+accounts, plans and earlier offers exported from the database (store.snapshot); the decided
+rows go back by COPY. Python only orchestrates: no per-account loop, memory bounded by the
+engine's limit and fixed-size chunks.
+
+`create_campaign` builds in-process (the CLI). `submit_campaign` only records a draft in state
+`building` and a build job (the web), which a worker runs (services.build_jobs).
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput
+from makegood.domain.ids import new_id
+from makegood.domain.offers import CampaignState
+from makegood.services.audit import record
+from makegood.services.incidents import Incident, get_incident
+from makegood.store import tables as t
+from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
+from makegood.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from makegood.services.campaigns import CreateCampaign
+
+Progress = Callable[[int], None]
+Phase = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class BuildHooks:
+    """What a build reports while it runs: each phase by name, and rows decided/written."""
+
+    phase: Phase | None = None
+    progress: Progress | None = None
+
+    def say(self, text: str) -> None:
+        if self.phase:
+            self.phase(text)
+
+
+def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
+    """What can be refused before any work: the claim days, the engine, the incident, plans."""
+    from makegood.telemetry.engines import cohort_function, engine_options
+
+    cohort_function(cmd.engine)  # an unknown or missing engine: InvalidInput
+    engine_options(cmd.engine, cmd.master)
+    if cmd.claim_days < 1:
+        raise InvalidInput("--claim-days must be at least 1")
+    incident = get_incident(uow, cmd.incident_id)
+    if cmd.plans is not None:
+        known = set(
+            uow.conn.execute(
+                sa.select(t.plans.c.plan_id).where(t.plans.c.plan_id.in_(list(cmd.plans)))
+            ).scalars()
+        )
+        unknown = sorted(set(cmd.plans) - known)
+        if unknown:
+            raise InvalidInput(f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first")
+    return incident
+
+
+def campaign_row(cmd: CreateCampaign, campaign_id: str, state: str, container: Container) -> Any:
+    """The INSERT of the campaign row itself."""
+    return t.campaigns.insert().values(
+        id=campaign_id,
+        incident_id=cmd.incident_id,
+        state=state,
+        mode=cmd.mode,
+        policy=cmd.policy.to_json(),
+        claim_days=cmd.claim_days,
+        eligible_plans=sorted(set(cmd.plans)) if cmd.plans is not None else None,
+        events_source=cmd.events,
+        affected_count=0,
+        created_at=container.now(),
+        created_by=cmd.actor,
+    )
+
+
+def create_campaign(
+    container: Container, cmd: CreateCampaign, progress: Progress | None = None
+) -> str:
+    """Compute the cohort and every account's decision, and store the draft with its snapshot
+    in one transaction: on any error nothing is stored."""
+    with container.uow() as uow:
+        incident = check_request(uow, cmd)
+    campaign_id = new_id("cmp")
+
+    def insert(uow: UnitOfWork) -> None:
+        uow.conn.execute(campaign_row(cmd, campaign_id, CampaignState.DRAFT, container))
+
+    build_snapshot(container, cmd, incident, campaign_id, insert, BuildHooks(progress=progress))
+    return campaign_id
+
+
+def build_snapshot(
+    container: Container,
+    cmd: CreateCampaign,
+    incident: Incident,
+    campaign_id: str,
+    begin: Callable[[UnitOfWork], None],
+    hooks: BuildHooks,
+    finish: Callable[[UnitOfWork], None] | None = None,
+) -> int:
+    """Compute and store the snapshot of `campaign_id`; returns the accounts affected.
+
+    In one transaction: `begin(uow)` (insert the campaign, or check the build is still ours),
+    the export of accounts and plans, the engine's decisions, the snapshot rows, the affected
+    count and the audit entry, then `finish(uow)` (mark the state), then commit.
+    """
+    from makegood.telemetry.engines import cohort_function, decide_function, engine_options
+
+    compute_cohort = cohort_function(cmd.engine)
+    decide = decide_function(cmd.engine)
+    options = engine_options(cmd.engine, cmd.master)
+    settings = container.settings
+    temp_root = str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None
+    scratch = Path(tempfile.mkdtemp(prefix="makegood-build-", dir=temp_root))
+    try:
+        hooks.say("computing the cohort")
+        with (
+            compute_cohort(
+                cmd.source or cmd.events,
+                incident.starts_at,
+                incident.ends_at,
+                incident.regions,
+                incident.devices,
+                min_failures=cmd.min_failures,
+                strict=cmd.strict,
+                **options,
+            ) as cohort,
+            container.uow() as uow,
+        ):
+            begin(uow)
+            hooks.say("reading accounts and plans")
+            files = export_eligibility_inputs(uow.conn, cmd.incident_id, scratch)
+            hooks.say("deciding eligibility and amounts")
+            affected: int = decide(
+                cohort.conn, files, cmd.policy, _plans(cmd.plans), scratch=scratch, **options
+            )
+            hooks.say("writing the snapshot")
+            write_snapshot(uow.conn, cohort.conn, campaign_id, scratch, hooks.progress)
+            _finish(uow, container, cmd, campaign_id, affected)
+            if finish:
+                finish(uow)
+            uow.commit()
+        return affected
+    finally:
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def _plans(plans: Sequence[str] | None) -> set[str] | None:
+    return set(plans) if plans is not None else None
+
+
+def _finish(
+    uow: UnitOfWork, container: Container, cmd: CreateCampaign, campaign_id: str, affected: int
+) -> None:
+    uow.conn.execute(
+        t.campaigns.update().where(t.campaigns.c.id == campaign_id).values(affected_count=affected)
+    )
+    record(
+        uow,
+        container.now(),
+        cmd.actor,
+        "campaign.created",
+        "campaign",
+        campaign_id,
+        {"incident": cmd.incident_id, "policy": cmd.policy.to_json(), "affected": affected},
+    )

@@ -1,0 +1,160 @@
+"""The campaign snapshot (`cohort_members`): its bulk reads for the engine and its bulk write.
+
+Eligibility runs in the analysis engine (telemetry.eligibility), which needs the accounts,
+their plans and the accounts already offered for the incident. Those leave the database as
+headerless CSV files streamed to disk in chunks (PostgreSQL: COPY TO STDOUT; SQLite: rows
+fetched a chunk at a time), so memory stays bounded whatever the number of accounts. The
+decided rows come back the same way: a CSV file written by the engine and streamed into
+COPY FROM STDIN on PostgreSQL, Arrow batches inserted with executemany on SQLite.
+"""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.store import tables as t
+
+_COPY_BYTES = 1 << 20  # bytes per write to a COPY stream
+_FETCH_ROWS = 50_000  # rows per chunk read or written on SQLite
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+SNAPSHOT_COLUMNS = (
+    "campaign_id",
+    "account_id",
+    "failed_attempts",
+    "first_failure_at",
+    "last_failure_at",
+    "excluded_reason",
+    "plan_id",
+    "currency",
+    "amount_minor",
+)
+
+
+@dataclass(frozen=True)
+class EligibilityFiles:
+    """Headerless CSV files: accounts (account_id, status, plan_id), plans (plan_id,
+    price_minor, currency), offered (account_id)."""
+
+    accounts: str
+    plans: str
+    offered: str
+
+
+def _queries(incident_id: str) -> dict[str, sa.Select[Any]]:
+    return {
+        "accounts": sa.select(t.accounts.c.account_id, t.accounts.c.status, t.accounts.c.plan_id),
+        "plans": sa.select(t.plans.c.plan_id, t.plans.c.monthly_price_minor, t.plans.c.currency),
+        "offered": sa.select(t.offers.c.account_id).where(t.offers.c.incident_id == incident_id),
+    }
+
+
+def export_eligibility_inputs(
+    conn: sa.Connection, incident_id: str, directory: Path
+) -> EligibilityFiles:
+    """Write what eligibility reads of the database into `directory`, in the connection's
+    transaction (so the snapshot and the facts it was decided on are one view)."""
+    paths = {}
+    for name, query in _queries(incident_id).items():
+        path = directory / f"{name}.csv"
+        if conn.dialect.name == "postgresql":
+            _copy_out(conn, query, path)
+        else:
+            _fetch_out(conn, query, path)
+        paths[name] = str(path)
+    return EligibilityFiles(**paths)
+
+
+def _copy_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
+    sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    copy_out = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+    with path.open("wb") as out, driver.cursor() as cursor, cursor.copy(copy_out) as copy:
+        for data in copy:
+            out.write(data)
+
+
+def _fetch_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
+    result = conn.execution_options(yield_per=_FETCH_ROWS).execute(query)
+    with path.open("w", newline="", encoding="utf-8") as out:
+        writer = csv.writer(out, lineterminator="\n")
+        for rows in result.partitions():
+            writer.writerows(rows)
+
+
+# The engine's `decisions` table as cohort_members rows, in SNAPSHOT_COLUMNS order.
+_SNAPSHOT_SELECT = (
+    "SELECT {campaign}, account_id, failed_attempts, "
+    "make_timestamp(first_us)::TIMESTAMPTZ, make_timestamp(last_us)::TIMESTAMPTZ, "
+    "excluded_reason, plan_id, currency, amount_minor FROM decisions"
+)
+
+
+def write_snapshot(
+    conn: sa.Connection,
+    duck: Any,
+    campaign_id: str,
+    scratch: Path,
+    progress: Callable[[int], None] | None = None,
+) -> None:
+    """Insert the engine's `decisions` (a table in the DuckDB connection `duck`) as the
+    snapshot of `campaign_id`, in the connection's transaction. `progress` gets rows written."""
+    if conn.dialect.name == "postgresql":
+        path = scratch / "snapshot.csv"
+        select = _SNAPSHOT_SELECT.format(campaign=_literal(campaign_id))
+        duck.execute(f"COPY ({select}) TO {_literal(str(path))} (FORMAT csv, HEADER false)")
+        _copy_in(conn, path, progress)
+        path.unlink()
+        return
+    # SQLite: bounded batches through SQLAlchemy (its UTC type stores the instants).
+    reader = duck.sql(
+        "SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
+        "currency, amount_minor FROM decisions"
+    ).to_arrow_reader(_FETCH_ROWS)
+    written = 0
+    for batch in reader:
+        rows = [
+            {
+                "campaign_id": campaign_id,
+                "account_id": r["account_id"],
+                "failed_attempts": r["failed_attempts"],
+                "first_failure_at": _EPOCH + timedelta(microseconds=r["first_us"]),
+                "last_failure_at": _EPOCH + timedelta(microseconds=r["last_us"]),
+                "excluded_reason": r["excluded_reason"],
+                "plan_id": r["plan_id"],
+                "currency": r["currency"],
+                "amount_minor": r["amount_minor"],
+            }
+            for r in batch.to_pylist()
+        ]
+        conn.execute(t.cohort_members.insert(), rows)
+        written += len(rows)
+        if progress:
+            progress(written)
+
+
+def _literal(text: str) -> str:
+    return "'" + text.replace("'", "''") + "'"
+
+
+def _copy_in(conn: sa.Connection, path: Path, progress: Callable[[int], None] | None) -> None:
+    quote = conn.dialect.identifier_preparer.quote
+    columns = ", ".join(quote(c) for c in SNAPSHOT_COLUMNS)
+    sql = f"COPY {quote(t.cohort_members.name)} ({columns}) FROM STDIN (FORMAT csv)"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    written = 0
+    with path.open("rb") as source, driver.cursor() as cursor, cursor.copy(sql) as copy:
+        while data := source.read(_COPY_BYTES):
+            copy.write(data)
+            # Lines, not rows (an id could hold a newline): good enough for a progress line.
+            written += data.count(b"\n")
+            if progress:
+                progress(written)
