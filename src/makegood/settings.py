@@ -6,6 +6,7 @@ import ipaddress
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from urllib.parse import urlsplit
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -39,7 +40,8 @@ class Settings(BaseSettings):
     smtp_ca_file: Path | None = None  # PEM CA bundle to trust for SMTP TLS (private relays)
     mail_dir: Path = Path("mail-outbox")
     mail_from: str = "Customer Care <care@example.com>"
-    message_id_domain: str = "makegood.local"
+    # The right side of every Message-ID; default: the host of public_url (see message_domain).
+    message_id_domain: str | None = None
     dispatch_max_attempts: int = 5
     dispatch_retry_seconds: int = 60  # first retry delay; doubles with each attempt
     # Notifications at volume (issue 5; see docs/notifications.md).
@@ -145,6 +147,20 @@ class Settings(BaseSettings):
     @property
     def public_base(self) -> str:
         return self.public_url.rstrip("/")
+
+    @property
+    def message_domain(self) -> str:
+        """The domain of our Message-IDs: MAKEGOOD_MESSAGE_ID_DOMAIN, else public_url's host
+        (a name we control, where `.local` reads as a misconfigured sender to spam filters)."""
+        if self.message_id_domain:
+            return self.message_id_domain
+        host = urlsplit(self.public_url).hostname or "localhost"
+        if ":" in host:  # an IPv6 address is written as a domain literal in a Message-ID
+            return f"[{host}]"
+        try:
+            return host.encode("idna").decode("ascii")
+        except UnicodeError:
+            return "localhost"
 
 
 def _is_loopback(host: str) -> bool:

@@ -78,7 +78,7 @@ def test_envelope_id_goes_out_and_a_bounce_without_headers_comes_home(
     lines, url = dsn_server
     box = with_settings(container, smtp_url=url)
     [offer] = seed_campaign(box.engine, [Subscriber("acc-dsn")], now=box.now())
-    message_id = f"{offer.email_message_id}@makegood.local"
+    message_id = f"{offer.email_message_id}@claims.test"
 
     assert dispatch_pending(box).sent == 1
 

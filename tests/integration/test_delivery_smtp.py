@@ -151,7 +151,7 @@ def test_a_dropped_connection_mid_message_is_retried_with_the_same_message_id(
 
     assert second.sent == 1
     [mail] = handler.messages_to(offer.address)
-    assert mail["Message-ID"] == f"<{offer.email_message_id}@makegood.local>"
+    assert mail["Message-ID"] == f"<{offer.email_message_id}@claims.test>"
 
 
 def test_send_many_reports_each_outcome_in_order(smtp: tuple[RecordingHandler, str]) -> None:

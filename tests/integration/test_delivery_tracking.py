@@ -71,7 +71,7 @@ def arf(message_id: str) -> bytes:
 
 
 def mid(offer: SeededOffer) -> str:
-    return f"<{offer.email_message_id}@makegood.local>"
+    return f"<{offer.email_message_id}@claims.test>"
 
 
 def test_bounce_import_from_a_maildir_records_suppresses_and_marks_urgent(

@@ -115,7 +115,7 @@ def test_all_accepted_are_marked_sent_with_token_erased(
         link = f"http://claims.test/claim/{offer.token}"
         assert link in body(mail, "plain")
         assert f'href="{link}"' in body(mail, "html")
-        assert mail["Message-ID"] == f"<{offer.email_message_id}@makegood.local>"
+        assert mail["Message-ID"] == f"<{offer.email_message_id}@claims.test>"
         assert mail["Auto-Submitted"] == "auto-generated"
     # The database keeps only the hash of each token.
     with box.engine.connect() as conn:

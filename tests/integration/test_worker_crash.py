@@ -103,7 +103,7 @@ def test_kill_9_mid_batch_then_restart_delivers_everything_at_least_once(
     offers = seed_campaign(
         engine, [Subscriber(f"acc-{n:03d}") for n in range(TOTAL)], now=datetime.now(UTC)
     )
-    expected = {f"<{o.email_message_id}@makegood.local>" for o in offers}
+    expected = {f"<{o.email_message_id}@claims.test>" for o in offers}
     env = {
         **os.environ,
         "MAKEGOOD_DATABASE_URL": pg_database_url,

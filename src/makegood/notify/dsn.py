@@ -4,7 +4,7 @@ Both come back to the bounce address as ``multipart/report`` messages. A DSN's
 ``message/delivery-status`` part says, per recipient, what happened (Action: failed /
 delayed / delivered, Status 5.1.1, Diagnostic-Code); an ARF report says someone marked the
 message as spam. The original message's headers travel along (``text/rfc822-headers`` or
-``message/rfc822``), and its Message-ID, ``<outbox id@message_id_domain>``, names the outbox
+``message/rfc822``), and its Message-ID, ``<outbox id@Settings.message_domain>``, names the outbox
 row. When a report carries no copy of the headers, the envelope id does: a server that
 offers DSN (RFC 3461) is asked, on MAIL FROM, for ``ENVID=<the Message-ID>`` and ``RET=HDRS``,
 and a DSN returns the first as ``Original-Envelope-Id``. Reports that name no message of ours

@@ -64,7 +64,7 @@ def record_report(container: Container, raw: bytes) -> FeedbackReport:
     """Record one returned message (a DSN or an ARF complaint) in its own transaction; a
     message that is no report about one of our messages is counted as ignored."""
     now = container.now()
-    event = dsn.report_events(raw, domain=container.settings.message_id_domain, now=now)
+    event = dsn.report_events(raw, domain=container.settings.message_domain, now=now)
     if event is None:
         return FeedbackReport(read=1, ignored=1)
     with container.uow() as uow:
@@ -137,7 +137,7 @@ def webhook_events(body: bytes, *, domain: str, now: datetime) -> list[DeliveryE
 def record_webhook(container: Container, body: bytes) -> FeedbackReport:
     """Record a verified webhook body; returns how many events were stored and ignored."""
     now = container.now()
-    parsed = webhook_events(body, domain=container.settings.message_id_domain, now=now)
+    parsed = webhook_events(body, domain=container.settings.message_domain, now=now)
     ours = [e for e in parsed if e is not None]
     with container.uow() as uow:
         recorded, ignored = tracking.record_feedback(uow.conn, ours, now)

@@ -42,7 +42,7 @@ class ComposedEmail:
 
 def message_id(outbox_id: str, settings: Settings) -> str:
     """Deterministic Message-ID of an outbox row, so a resend is recognisably the same mail."""
-    return f"<{outbox_id}@{settings.message_id_domain}>"
+    return f"<{outbox_id}@{settings.message_domain}>"
 
 
 def envelope_sender(settings: Settings) -> str:
