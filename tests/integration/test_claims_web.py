@@ -60,7 +60,7 @@ def test_get_shows_the_offer_and_changes_nothing(client: TestClient, container: 
     assert "Premium Streaming" in html
     assert "j***@example.com" in html
     assert "jane.doe@example.com" not in html
-    assert "Failed playback attempts from your account: 4" in html
+    assert "4 failed attempts to play on your account, between" in html
     assert "March 30, 2026" in html
     assert "UTC" in html
     assert '<form method="post">' in html

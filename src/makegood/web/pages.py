@@ -53,11 +53,12 @@ def offer_text(view: OfferView, language: str) -> OfferText:
     locale = _display_locale(view)
     evidence = None
     if view.evidence is not None:
-        evidence = texts_for(language)["evidence"].format(
-            count=view.evidence.failed_attempts,
-            first=format_datetime_utc(view.evidence.first_failure_at, locale),
-            last=format_datetime_utc(view.evidence.last_failure_at, locale),
-        )
+        count = view.evidence.failed_attempts
+        first = format_datetime_utc(view.evidence.first_failure_at, locale)
+        last = format_datetime_utc(view.evidence.last_failure_at, locale)
+        # As the e-mail does: one attempt, or several within the minute shown, is one moment.
+        key = "evidence_one" if count == 1 else "evidence_at" if first == last else "evidence"
+        evidence = texts_for(language)[key].format(count=count, first=first, last=last)
     return OfferText(
         email=view.masked_email,
         amount=format_money(view.amount_minor, view.currency, locale),

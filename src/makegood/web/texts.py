@@ -20,10 +20,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "Your service credit",
         "offer_heading": "We owe you a credit",
         "offer_intro": (
-            "Your {service} account {email} had trouble playing during {incident}. "
+            "Your {service} account {email} had trouble playing during the outage “{incident}”. "
             "We are sorry. Confirm below and we will take {amount} off your {plan} bill."
         ),
-        "evidence": "Failed playback attempts from your account: {count}, between {first} and {last}.",
+        "evidence": "{count} failed attempts to play on your account, between {first} and {last}.",
+        "evidence_at": "{count} failed attempts to play on your account, at {first}.",
+        "evidence_one": "One failed attempt to play on your account, at {first}.",
         "label_amount": "Credit",
         "label_plan": "Plan",
         "label_statement": "On your statement of",
@@ -62,10 +64,12 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "Tu crédito de servicio",
         "offer_heading": "Te debemos un crédito",
         "offer_intro": (
-            "Tu cuenta de {service} {email} tuvo problemas de reproducción durante {incident}. "
+            "Tu cuenta de {service} {email} tuvo problemas de reproducción durante la interrupción «{incident}». "
             "Lo sentimos. Confirma abajo y descontaremos {amount} de tu factura del plan {plan}."
         ),
-        "evidence": "Intentos de reproducción fallidos de tu cuenta: {count}, entre {first} y {last}.",
+        "evidence": "{count} intentos fallidos de reproducción en tu cuenta, entre el {first} y el {last}.",
+        "evidence_at": "{count} intentos fallidos de reproducción en tu cuenta, el {first}.",
+        "evidence_one": "Un intento fallido de reproducción en tu cuenta, el {first}.",
         "label_amount": "Crédito",
         "label_plan": "Plan",
         "label_statement": "En tu factura del",
@@ -106,13 +110,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "Votre avoir",
         "offer_heading": "Nous vous devons un avoir",
         "offer_intro": (
-            "Votre compte {service} {email} n'a pas pu lire correctement pendant : {incident}. "
+            "Votre compte {service} {email} n'a pas pu lire correctement pendant la panne "
+            "«\u00a0{incident}\u00a0». "
             "Nous en sommes désolés. Confirmez ci-dessous et nous déduirons {amount} de votre "
             "facture {plan}."
         ),
-        "evidence": (
-            "Tentatives de lecture échouées depuis votre compte : {count}, entre le {first} et le {last}."
-        ),
+        "evidence": "{count} tentatives de lecture échouées depuis votre compte, entre le {first} et le {last}.",
+        "evidence_at": "{count} tentatives de lecture échouées depuis votre compte, le {first}.",
+        "evidence_one": "Une tentative de lecture échouée depuis votre compte, le {first}.",
         "label_amount": "Avoir",
         "label_plan": "Offre",
         "label_statement": "Sur votre facture du",
@@ -153,13 +158,14 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "Ihre Gutschrift",
         "offer_heading": "Wir schulden Ihnen eine Gutschrift",
         "offer_intro": (
-            "Ihr {service}-Konto {email} hatte während {incident} Probleme bei der Wiedergabe. "
+            "Ihr {service}-Konto {email} hatte während der Störung „{incident}“ Probleme bei der "
+            "Wiedergabe. "
             "Das tut uns leid. Bestätigen Sie unten, und wir ziehen {amount} von Ihrer "
             "Rechnung für {plan} ab."
         ),
-        "evidence": (
-            "Fehlgeschlagene Wiedergabeversuche Ihres Kontos: {count}, zwischen {first} und {last}."
-        ),
+        "evidence": "{count} fehlgeschlagene Wiedergabeversuche Ihres Kontos, zwischen {first} und {last}.",
+        "evidence_at": "{count} fehlgeschlagene Wiedergabeversuche Ihres Kontos, am {first}.",
+        "evidence_one": "Ein fehlgeschlagener Wiedergabeversuch Ihres Kontos, am {first}.",
         "label_amount": "Gutschrift",
         "label_plan": "Tarif",
         "label_statement": "Auf Ihrer Rechnung vom",
@@ -204,11 +210,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "Seu crédito de serviço",
         "offer_heading": "Devemos um crédito a você",
         "offer_intro": (
-            "Sua conta {service} {email} teve problemas de reprodução durante {incident}. "
+            "Sua conta {service} {email} teve problemas de reprodução durante a instabilidade “{incident}”. "
             "Pedimos desculpas. Confirme abaixo e descontaremos {amount} da sua fatura do "
             "plano {plan}."
         ),
-        "evidence": "Tentativas de reprodução com falha na sua conta: {count}, entre {first} e {last}.",
+        "evidence": "{count} tentativas de reprodução com falha na sua conta, entre {first} e {last}.",
+        "evidence_at": "{count} tentativas de reprodução com falha na sua conta, em {first}.",
+        "evidence_one": "Uma tentativa de reprodução com falha na sua conta, em {first}.",
         "label_amount": "Crédito",
         "label_plan": "Plano",
         "label_statement": "Na sua fatura de",
@@ -252,11 +260,13 @@ TEXTS: dict[str, dict[str, str]] = {
         "offer_title": "サービスクレジットのご案内",
         "offer_heading": "クレジットをお受け取りください",
         "offer_intro": (
-            "{incident}の間、{service}のアカウント {email} で再生に問題が発生しました。"
+            "障害（「{incident}」）の間、{service}のアカウント {email} で再生に問題が発生しました。"
             "ご迷惑をおかけし申し訳ございません。下のボタンで確定すると、{plan}のご請求から"
             "{amount}を差し引きます。"
         ),
         "evidence": "お客様のアカウントで失敗した再生: {count}回（{first}から{last}まで）。",
+        "evidence_at": "お客様のアカウントで失敗した再生: {count}回（{first}）。",
+        "evidence_one": "お客様のアカウントで失敗した再生: 1回（{first}）。",
         "label_amount": "クレジット",
         "label_plan": "プラン",
         "label_statement": "反映されるご請求日",
