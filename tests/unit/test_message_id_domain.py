@@ -47,6 +47,8 @@ def test_message_id_defaults_to_the_public_urls_host(public_url: str, domain: st
 
 
 def test_a_configured_domain_wins() -> None:
-    settings = Settings(public_url="https://credits.streamco.example", message_id_domain="mail.x.test")
+    settings = Settings(
+        public_url="https://credits.streamco.example", message_id_domain="mail.x.test"
+    )
     assert header_of(settings) == "<msg_01@mail.x.test>"
     assert settings.message_domain == "mail.x.test"

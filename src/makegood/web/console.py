@@ -143,6 +143,7 @@ def create_console(container: Container) -> FastAPI:
         """Preview, the approve/launch buttons the role allows, and after launch the funnel."""
         with container.uow() as uow:
             c = get_campaign(uow, campaign_id)
+            incident = q.get_incident_row(uow, c.incident_id)
             summary = preview(uow, campaign_id)
             report = campaign_report(uow, campaign_id) if c.state == "launched" else None
             by_day = q.claims_by_day(uow, campaign_id) if report else []
@@ -156,8 +157,9 @@ def create_console(container: Container) -> FastAPI:
         return pages.render(
             "campaign.html",
             session=session,
-            title=f"Campaign {campaign_id}",
+            title=f"Campaign for “{incident['title']}”",
             campaign=c,
+            incident=incident,
             c=summary,
             report=report,
             funnel=funnel,
