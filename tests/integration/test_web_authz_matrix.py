@@ -48,6 +48,10 @@ CONSOLE: dict[tuple[str, str], set[str] | str] = {
     ("GET", "/audit"): EVERY,
     ("GET", "/admin"): {"admin"},
     ("POST", "/admin/apikeys/{key_id}/revoke"): {"admin"},
+    ("POST", "/admin/users/{user_id}/disable"): {"admin"},
+    ("POST", "/admin/users/{user_id}/enable"): {"admin"},
+    ("POST", "/admin/users/{user_id}/role"): {"admin"},
+    ("POST", "/admin/users/{user_id}/password"): {"admin"},
 }
 API: dict[tuple[str, str], str] = {
     ("GET", "/incidents"): "incidents:read",
@@ -114,6 +118,7 @@ def ids(container: Container, tmp_path: Path) -> dict[str, str]:
         "account_id": seeded.account_id,
         "message_id": "msg_unknown",
         "key_id": "key_unknown",
+        "user_id": "usr_unknown",
     }
 
 

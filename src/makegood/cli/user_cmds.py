@@ -1,5 +1,7 @@
-"""`makegood user add|list` and `makegood apikey create|list|revoke`: who may use the console
-and the API. Lists never show a secret: no password hash, no key, no key hash."""
+"""`makegood user add|list|disable|enable|role|password` and `makegood apikey
+create|list|revoke`: who may use the console and the API. Lists never show a secret: no
+password hash, no key, no key hash. Disable, role and password end the user's sessions at once
+(services.user_admin)."""
 
 from __future__ import annotations
 
@@ -12,6 +14,7 @@ from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_id, print_json, say
 from makegood.domain.errors import InvalidInput
 from makegood.domain.money import format_major
+from makegood.services.user_admin import find_user_id, set_disabled, set_password, set_role
 from makegood.services.users import (
     SCOPES,
     Role,
@@ -88,7 +91,62 @@ def register(cli: click.Group) -> None:
             click.echo(f"{row['id']}\t{row['email']}\t{row['role']}\t{state}\t{shown or '-'}")
         say(f"{len(rows)} user(s)")
 
+    _register_lockout(user)
     _register_apikey(cli)
+
+
+def _register_lockout(user: click.Group) -> None:
+    @user.command("disable")
+    @click.argument("email")
+    @handles_errors
+    def user_disable(email: str) -> None:
+        """Lock the user out: sessions end at once, sign-in and their API keys refused."""
+        _toggle(email, disabled=True)
+
+    @user.command("enable")
+    @click.argument("email")
+    @handles_errors
+    def user_enable(email: str) -> None:
+        """Let a disabled user sign in again."""
+        _toggle(email, disabled=False)
+
+    @user.command("role")
+    @click.argument("email")
+    @click.option("--role", required=True, help=f"One of {', '.join(r.value for r in Role)}.")
+    @handles_errors
+    def user_role(email: str, role: str) -> None:
+        """Change the user's role; their sessions end at once."""
+        c = container()
+        with c.uow() as uow:
+            user_id = find_user_id(uow, email)
+            changed = set_role(uow, user_id, role, c.now())
+        say(f"role {role} " + ("given; their sessions ended" if changed else "was theirs already"))
+        print_id(user_id)
+
+    @user.command("password")
+    @click.argument("email")
+    @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+    @handles_errors
+    def user_password(email: str, password_stdin: bool) -> None:
+        """Set a new password; the user's sessions end at once."""
+        c = container()
+        with c.uow() as uow:
+            user_id = find_user_id(uow, email)  # unknown user: exit 3 before asking
+        password = _read_password(password_stdin)
+        with c.uow() as uow:
+            set_password(uow, user_id, password, c.now())
+        say("password set; their sessions ended")
+        print_id(user_id)
+
+
+def _toggle(email: str, disabled: bool) -> None:
+    c = container()
+    with c.uow() as uow:
+        user_id = find_user_id(uow, email)
+        changed = set_disabled(uow, user_id, disabled, c.now())
+    word = "disabled" if disabled else "enabled"
+    say(f"user {word}" + ("" if changed else " already; nothing changed"))
+    print_id(user_id)
 
 
 def _register_apikey(cli: click.Group) -> None:
@@ -106,12 +164,19 @@ def _register_apikey(cli: click.Group) -> None:
         help="What the key may do (repeatable).",
     )
     @click.option("--name", default="", help="A label to recognise the key by.")
+    @click.option(
+        "--owner",
+        default=None,
+        metavar="EMAIL",
+        help="The console user who stands behind the key (four-eyes rule; disabling them "
+        "disables it). Without it the key is its own person.",
+    )
     @handles_errors
-    def apikey_create(scopes: tuple[str, ...], name: str) -> None:
+    def apikey_create(scopes: tuple[str, ...], name: str, owner: str | None) -> None:
         """Create an API key and print it once (it cannot be shown again)."""
         c = container()
         with c.uow() as uow:
-            key_id, raw = create_api_key(uow, scopes, name, c.now())
+            key_id, raw = create_api_key(uow, scopes, name, c.now(), owner=owner)
         say(f"API key {key_id} created; store it now, it is not shown again")
         click.echo(raw)
 
@@ -119,7 +184,8 @@ def _register_apikey(cli: click.Group) -> None:
     @click.option("--json", "as_json", is_flag=True, help="One JSON document on standard output.")
     @handles_errors
     def apikey_list(as_json: bool) -> None:
-        """List API keys, newest first: id, name, scopes, created, revoked (never the key)."""
+        """List API keys, newest first: id, name, scopes, owner, created, revoked (never the
+        key)."""
         with container().uow() as uow:
             rows = list_api_keys(uow)
         if as_json:
@@ -132,7 +198,8 @@ def _register_apikey(cli: click.Group) -> None:
             assert isinstance(created, datetime)
             state = f"revoked {revoked.isoformat()}" if isinstance(revoked, datetime) else "live"
             click.echo(
-                f"{row['id']}\t{row['name']}\t{','.join(scopes)}\t{created.isoformat()}\t{state}"
+                f"{row['id']}\t{row['name']}\t{','.join(scopes)}\t{row['owner'] or '-'}\t"
+                f"{created.isoformat()}\t{state}"
             )
         say(f"{len(rows)} key(s)")
 

@@ -1,7 +1,8 @@
 """Campaign use cases as a signed-in person runs them: policy from form fields, four-eyes approval.
 
 The CLI's `campaign approve` stays as it was (one operator at a terminal); people in the console
-and callers of the API go through `approve_as`, which refuses the campaign's own creator.
+and callers of the API go through `approve_as`, which refuses the person who created the
+campaign, whichever channel they used.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from makegood.domain.errors import InvalidInput, MakegoodError
 from makegood.domain.money import MoneyError, parse_amount
 from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, Policy, parse_percent
 from makegood.services.campaigns import CreateCampaign, approve_campaign, get_campaign
+from makegood.services.people import same_person
 
 
 class SelfApproval(MakegoodError):
@@ -69,12 +71,16 @@ def create_command(
 
 
 def approve_as(container: Container, campaign_id: str, actor: str) -> None:
-    """Approve a draft as `actor`, who must not be the one who created it."""
+    """Approve a draft as `actor`, who must not be the person who created it: on any channel,
+    a console user and the API keys they own are one person (services.people)."""
     with container.uow() as uow:
         created_by = get_campaign(uow, campaign_id).created_by
-    # The creator of a campaign never changes, so checking before the approval is race-free.
-    if created_by.lower() == actor.lower():
+        # The creator of a campaign and the owner of a key never change, so checking before
+        # the approval is race-free.
+        own = same_person(uow, created_by, actor)
+    if own:
         raise SelfApproval(
-            "you created this campaign; another approver must approve it (four-eyes rule)"
+            "you created this campaign (yourself or through an API key you own); another "
+            "approver must approve it (four-eyes rule)"
         )
     approve_campaign(container, campaign_id, actor=actor)

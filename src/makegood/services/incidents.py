@@ -11,6 +11,7 @@ import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
+from makegood.domain.text import single_line
 from makegood.services.audit import record
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
@@ -42,6 +43,7 @@ def parse_instant(text: str, name: str) -> datetime:
 def _clean_scope(values: Sequence[str], name: str) -> list[str]:
     cleaned = sorted({v.strip() for v in values if v.strip()})
     for value in cleaned:
+        single_line(value, name)
         if len(value) > 100:
             raise InvalidInput(f"{name}: {value[:20]!r}... is longer than 100 characters")
     return cleaned
@@ -60,6 +62,7 @@ def create_incident(
     """Record an incident and return its id; the window must end after it starts."""
     if not title.strip():
         raise InvalidInput("--title: give the incident a title")
+    single_line(title, "title")  # it is quoted in every e-mail of the incident's offers
     if ends_at <= starts_at:
         raise InvalidInput("--end must be later than --start (the window is [start, end))")
     incident_id = new_id("inc")

@@ -96,6 +96,7 @@ class User:
     email: str
     role: str
     grant_limits: dict[str, int] = field(default_factory=dict)  # currency -> minor units
+    version: int = 0  # users.session_version when read: a session opened now carries it
 
     def can(self, permission: Permission) -> bool:
         return allows(self.role, permission)
@@ -115,10 +116,22 @@ class ApiKey:
     id: str
     name: str
     scopes: frozenset[str]
+    owner_user_id: str | None = None  # the console user behind the key; None: its own person
 
 
 def _user(row: sa.RowMapping) -> User:
-    return User(row["id"], row["email"], row["role"], dict(row["grant_limits"] or {}))
+    return User(
+        row["id"],
+        row["email"],
+        row["role"],
+        dict(row["grant_limits"] or {}),
+        row["session_version"],
+    )
+
+
+def hash_password(password: str) -> str:
+    """The argon2id hash stored for `password`."""
+    return _hasher.hash(password)
 
 
 def parse_grant_limits(values: Iterable[str]) -> dict[str, int]:
@@ -167,7 +180,7 @@ def add_user(
         users.insert().values(
             id=user_id,
             email=email,
-            password_hash=_hasher.hash(password),
+            password_hash=hash_password(password),
             role=role,
             grant_limits=dict(grant_limits or {}),
             created_at=now,
@@ -204,6 +217,7 @@ def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
             id_hash=sha256_hex(raw),
             user_id=user.id,
             csrf_secret=secrets.token_hex(32),
+            user_version=user.version,
             created_at=now,
             expires_at=now + SESSION_LIFETIME,
         )
@@ -214,7 +228,10 @@ def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
 
 
 def resolve_session(uow: UnitOfWork, raw: str | None, now: datetime) -> SessionUser | None:
-    """The user behind a session cookie, if the session is live and the user enabled."""
+    """The user behind a session cookie, if the session is live, the user enabled, and nothing
+    that ends sessions (disable, role, password: services.user_admin) happened since it opened.
+
+    Read on every request, so such a change takes effect on the user's next request."""
     if not raw or len(raw) > 128:
         return None
     row = (
@@ -224,6 +241,7 @@ def resolve_session(uow: UnitOfWork, raw: str | None, now: datetime) -> SessionU
             .where(
                 web_sessions.c.id_hash == sha256_hex(raw),
                 web_sessions.c.expires_at > now,
+                web_sessions.c.user_version == users.c.session_version,
                 users.c.disabled_at.is_(None),
             )
         )
@@ -245,9 +263,17 @@ def end_session(uow: UnitOfWork, raw: str | None, now: datetime) -> None:
 
 
 def create_api_key(
-    uow: UnitOfWork, scopes: Iterable[str], name: str, now: datetime, actor: str = "cli"
+    uow: UnitOfWork,
+    scopes: Iterable[str],
+    name: str,
+    now: datetime,
+    actor: str = "cli",
+    owner: str | None = None,
 ) -> tuple[str, str]:
-    """Create a key with `scopes` and commit; returns (id, raw key). Only the hash is kept."""
+    """Create a key with `scopes` and commit; returns (id, raw key). Only the hash is kept.
+
+    `owner` is the e-mail of the console user who stands behind the key (NotFound when there
+    is none, InvalidInput when disabled); without one the key is its own person."""
     wanted = sorted(set(scopes))
     if not wanted:
         raise InvalidInput(f"--scope: give at least one of {', '.join(sorted(SCOPES))}")
@@ -256,6 +282,7 @@ def create_api_key(
         raise InvalidInput(
             f"--scope: unknown scope(s) {', '.join(unknown)}; use {', '.join(sorted(SCOPES))}"
         )
+    owner_id = _owner_id(uow, owner) if owner is not None else None
     key_id = new_id("key")
     raw = "mgk_" + secrets.token_urlsafe(32)
     uow.conn.execute(
@@ -265,21 +292,41 @@ def create_api_key(
             key_hash=sha256_hex(raw),
             scopes=wanted,
             created_at=now,
+            owner_user_id=owner_id,
         )
     )
-    audit.record(uow, now, actor, "apikey.created", "apikey", key_id, {"scopes": wanted})
+    detail: dict[str, object] = {"scopes": wanted}
+    if owner is not None:
+        detail["owner"] = owner.strip().lower()
+    audit.record(uow, now, actor, "apikey.created", "apikey", key_id, detail)
     uow.commit()
     return key_id, raw
 
 
+def _owner_id(uow: UnitOfWork, email: str) -> str:
+    row = uow.conn.execute(
+        sa.select(users.c.id, users.c.disabled_at).where(users.c.email == email.strip().lower())
+    ).first()
+    if row is None:
+        raise NotFound(f"--owner: no user {email!r}; `makegood user list` shows them")
+    if row.disabled_at is not None:
+        raise InvalidInput(f"--owner: the user {email!r} is disabled")
+    return str(row.id)
+
+
 def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
-    """The live key behind a bearer value, else None."""
+    """The live key behind a bearer value, else None. A key whose owner is disabled opens
+    nothing: locking a person out locks out the keys they hold."""
     if not raw or len(raw) > 128:
         return None
     row = (
         uow.conn.execute(
-            sa.select(api_keys).where(
-                api_keys.c.key_hash == sha256_hex(raw), api_keys.c.revoked_at.is_(None)
+            sa.select(api_keys)
+            .outerjoin(users, users.c.id == api_keys.c.owner_user_id)
+            .where(
+                api_keys.c.key_hash == sha256_hex(raw),
+                api_keys.c.revoked_at.is_(None),
+                users.c.disabled_at.is_(None),  # also true without an owner (outer join)
             )
         )
         .mappings()
@@ -287,7 +334,7 @@ def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
     )
     if row is None:
         return None
-    return ApiKey(row["id"], row["name"], frozenset(row["scopes"]))
+    return ApiKey(row["id"], row["name"], frozenset(row["scopes"]), row["owner_user_id"])
 
 
 def list_users(uow: UnitOfWork) -> list[dict[str, object]]:
@@ -307,13 +354,20 @@ def list_users(uow: UnitOfWork) -> list[dict[str, object]]:
 
 
 def list_api_keys(uow: UnitOfWork) -> list[dict[str, object]]:
-    """Every API key, newest first: id, name, scopes, created, revoked; never the key or its
-    hash."""
+    """Every API key, newest first: id, name, scopes, owner (e-mail or None), created,
+    revoked; never the key or its hash."""
     k = api_keys
     rows = uow.conn.execute(
-        sa.select(k.c.id, k.c.name, k.c.scopes, k.c.created_at, k.c.revoked_at).order_by(
-            k.c.created_at.desc(), k.c.id.desc()
+        sa.select(
+            k.c.id,
+            k.c.name,
+            k.c.scopes,
+            users.c.email.label("owner"),
+            k.c.created_at,
+            k.c.revoked_at,
         )
+        .outerjoin(users, users.c.id == k.c.owner_user_id)
+        .order_by(k.c.created_at.desc(), k.c.id.desc())
     ).mappings()
     return [dict(r) for r in rows]
 

@@ -21,6 +21,9 @@ users = sa.Table(
     sa.Column("grant_limits", sa.JSON, nullable=False),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("disabled_at", UTCDateTime, nullable=True),
+    # Raised by every change that must end the user's sessions (disable, role, password); a
+    # session opened under another version opens nothing (services.users.resolve_session).
+    sa.Column("session_version", sa.Integer, nullable=False, server_default="0"),
     sa.CheckConstraint("role IN ('viewer', 'agent', 'approver', 'admin')", name="role"),
 )
 
@@ -32,6 +35,8 @@ web_sessions = sa.Table(
     sa.Column("user_id", ID, sa.ForeignKey("users.id"), nullable=False),
     # Per-session CSRF secret: every console form carries an HMAC derived from it.
     sa.Column("csrf_secret", sa.String(64), nullable=False),
+    # The user's session_version when the password was checked: a change in between kills it.
+    sa.Column("user_version", sa.Integer, nullable=False, server_default="0"),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Index(None, "user_id"),
@@ -44,6 +49,9 @@ api_keys = sa.Table(
     sa.Column("name", sa.String(200), nullable=False),
     sa.Column("key_hash", sa.String(64), nullable=False, unique=True),
     sa.Column("scopes", sa.JSON, nullable=False),
+    # The console user who stands behind the key (four-eyes rule, lock-out); null: the key is
+    # its own person.
+    sa.Column("owner_user_id", ID, sa.ForeignKey("users.id"), nullable=True),
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("revoked_at", UTCDateTime, nullable=True),
 )

@@ -20,6 +20,7 @@ from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from makegood.bootstrap import Container
+from makegood.services.people import API_ACTOR_PREFIX
 from makegood.services.users import (
     ApiKey,
     Permission,
@@ -59,7 +60,7 @@ def console_csrf_token(secret_key: str, csrf_secret: str) -> str:
 
 
 def api_actor(key: ApiKey) -> str:
-    return f"apikey:{key.id}"
+    return f"{API_ACTOR_PREFIX}{key.id}"
 
 
 class Auth:

@@ -1,0 +1,41 @@
+"""Who stands behind an actor: the person the four-eyes rule compares, on every channel.
+
+Actors are recorded as the console user's e-mail or `apikey:<key id>`. A key names the console
+user who owns it (`makegood apikey create --owner EMAIL`), so a user and every key they own are
+one person; a key without an owner is its own person. The terminal (`cli`) and any other actor
+are compared as written.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from makegood.store.tables_web import api_keys, users
+from makegood.store.uow import UnitOfWork
+
+API_ACTOR_PREFIX = "apikey:"
+
+
+def person_of(uow: UnitOfWork, actor: str) -> str:
+    """`user:<id>` for a console user or a key they own, `apikey:<id>` for a key without
+    owner, else the actor itself (lower-cased)."""
+    if actor.startswith(API_ACTOR_PREFIX):
+        found = uow.conn.execute(
+            sa.select(api_keys.c.owner_user_id).where(
+                api_keys.c.id == actor.removeprefix(API_ACTOR_PREFIX)
+            )
+        ).first()
+        if found is not None:
+            owner = found.owner_user_id
+            return f"user:{owner}" if owner is not None else actor
+    # Not a key: an e-mail of a console user (looked up even when it looks like a key actor,
+    # so no e-mail can pass for someone else).
+    user_id = uow.conn.execute(
+        sa.select(users.c.id).where(users.c.email == actor.strip().lower())
+    ).scalar()
+    return f"user:{user_id}" if user_id is not None else actor.strip().lower()
+
+
+def same_person(uow: UnitOfWork, first: str, second: str) -> bool:
+    """Whether the two actors are one person (see `person_of`)."""
+    return person_of(uow, first) == person_of(uow, second)
