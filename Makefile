@@ -8,7 +8,7 @@ export UV_COMPILE_BYTECODE := 1
 UV := python3 -m uv
 PYTEST_ARGS ?= -n 2
 
-.PHONY: install demo test lint typecheck pytest format
+.PHONY: install system-deps demo test lint typecheck pytest format
 
 install:
 	@python3 -m uv --version >/dev/null 2>&1 || python3 -m pip install --quiet --disable-pip-version-check uv
@@ -25,7 +25,11 @@ lint: install
 typecheck: install
 	$(UV) run mypy
 
-pytest: install
+# Chromium, a Japanese font and Java for the browser, HTML-checker and Spark tests (apt-get).
+system-deps:
+	bash .ci/system-deps
+
+pytest: install system-deps
 	$(UV) run pytest $(PYTEST_ARGS)
 
 test: lint typecheck pytest

@@ -24,6 +24,9 @@ def test_demo_runs_the_story_and_claims_over_http(
     campaign_id = demo.stdout.strip().splitlines()[-1]
     assert campaign_id.startswith("cmp_")
     assert "an unclaimed link:  http://127.0.0.1:8000/claim/" in demo.stderr
+    # The closing hint names the commands as they run after `make demo` (in uv's environment).
+    assert "\n  uv run makegood serve " in demo.stderr
+    assert f"\n  uv run makegood report {campaign_id}" in demo.stderr
 
     monkeypatch.setenv("MAKEGOOD_DATABASE_URL", f"sqlite:///{out / 'makegood.db'}")
     get_settings.cache_clear()

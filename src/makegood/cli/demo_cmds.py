@@ -46,10 +46,11 @@ def demo(ctx: click.Context, directory: Path, accounts: int, claim_share: float,
     from makegood.demo.story import run_demo
 
     result = run_demo(directory, say, accounts=accounts, claim_share=claim_share, seed=seed)
+    # `make demo` installs makegood into uv's environment, not on PATH: name it as it runs.
     say("\nOpen the claim pages yourself:")
     say(f"  export MAKEGOOD_DATABASE_URL={result.database_url}")
-    say(f"  makegood serve            # then open a link from an e-mail in {directory / 'mail'}")
+    say(f"  uv run makegood serve     # then open a link from an e-mail in {directory / 'mail'}")
     if result.sample_link:
         say(f"  an unclaimed link:  {result.sample_link}")
-    say(f"  makegood report {result.campaign_id}")
+    say(f"  uv run makegood report {result.campaign_id}")
     print_id(result.campaign_id)
