@@ -96,6 +96,11 @@ def test_origin_case_preview_and_launch(
     assert data["excluded"]["not_active"] == 1
     assert data["excluded"]["zero_amount"] == 1
     assert data["liability"] == {"JPY": "30", "KWD": "0.105", "USD": "0.24"}
+    # The snapshot keeps each account's impact (the account API and status e-mail show it).
+    cm = t.cohort_members
+    with container.uow() as uow:
+        impact = dict(uow.conn.execute(sa.select(cm.c.account_id, cm.c.impact_minutes)).all())
+    assert impact["a-us"] == 300  # first failure 20:00, no success after: to the end, 01:00
 
     with pytest.raises(InvalidState, match="approve it first"):
         launch_campaign(container, campaign_id)

@@ -10,13 +10,13 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain import errors
+from makegood.domain.calendar import statement_date_for
 from makegood.services.claims import (
     claim_offer,
     claim_offer_by_id,
     claim_with_link,
     grant_offer,
     mask_email,
-    statement_date_for,
     view_offer,
 )
 from makegood.store import tables as t

@@ -24,3 +24,12 @@ def lands_on(granted_at: datetime, statement_date: date) -> bool:
     if granted_at.tzinfo is None:
         raise ValueError("granted_at must be timezone-aware")
     return granted_at < statement_cutoff(statement_date)
+
+
+def statement_date_for(credited_at: datetime, next_bill_date: date, billing_day: int) -> date:
+    """The first statement from `next_bill_date` on that a credit made at `credited_at` lands on
+    (the one rule: the claim page, the status e-mail and the account API all ask here)."""
+    day = next_bill_date
+    while not lands_on(credited_at, day):
+        day = add_months(day, billing_day)
+    return day

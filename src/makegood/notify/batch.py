@@ -20,7 +20,7 @@ from functools import partial
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.domain.calendar import add_months, lands_on
+from makegood.domain.calendar import statement_date_for
 from makegood.notify import outbox, tracking
 from makegood.notify.mime import (
     ComposedEmail,
@@ -278,10 +278,9 @@ def _skip_reason(mail: OutgoingEmail, now: datetime) -> str | None:
 def notice_of(mail: OutgoingEmail, now: datetime) -> OfferNotice:
     statement_date = None
     if mail.template == "offer_granted":
-        granted_at = mail.credited_at or now
-        statement_date = mail.next_bill_date
-        if not lands_on(granted_at, statement_date):
-            statement_date = add_months(statement_date, mail.billing_day)
+        statement_date = statement_date_for(
+            mail.credited_at or now, mail.next_bill_date, mail.billing_day
+        )
     return OfferNotice(
         template=mail.template,
         locale=mail.locale,

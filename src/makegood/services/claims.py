@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from makegood.billing import journal
 from makegood.domain import errors
-from makegood.domain.calendar import add_months, lands_on
+from makegood.domain.calendar import statement_date_for
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CREDITED, OfferState, check_claimable
 from makegood.domain.tokens import hash_token
@@ -84,14 +84,6 @@ def mask_email(email: str) -> str:
     if not at:
         return "***"
     return f"{local[:1]}***@{domain}"
-
-
-def statement_date_for(credited_at: datetime, next_bill_date: date, billing_day: int) -> date:
-    """The first statement from `next_bill_date` on that a credit made at `credited_at` lands on."""
-    day = next_bill_date
-    while not lands_on(credited_at, day):
-        day = add_months(day, billing_day)
-    return day
 
 
 def _token_hash(token: str) -> str:

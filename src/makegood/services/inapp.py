@@ -12,10 +12,11 @@ from datetime import date, datetime
 
 import sqlalchemy as sa
 
+from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
 from makegood.domain.offers import OfferState
 from makegood.services import audit
-from makegood.services.claims import ClaimResult, claim_offer_by_id, statement_date_for
+from makegood.services.claims import ClaimResult, claim_offer_by_id
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 

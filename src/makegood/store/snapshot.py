@@ -34,6 +34,7 @@ SNAPSHOT_COLUMNS = (
     "plan_id",
     "currency",
     "amount_minor",
+    "impact_minutes",
 )
 
 
@@ -93,7 +94,7 @@ def _fetch_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
 _SNAPSHOT_SELECT = (
     "SELECT {campaign}, account_id, failed_attempts, "
     "make_timestamp(first_us)::TIMESTAMPTZ, make_timestamp(last_us)::TIMESTAMPTZ, "
-    "excluded_reason, plan_id, currency, amount_minor FROM decisions"
+    "excluded_reason, plan_id, currency, amount_minor, impact_minutes FROM decisions"
 )
 
 
@@ -116,7 +117,7 @@ def write_snapshot(
     # SQLite: bounded batches through SQLAlchemy (its UTC type stores the instants).
     reader = duck.sql(
         "SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
-        "currency, amount_minor FROM decisions"
+        "currency, amount_minor, impact_minutes FROM decisions"
     ).to_arrow_reader(_FETCH_ROWS)
     written = 0
     for batch in reader:
@@ -131,6 +132,7 @@ def write_snapshot(
                 "plan_id": r["plan_id"],
                 "currency": r["currency"],
                 "amount_minor": r["amount_minor"],
+                "impact_minutes": r["impact_minutes"],
             }
             for r in batch.to_pylist()
         ]

@@ -82,9 +82,12 @@ campaigns = sa.Table(
     sa.Column("approved_by", sa.String(320), nullable=True),
     sa.Column("launched_at", UTCDateTime, nullable=True),
     sa.Column("launched_by", sa.String(320), nullable=True),
+    # Days within which a claimed or granted credit must be applied (null: no deadline).
+    sa.Column("pay_within_days", sa.Integer, nullable=True),
     sa.CheckConstraint("state IN ('draft', 'approved', 'launched')", name="state"),
     sa.CheckConstraint("mode IN ('claim', 'auto')", name="mode"),
     sa.CheckConstraint("claim_days > 0", name="claim_days"),
+    sa.CheckConstraint("pay_within_days > 0", name="pay_within_days"),
     sa.Index(None, "incident_id"),
 )
 
@@ -101,6 +104,9 @@ cohort_members = sa.Table(
     sa.Column("plan_id", sa.String(64), nullable=True),
     sa.Column("currency", sa.String(3), nullable=True),
     sa.Column("amount_minor", sa.BigInteger, nullable=True),
+    # From the first failure to the next success (or the window's end); null in snapshots
+    # written before it was kept.
+    sa.Column("impact_minutes", sa.Integer, nullable=True),
     sa.Index(None, "campaign_id", "excluded_reason"),
 )
 

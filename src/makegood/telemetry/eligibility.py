@@ -40,6 +40,7 @@ DECISION_COLUMNS = (
     "plan_id",
     "currency",
     "amount_minor",
+    "impact_minutes",
 )
 # At most this many decimals in a percent: price * p then fits a 128-bit integer (DuckDB
 # HUGEINT, Spark DECIMAL(38,0)) for any price, and Decimal's 28 digits hold it exactly too.
@@ -113,7 +114,7 @@ WITH facts AS (
     SELECT a.account_id, a.status, a.plan_id, p.price_minor, p.currency
     FROM accounts_in a JOIN plans_in p ON p.plan_id = a.plan_id
 ), priced AS (
-    SELECT c.account_id, c.failed_attempts, c.first_us, c.last_us,
+    SELECT c.account_id, c.failed_attempts, c.first_us, c.last_us, c.impact_minutes,
            f.account_id IS NOT NULL AS known, f.status, f.plan_id, f.currency,
            pf.plan_id AS listed_plan,
            {_amount_sql(terms, dialect)} AS amount,
@@ -136,7 +137,7 @@ WITH facts AS (
     FROM priced
 )
 SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, currency,
-       CASE WHEN excluded_reason IS NULL THEN amount END AS amount_minor
+       CASE WHEN excluded_reason IS NULL THEN amount END AS amount_minor, impact_minutes
 FROM decided
 """
 

@@ -13,7 +13,7 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Query
 
 from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidInput
+from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
 from makegood.services import console_queries as q
 from makegood.services.campaigns import create_campaign, get_campaign, preview
@@ -22,6 +22,7 @@ from makegood.services.incidents import create_incident
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
 from makegood.services.users import ApiKey
+from makegood.store import credit_status
 from makegood.web import api_schemas as s
 from makegood.web.api_errors import install_api_errors
 from makegood.web.api_messages import add_message_routes
@@ -54,6 +55,25 @@ def offer_public(row: dict[str, Any]) -> s.OfferPublic:
         expires_at=row["expires_at"],
         credited_at=row["credited_at"],
         credited_via=row["credited_via"],
+    )
+
+
+def incident_credit_public(entry: credit_status.IncidentCredit) -> s.IncidentCreditPublic:
+    amount = None
+    if entry.amount_minor is not None and entry.currency is not None:
+        amount = format_major(entry.amount_minor, entry.currency)
+    return s.IncidentCreditPublic(
+        incident_id=entry.incident_id,
+        title=entry.title,
+        status=entry.status,  # type: ignore[arg-type]
+        reason=entry.reason,
+        amount=amount,
+        currency=entry.currency,
+        failed_attempts=entry.failed_attempts,
+        first_failure_at=entry.first_failure_at,
+        last_failure_at=entry.last_failure_at,
+        impact_minutes=entry.impact_minutes if entry.status != "not_affected" else None,
+        statement_date=entry.statement_date,
     )
 
 
@@ -219,6 +239,19 @@ def _lookup_routes(api: FastAPI, container: Container, auth: Auth) -> None:
     def account(account_id: str, _: AccRead) -> Any:
         with container.uow() as uow:
             return q.get_account(uow, account_id)
+
+    @api.get("/accounts/{account_id}/credits", response_model=s.AccountCreditsPublic)
+    def account_credits(account_id: str, _: AccRead) -> Any:
+        """Where the account stands for each incident of the last 90 days (what the status
+        e-mail of `POST /credits` tells the subscriber)."""
+        with container.uow() as uow:
+            found = credit_status.account_credits(uow.conn, account_id, container.now())
+        if found is None:
+            raise NotFound(f"no account {account_id!r}")
+        return s.AccountCreditsPublic(
+            account_id=found.account_id,
+            incidents=[incident_credit_public(e) for e in found.incidents],
+        )
 
     @api.get("/audit", response_model=list[s.AuditEntryPublic])
     def audit(

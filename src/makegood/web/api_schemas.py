@@ -139,6 +139,43 @@ class AccountPublic(BaseModel):
     next_bill_date: date
 
 
+CreditStatusName = Literal[
+    "not_affected", "excluded", "offered", "claimed", "granted", "applied", "expired", "revoked"
+]
+
+
+class IncidentCreditPublic(BaseModel):
+    incident_id: str
+    title: str
+    status: CreditStatusName = Field(
+        description="not_affected (no failed attempt in the window), excluded (affected, not "
+        "eligible: see reason), offered (open, unexpired), claimed / granted (credited, not yet "
+        "applied), applied (on a statement or acknowledged by the billing connector), expired, "
+        "revoked."
+    )
+    reason: str | None = Field(
+        description="The exclusion reason (e.g. not_active, plan_not_eligible; not_offered_yet "
+        "while the campaign has not offered anything yet), else null."
+    )
+    amount: str | None = Field(description='Decimal string in major units ("0.24"), or null.')
+    currency: str | None
+    failed_attempts: int | None
+    first_failure_at: datetime | None
+    last_failure_at: datetime | None
+    impact_minutes: int | None = Field(description="Null when not affected.")
+    statement_date: date | None = Field(
+        description="The statement the credit landed on (applied) or lands on (claimed, "
+        "granted); null otherwise, and when only the billing connector posted it."
+    )
+
+
+class AccountCreditsPublic(BaseModel):
+    account_id: str
+    incidents: list[IncidentCreditPublic] = Field(
+        description="One entry per incident that ended in the last 90 days, newest first."
+    )
+
+
 class AuditEntryPublic(BaseModel):
     id: int
     at: datetime
