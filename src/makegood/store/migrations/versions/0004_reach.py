@@ -1,7 +1,7 @@
 """reach: each snapshot row keeps its impact minutes; a campaign may set a payment deadline
 
 Revision ID: 0004_reach
-Revises: 0003_web
+Revises: 0004_accounts
 """
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0004_reach"
-down_revision: str | None = "0003_web"
+down_revision: str | None = "0004_accounts"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
