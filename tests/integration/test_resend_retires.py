@@ -45,7 +45,7 @@ def test_resend_sends_only_the_new_link(
     text = body(mail, "plain")
     assert offer.token is not None
     assert offer.token not in text  # the revoked link never goes out
-    assert mail["Message-ID"] == f"<{resent.message_id}@makegood.local>"
+    assert mail["Message-ID"] == f"<{resent.message_id}@claims.test>"
     old = message_row(box.engine, offer.email_message_id)
     assert (old.state, old.claim_token) == ("dead", None)
     assert "replaced by a resend" in old.last_error
