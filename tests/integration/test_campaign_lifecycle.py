@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState, NotFound
 from makegood.domain.money import Money
-from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice
+from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, single
 from makegood.domain.tokens import hash_token
 from makegood.services.campaigns import CreateCampaign, approve_campaign, create_campaign, preview
 from makegood.services.imports import import_accounts, import_plans
@@ -87,7 +87,9 @@ def test_origin_case_preview_and_launch(
     container: Container, world: tuple[str, str], clock: FrozenClock
 ) -> None:
     incident_id, events = world
-    campaign_id = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    campaign_id = create_campaign(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     with container.uow() as uow:
         data = preview(uow, campaign_id)
     assert data["affected"] == 6
@@ -147,7 +149,7 @@ def test_origin_case_preview_and_launch(
 
 def test_fixed_amounts_and_plan_filter(container: Container, world: tuple[str, str]) -> None:
     incident_id, events = world
-    policy = FixedAmount({"USD": Money.parse("5", "USD")})
+    policy = single(FixedAmount({"USD": Money.parse("5", "USD")}))
     campaign_id = create_campaign(
         container, CreateCampaign(incident_id, events, policy, plans=["us", "jp", "cheap"])
     )
@@ -163,9 +165,11 @@ def test_once_per_account_per_incident_across_campaigns(
     container: Container, world: tuple[str, str]
 ) -> None:
     incident_id, events = world
-    first = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    first = create_campaign(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     second = create_campaign(
-        container, CreateCampaign(incident_id, events, PercentOfPrice(Decimal(5)))
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice(Decimal(5))))
     )
     for campaign_id in (first, second):
         approve_campaign(container, campaign_id)
@@ -173,7 +177,9 @@ def test_once_per_account_per_incident_across_campaigns(
     # At 5 % the cheap plan earns 0.01 (0.005 rounded half up): only that account is new.
     assert launch_campaign(container, second).offers == 1
     assert _count(container, t.offers) == 4
-    third = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    third = create_campaign(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     with container.uow() as uow:
         assert preview(uow, third)["excluded"]["already_offered"] == 3  # a-cheap: zero at 3 %
 
@@ -181,7 +187,7 @@ def test_once_per_account_per_incident_across_campaigns(
 def test_auto_mode_grants_at_launch(container: Container, world: tuple[str, str]) -> None:
     incident_id, events = world
     campaign_id = create_campaign(
-        container, CreateCampaign(incident_id, events, PercentOfPrice(), mode=Mode.AUTO)
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()), mode=Mode.AUTO)
     )
     approve_campaign(container, campaign_id)
     launch_campaign(container, campaign_id)
@@ -198,16 +204,18 @@ def test_wrong_states_and_unknown_ids_change_nothing(
     container: Container, world: tuple[str, str]
 ) -> None:
     incident_id, events = world
-    campaign_id = create_campaign(container, CreateCampaign(incident_id, events, PercentOfPrice()))
+    campaign_id = create_campaign(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     approve_campaign(container, campaign_id)
     with pytest.raises(InvalidState):
         approve_campaign(container, campaign_id)
     with pytest.raises(NotFound):
         launch_campaign(container, "cmp_nope")
     with pytest.raises(NotFound):
-        create_campaign(container, CreateCampaign("inc_nope", events, PercentOfPrice()))
+        create_campaign(container, CreateCampaign("inc_nope", events, single(PercentOfPrice())))
     with pytest.raises(InvalidInput, match="unknown plan"):
         create_campaign(
-            container, CreateCampaign(incident_id, events, PercentOfPrice(), plans=["gold"])
+            container, CreateCampaign(incident_id, events, single(PercentOfPrice()), plans=["gold"])
         )
     assert _count(container, t.campaigns) == 1

@@ -15,7 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.domain.policy import PercentOfPrice
+from makegood.domain.policy import PercentOfPrice, single
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.feedback import verify_signature
 from makegood.notify.worker import run_worker
@@ -78,7 +78,9 @@ def provider() -> Iterator[tuple[Provider, str]]:
 
 def launched(box: Container, world: tuple[str, str]) -> str:
     incident_id, events = world
-    campaign_id = create_campaign(box, CreateCampaign(incident_id, events, PercentOfPrice()))
+    campaign_id = create_campaign(
+        box, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     approve_campaign(box, campaign_id)
     launch_campaign(box, campaign_id)
     return campaign_id

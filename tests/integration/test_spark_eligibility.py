@@ -11,7 +11,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 
 from makegood.domain.money import Money
-from makegood.domain.policy import FixedAmount, PercentOfPrice
+from makegood.domain.policy import FixedAmount, PercentOfPrice, single
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.spark_eligibility import decide_in_spark
 from makegood.telemetry.spark_session import get_spark
@@ -32,9 +32,7 @@ def run_spark(world: World) -> dict[str, tuple[object, ...]]:
         world.load_cohort(conn)
         with tempfile.TemporaryDirectory() as scratch:
             files = world.write_files(Path(scratch))
-            count = decide_in_spark(
-                conn, files, world.policy, world.plan_filter, scratch=Path(scratch)
-            )
+            count = decide_in_spark(conn, files, world.credit, world.outage, scratch=Path(scratch))
             rows = decided_rows(conn)
         assert count == len(rows)
         return rows
@@ -58,9 +56,9 @@ def test_spark_exact_percent_and_fixed_amounts() -> None:
     }
     accounts = {p: ("active", p) for p in plans}
     for policy in (
-        PercentOfPrice(Decimal("33.333333")),
-        PercentOfPrice(Decimal(3)),
-        FixedAmount({"JPY": Money("JPY", 100), "KWD": Money("KWD", 0)}),
+        single(PercentOfPrice(Decimal("33.333333"))),
+        single(PercentOfPrice(Decimal(3))),
+        single(FixedAmount({"JPY": Money("JPY", 100), "KWD": Money("KWD", 0)})),
     ):
         world = World(plans, accounts, dict.fromkeys(plans, True), frozenset(), policy, None)
         assert run_spark(world) == world.expected()

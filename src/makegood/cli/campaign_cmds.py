@@ -14,7 +14,7 @@ from makegood.cli.telemetry_cmds import engine_option
 from makegood.domain.errors import InvalidInput
 
 if TYPE_CHECKING:
-    from makegood.domain.policy import Policy
+    from makegood.domain.policy import CreditPolicy
     from makegood.telemetry.source import AttemptSource
 
 
@@ -28,15 +28,24 @@ def campaign() -> None:
     """Build, preview, approve and launch make-good campaigns."""
 
 
-def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
+def _policy(percent: str | None, fixed: tuple[str, ...], policy: str | None) -> CreditPolicy:
     from makegood.domain.money import MoneyError, parse_amount
-    from makegood.domain.policy import FixedAmount, PercentOfPrice, parse_percent
+    from makegood.domain.policy import FixedAmount, PercentOfPrice, parse_percent, single
 
+    if policy is not None:
+        if percent is not None or fixed:
+            raise InvalidInput(
+                "use either --policy or --percent/--fixed, not both (a policy file holds the "
+                "percent or fixed amounts itself)"
+            )
+        return _policy_file(policy)
     if percent is not None and fixed:
         raise InvalidInput("use either --percent or --fixed, not both")
     if not fixed:
         try:
-            return PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+            return single(
+                PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+            )
         except MoneyError as exc:
             raise InvalidInput(f"--percent: {exc}") from None
     amounts = {}
@@ -51,7 +60,29 @@ def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
             amounts[currency] = parse_amount(amount, currency)
         except MoneyError as exc:
             raise InvalidInput(f"--fixed {currency}: {exc}") from None
-    return FixedAmount(amounts)
+    try:
+        return single(FixedAmount(amounts))
+    except MoneyError as exc:
+        raise InvalidInput(f"--fixed: {exc}") from None
+
+
+def _policy_file(path: str) -> CreditPolicy:
+    """The policy in a TOML (or, by extension or first character, JSON) file."""
+    from pathlib import Path
+
+    from makegood.domain.policy_text import read_policy
+
+    file = Path(path)
+    try:
+        if file.stat().st_size > 1_000_000:
+            raise InvalidInput(f"--policy {path}: a policy is a few lines; this file is over 1 MB")
+        text = file.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise InvalidInput(f"--policy {path}: no such file") from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise InvalidInput(f"--policy {path}: cannot be read as UTF-8 text ({exc})") from None
+    formats = {".json": "json", ".toml": "toml"}
+    return read_policy(text, path, formats.get(file.suffix.lower()))
 
 
 @campaign.command("create")
@@ -62,6 +93,13 @@ def _policy(percent: str | None, fixed: tuple[str, ...]) -> Policy:
 @click.option("--strict", is_flag=True, help="Only accounts that could not watch again.")
 @click.option("--percent", default=None, help="Percent of the monthly plan price (default 3).")
 @click.option("--fixed", multiple=True, help="Fixed amount per currency: --fixed USD=5.")
+@click.option(
+    "--policy",
+    "policy_file",
+    default=None,
+    metavar="FILE.toml",
+    help="A policy file: tiers, pro rata, floor, cap (docs/policies.md).",
+)
 @click.option("--claim-days", default=7, show_default=True, type=int)
 @click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
 @click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
@@ -73,6 +111,7 @@ def campaign_create(
     strict: bool,
     percent: str | None,
     fixed: tuple[str, ...],
+    policy_file: str | None,
     claim_days: int,
     plans: tuple[str, ...],
     mode: str,
@@ -87,7 +126,7 @@ def campaign_create(
     cmd = CreateCampaign(
         incident_id=incident_id,
         events=source.path,
-        policy=_policy(percent, fixed),
+        policy=_policy(percent, fixed, policy_file),
         claim_days=claim_days,
         plans=list(plans) if plans else None,
         mode=Mode(mode),
@@ -127,6 +166,12 @@ def campaign_preview(campaign_id: str, as_json: bool) -> None:
         click.echo(f"excluded, {reason}: {count}")
     for currency, amount in data["liability"].items():
         click.echo(f"liability {currency}: {amount}")
+    for tier in data["tiers"]:
+        costs = ", ".join(f"{a} {c}" for c, a in tier["liability"].items()) or "nothing"
+        click.echo(f"tier at least {tier['at_least']}: {tier['eligible']} eligible, {costs}")
+    for currency, counts in data["amounts"].items():
+        spread = ", ".join(f"{amount} x {n}" for amount, n in counts.items())
+        click.echo(f"amounts {currency}: {spread}")
 
 
 @campaign.command("approve")

@@ -233,12 +233,12 @@ class DemoStory:
             done(f"{cohort.count:,} accounts, {cohort.stats.failed_attempts:,} failures -> {out}")
 
     def campaign(self, world: World, incident_id: str) -> str:
-        from makegood.domain.policy import PercentOfPrice
+        from makegood.domain.policy import PercentOfPrice, single
         from makegood.services.campaigns import CreateCampaign, create_campaign, preview
 
         done = _step(self.say, "5. Campaign: 3% of the monthly price, claim within 7 days")
         command = CreateCampaign(
-            incident_id, str(world.attempts_dir), PercentOfPrice(), actor="demo"
+            incident_id, str(world.attempts_dir), single(PercentOfPrice()), actor="demo"
         )
         campaign_id = create_campaign(self.container, command)
         with self.container.uow() as uow:

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -25,7 +25,10 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState
+from makegood.domain.policy import Outage
+from makegood.domain.policy_document import to_document
 from makegood.services.audit import record
+from makegood.services.campaigns import with_plans
 from makegood.services.incidents import Incident, get_incident
 from makegood.store import tables as t
 from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
@@ -59,13 +62,14 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
     if cmd.claim_days < 1:
         raise InvalidInput("--claim-days must be at least 1")
     incident = get_incident(uow, cmd.incident_id)
-    if cmd.plans is not None:
+    plans = cmd.policy.eligibility.plans
+    if plans is not None:
         known = set(
             uow.conn.execute(
-                sa.select(t.plans.c.plan_id).where(t.plans.c.plan_id.in_(list(cmd.plans)))
+                sa.select(t.plans.c.plan_id).where(t.plans.c.plan_id.in_(list(plans)))
             ).scalars()
         )
-        unknown = sorted(set(cmd.plans) - known)
+        unknown = sorted(set(plans) - known)
         if unknown:
             raise InvalidInput(f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first")
     return incident
@@ -78,9 +82,9 @@ def campaign_row(cmd: CreateCampaign, campaign_id: str, state: str, container: C
         incident_id=cmd.incident_id,
         state=state,
         mode=cmd.mode,
-        policy=cmd.policy.to_json(),
+        policy=to_document(cmd.policy),
         claim_days=cmd.claim_days,
-        eligible_plans=sorted(set(cmd.plans)) if cmd.plans is not None else None,
+        eligible_plans=sorted(set(plans)) if (plans := cmd.policy.eligibility.plans) else None,
         events_source=cmd.events,
         affected_count=0,
         created_at=container.now(),
@@ -93,6 +97,7 @@ def create_campaign(
 ) -> str:
     """Compute the cohort and every account's decision, and store the draft with its snapshot
     in one transaction: on any error nothing is stored."""
+    cmd = with_plans(cmd)
     with container.uow() as uow:
         incident = check_request(uow, cmd)
     campaign_id = new_id("cmp")
@@ -146,8 +151,9 @@ def build_snapshot(
             hooks.say("reading accounts and plans")
             files = export_eligibility_inputs(uow.conn, cmd.incident_id, scratch)
             hooks.say("deciding eligibility and amounts")
+            outage = Outage(incident.starts_at, incident.ends_at)
             affected: int = decide(
-                cohort.conn, files, cmd.policy, _plans(cmd.plans), scratch=scratch, **options
+                cohort.conn, files, cmd.policy, outage, scratch=scratch, **options
             )
             hooks.say("writing the snapshot")
             write_snapshot(uow.conn, cohort.conn, campaign_id, scratch, hooks.progress)
@@ -158,10 +164,6 @@ def build_snapshot(
         return affected
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
-
-
-def _plans(plans: Sequence[str] | None) -> set[str] | None:
-    return set(plans) if plans is not None else None
 
 
 def _finish(
@@ -177,5 +179,5 @@ def _finish(
         "campaign.created",
         "campaign",
         campaign_id,
-        {"incident": cmd.incident_id, "policy": cmd.policy.to_json(), "affected": affected},
+        {"incident": cmd.incident_id, "policy": to_document(cmd.policy), "affected": affected},
     )

@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.domain.errors import NotFound
+from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
-from makegood.domain.policy import (
-    Exclusion,
-    Mode,
-    Policy,
-    policy_from_json,
-)
+from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion, Mode
+from makegood.domain.policy_document import from_stored, to_document
 from makegood.services.audit import record
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
@@ -37,9 +33,10 @@ class CreateCampaign:
 
     incident_id: str
     events: str
-    policy: Policy
+    policy: CreditPolicy
     claim_days: int = 7
-    plans: Sequence[str] | None = None  # None: every plan is eligible
+    # --plan: eligible plans (None: every plan); a policy's [eligibility] plans say the same.
+    plans: Sequence[str] | None = None
     mode: Mode = Mode.CLAIM
     actor: str = "cli"
     # How to read `events` (column and outcome mapping, bad rows); None: the plain contract.
@@ -58,7 +55,7 @@ class Campaign:
     incident_id: str
     state: str
     mode: str
-    policy: Policy
+    policy: CreditPolicy
     claim_days: int
     eligible_plans: list[str] | None
     affected_count: int
@@ -77,12 +74,15 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
     row = uow.conn.execute(query).mappings().first()
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}; `makegood campaign create` prints the id")
+    policy = from_stored(row["policy"])
+    if "kind" in row["policy"] and row["eligible_plans"] is not None:  # stored before documents
+        policy = replace(policy, eligibility=Eligibility(tuple(row["eligible_plans"])))
     return Campaign(
         id=row["id"],
         incident_id=row["incident_id"],
         state=row["state"],
         mode=row["mode"],
-        policy=policy_from_json(row["policy"]),
+        policy=policy,
         claim_days=row["claim_days"],
         eligible_plans=row["eligible_plans"],
         affected_count=row["affected_count"],
@@ -91,6 +91,23 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
         approved_at=row["approved_at"],
         launched_at=row["launched_at"],
         raw=dict(row),
+    )
+
+
+def with_plans(cmd: CreateCampaign) -> CreateCampaign:
+    """The command with `--plan`'s plans moved into its policy's eligible plans (one place)."""
+    if cmd.plans is None:
+        return cmd
+    policy = cmd.policy
+    if policy.eligibility.plans is not None:
+        raise InvalidInput(
+            "give the eligible plans in the policy's [eligibility] plans or as --plan, not both"
+        )
+    plans = tuple(dict.fromkeys(cmd.plans))
+    return replace(
+        cmd,
+        policy=replace(policy, eligibility=replace(policy.eligibility, plans=plans)),
+        plans=None,
     )
 
 
@@ -133,14 +150,44 @@ def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
         "incident": campaign.incident_id,
         "state": campaign.state,
         "mode": campaign.mode,
-        "policy": campaign.policy.to_json(),
+        "policy": to_document(campaign.policy),
         "claim_days": campaign.claim_days,
         "plans": campaign.eligible_plans,
         "affected": campaign.affected_count,
         "eligible": eligible,
         "excluded": dict(excluded),
         "liability": liability,
+        **amounts_by_tier(uow, campaign),
     }
+
+
+def amounts_by_tier(uow: UnitOfWork, campaign: Campaign) -> dict[str, Any]:
+    """`tiers` (in the policy's order: at_least, eligible accounts, liability per currency) and
+    `amounts` (per currency, each amount as a decimal string -> eligible accounts)."""
+    cm = t.cohort_members
+    eligible = sa.and_(cm.c.campaign_id == campaign.id, cm.c.excluded_reason.is_(None))
+    tiers = [
+        {"at_least": tier.at_least, "eligible": 0, "liability": {}}
+        for tier in campaign.policy.tiers
+    ]
+    for index, currency, count, total in uow.conn.execute(
+        sa.select(cm.c.tier, cm.c.currency, sa.func.count(), sa.func.sum(cm.c.amount_minor))
+        .where(eligible, cm.c.tier.is_not(None))
+        .group_by(cm.c.tier, cm.c.currency)
+        .order_by(cm.c.tier, cm.c.currency)
+    ):
+        if 0 <= index < len(tiers):
+            tiers[index]["eligible"] += count
+            tiers[index]["liability"][currency] = format_major(int(total), currency)
+    amounts: dict[str, dict[str, int]] = {}
+    for currency, minor, count in uow.conn.execute(
+        sa.select(cm.c.currency, cm.c.amount_minor, sa.func.count())
+        .where(eligible)
+        .group_by(cm.c.currency, cm.c.amount_minor)
+        .order_by(cm.c.currency, cm.c.amount_minor)
+    ):
+        amounts.setdefault(currency, {})[format_major(int(minor), currency)] = count
+    return {"tiers": tiers, "amounts": amounts}
 
 
 def approve_campaign(container: Container, campaign_id: str, actor: str = "cli") -> None:

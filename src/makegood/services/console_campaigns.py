@@ -8,12 +8,22 @@ campaign, whichever channel they used.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from typing import Any
 
 from makegood.bootstrap import Container
 from makegood.domain.currencies import is_known_currency
 from makegood.domain.errors import InvalidInput, MakegoodError
 from makegood.domain.money import MoneyError, parse_amount
-from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, Policy, parse_percent
+from makegood.domain.policy import (
+    CreditPolicy,
+    FixedAmount,
+    Mode,
+    PercentOfPrice,
+    parse_percent,
+    single,
+)
+from makegood.domain.policy_document import PolicyError, dotted, from_document
+from makegood.domain.policy_text import read_policy
 from makegood.services.campaigns import CreateCampaign, approve_campaign, get_campaign
 from makegood.services.people import same_person
 
@@ -22,7 +32,7 @@ class SelfApproval(MakegoodError):
     """The person who created a campaign may not approve it: a second person must."""
 
 
-def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> Policy:
+def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> CreditPolicy:
     """A percent of the plan price, or fixed amounts per currency (major units); not both."""
     fixed = {k.strip().upper(): v for k, v in (fixed or {}).items() if v and v.strip()}
     percent = percent.strip() if percent and percent.strip() else None
@@ -30,7 +40,9 @@ def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> 
         raise InvalidInput("policy: give either a percent or fixed amounts, not both")
     if not fixed:
         try:
-            return PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+            return single(
+                PercentOfPrice() if percent is None else PercentOfPrice(parse_percent(percent))
+            )
         except MoneyError as exc:
             raise InvalidInput(f"percent: {exc}") from None
     amounts = {}
@@ -40,13 +52,36 @@ def policy_from_fields(percent: str | None, fixed: Mapping[str, str] | None) -> 
         except MoneyError as exc:
             field = f"fixed {cur}" if is_known_currency(cur) else "fixed"
             raise InvalidInput(f"{field}: {exc}") from None
-    return FixedAmount(amounts)
+    try:
+        return single(FixedAmount(amounts))
+    except MoneyError as exc:
+        raise InvalidInput(f"fixed: {exc}") from None
+
+
+def policy_from_request(
+    percent: str | None, fixed: Mapping[str, str] | None, document: Any, field: str = "policy"
+) -> CreditPolicy:
+    """A policy document (a mapping, or TOML/JSON text from a form) or the percent/fixed
+    shortcut fields; a problem names the field path (`policy.tier[1].percent`)."""
+    if document is None or (isinstance(document, str) and not document.strip()):
+        return policy_from_fields(percent, fixed)
+    has_fixed = any(v and str(v).strip() for v in (fixed or {}).values())
+    if (percent and percent.strip()) or has_fixed:
+        raise InvalidInput(f"{field}: give either a policy or a percent / fixed amounts, not both")
+    if isinstance(document, str):
+        if len(document) > 100_000:
+            raise InvalidInput(f"{field}: a policy is a few lines; this one is over 100 kB")
+        return read_policy(document, field)
+    try:
+        return from_document(document)
+    except PolicyError as exc:
+        raise InvalidInput(f"{dotted(exc.path, field)}: {exc.problem}") from None
 
 
 def create_command(
     incident_id: str,
     events: str,
-    policy: Policy,
+    policy: CreditPolicy,
     claim_days: int,
     plans: Sequence[str] | None,
     mode: str,

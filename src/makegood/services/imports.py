@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -173,11 +173,7 @@ def _account_row(
             problems.add(line, "billing_day", "must be a day of month from 1 to 31")
             return None
         billing_day = max(int(row["billing_day"]), next_bill.day)
-    customer = row.get("stripe_customer_id")
-    if customer and (
-        len(customer) > 255 or any(c.isspace() for c in customer) or _has_control(customer)
-    ):
-        problems.add(line, "stripe_customer_id", "must be a Stripe customer id such as cus_123")
+    optional = _optional_columns(row, line, problems)
     if problems.count != before:
         return None
     account = {
@@ -189,10 +185,43 @@ def _account_row(
         "locale": row["locale"],
         "next_bill_date": next_bill,
         "billing_day": billing_day,
+        **optional,
     }
-    if customer is not None:  # optional column: only a file that has it sets (or clears) it
-        account["stripe_customer_id"] = customer or None
     return account
+
+
+def _optional_columns(row: dict[str, str], line: int, problems: Problems) -> dict[str, Any]:
+    """Optional columns: only a file that has one sets (or, empty, clears) it."""
+    optional: dict[str, Any] = {}
+    customer = row.get("stripe_customer_id")
+    if customer and (
+        len(customer) > 255 or any(c.isspace() for c in customer) or _has_control(customer)
+    ):
+        problems.add(line, "stripe_customer_id", "must be a Stripe customer id such as cus_123")
+    if customer is not None:
+        optional["stripe_customer_id"] = customer or None
+    if "cancelled_at" in row:
+        optional["cancelled_at"] = _cancelled_at(row["cancelled_at"], line, problems)
+    return optional
+
+
+def _cancelled_at(value: str | None, line: int, problems: Problems) -> datetime | None:
+    """Optional `cancelled_at`: ISO 8601 with an offset, empty when not cancelled."""
+    if not value:
+        return None
+    try:
+        instant = datetime.fromisoformat(value)
+    except ValueError:
+        instant = None
+    if instant is None or instant.tzinfo is None or len(value) > 40:
+        problems.add(
+            line,
+            "cancelled_at",
+            f"{value[:40]!r} is not an instant with an offset (2026-03-22T21:00:00+00:00); "
+            "leave it empty when the account is not cancelled",
+        )
+        return None
+    return instant.astimezone(UTC)
 
 
 def import_accounts(

@@ -35,13 +35,17 @@ SNAPSHOT_COLUMNS = (
     "currency",
     "amount_minor",
     "impact_minutes",
+    "tier",
+    "why",
+    "why_count",
 )
 
 
 @dataclass(frozen=True)
 class EligibilityFiles:
-    """Headerless CSV files: accounts (account_id, status, plan_id), plans (plan_id,
-    price_minor, currency), offered (account_id)."""
+    """Headerless CSV files: accounts (account_id, status, plan_id, cancelled_since_start: 1
+    when cancelled at or after the incident's start, else 0), plans (plan_id, price_minor,
+    currency), offered (account_id)."""
 
     accounts: str
     plans: str
@@ -49,8 +53,19 @@ class EligibilityFiles:
 
 
 def _queries(incident_id: str) -> dict[str, sa.Select[Any]]:
+    # Compared in the database, against the incident's own column: the same stored form on
+    # both sides, nothing to render as a literal for COPY.
+    start = sa.select(t.incidents.c.starts_at).where(t.incidents.c.id == incident_id)
+    cancelled_since_start = sa.case(
+        (t.accounts.c.cancelled_at >= start.scalar_subquery(), 1), else_=0
+    )
     return {
-        "accounts": sa.select(t.accounts.c.account_id, t.accounts.c.status, t.accounts.c.plan_id),
+        "accounts": sa.select(
+            t.accounts.c.account_id,
+            t.accounts.c.status,
+            t.accounts.c.plan_id,
+            cancelled_since_start,
+        ),
         "plans": sa.select(t.plans.c.plan_id, t.plans.c.monthly_price_minor, t.plans.c.currency),
         "offered": sa.select(t.offers.c.account_id).where(t.offers.c.incident_id == incident_id),
     }
@@ -94,7 +109,8 @@ def _fetch_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
 _SNAPSHOT_SELECT = (
     "SELECT {campaign}, account_id, failed_attempts, "
     "make_timestamp(first_us)::TIMESTAMPTZ, make_timestamp(last_us)::TIMESTAMPTZ, "
-    "excluded_reason, plan_id, currency, amount_minor, impact_minutes FROM decisions"
+    "excluded_reason, plan_id, currency, amount_minor, impact_minutes, tier, why, why_count "
+    "FROM decisions"
 )
 
 
@@ -117,7 +133,7 @@ def write_snapshot(
     # SQLite: bounded batches through SQLAlchemy (its UTC type stores the instants).
     reader = duck.sql(
         "SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
-        "currency, amount_minor, impact_minutes FROM decisions"
+        "currency, amount_minor, impact_minutes, tier, why, why_count FROM decisions"
     ).to_arrow_reader(_FETCH_ROWS)
     written = 0
     for batch in reader:
@@ -133,6 +149,9 @@ def write_snapshot(
                 "currency": r["currency"],
                 "amount_minor": r["amount_minor"],
                 "impact_minutes": r["impact_minutes"],
+                "tier": r["tier"],
+                "why": r["why"],
+                "why_count": r["why_count"],
             }
             for r in batch.to_pylist()
         ]

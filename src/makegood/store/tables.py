@@ -44,6 +44,8 @@ accounts = sa.Table(
     sa.Column("updated_at", UTCDateTime, nullable=False),
     # Optional: the Stripe customer the Stripe connector posts this account's credits to.
     sa.Column("stripe_customer_id", sa.String(255), nullable=True),
+    # Optional: when the subscription was cancelled (a policy may judge status as of the outage).
+    sa.Column("cancelled_at", UTCDateTime, nullable=True),
     sa.CheckConstraint("status IN ('active', 'paused', 'cancelled')", name="status"),
     sa.CheckConstraint("billing_day BETWEEN 1 AND 31", name="billing_day"),
     sa.Index(None, "email"),
@@ -107,6 +109,11 @@ cohort_members = sa.Table(
     # From the first failure to the next success (or the window's end); null in snapshots
     # written before it was kept.
     sa.Column("impact_minutes", sa.Integer, nullable=True),
+    # What the amount rests on: the policy's tier (its index in the document, null without
+    # tiers) and what the subscriber is told it is for (domain.policy.Why, with its count).
+    sa.Column("tier", sa.SmallInteger, nullable=True),
+    sa.Column("why", sa.String(32), nullable=True),
+    sa.Column("why_count", sa.Integer, nullable=True),
     sa.Index(None, "campaign_id", "excluded_reason"),
 )
 

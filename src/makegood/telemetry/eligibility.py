@@ -2,16 +2,15 @@
 
 domain.policy.decide is the reference: this module computes, for every account of a cohort at
 once, the same decision — the first exclusion reason that applies, in Exclusion's order, and
-the amount in minor units — joining the cohort with the accounts, their plans and the accounts
-already offered for the incident. Property tests hold the two equal on generated worlds.
+the amount in minor units (tier, basis, floor and cap as telemetry.policy_sql writes them) —
+joining the cohort with the accounts, their plans and the accounts already offered for the
+incident. Property tests hold the two equal on generated worlds.
 
 The inputs live in a DuckDB connection (the one that holds the cohort): tables `accounts_in
-(account_id, status, plan_id)`, `plans_in (plan_id, price_minor, currency)`, `offered_in
-(account_id)`, `fixed_in (currency, amount_minor)` and `plan_filter (plan_id)`. The result is
-the table `decisions`, one row per kept cohort account (DECISION_COLUMNS).
-
-A percent is computed exactly in integers: with the percent written as P = p / 10^k,
-amount = price * p / (100 * 10^k), rounded half up once: floor((2n + d) / 2d) for n >= 0.
+(account_id, status, plan_id, cancelled_since_start)` (1 when the account was cancelled at or
+after the incident's start), `plans_in (plan_id, price_minor, currency)`, `offered_in
+(account_id)` and `plan_filter (plan_id)`. The result is the table `decisions`, one row per
+kept cohort account (DECISION_COLUMNS).
 """
 
 # SQL is assembled from constants; values are bound or are integers computed here.
@@ -20,12 +19,11 @@ amount = price * p / (100 * 10^k), rounded half up once: floor((2n + d) / 2d) fo
 from __future__ import annotations
 
 from collections.abc import Collection
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from makegood.domain.errors import InvalidInput
-from makegood.domain.policy import FixedAmount, PercentOfPrice, Policy
+from makegood.domain.policy import CreditPolicy, Outage, StatusAt
+from makegood.telemetry.policy_sql import DUCKDB, Dialect, policy_sql
 from makegood.telemetry.sql import sql_string
 
 if TYPE_CHECKING:
@@ -41,95 +39,55 @@ DECISION_COLUMNS = (
     "currency",
     "amount_minor",
     "impact_minutes",
+    "tier",
+    "why",
+    "why_count",
 )
-# At most this many decimals in a percent: price * p then fits a 128-bit integer (DuckDB
-# HUGEINT, Spark DECIMAL(38,0)) for any price, and Decimal's 28 digits hold it exactly too.
-MAX_PERCENT_DECIMALS = 6
 
 
-@dataclass(frozen=True, slots=True)
-class AmountTerms:
-    """A policy as the query needs it: a percent as numerator / denominator, or fixed amounts."""
-
-    kind: str  # "percent" | "fixed"
-    numerator: int = 0
-    denominator: int = 1
-    fixed: tuple[tuple[str, int], ...] = ()
-
-
-def amount_terms(policy: Policy) -> AmountTerms:
-    """The integers the query computes `policy`'s amounts with; InvalidInput if not exact."""
-    if isinstance(policy, PercentOfPrice):
-        percent = policy.percent.normalize()
-        exponent = int(percent.as_tuple().exponent)
-        decimals = max(0, -exponent)
-        if decimals > MAX_PERCENT_DECIMALS:
-            raise InvalidInput(
-                f"percent {policy.percent}: at most {MAX_PERCENT_DECIMALS} decimals, please"
-            )
-        numerator = int(percent.scaleb(decimals))
-        return AmountTerms("percent", numerator, 100 * 10**decimals)
-    if isinstance(policy, FixedAmount):
-        return AmountTerms(
-            "fixed", fixed=tuple(sorted((c, m.minor) for c, m in policy.amounts.items()))
-        )
-    raise InvalidInput(f"policy {policy!r} cannot be computed in bulk")
-
-
-@dataclass(frozen=True)
-class Dialect:
-    """What differs between DuckDB's and Spark's SQL for this query."""
-
-    wide_int: str  # an integer type that holds price * numerator
-    int_div: str  # integer division operator
-
-
-DUCKDB = Dialect(wide_int="HUGEINT", int_div="//")
-SPARK = Dialect(wide_int="DECIMAL(38,0)", int_div="div")
-
-
-def _amount_sql(terms: AmountTerms, dialect: Dialect) -> str:
-    if terms.kind == "fixed":
-        return "fx.amount_minor"
-    wide = dialect.wide_int
-    n = f"(CAST(f.price_minor AS {wide}) * CAST({terms.numerator} AS {wide}))"
-    two_d = f"CAST({2 * terms.denominator} AS {wide})"
-    d = f"CAST({terms.denominator} AS {wide})"
-    div = dialect.int_div
-    # Half up is away from zero for a negative amount, as Decimal's ROUND_HALF_UP.
-    return (
-        f"CAST(CASE WHEN {n} >= 0 THEN (2 * {n} + {d}) {div} {two_d} "
-        f"ELSE -((2 * (-{n}) + {d}) {div} {two_d}) END AS BIGINT)"
-    )
-
-
-def decisions_sql(terms: AmountTerms, filter_plans: bool, dialect: Dialect) -> str:
+def decisions_sql(policy: CreditPolicy, outage: Outage, dialect: Dialect) -> str:
     """The query over the input tables (module doc) giving DECISION_COLUMNS per account."""
-    fixed_join = (
-        "LEFT JOIN fixed_in fx ON fx.currency = f.currency" if terms.kind == "fixed" else ""
+    p = policy_sql(policy, outage, dialect)
+    plan_check = "listed_plan IS NULL" if policy.eligibility.plans is not None else "false"
+    at_incident = policy.eligibility.status_at is StatusAt.INCIDENT
+    active = (
+        "(status = 'active' OR (status = 'cancelled' AND cancelled_since_start = 1))"
+        if at_incident
+        else "status = 'active'"
     )
-    plan_check = "listed_plan IS NULL" if filter_plans else "false"
+    below = "t IS NULL" if p.has_tiers else "false"
+    floored = (
+        "CASE WHEN floor_minor IS NOT NULL AND floor_minor > basis THEN floor_minor ELSE basis END"
+    )
     return f"""
 WITH facts AS (
-    SELECT a.account_id, a.status, a.plan_id, p.price_minor, p.currency
+    SELECT a.account_id, a.status, a.plan_id, a.cancelled_since_start, p.price_minor, p.currency
     FROM accounts_in a JOIN plans_in p ON p.plan_id = a.plan_id
-), priced AS (
+), measured AS (
     SELECT c.account_id, c.failed_attempts, c.first_us, c.last_us, c.impact_minutes,
-           f.account_id IS NOT NULL AS known, f.status, f.plan_id, f.currency,
-           pf.plan_id AS listed_plan,
-           {_amount_sql(terms, dialect)} AS amount,
+           f.account_id IS NOT NULL AS known, f.status, f.plan_id, f.currency, f.price_minor,
+           f.cancelled_since_start, pf.plan_id AS listed_plan,
            o.account_id IS NOT NULL AS offered
     FROM cohort c
     LEFT JOIN facts f ON f.account_id = c.account_id
     LEFT JOIN plan_filter pf ON pf.plan_id = f.plan_id
     LEFT JOIN offered_in o ON o.account_id = c.account_id
-    {fixed_join}
     WHERE c.kept
+), tiered AS (
+    SELECT *, {p.tier} AS t FROM measured
+), based AS (
+    SELECT *, {p.basis} AS basis, {p.floor} AS floor_minor, {p.cap} AS cap_minor FROM tiered
+), priced AS (
+    SELECT *, CASE WHEN basis IS NULL THEN NULL
+                   WHEN cap_minor IS NOT NULL AND cap_minor < ({floored}) THEN cap_minor
+                   ELSE {floored} END AS amount
+    FROM based
 ), decided AS (
     SELECT *, CASE
         WHEN NOT known THEN 'unknown_account'
-        WHEN status <> 'active' THEN 'not_active'
+        WHEN NOT {active} THEN 'not_active'
         WHEN {plan_check} THEN 'plan_not_eligible'
+        WHEN {below} THEN 'below_threshold'
         WHEN amount IS NULL THEN 'no_amount_for_currency'
         WHEN amount = 0 THEN 'zero_amount'
         WHEN offered THEN 'already_offered'
@@ -137,7 +95,12 @@ WITH facts AS (
     FROM priced
 )
 SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, currency,
-       CASE WHEN excluded_reason IS NULL THEN amount END AS amount_minor, impact_minutes
+       CASE WHEN excluded_reason IS NULL THEN amount END AS amount_minor,
+       impact_minutes,
+       CAST(CASE WHEN excluded_reason IS NULL AND {str(p.has_tiers).lower()} THEN t END AS INT)
+           AS tier,
+       CASE WHEN excluded_reason IS NULL THEN {p.why} END AS why,
+       CASE WHEN excluded_reason IS NULL THEN {p.why_count} END AS why_count
 FROM decided
 """
 
@@ -149,7 +112,10 @@ def load_inputs(conn: Any, accounts_csv: str, plans_csv: str, offered_csv: str) 
         (
             "accounts_in",
             accounts_csv,
-            "{'account_id': 'VARCHAR', 'status': 'VARCHAR', 'plan_id': 'VARCHAR'}",
+            (
+                "{'account_id': 'VARCHAR', 'status': 'VARCHAR', 'plan_id': 'VARCHAR', "
+                "'cancelled_since_start': 'BIGINT'}"
+            ),
         ),
         (
             "plans_in",
@@ -166,11 +132,8 @@ def load_inputs(conn: Any, accounts_csv: str, plans_csv: str, offered_csv: str) 
         )
 
 
-def load_terms(conn: Any, terms: AmountTerms, plans: Collection[str] | None) -> None:
-    """The policy's small tables (`fixed_in`, `plan_filter`) in the DuckDB connection."""
-    conn.execute("CREATE OR REPLACE TEMP TABLE fixed_in (currency VARCHAR, amount_minor BIGINT)")
-    if terms.fixed:
-        conn.executemany("INSERT INTO fixed_in VALUES (?, ?)", list(terms.fixed))
+def load_plan_filter(conn: Any, plans: Collection[str] | None) -> None:
+    """The policy's eligible plans as the table `plan_filter` in the DuckDB connection."""
     conn.execute("CREATE OR REPLACE TEMP TABLE plan_filter (plan_id VARCHAR)")
     if plans:
         conn.executemany("INSERT INTO plan_filter VALUES (?)", [(p,) for p in sorted(plans)])
@@ -179,16 +142,15 @@ def load_terms(conn: Any, terms: AmountTerms, plans: Collection[str] | None) -> 
 def decide_in_duckdb(
     conn: Any,
     files: EligibilityFiles,
-    policy: Policy,
-    plans: Collection[str] | None,
+    policy: CreditPolicy,
+    outage: Outage,
     *,
     scratch: Path | None = None,
 ) -> int:
     """Create the table `decisions` in `conn` (which holds the cohort) from the exported
     `files`; returns its row count. `scratch` is unused here (Spark stages files in it)."""
-    terms = amount_terms(policy)
+    sql = decisions_sql(policy, outage, DUCKDB)  # refuses what cannot be exact, before any work
     load_inputs(conn, files.accounts, files.plans, files.offered)
-    load_terms(conn, terms, plans)
-    sql = decisions_sql(terms, plans is not None, DUCKDB)
+    load_plan_filter(conn, policy.eligibility.plans)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE decisions AS {sql}")
     return int(conn.execute("SELECT count(*) FROM decisions").fetchall()[0][0])

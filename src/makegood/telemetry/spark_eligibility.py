@@ -11,41 +11,35 @@ connection as the table `decisions`, from which the snapshot is written as with 
 
 from __future__ import annotations
 
-from collections.abc import Collection
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from makegood.domain.policy import Policy
-from makegood.telemetry.eligibility import (
-    SPARK,
-    amount_terms,
-    decisions_sql,
-    load_inputs,
-    load_terms,
-)
+from makegood.domain.policy import CreditPolicy, Outage
+from makegood.telemetry.eligibility import decisions_sql, load_inputs, load_plan_filter
+from makegood.telemetry.policy_sql import SPARK
 from makegood.telemetry.spark_session import get_spark
 from makegood.telemetry.sql import sql_string
 
 if TYPE_CHECKING:
     from makegood.store.snapshot import EligibilityFiles
 
-_STAGED = ("cohort", "accounts_in", "plans_in", "offered_in", "fixed_in", "plan_filter")
+_STAGED = ("cohort", "accounts_in", "plans_in", "offered_in", "plan_filter")
 
 
 def decide_in_spark(
     conn: Any,
     files: EligibilityFiles,
-    policy: Policy,
-    plans: Collection[str] | None,
+    policy: CreditPolicy,
+    outage: Outage,
     *,
     scratch: Path,
     master: str | None = None,
 ) -> int:
     """telemetry.eligibility.decide_in_duckdb's contract, the join and decisions computed by
     Spark (`master`, default local[*]); `scratch` must be reachable by Spark's workers."""
-    terms = amount_terms(policy)
+    sql = decisions_sql(policy, outage, SPARK)  # refuses what cannot be exact, before any work
     load_inputs(conn, files.accounts, files.plans, files.offered)
-    load_terms(conn, terms, plans)
+    load_plan_filter(conn, policy.eligibility.plans)
     spark = get_spark(master)
     staged = scratch / "spark"
     staged.mkdir(parents=True, exist_ok=True)
@@ -55,9 +49,7 @@ def decide_in_spark(
         conn.execute(f"COPY ({source}) TO {sql_string(str(path))} (FORMAT parquet)")
         spark.read.parquet(str(path)).createOrReplaceTempView(table)
     result = staged / "decisions"
-    spark.sql(decisions_sql(terms, plans is not None, SPARK)).write.mode("overwrite").parquet(
-        str(result)
-    )
+    spark.sql(sql).write.mode("overwrite").parquet(str(result))
     conn.execute(
         "CREATE OR REPLACE TEMP TABLE decisions AS SELECT * FROM "
         f"read_parquet({sql_string(str(result / '*.parquet'))})"

@@ -15,9 +15,10 @@ from fastapi import Depends, FastAPI, Query
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
+from makegood.domain.policy_document import to_document
 from makegood.services import console_queries as q
 from makegood.services.campaigns import create_campaign, get_campaign, preview
-from makegood.services.console_campaigns import approve_as, create_command, policy_from_fields
+from makegood.services.console_campaigns import approve_as, create_command, policy_from_request
 from makegood.services.incidents import create_incident
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
@@ -141,7 +142,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             incident_id=c.incident_id,
             state=c.state,
             mode=c.mode,
-            policy=c.policy.to_json(),
+            policy=to_document(c.policy),
             claim_days=c.claim_days,
             eligible_plans=c.eligible_plans,
             affected_count=c.affected_count,
@@ -163,7 +164,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         cmd = create_command(
             body.incident_id,
             body.events,
-            policy_from_fields(body.percent, body.fixed),
+            policy_from_request(body.percent, body.fixed, body.policy),
             body.claim_days,
             body.plans,
             body.mode,

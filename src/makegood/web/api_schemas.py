@@ -50,6 +50,10 @@ class CampaignCreate(BaseModel):
     fixed: dict[str, str] | None = Field(
         default=None, description='Fixed amount per currency in major units: {"USD": "5"}.'
     )
+    policy: dict[str, Any] | None = Field(
+        default=None,
+        description="A policy document (docs/policies.md) as JSON; instead of percent/fixed.",
+    )
     claim_days: int = Field(default=7, ge=1, le=365)
     plans: list[str] | None = Field(default=None, max_length=1000)
     mode: Literal["claim", "auto"] = "claim"
@@ -70,6 +74,12 @@ class CampaignPublic(BaseModel):
     launched_at: datetime | None
 
 
+class TierPublic(BaseModel):
+    at_least: int
+    eligible: int
+    liability: dict[str, str]
+
+
 class PreviewPublic(BaseModel):
     campaign: str
     incident: str
@@ -82,6 +92,10 @@ class PreviewPublic(BaseModel):
     eligible: int
     excluded: dict[str, int] = Field(description="Reason -> number of accounts.")
     liability: dict[str, str] = Field(description="Currency -> amount in major units.")
+    tiers: list[TierPublic] = Field(description="The policy's tiers, in its order.")
+    amounts: dict[str, dict[str, int]] = Field(
+        description="Currency -> amount in major units -> eligible accounts."
+    )
 
 
 class LaunchPublic(BaseModel):

@@ -22,7 +22,7 @@ from makegood.services.console_campaigns import (
     SelfApproval,
     approve_as,
     create_command,
-    policy_from_fields,
+    policy_from_request,
 )
 from makegood.services.detections import get_detection
 from makegood.services.launch import launch_campaign
@@ -121,6 +121,7 @@ def create_console(container: Container) -> FastAPI:
         events: Annotated[str, Form(max_length=1000)] = "",
         percent: Annotated[str, Form(max_length=20)] = "",
         fixed: Annotated[str, Form(max_length=1000)] = "",
+        policy: Annotated[str, Form(max_length=100_000)] = "",
         claim_days: Annotated[int, Form(ge=1, le=365)] = 7,
         plans: Annotated[str, Form(max_length=4000)] = "",
         mode: Annotated[str, Form(max_length=8)] = "claim",
@@ -129,7 +130,7 @@ def create_console(container: Container) -> FastAPI:
         cmd = create_command(
             incident_id,
             events,
-            policy_from_fields(percent, _fixed_amounts(fixed)),
+            policy_from_request(percent, _fixed_amounts(fixed), policy),
             claim_days,
             plans.replace(",", " ").split() or None,
             mode,

@@ -1,0 +1,214 @@
+"""Policy files through the CLI and policy documents through the API, on SQLite and PostgreSQL:
+tiers, pro rata, floor and cap as docs/policies.md computes them; preview's tiers and amounts;
+a bad policy names file, line and key (or the field path) and creates nothing."""
+
+from __future__ import annotations
+
+import json
+import warnings
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from makegood.bootstrap import Container
+from makegood.cli.main import cli
+from makegood.settings import get_settings
+from makegood.store import tables as t
+from makegood.web.app import create_app
+from tests import factories as f
+from tests.integration.web_seed import api_key
+
+Run = Callable[..., Result]
+
+# Incident 20:00-22:00 UTC on 22 March (31 days). Plan 7.99 USD.
+# a-short: 10 minutes (20:30, success 20:40): tier 0, 10 % = 0.80.
+# a-long: 90 minutes (20:30 to the end): tier 1, 7.99 x 1 day / 31 = 0.26, floor 0.50.
+# a-brief: 1 minute (21:59:30): below every tier.
+# a-gone: cancelled at 21:00, after the start: counts as active with status_at = "incident".
+POLICY = """\
+measure = "impact_minutes"
+[[tier]]
+at_least = 5
+percent = 10
+[[tier]]
+at_least = 60
+prorata = { unit = "day", of = "impact" }
+
+[cap]
+amounts = { USD = "1.00" }
+[floor]
+amounts = { USD = "0.50" }
+
+[eligibility]
+status_at = "incident"
+"""
+
+
+@pytest.fixture
+def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Run:
+    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
+    monkeypatch.setenv("MAKEGOOD_MAIL_DIR", str(tmp_path / "mail"))
+    monkeypatch.delenv("MAKEGOOD_SMTP_URL", raising=False)
+
+    def invoke(*args: str) -> Result:
+        get_settings.cache_clear()
+        try:
+            return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+        finally:
+            get_settings.cache_clear()
+
+    return invoke
+
+
+def campaigns(database_url: str) -> int:
+    engine = sa.create_engine(database_url)
+    try:
+        with engine.connect() as conn:
+            return conn.execute(sa.select(sa.func.count()).select_from(t.campaigns)).scalar_one()
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture
+def world(run: Run, tmp_path: Path) -> tuple[str, Path]:
+    """Imported plans and accounts, an incident and its attempts: (incident id, events)."""
+    plans = f.write_csv(tmp_path / "plans.csv", f.PLAN_COLUMNS, [f.plan("basic")])
+    rows = [f.account(a) for a in ("a-short", "a-long", "a-brief")]
+    gone = f.account("a-gone", status="cancelled")
+    columns = [*f.ACCOUNT_COLUMNS, "cancelled_at"]
+    rows = [{**r, "cancelled_at": ""} for r in rows]
+    rows.append({**gone, "cancelled_at": "2026-03-22T22:00:00+01:00"})  # 21:00 UTC
+    accounts = f.write_csv(tmp_path / "accounts.csv", columns, rows)
+    events = f.write_csv(
+        tmp_path / "attempts.csv",
+        f.ATTEMPT_COLUMNS,
+        [
+            f.attempt("a-short", "2026-03-22T20:30:00Z"),
+            f.attempt("a-short", "2026-03-22T20:40:00Z", outcome="success"),
+            f.attempt("a-long", "2026-03-22T20:30:00Z"),
+            f.attempt("a-brief", "2026-03-22T21:59:30Z"),
+            f.attempt("a-gone", "2026-03-22T20:30:00Z"),
+        ],
+    )
+    assert run("import", "plans", str(plans)).exit_code == 0
+    imported = run("import", "accounts", str(accounts))
+    assert imported.exit_code == 0, imported.output
+    incident = run(
+        "incident", "create", "--title", "Outage",
+        "--start", "2026-03-22T20:00:00Z", "--end", "2026-03-22T22:00:00Z",
+    ).stdout.strip()  # fmt: skip
+    return incident, events
+
+
+def test_a_policy_file_grades_the_credit(run: Run, world: tuple[str, Path], tmp_path: Path) -> None:
+    incident, events = world
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY, encoding="utf-8")
+    created = run("campaign", "create", incident, "--events", str(events), "--policy", str(policy))
+    assert created.exit_code == 0, created.output
+    campaign = created.stdout.strip().splitlines()[-1]
+    data = json.loads(run("campaign", "preview", campaign, "--json").stdout)
+    assert data["eligible"] == 3
+    assert data["excluded"]["below_threshold"] == 1
+    assert data["excluded"]["not_active"] == 0
+    assert data["liability"] == {"USD": "1.80"}
+    assert data["tiers"] == [
+        {"at_least": 5, "eligible": 1, "liability": {"USD": "0.80"}},
+        {"at_least": 60, "eligible": 2, "liability": {"USD": "1.00"}},
+    ]
+    assert data["amounts"] == {"USD": {"0.50": 2, "0.80": 1}}
+    assert data["policy"]["tier"][1] == {"at_least": 60, "prorata": {"unit": "day", "of": "impact"}}
+    assert data["policy"]["eligibility"] == {"status_at": "incident"}
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ("percent = 10", "percent = 101", "policy.toml:4: key tier[0].percent:"),
+        ('of = "impact"', 'of = "impakt"', "policy.toml:7: key tier[1].prorata.of:"),
+        ("[floor]", "[flor]", "policy.toml:11: key flor: unknown key"),
+        ('USD = "0.50"', 'USD = "10000.01"', "policy.toml:12: key floor.amounts.USD:"),
+    ],
+)
+def test_a_bad_policy_file_names_line_and_key_and_creates_nothing(
+    run: Run,
+    world: tuple[str, Path],
+    tmp_path: Path,
+    database_url: str,
+    old: str,
+    new: str,
+    message: str,
+) -> None:
+    incident, events = world
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY.replace(old, new), encoding="utf-8")
+    before = campaigns(database_url)
+    result = run("campaign", "create", incident, "--events", str(events), "--policy", str(policy))
+    assert result.exit_code == 2
+    assert message in result.stderr
+    assert campaigns(database_url) == before
+
+
+def test_policy_and_shortcuts_are_exclusive(
+    run: Run, world: tuple[str, Path], tmp_path: Path, database_url: str
+) -> None:
+    incident, events = world
+    policy = tmp_path / "policy.toml"
+    policy.write_text("percent = 3\n", encoding="utf-8")
+    for extra in (["--percent", "3"], ["--fixed", "USD=1"]):
+        result = run(
+            "campaign", "create", incident, "--events", str(events), "--policy", str(policy), *extra
+        )
+        assert result.exit_code == 2
+        assert "--policy" in result.stderr
+    missing = run("campaign", "create", incident, "--events", str(events), "--policy", "nope.toml")
+    assert missing.exit_code == 2
+    assert "nope.toml" in missing.stderr
+    assert campaigns(database_url) == 0
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    with TestClient(create_app(container), follow_redirects=False) as client:
+        yield client
+
+
+def test_the_api_takes_the_same_document(
+    run: Run, world: tuple[str, Path], client: TestClient, container: Container
+) -> None:
+    incident, events = world
+    key = api_key(container)
+    document = {
+        "measure": "impact_minutes",
+        "tier": [
+            {"at_least": 5, "percent": 10},
+            {"at_least": 60, "prorata": {"unit": "day", "of": "impact"}},
+        ],
+        "cap": {"amounts": {"USD": "1.00"}},
+        "floor": {"amounts": {"USD": "0.50"}},
+    }
+    body = {"incident_id": incident, "events": str(events), "policy": document}
+    response = client.post("/api/v1/campaigns", headers=key, json=body)
+    assert response.status_code in (201, 202), response.text
+    campaign = response.json()
+    assert campaign["policy"]["tier"][0] == {"at_least": 5, "percent": "10"}
+    preview = client.get(f"/api/v1/campaigns/{campaign['id']}/preview", headers=key).json()
+    # Status as of the launch (the default): the cancelled account is not active.
+    assert preview["excluded"]["not_active"] == 1
+    assert preview["amounts"] == {"USD": {"0.50": 1, "0.80": 1}}
+    assert [t["eligible"] for t in preview["tiers"]] == [1, 1]
+
+    bad = {**document, "tier": [{"at_least": 5, "percent": "3x"}]}
+    refused = client.post("/api/v1/campaigns", headers=key, json={**body, "policy": bad})
+    assert refused.status_code == 422
+    assert "policy.tier[0].percent" in refused.text
+    both = client.post("/api/v1/campaigns", headers=key, json={**body, "percent": "3"})
+    assert both.status_code == 422
+    assert "policy" in both.text
