@@ -84,6 +84,10 @@ class Settings(BaseSettings):
     # Claim pages: failed lookups (404 unknown link, 403 CSRF) a client address may make at once
     # and per minute before its /claim requests answer 429 (see docs/web.md); 0: no limit.
     claim_failures_per_minute: int = Field(default=20, ge=0)
+    # Request bodies larger than this are refused (413) before they are read, on every route
+    # (web/edge.py); provider webhooks post events in batches, so they have their own limit.
+    max_body_bytes: int = Field(default=1024 * 1024, ge=4096)
+    max_webhook_body_bytes: int = Field(default=10 * 1024 * 1024, ge=4096)
 
     # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
     billing_connector: str = "statement"  # statement | stripe | webhook | export

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx
+import pytest
 
 from makegood.domain.tokens import new_token
 from makegood.observability.structured_logs import JsonFormatter, MaskPersonalData
@@ -124,3 +125,36 @@ def test_a_served_claim_logs_json_without_personal_data(tmp_path: Path) -> None:
     assert seeded.token not in text
     assert EMAIL not in text
     assert "jane.doe%40example.com" not in text
+
+
+TRACEBACK_SCRIPT = """
+import logging.config, sys
+from makegood.observability.structured_logs import logging_config
+from makegood.settings import Settings
+
+logging.config.dictConfig(logging_config(Settings(log_format=sys.argv[1])))
+try:
+    raise ValueError("insert failed [parameters: {'email': '%s', 'link': '/claim/%s'}] %s")
+except ValueError:
+    logging.getLogger("uvicorn.error").exception("Exception in ASGI application")
+"""
+
+
+@pytest.mark.parametrize("log_format", ["text", "json"])
+def test_tracebacks_are_masked_in_every_log_format(log_format: str) -> None:
+    """What `makegood serve` configures: an exception whose text quotes an address or a token
+    (a database error quotes its statement's parameters) is logged masked."""
+    token = new_token()
+    script = TRACEBACK_SCRIPT % (EMAIL, token, token)
+    result = subprocess.run(
+        [sys.executable, "-c", script, log_format],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert "Traceback" in result.stderr
+    assert "ValueError: insert failed" in result.stderr
+    assert EMAIL not in result.stderr
+    assert token not in result.stderr
+    assert "<address>" in result.stderr

@@ -28,15 +28,12 @@ def register(cli: click.Group) -> None:
 
         from makegood.observability.structured_logs import logging_config
         from makegood.web.app import create_app
-        from makegood.web.redaction import uvicorn_log_config
 
         settings = container().settings
         settings.refuse_public_secret_on(host)
-        # Claim links carry their token in the path: the log config masks it in every line.
-        # MAKEGOOD_LOG_FORMAT=json: one JSON object a line, addresses and tokens masked too.
-        log_config = (
-            logging_config(settings) if settings.log_format == "json" else uvicorn_log_config()
-        )
+        # Claim links carry their token in the path: the log config masks it, and addresses,
+        # in every line and traceback, as text or (MAKEGOOD_LOG_FORMAT=json) one JSON object.
+        log_config = logging_config(settings)
         say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
         # One process serves the app built here; several each build their own (and their own
         # database pool) from the environment.

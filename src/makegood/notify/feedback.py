@@ -79,6 +79,21 @@ def signature(secret: str, timestamp: str, body: bytes) -> str:
     return f"{SIGNATURE_VERSION}={mac.hexdigest()}"
 
 
+def check_signature_headers(
+    *, timestamp: str | None, given: str | None, now: datetime, tolerance_seconds: int
+) -> None:
+    """Raise BadSignature when the headers alone refuse the request (missing, or a time outside
+    the replay window): the receiver need not read the body then."""
+    if not timestamp or not given:
+        raise BadSignature("missing signature headers")
+    try:
+        sent_at = int(timestamp)
+    except ValueError:
+        raise BadSignature("timestamp is not a number of seconds") from None
+    if abs(now.timestamp() - sent_at) > tolerance_seconds:
+        raise BadSignature("timestamp outside the replay window")
+
+
 def verify_signature(
     secret: str,
     *,
@@ -89,14 +104,11 @@ def verify_signature(
     tolerance_seconds: int,
 ) -> None:
     """Raise BadSignature unless `given` signs `timestamp` + `body` and the time is fresh."""
-    if not timestamp or not given:
-        raise BadSignature("missing signature headers")
-    try:
-        sent_at = int(timestamp)
-    except ValueError:
-        raise BadSignature("timestamp is not a number of seconds") from None
-    if abs(now.timestamp() - sent_at) > tolerance_seconds:
-        raise BadSignature("timestamp outside the replay window")
+    check_signature_headers(
+        timestamp=timestamp, given=given, now=now, tolerance_seconds=tolerance_seconds
+    )
+    assert timestamp is not None
+    assert given is not None
     expected = signature(secret, timestamp, body)
     if not any(hmac.compare_digest(expected, part.strip()) for part in given.split(",")):
         raise BadSignature("signature does not match")

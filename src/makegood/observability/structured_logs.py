@@ -1,8 +1,9 @@
-"""Logs as one JSON object per line (MAKEGOOD_LOG_FORMAT=json), with personal data masked.
+"""Logs as text lines or one JSON object per line (MAKEGOOD_LOG_FORMAT), personal data masked.
 
 Every record passes `MaskPersonalData` first, whatever the format: e-mail addresses and claim
 tokens are replaced in the message, its arguments and every extra field, because a claim link
-in a log line is as good as the credit itself and logs travel further than the database.
+in a log line is as good as the credit itself and logs travel further than the database. Both
+formatters mask their tracebacks too (an exception's text can quote an address).
 """
 
 from __future__ import annotations
@@ -64,6 +65,15 @@ class MaskPersonalData(logging.Filter):
         return True
 
 
+class TextFormatter(logging.Formatter):
+    """`time level logger message` lines, masked after formatting: the filter masks the message,
+    but a traceback (`exc_info`, `stack_info`) is formatted here and may quote an address from
+    an exception's message or a statement's parameters."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        return mask_text(super().format(record))
+
+
 class JsonFormatter(logging.Formatter):
     """`{"ts", "level", "logger", "msg", ...extra fields, "exc"?}` on one line."""
 
@@ -88,7 +98,7 @@ def logging_config(settings: Settings) -> dict[str, Any]:
     formatter: dict[str, Any] = (
         {"()": JsonFormatter}
         if json_format
-        else {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
+        else {"()": TextFormatter, "format": "%(asctime)s %(levelname)s %(name)s %(message)s"}
     )
     handler = {
         "class": "logging.StreamHandler",

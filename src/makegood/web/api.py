@@ -27,7 +27,7 @@ from makegood.store import credit_status
 from makegood.web import api_schemas as s
 from makegood.web.api_errors import install_api_errors
 from makegood.web.api_messages import add_message_routes
-from makegood.web.auth import Auth, api_actor
+from makegood.web.auth import Auth, AuthenticateFirst, api_actor
 from makegood.web.paging import AuditBefore
 
 ERRORS: dict[int | str, dict[str, Any]] = {
@@ -90,6 +90,7 @@ def create_api(container: Container) -> FastAPI:
         responses=ERRORS,
     )
     install_api_errors(api)
+    api.add_middleware(AuthenticateFirst, auth=auth, kind="api")
     _incident_routes(api, container, auth)
     _campaign_routes(api, container, auth)
     _lookup_routes(api, container, auth)

@@ -24,6 +24,7 @@ from makegood.web import csrf
 from makegood.web.api import create_api
 from makegood.web.console import create_console
 from makegood.web.csrf import COOKIE_PATH, NONCE_COOKIE
+from makegood.web.edge import RequestEdge
 from makegood.web.errors import install_error_pages
 from makegood.web.genuine import genuine_router
 from makegood.web.pages import Pages
@@ -100,6 +101,12 @@ def create_app(container: Container) -> FastAPI:
     )
     app.state.container = container
     console = create_console(container)
+    # Inside SecurityHeaders, so its refusals carry the same headers as every page.
+    app.add_middleware(
+        RequestEdge,
+        max_body_bytes=settings.max_body_bytes,
+        max_webhook_body_bytes=settings.max_webhook_body_bytes,
+    )
     app.add_middleware(
         SecurityHeaders, headers=security_headers(pages.style_hash, console.state.style_hash)
     )

@@ -17,7 +17,11 @@ from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.responses import JSONResponse, RedirectResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from starlette.concurrency import run_in_threadpool
+from starlette.responses import Response
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from makegood.bootstrap import Container
 from makegood.services.people import API_ACTOR_PREFIX
@@ -32,6 +36,9 @@ from makegood.services.users import (
 SESSION_COOKIE = "mg_session"
 CONSOLE_PATH = "/console"
 CSRF_FIELD = "csrf_token"
+NO_KEY = "give a live API key: Authorization: Bearer <key>"
+# Methods that carry a body: the caller is authenticated before any of it is read.
+BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
 
 bearer = HTTPBearer(auto_error=False, description="An API key from `makegood apikey create`.")
 
@@ -68,6 +75,14 @@ class Auth:
 
     def __init__(self, container: Container) -> None:
         self.container = container
+
+    def api_key(self, request: Request, raw: str | None) -> ApiKey | None:
+        """The request's live API key, resolved once per request (AuthenticateFirst may have)."""
+        if not hasattr(request.state, "api_key"):
+            with self.container.uow() as uow:
+                request.state.api_key = resolve_api_key(uow, raw)
+        found: ApiKey | None = request.state.api_key
+        return found
 
     def session(self, request: Request) -> SessionUser | None:
         """The request's signed-in user, resolved once per request."""
@@ -108,15 +123,62 @@ class Auth:
         """A dependency: the live API key of the request, which has scope `name`."""
 
         def dependency(
+            request: Request,
             credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer)],
         ) -> ApiKey:
             raw = credentials.credentials if credentials is not None else None
-            with self.container.uow() as uow:
-                key = resolve_api_key(uow, raw)
+            key = self.api_key(request, raw)
             if key is None:
-                raise ApiUnauthorized("give a live API key: Authorization: Bearer <key>")
+                raise ApiUnauthorized(NO_KEY)
             if name not in key.scopes:
                 raise Forbidden(f"this API key lacks the scope {name}")
             return key
 
         return dependency
+
+
+def bearer_value(request: Request) -> str | None:
+    """The value of `Authorization: Bearer <value>`, else None."""
+    scheme, _, value = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not value.strip():
+        return None
+    return value.strip()
+
+
+class AuthenticateFirst:
+    """Refuses a request that carries a body before any of it is read, when its caller is not
+    authenticated: FastAPI parses a route's body before it runs the route's dependencies, so
+    without this an anonymous caller's JSON or form is parsed before the 401.
+
+    `kind="api"`: a live API key (401 otherwise); the scope is still checked by the route.
+    `kind="console"`: a live session, except for the login form (to the login page otherwise).
+    The resolved key or session stays on the request, so the route's dependency reuses it.
+    """
+
+    def __init__(self, app: ASGIApp, *, auth: Auth, kind: str) -> None:
+        self.app = app
+        self.auth = auth
+        self.kind = kind
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] in BODY_METHODS:
+            refusal = await run_in_threadpool(self._refusal, Request(scope))
+            if refusal is not None:
+                await refusal(scope, receive, send)
+                return
+        await self.app(scope, receive, send)
+
+    def _refusal(self, request: Request) -> Response | None:
+        if self.kind == "api":
+            if self.auth.api_key(request, bearer_value(request)) is not None:
+                return None
+            return JSONResponse(
+                {"error": "unauthorized", "detail": NO_KEY},
+                401,
+                headers={"WWW-Authenticate": "Bearer"},
+            )
+        if request.url.path.rstrip("/").endswith("/login"):  # the one form before a session
+            return None
+        if self.auth.session(request) is not None:
+            return None
+        return RedirectResponse(CONSOLE_PATH + "/login", status_code=303)

@@ -37,7 +37,13 @@ from makegood.services.users import (
     start_session,
 )
 from makegood.web import csrf
-from makegood.web.auth import SESSION_COOKIE, Auth, Forbidden, LoginRequired
+from makegood.web.auth import (
+    SESSION_COOKIE,
+    Auth,
+    AuthenticateFirst,
+    Forbidden,
+    LoginRequired,
+)
 from makegood.web.charts import bar_chart, column_chart
 from makegood.web.console_admin import add_admin_routes
 from makegood.web.console_render import ConsolePages, path_segment
@@ -84,6 +90,7 @@ def create_console(container: Container) -> FastAPI:
     auth = Auth(container)
     app = FastAPI(docs_url=None, redoc_url=None, openapi_url=None)
     app.state.style_hash = pages.style_hash
+    app.add_middleware(AuthenticateFirst, auth=auth, kind="console")
 
     Reader = Annotated[SessionUser, Depends(auth.require(Permission.READ))]  # noqa: N806
     Creator = Annotated[SessionUser, Depends(auth.require(Permission.CAMPAIGN_WRITE))]  # noqa: N806

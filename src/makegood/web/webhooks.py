@@ -1,7 +1,8 @@
 """Provider webhooks: POST /webhooks/email records delivery events (bounces, complaints...).
 
 Signed with HMAC-SHA256 (see notify/feedback.py and docs/notifications.md); an unsigned,
-wrongly signed or stale request gets 401 and changes nothing. Without
+wrongly signed or stale request gets 401 and changes nothing; stale or unsigned ones are refused
+before their body is read, and a body over MAKEGOOD_MAX_WEBHOOK_BODY_BYTES gets 413. Without
 MAKEGOOD_EMAIL_WEBHOOK_SECRET the endpoint answers 503: it never accepts unsigned events.
 """
 
@@ -13,7 +14,12 @@ from starlette.concurrency import run_in_threadpool
 
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
-from makegood.notify.feedback import BadSignature, record_webhook, verify_signature
+from makegood.notify.feedback import (
+    BadSignature,
+    check_signature_headers,
+    record_webhook,
+    verify_signature,
+)
 
 TIMESTAMP_HEADER = "X-Makegood-Timestamp"
 SIGNATURE_HEADER = "X-Makegood-Signature"
@@ -28,13 +34,23 @@ def webhooks_router(container: Container) -> APIRouter:
         settings = container.settings
         if not settings.email_webhook_secret:
             return JSONResponse({"error": "webhook not configured"}, status_code=503)
-        body = await request.body()
+        timestamp = request.headers.get(TIMESTAMP_HEADER)
+        given = request.headers.get(SIGNATURE_HEADER)
         try:
+            # The headers first: a request they refuse is answered without reading its body.
+            check_signature_headers(
+                timestamp=timestamp,
+                given=given,
+                now=container.now(),
+                tolerance_seconds=settings.webhook_tolerance_seconds,
+            )
+            # Bounded by MAKEGOOD_MAX_WEBHOOK_BODY_BYTES (413 past it, web/edge.py).
+            body = await request.body()
             verify_signature(
                 settings.email_webhook_secret,
-                timestamp=request.headers.get(TIMESTAMP_HEADER),
+                timestamp=timestamp,
                 body=body,
-                given=request.headers.get(SIGNATURE_HEADER),
+                given=given,
                 now=container.now(),
                 tolerance_seconds=settings.webhook_tolerance_seconds,
             )
