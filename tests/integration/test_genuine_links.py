@@ -54,7 +54,7 @@ def test_only_links_to_our_address_and_bare_codes_are_vouched_for(
     token = seed_offer(container.engine, container.now()).token
     for ours in (
         token,
-        f"  {token}\n",
+        f"  {token} ",
         f"{PUBLIC}/claim/{token}",
         f"{PUBLIC}/claim/{token}/done?utm=mail#top",
         f"HTTPS://Credits.StreamCo.test:443/make-good/claim/{token}",
