@@ -88,6 +88,10 @@ class Settings(BaseSettings):
     # (web/edge.py); provider webhooks post events in batches, so they have their own limit.
     max_body_bytes: int = Field(default=1024 * 1024, ge=4096)
     max_webhook_body_bytes: int = Field(default=10 * 1024 * 1024, ge=4096)
+    # "Where is my credit?" (POST /credits, docs/web.md): requests a client address may make per
+    # minute, and status requests per e-mail address per hour; 0: no limit.
+    status_requests_per_minute: int = Field(default=10, ge=0)
+    status_emails_per_hour: int = Field(default=3, ge=0)
 
     # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
     billing_connector: str = "statement"  # statement | stripe | webhook | export

@@ -32,9 +32,12 @@ from makegood.notify.mime import (
 from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
+from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
+from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.notify.tracking import DeliveryEvent
 from makegood.notify.transports import ComposeFailed, DeliveryError, Unsendable
 from makegood.settings import Settings
+from makegood.store.credit_status import account_credits
 
 # Consecutive connection failures after which the server is taken to be down for this run.
 UNREACHABLE_AFTER = 3
@@ -132,13 +135,26 @@ def _prepare(
     except InvalidRecipient as exc:
         _give_up(conn, mail.id, str(exc), now, report)
         return None
+    if mail.template == STATUS_TEMPLATE:
+        # Read here, in the batch's transaction, so the e-mail says what is true as it leaves.
+        credits = account_credits(conn, mail.account_id, now)
+        if credits is None:  # the account is gone: nothing true to say
+            _give_up(conn, mail.id, "not sent: the account no longer exists", now, report)
+            return None
+        notice = StatusNotice(credits, dict(mail.status_links or {}))
+        return Prepared(mail, recipient, partial(_compose, mail, container.settings, now, notice))
     return Prepared(mail, recipient, partial(_compose, mail, container.settings, now))
 
 
-def _compose(mail: OutgoingEmail, settings: Settings, now: datetime) -> ComposedEmail:
+def _compose(
+    mail: OutgoingEmail, settings: Settings, now: datetime, status: StatusNotice | None = None
+) -> ComposedEmail:
     """The bytes of one message; Unsendable when it cannot be made (see record_outcomes)."""
     try:
-        rendered = render_offer_email(notice_of(mail, now), settings)
+        if status is not None:
+            rendered = render_status_email(status, settings)
+        else:
+            rendered = render_offer_email(notice_of(mail, now), settings)
         composed = compose_email(
             rendered,
             outbox_id=mail.id,

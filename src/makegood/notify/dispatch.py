@@ -35,6 +35,7 @@ from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_o
 from makegood.notify.mime import envelope_sender
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.smtp import Outgoing
+from makegood.notify.status_requests import queue_status_emails
 from makegood.notify.transports import DeliveryError, MailTransport, open_transport
 from makegood.store.uow import UnitOfWork
 
@@ -80,6 +81,8 @@ def dispatch_pending(
     if pipelined:
         size = max(1, size // 2)
     report = DispatchReport()
+    # "Where is my credit?" requests become status e-mails first, so this run sends them.
+    queue_status_emails(container)
     cutoff = container.now()
     with container.uow() as uow:
         report.due = outbox.count_due(uow.conn, cutoff, retry_failed_now=retry_failed_now)

@@ -33,6 +33,8 @@ class OutgoingEmail:
     locale: str
     next_bill_date: date
     billing_day: int
+    # The offer's columns are null only for a status e-mail (template credit_status), which
+    # has no offer: batch.py renders those from the account instead.
     offer_state: str
     amount_minor: int
     currency: str
@@ -45,6 +47,8 @@ class OutgoingEmail:
     failed_attempts: int | None
     first_failure_at: datetime | None
     last_failure_at: datetime | None
+    account_id: str
+    status_links: dict[str, str] | None
 
 
 def _due(
@@ -103,6 +107,7 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             m.c.claim_token,
             m.c.offer_id,
             m.c.account_id,
+            m.c.status_links,
         )
         .where(_due(now, retry_failed_now), m.c.id > sa.bindparam("after_id", type_=m.c.id.type))
         .order_by(m.c.id)
@@ -133,12 +138,15 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             c.c.failed_attempts,
             c.c.first_failure_at,
             c.c.last_failure_at,
+            locked.c.account_id,
+            locked.c.status_links,
         )
         .select_from(
-            locked.join(o, o.c.id == locked.c.offer_id)
+            # Outer joins: a status e-mail has no offer (each join is still by primary key).
+            locked.outerjoin(o, o.c.id == locked.c.offer_id)
             .join(a, a.c.account_id == locked.c.account_id)
-            .join(p, p.c.plan_id == o.c.plan_id)
-            .join(i, i.c.id == o.c.incident_id)
+            .outerjoin(p, p.c.plan_id == o.c.plan_id)
+            .outerjoin(i, i.c.id == o.c.incident_id)
             .outerjoin(
                 c, sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id)
             )
@@ -162,6 +170,7 @@ def mark_sent(conn: sa.Connection, message_ids: list[str], now: datetime) -> int
             state="sent",
             sent_at=now,
             claim_token=None,
+            status_links=None,
             attempts=t.messages.c.attempts + 1,
             last_error=None,
         )
@@ -205,6 +214,7 @@ def _mark_accepted_statement() -> sa.Insert:
             state="sent",
             sent_at=sa.bindparam("now", type_=UTCDateTime),
             claim_token=None,
+            status_links=None,
             attempts=m.c.attempts + 1,
             last_error=None,
         )
@@ -246,6 +256,7 @@ def mark_failed(
     }
     if dead:
         values["claim_token"] = None
+        values["status_links"] = None
     result = conn.execute(
         sa.update(t.messages)
         .where(t.messages.c.id == message_id, t.messages.c.state.in_(DELIVERABLE))
@@ -259,7 +270,7 @@ def mark_skipped(conn: sa.Connection, message_id: str, *, reason: str) -> bool:
     result = conn.execute(
         sa.update(t.messages)
         .where(t.messages.c.id == message_id, t.messages.c.state.in_(DELIVERABLE))
-        .values(state="dead", last_error=reason, claim_token=None)
+        .values(state="dead", last_error=reason, claim_token=None, status_links=None)
     )
     return result.rowcount == 1
 

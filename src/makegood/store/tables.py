@@ -198,10 +198,12 @@ messages = sa.Table(
     "messages",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=False),
+    # Null for a status e-mail ("where is my credit?"), which speaks of the whole account.
+    sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=True),
     sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
     sa.Column("channel", sa.String(16), nullable=False),  # email | inapp
-    sa.Column("template", sa.String(32), nullable=False),  # offer_claim | offer_granted
+    # offer_claim | offer_granted | offer_reminder | credit_status
+    sa.Column("template", sa.String(32), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
@@ -212,6 +214,8 @@ messages = sa.Table(
     sa.Column("sent_at", UTCDateTime, nullable=True),
     # In-app: the e-mail bounced or the address is suppressed, so show this one prominently.
     sa.Column("urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    # A status e-mail's fresh claim links (offer id -> raw token), erased like claim_token.
+    sa.Column("status_links", sa.JSON, nullable=True),
     sa.CheckConstraint(
         "state IN ('pending', 'failed', 'sent', 'dead', 'unread', 'read', 'dismissed')",
         name="state",
@@ -232,4 +236,15 @@ audit_log = sa.Table(
     sa.Column("subject_id", sa.String(64), nullable=False),
     sa.Column("detail", sa.JSON, nullable=False),
     sa.Index(None, "subject_type", "subject_id"),
+)
+
+# "Where is my credit?" (POST /credits): every request is queued here, known address or not, so
+# the page does the same work either way; the worker turns each into status e-mails (or
+# nothing) and deletes it. The address is kept only until then.
+credit_status_requests = sa.Table(
+    "credit_status_requests",
+    metadata,
+    sa.Column("id", ID, primary_key=True),
+    sa.Column("email", sa.String(320), nullable=False),
+    sa.Column("requested_at", UTCDateTime, nullable=False),
 )

@@ -23,6 +23,7 @@ from makegood.services.claims import claim_with_link, view_offer
 from makegood.web import csrf
 from makegood.web.api import create_api
 from makegood.web.console import create_console
+from makegood.web.credits_page import credits_router
 from makegood.web.csrf import COOKIE_PATH, NONCE_COOKIE
 from makegood.web.edge import RequestEdge
 from makegood.web.errors import install_error_pages
@@ -118,6 +119,7 @@ def create_app(container: Container) -> FastAPI:
     install_error_pages(app, container, pages, claim_limiter)
     install_metrics(app, container)  # GET /metrics (MAKEGOOD_METRICS_TOKEN) and timings
     app.include_router(genuine_router(container, pages, TokenBucket()))
+    app.include_router(credits_router(container, pages))  # GET/POST /credits
     app.include_router(webhooks_router(container))  # POST /webhooks/email (notify)
     # Separate applications: the API has its own OpenAPI document and JSON errors; the
     # console its own login redirects and error pages. The claim pages stay out of both.

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from makegood.web.texts_more import MORE_TEXTS
+from makegood.web.texts_status import STATUS_TEXTS
 
 DEFAULT_LANGUAGE = "en"
 
@@ -306,6 +307,8 @@ TEXTS: dict[str, dict[str, str]] = {
 }
 
 for _language, _more in MORE_TEXTS.items():
+    TEXTS[_language].update(_more)
+for _language, _more in STATUS_TEXTS.items():
     TEXTS[_language].update(_more)
 
 

@@ -1,0 +1,86 @@
+"""The status e-mail ("where is my credit?"): every incident of the last 90 days as the account
+saw it, in the account's language (``templates/<language>/status.txt`` and ``status.html``).
+
+Rendered at send time from `store.credit_status.account_credits` (the query the account API
+answers with), so it says what is true when it leaves; fresh claim links come from the outbox
+row, where they wait until the server accepted the message (see status_requests).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from jinja2 import TemplateError
+
+from makegood.notify.formatting import format_date_long, format_datetime_utc, format_money
+from makegood.notify.render import RenderedEmail, claim_url, template_language
+from makegood.notify.template_source import environment, fault, template_key
+from makegood.settings import Settings
+from makegood.store.credit_status import WINDOW_DAYS, AccountCredits, IncidentCredit
+
+STEM = "status"
+TEMPLATE = "credit_status"  # messages.template of a status e-mail
+
+
+@dataclass(frozen=True, slots=True)
+class StatusNotice:
+    """What a status e-mail says: the account's incidents and the fresh link of each open offer
+    (offer id -> raw claim token)."""
+
+    credits: AccountCredits
+    links: dict[str, str]
+
+
+def render_status_email(notice: StatusNotice, settings: Settings) -> RenderedEmail:
+    """Subject, text and HTML of one status e-mail in the account's language."""
+    locale = notice.credits.locale
+    language = template_language(locale, settings.template_dir, STEM)
+    context: dict[str, Any] = {
+        "locale": locale,
+        "service_name": settings.service_name,
+        "support_phone": settings.support_phone,
+        "support_url": settings.support_url,
+        "window_days": WINDOW_DAYS,
+        "entries": [_entry(e, notice.links, settings, locale) for e in notice.credits.incidents],
+    }
+    env = environment(template_key(settings.template_dir))
+    name = f"{language}/{STEM}.txt"
+    try:
+        text_module = env.get_template(name).make_module(context)
+        subject = " ".join(str(getattr(text_module, "subject", "")).split())
+        name = f"{language}/{STEM}.html"
+        html = env.get_template(name).render({**context, "subject": subject})
+    except TemplateError as exc:
+        raise fault(exc, name) from exc
+    return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
+
+
+def _entry(
+    entry: IncidentCredit, links: dict[str, str], settings: Settings, locale: str
+) -> dict[str, Any]:
+    # An offer opened between the request and the send has no fresh link here (its launch
+    # e-mail carries one); every offer open when the request was taken has.
+    token = links.get(entry.offer_id or "")
+    return {
+        "status": entry.status,
+        "title": entry.title,
+        "window": f"{_when(entry.starts_at, locale)} \u2013 {_when(entry.ends_at, locale)}",
+        "amount": (
+            format_money(entry.amount_minor, entry.currency, locale)
+            if entry.amount_minor is not None and entry.currency
+            else ""
+        ),
+        "claim_url": claim_url(settings, token) if token else "",
+        "expires": _when(entry.offer_expires_at, locale),
+        "statement_date": (
+            format_date_long(entry.statement_date, locale) if entry.statement_date else ""
+        ),
+        "posted_by": entry.posted_by,
+        "reason": entry.reason or "",
+    }
+
+
+def _when(moment: datetime | None, locale: str) -> str:
+    return format_datetime_utc(moment, locale) if moment is not None else ""

@@ -1,0 +1,70 @@
+"""The status e-mail ("where is my credit?") in every shipped language: one paragraph per
+incident status, the fresh link in both parts, the reason in words, the account's locale."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+
+from makegood.notify.render import template_languages
+from makegood.notify.status_email import StatusNotice, render_status_email
+from makegood.store.credit_status import STATUSES, AccountCredits, IncidentCredit
+from tests.unit.test_render import SETTINGS
+
+START = datetime(2026, 3, 22, 20, 0, tzinfo=UTC)
+LOCALES = {"en": "en-US", "es": "es-ES", "fr": "fr-FR", "de": "de-DE", "pt": "pt-BR", "ja": "ja-JP"}
+
+
+def _entry(status: str, index: int) -> IncidentCredit:
+    offered = status in ("offered", "claimed", "granted", "applied", "expired", "revoked")
+    return IncidentCredit(
+        incident_id=f"inc_{index}",
+        title=f"Outage number {index}",
+        starts_at=START - timedelta(days=index),
+        ends_at=START - timedelta(days=index) + timedelta(hours=3),
+        status=status,
+        reason="plan_not_eligible" if status == "excluded" else None,
+        amount_minor=24 if offered else None,
+        currency="USD" if offered else None,
+        failed_attempts=None if status == "not_affected" else 3,
+        first_failure_at=None,
+        last_failure_at=None,
+        impact_minutes=None,
+        statement_date=date(2026, 4, 1) if status in ("claimed", "granted", "applied") else None,
+        offer_id=f"ofr_{index}" if offered else None,
+        offer_expires_at=START + timedelta(days=7) if offered else None,
+    )
+
+
+@pytest.mark.parametrize("language", sorted(LOCALES))
+def test_every_status_reads_in_each_language(language: str) -> None:
+    assert language in template_languages()
+    entries = [_entry(status, i) for i, status in enumerate(STATUSES)]
+    credits = AccountCredits("acc_1", "sam@example.com", LOCALES[language], entries)
+    offered = STATUSES.index("offered")
+    mail = render_status_email(StatusNotice(credits, {f"ofr_{offered}": "T" * 43}), SETTINGS)
+
+    assert mail.language == language
+    assert mail.subject
+    link = f"{SETTINGS.public_base}/claim/{'T' * 43}"
+    assert link in mail.text
+    assert f'href="{link}"' in mail.html
+    assert f'lang="{LOCALES[language]}"' in mail.html
+    for part in (mail.text, mail.html):
+        assert "{{" not in part
+        assert "{%" not in part
+        for i in range(len(STATUSES)):
+            assert f"Outage number {i}" in part
+        assert "+1 800 555 0199" in part
+
+
+def test_reasons_and_the_no_incident_case_are_in_words() -> None:
+    excluded = AccountCredits("acc_1", "a@example.com", "en-GB", [_entry("excluded", 1)])
+    mail = render_status_email(StatusNotice(excluded, {}), SETTINGS)
+    assert "your plan was not part of this make-good" in mail.text
+    assert "plan_not_eligible" not in mail.text
+    nothing = AccountCredits("acc_1", "a@example.com", "de-DE", [])
+    assert (
+        "Für die letzten 90 Tage" in render_status_email(StatusNotice(nothing, {}), SETTINGS).text
+    )
