@@ -402,3 +402,132 @@ def test_valid_random_files_import_and_reimport_idempotently(
         )
     assert_idempotent(sqlite_container, plans_path, import_plans)
     assert_idempotent(sqlite_container, accounts_path, import_accounts)
+
+
+# Issue 12 item 8: the import contract's gaps, on SQLite and PostgreSQL.
+
+
+@pytest.mark.parametrize(
+    "price",
+    ["99999999999999999999", "1e30", "1e600000", "1_000", "\u0661\u0660.\u0665\u0660", "+5"],
+)
+def test_prices_that_are_not_plain_bounded_decimals_are_refused(
+    container: Container, tmp_path: Path, price: str
+) -> None:
+    path = write(tmp_path / "plans.csv", f.PLAN_COLUMNS, [["basic", "B", price, "USD"]], "utf-8")
+    before = snapshot(container)
+    with pytest.raises(InvalidInput) as raised:
+        import_plans(container, path)
+    assert f"{path}:2: column monthly_price: " in raised.value.problems[0]
+    assert_refused_cleanly(raised.value, path, before, container)
+
+
+@pytest.mark.parametrize("price", [1e300, float("inf"), 1e30])
+def test_a_parquet_double_price_out_of_range_is_refused(
+    container: Container, tmp_path: Path, price: float
+) -> None:
+    path = tmp_path / "plans.parquet"
+    table = {"plan_id": ["ok", "big"], "name": ["A", "B"], "monthly_price": [7.99, price]}
+    pq.write_table(pa.table({**table, "currency": ["USD", "USD"]}), path)
+    before = snapshot(container)
+    with pytest.raises(InvalidInput) as raised:
+        import_plans(container, path)
+    assert raised.value.problems[0].startswith(f"{path}:3: column monthly_price: ")
+    assert_refused_cleanly(raised.value, path, before, container)
+
+
+def _accounts_file(tmp_path: Path, container: Container, **changes: str) -> Path:
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    row = {**f.account("a0"), **changes}
+    rows = [list(f.account("ok").values()), list(row.values())]
+    return write(tmp_path / "accounts.csv", f.ACCOUNT_COLUMNS, rows, "utf-8")  # type: ignore[arg-type]
+
+
+def _refused(container: Container, path: Path, expected: str) -> None:
+    before = snapshot(container)
+    with pytest.raises(InvalidInput) as raised:
+        import_accounts(container, path)
+    assert any(p.startswith(f"{path}:{expected}") for p in raised.value.problems), str(raised.value)
+    assert_refused_cleanly(raised.value, path, before, container)
+
+
+@pytest.mark.parametrize("when", ["2030-01-15T99:99", "2030-01-15T00:00", "2030-01-15 00:00"])
+def test_next_bill_date_must_be_a_plain_date(
+    container: Container, tmp_path: Path, when: str
+) -> None:
+    path = _accounts_file(tmp_path, container, next_bill_date=when)
+    _refused(container, path, "3: column next_bill_date: ")
+
+
+@pytest.mark.parametrize(
+    "account_id", ["a\x7fb", "\u202eevil", "a\u2066b", "a\x1bb", "a\x85b", "a\u200bb", "a\xa0b"]
+)
+def test_control_bidi_and_invisible_characters_in_an_id_are_refused(
+    container: Container, tmp_path: Path, account_id: str
+) -> None:
+    path = _accounts_file(tmp_path, container, account_id=account_id)
+    _refused(container, path, "3: column account_id: id must be at most 64")
+
+
+@pytest.mark.parametrize(
+    "email",
+    ["ana\u200b@example.org", "ana@exa\ufeffmple.org", "a\u2060na@example.org", "a\xadb@x.org"],
+)
+def test_invisible_characters_in_an_email_are_refused(
+    container: Container, tmp_path: Path, email: str
+) -> None:
+    path = _accounts_file(tmp_path, container, email=email)
+    _refused(container, path, "3: column email: is not a valid e-mail address")
+
+
+def test_a_duplicated_header_column_is_refused(container: Container, tmp_path: Path) -> None:
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    header = [*f.ACCOUNT_COLUMNS, "email"]
+    row = [*(str(v) for v in f.account("a1").values()), "other@example.org"]
+    path = write(tmp_path / "accounts.csv", header, [row], "utf-8")
+    _refused(container, path, "1: column email: appears twice in the header")
+
+
+@pytest.mark.parametrize(
+    ("column", "values"),
+    [
+        ("email", pa.array([["a@example.org"], ["b@example.org"]])),
+        ("account_id", pa.array([{"id": "a1"}, {"id": "a2"}])),
+    ],
+)
+def test_a_parquet_list_or_struct_column_where_text_is_expected_is_refused(
+    container: Container, tmp_path: Path, column: str, values: pa.Array
+) -> None:
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    rows = [f.account("a1"), f.account("a2")]
+    data = {c: pa.array([str(r[c]) for r in rows]) for c in f.ACCOUNT_COLUMNS}
+    path = tmp_path / "accounts.parquet"
+    pq.write_table(pa.table({**data, column: values}), path)
+    _refused(container, path, f"1: column {column}: is a Parquet ")
+
+
+def test_lines_are_right_after_blank_lines_and_quoted_line_breaks(
+    container: Container, tmp_path: Path
+) -> None:
+    """LINE is the file's line (header 1), also when a quoted field spans lines."""
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    good = ",".join(str(v) for v in f.account("a1").values())
+    text = (
+        ",".join(f.ACCOUNT_COLUMNS)
+        + f"\n{good}\n\n"
+        + '"a\nb",x@example.org,basic,active,US,en-US,2026-04-01\n'
+        + "a4,x@example.org,basic,active,US,en-US,2026-04-01,extra\n"
+        + "a5,x@example.org,gold,active,US,en-US,2026-04-01\n"
+    )
+    path = tmp_path / "accounts.csv"
+    path.write_text(text, encoding="utf-8")
+    before = snapshot(container)
+    with pytest.raises(InvalidInput) as raised:
+        import_accounts(container, path)
+    bad_id = "id must be at most 64 characters without spaces, control or invisible characters"
+    assert raised.value.problems == [
+        f"{path}:4: column account_id: {bad_id}",
+        f"{path}:6: column *: row has 8 fields, the header has 7",
+        f"{path}:7: column plan_id: unknown plan 'gold'; import plans first",
+    ]
+    assert_refused_cleanly(raised.value, path, before, container)
