@@ -531,3 +531,25 @@ def test_lines_are_right_after_blank_lines_and_quoted_line_breaks(
         f"{path}:7: column plan_id: unknown plan 'gold'; import plans first",
     ]
     assert_refused_cleanly(raised.value, path, before, container)
+
+
+def test_a_bad_last_row_of_a_large_file_changes_nothing(
+    container: Container, tmp_path: Path
+) -> None:
+    """All or nothing at scale: 200,000 good rows, then one bad one; the line is exact."""
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    rows = 200_000
+    path = tmp_path / "accounts.csv"
+    with path.open("w", encoding="utf-8") as fh:
+        fh.write(",".join(f.ACCOUNT_COLUMNS) + "\n")
+        fh.writelines(
+            f"a{i},u{i}@example.org,basic,active,US,en-US,2026-04-01\n" for i in range(rows)
+        )
+        fh.write("last,last@example.org,basic,frozen,US,en-US,2026-04-01\n")
+    before = snapshot(container)
+    with pytest.raises(InvalidInput) as raised:
+        import_accounts(container, path)
+    assert raised.value.problems == [
+        f"{path}:{rows + 2}: column status: 'frozen' must be one of active, paused, cancelled"
+    ]
+    assert_refused_cleanly(raised.value, path, before, container)
