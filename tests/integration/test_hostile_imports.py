@@ -14,6 +14,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
@@ -553,3 +554,28 @@ def test_a_bad_last_row_of_a_large_file_changes_nothing(
         f"{path}:{rows + 2}: column status: 'frozen' must be one of active, paused, cancelled"
     ]
     assert_refused_cleanly(raised.value, path, before, container)
+
+
+def test_cancelled_at_needs_an_offset_and_is_stored_in_utc(
+    container: Container, tmp_path: Path
+) -> None:
+    import_plans(container, f.write_csv(tmp_path / "p.csv", f.PLAN_COLUMNS, [f.plan("basic")]))
+    columns = [*f.ACCOUNT_COLUMNS, "cancelled_at"]
+    bad = f.write_csv(
+        tmp_path / "bad.csv", columns, [{**f.account("a1"), "cancelled_at": "2026-03-22T22:00"}]
+    )
+    _refused(container, bad, "2: column cancelled_at: '2026-03-22T22:00' is not an instant")
+    good = f.write_csv(
+        tmp_path / "good.csv",
+        columns,
+        [
+            {**f.account("a1"), "cancelled_at": "2026-03-22T22:00:00+01:00"},
+            {**f.account("a2"), "cancelled_at": ""},
+        ],
+    )
+    import_accounts(container, good)
+    with container.engine.connect() as conn:
+        query = sa.select(t.accounts.c.account_id, t.accounts.c.cancelled_at)
+        stored = {r.account_id: r.cancelled_at for r in conn.execute(query)}
+    assert stored == {"a1": datetime(2026, 3, 22, 21, 0, tzinfo=UTC), "a2": None}
+    assert_idempotent(container, good, import_accounts)
