@@ -120,6 +120,8 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "mail_dir": tmp_path / "mail",
         "public_url": "http://claims.test",
         "smtp_url": None,
+        # The API and console read attempt logs only under this directory (docs/security.md).
+        "events_root": tmp_path,
     }
     values.update(overrides)
     return Settings(**values)  # type: ignore[arg-type]

@@ -68,6 +68,11 @@ class Settings(BaseSettings):
     channel_timeout_seconds: float = 10.0
     template_dir: Path | None = None  # operator overrides of notify/templates, same layout
 
+    # The only directory whose attempt logs the API and the console may read (`events` of a
+    # campaign create); unset, remote callers read none. The CLI is not confined (see
+    # docs/security.md).
+    events_root: Path | None = None
+
     # DuckDB scans of attempt logs: a cap on its memory ("2GB"; default: DuckDB's own, 80% of
     # RAM) and where it spills beyond it (default: DuckDB's own, next to the working directory).
     duckdb_memory_limit: str | None = None

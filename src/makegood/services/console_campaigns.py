@@ -8,6 +8,7 @@ campaign, whichever channel they used.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from typing import Any
 
 from makegood.bootstrap import Container
@@ -24,7 +25,13 @@ from makegood.domain.policy import (
 )
 from makegood.domain.policy_document import PolicyError, dotted, from_document
 from makegood.domain.policy_text import read_policy
-from makegood.services.campaigns import CreateCampaign, approve_campaign, get_campaign
+from makegood.services.campaigns import (
+    CreateCampaign,
+    approve_campaign,
+    create_campaign,
+    get_campaign,
+)
+from makegood.services.events_root import confine_events, remote_errors
 from makegood.services.people import same_person
 
 
@@ -103,6 +110,16 @@ def create_command(
         mode=chosen,
         actor=actor,
     )
+
+
+def create_for_remote(container: Container, cmd: CreateCampaign) -> str:
+    """`create_campaign` for the API and the console: `events` is confined to
+    MAKEGOOD_EVENTS_ROOT and errors name no server path or cell value (services.events_root)."""
+    root = container.settings.events_root
+    confined = replace(cmd, events=confine_events(cmd.events, root))
+    assert root is not None  # confine_events refused otherwise
+    with remote_errors(root.resolve()):
+        return create_campaign(container, confined)
 
 
 def approve_as(container: Container, campaign_id: str, actor: str) -> None:

@@ -17,8 +17,13 @@ from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
 from makegood.domain.policy_document import to_document
 from makegood.services import console_queries as q
-from makegood.services.campaigns import create_campaign, get_campaign, preview
-from makegood.services.console_campaigns import approve_as, create_command, policy_from_request
+from makegood.services.campaigns import get_campaign, preview
+from makegood.services.console_campaigns import (
+    approve_as,
+    create_command,
+    create_for_remote,
+    policy_from_request,
+)
 from makegood.services.incidents import create_incident
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
@@ -171,7 +176,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             body.mode,
             api_actor(k),
         )
-        return campaign_public(create_campaign(container, cmd))
+        return campaign_public(create_for_remote(container, cmd))
 
     @api.get("/campaigns/{campaign_id}", response_model=s.CampaignPublic)
     def campaign(campaign_id: str, _: CmpRead) -> Any:

@@ -17,11 +17,12 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from makegood.bootstrap import Container
 from makegood.domain import errors
 from makegood.services import console_queries as q
-from makegood.services.campaigns import create_campaign, get_campaign, preview
+from makegood.services.campaigns import get_campaign, preview
 from makegood.services.console_campaigns import (
     SelfApproval,
     approve_as,
     create_command,
+    create_for_remote,
     policy_from_request,
 )
 from makegood.services.detections import get_detection
@@ -143,7 +144,7 @@ def create_console(container: Container) -> FastAPI:
             mode,
             session.user.email,
         )
-        campaign_id = create_campaign(container, cmd)
+        campaign_id = create_for_remote(container, cmd)
         return RedirectResponse(f"{PREFIX}/campaigns/{path_segment(campaign_id)}", status_code=303)
 
     @app.get("/campaigns/{campaign_id}")
