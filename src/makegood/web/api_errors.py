@@ -11,6 +11,7 @@ from makegood.domain import errors
 from makegood.services.console_campaigns import SelfApproval
 from makegood.services.support import GrantLimitExceeded
 from makegood.web.auth import ApiUnauthorized, Forbidden
+from makegood.web.edge import HTTP_KINDS
 
 # Most specific first: the lookup walks each exception's MRO.
 STATUS: dict[type[Exception], tuple[int, str]] = {
@@ -54,7 +55,8 @@ def install_api_errors(app: FastAPI) -> None:
 
     def http_error(request: Request, exc: Exception) -> JSONResponse:
         assert isinstance(exc, StarletteHTTPException)
-        kind = "not_found" if exc.status_code == 404 else "http_error"
+        # The same kinds web/edge.py answers with before a route runs.
+        kind = HTTP_KINDS.get(exc.status_code, "http_error")
         return JSONResponse(
             {"error": kind, "detail": str(exc.detail)}, exc.status_code, headers=exc.headers
         )

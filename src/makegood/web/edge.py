@@ -34,6 +34,8 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 # C0 controls, DEL and C1 controls.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 WEBHOOK_PREFIX = "/webhooks/"
+# The API's `error` field for these statuses, here and in the API's own handler (api_errors).
+HTTP_KINDS = {404: "not_found", 413: "too_large", 415: "unsupported", 422: "invalid_input"}
 
 
 class BodyTooLarge(HTTPException):
@@ -172,6 +174,6 @@ class RequestEdge:
 def _answer(path: str, status: int, detail: str) -> Response:
     # The API speaks JSON in its own error shape; every other caller gets one line of text.
     if path.startswith("/api/"):
-        kinds = {404: "not_found", 413: "too_large", 415: "unsupported", 422: "invalid_input"}
-        return JSONResponse({"error": kinds.get(status, "bad_request"), "detail": detail}, status)
+        kind = HTTP_KINDS.get(status, "bad_request")
+        return JSONResponse({"error": kind, "detail": detail}, status)
     return PlainTextResponse(detail, status)
