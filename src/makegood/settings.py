@@ -8,10 +8,12 @@ from functools import lru_cache
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from makegood.domain.addresses import is_envelope_address
+from makegood.domain.errors import InvalidInput
+from makegood.domain.text import single_line
 from makegood.domain.errors import InvalidInput
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
@@ -139,6 +141,15 @@ class Settings(BaseSettings):
             f"only, not on {host}: set MAKEGOOD_SECRET_KEY to a random value of at least "
             f"{MIN_SECRET_LENGTH} characters, or serve on --host 127.0.0.1"
         )
+
+    @field_validator("service_name", "support_phone", "support_url")
+    @classmethod
+    def _one_line(cls, value: str) -> str:
+        # Quoted in every e-mail: a line break there would reshape the message's text.
+        try:
+            return single_line(value, "the value")
+        except InvalidInput as exc:
+            raise ValueError(str(exc).removeprefix("the value: ")) from None
 
     @model_validator(mode="after")
     def _check_envelope_sender(self) -> Settings:
