@@ -310,6 +310,8 @@ def notice_of(mail: OutgoingEmail, now: datetime) -> OfferNotice:
         failed_attempts=mail.failed_attempts,
         first_failure_at=mail.first_failure_at,
         last_failure_at=mail.last_failure_at,
+        why=mail.why,
+        why_count=mail.why_count,
         claim_token=mail.claim_token,
         statement_date=statement_date,
     )

@@ -49,6 +49,8 @@ class OutgoingEmail:
     last_failure_at: datetime | None
     account_id: str
     status_links: dict[str, str] | None
+    why: str | None
+    why_count: int | None
 
 
 def _due(
@@ -140,6 +142,8 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             c.c.last_failure_at,
             locked.c.account_id,
             locked.c.status_links,
+            c.c.why,
+            c.c.why_count,
         )
         .select_from(
             # Outer joins: a status e-mail has no offer (each join is still by primary key).

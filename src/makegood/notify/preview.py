@@ -118,6 +118,8 @@ def campaign_notice(
             c.c.failed_attempts,
             c.c.first_failure_at,
             c.c.last_failure_at,
+            c.c.why,
+            c.c.why_count,
         )
         .select_from(
             o.join(a, a.c.account_id == o.c.account_id)
@@ -150,6 +152,8 @@ def campaign_notice(
         failed_attempts=row.failed_attempts,
         first_failure_at=row.first_failure_at,
         last_failure_at=row.last_failure_at,
+        why=row.why,
+        why_count=row.why_count,
         claim_token=None if template == "offer_granted" else SAMPLE_TOKEN,
         statement_date=row.next_bill_date if template == "offer_granted" else None,
     )

@@ -30,6 +30,7 @@ from makegood.notify.template_source import (
     fault,
     template_key,
 )
+from makegood.notify.why_texts import why_sentence
 from makegood.settings import Settings
 
 FALLBACK_LANGUAGE = "en"
@@ -61,6 +62,9 @@ class OfferNotice:
     last_failure_at: datetime | None = None
     claim_token: str | None = None  # raw; required for offer_claim
     statement_date: date | None = None  # offer_granted: the statement the credit lands on
+    # What the amount is for (domain.policy.Why and its count): "for 2 days of service".
+    why: str | None = None
+    why_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -126,6 +130,7 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
         ),
         "support_phone": settings.support_phone,
         "support_url": settings.support_url,
+        "why_amount": why_sentence(notice.why, notice.why_count, language),
     }
     # The per-subscriber values go in as placeholders and are substituted afterwards, so a
     # campaign renders its templates once per language, amount and shape of evidence, not

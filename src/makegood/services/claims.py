@@ -38,6 +38,9 @@ class Evidence:
     failed_attempts: int
     first_failure_at: datetime
     last_failure_at: datetime
+    # What the amount is for (domain.policy.Why and its count); None before reasons were kept.
+    why: str | None = None
+    why_count: int | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -135,6 +138,8 @@ def _offer_row(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
             cm.c.failed_attempts,
             cm.c.first_failure_at,
             cm.c.last_failure_at,
+            cm.c.why,
+            cm.c.why_count,
         )
         .select_from(
             o.join(a, a.c.account_id == o.c.account_id)
@@ -158,7 +163,13 @@ def view_offer(uow: UnitOfWork, token: str, now: datetime) -> OfferView:
     credited_at = r["credited_at"]
     evidence = None
     if r["failed_attempts"] is not None:
-        evidence = Evidence(r["failed_attempts"], r["first_failure_at"], r["last_failure_at"])
+        evidence = Evidence(
+            r["failed_attempts"],
+            r["first_failure_at"],
+            r["last_failure_at"],
+            r["why"],
+            r["why_count"],
+        )
     return OfferView(
         offer_id=r["id"],
         state=r["state"],

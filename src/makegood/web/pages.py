@@ -22,6 +22,7 @@ from makegood.notify.formatting import (
     format_money,
     language_of,
 )
+from makegood.notify.why_texts import why_sentence
 from makegood.services.claims import OfferView
 from makegood.settings import Settings
 from makegood.web.texts import TEXTS, pick_language, texts_for
@@ -38,6 +39,7 @@ class OfferText:
     plan: str
     incident: str
     evidence: str | None
+    why: str  # what the amount is for, in the reader's language ("" when not known)
     expires_at: str
     statement_date: str
     credited_at: str | None
@@ -52,7 +54,9 @@ def _display_locale(view: OfferView) -> str:
 def offer_text(view: OfferView, language: str) -> OfferText:
     locale = _display_locale(view)
     evidence = None
+    why = ""
     if view.evidence is not None:
+        why = why_sentence(view.evidence.why, view.evidence.why_count, language)
         count = view.evidence.failed_attempts
         first = format_datetime_utc(view.evidence.first_failure_at, locale)
         last = format_datetime_utc(view.evidence.last_failure_at, locale)
@@ -65,6 +69,7 @@ def offer_text(view: OfferView, language: str) -> OfferText:
         plan=view.plan_name,
         incident=view.incident_title,
         evidence=evidence,
+        why=why,
         expires_at=format_datetime_utc(view.expires_at, locale),
         statement_date=format_date_long(view.statement_date, locale),
         credited_at=(format_datetime_utc(view.credited_at, locale) if view.credited_at else None),
