@@ -212,3 +212,28 @@ def test_the_api_takes_the_same_document(
     both = client.post("/api/v1/campaigns", headers=key, json={**body, "percent": "3"})
     assert both.status_code == 422
     assert "policy" in both.text
+
+
+def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
+    run: Run, world: tuple[str, Path], client: TestClient, container: Container
+) -> None:
+    from tests.integration.test_web_support import form_token, sign_in
+
+    incident, events = world
+    sign_in(client, container, "approver")
+    page = f"/console/incidents/{incident}"
+    form = {"csrf_token": form_token(client, page), "events": str(events), "mode": "claim"}
+    bad = client.post(
+        f"{page}/campaigns",
+        data={**form, "policy": POLICY.replace("percent = 10", 'percent = "x"')},
+    )
+    assert bad.status_code == 400  # the console answers bad input with 400, as elsewhere
+    assert "policy:4: key tier[0].percent" in bad.text
+    created = client.post(f"{page}/campaigns", data={**form, "policy": POLICY})
+    assert created.status_code == 303, created.text
+    html = client.get(created.headers["location"]).text
+    assert '<h2 id="amounts-h">Amounts</h2>' in html
+    assert "<tr><td>60</td><td>2</td><td>1.00 USD </td></tr>" in html
+    assert "<tr><td>0.50</td><td>2</td></tr>" in html
+    assert 'role="img"' in html  # the histogram, described for screen readers
+    assert "&#34;status_at&#34;: &#34;incident&#34;" in html or '"status_at": "incident"' in html

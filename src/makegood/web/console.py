@@ -6,6 +6,7 @@ console_support. Domain errors become a page with the right status in `_install_
 
 # No `from __future__ import annotations`: FastAPI must see the local Annotated aliases.
 
+from decimal import Decimal
 from typing import Annotated
 from urllib.parse import quote
 
@@ -82,6 +83,23 @@ def _fixed_amounts(text: str) -> dict[str, str]:
             raise errors.InvalidInput(f"fixed amounts: {item!r} must look like USD=5")
         amounts[currency] = amount
     return amounts
+
+
+def amount_bars(counts: dict[str, int], most: int = 24) -> list[tuple[str, int]]:
+    """The histogram of one currency's amounts: each amount, or `most` // 2 equal ranges when
+    there are more than `most` different amounts."""
+    if len(counts) <= most:
+        return list(counts.items())
+    values = [(Decimal(a), n) for a, n in counts.items()]
+    low, high = values[0][0], values[-1][0]
+    buckets = most // 2
+    width = (high - low) / buckets
+    bars = [0] * buckets
+    for value, n in values:
+        bars[min(int((value - low) / width), buckets - 1)] += n
+    places = -values[0][0].as_tuple().exponent  # type: ignore[operator]
+    edge = [low + width * i for i in range(buckets + 1)]
+    return [(f"{edge[i]:.{places}f} to {edge[i + 1]:.{places}f}", bars[i]) for i in range(buckets)]
 
 
 def create_console(container: Container) -> FastAPI:
@@ -173,6 +191,10 @@ def create_console(container: Container) -> FastAPI:
             report=report,
             funnel=funnel,
             funnel_chart=bar_chart("Funnel", funnel) if report else "",
+            amount_charts={
+                cur: bar_chart(f"Eligible accounts by amount, {cur}", amount_bars(counts))
+                for cur, counts in summary["amounts"].items()
+            },
             by_day=by_day,
             time_chart=column_chart("Claims per day", by_day) if report else "",
             flash=flash,
