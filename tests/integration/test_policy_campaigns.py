@@ -229,6 +229,8 @@ def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
     )
     assert bad.status_code == 400  # the console answers bad input with 400, as elsewhere
     assert "policy:4: key tier[0].percent" in bad.text
+    nul = client.post(f"{page}/campaigns", data={**form, "policy": POLICY + "\x00"})
+    assert nul.status_code == 422  # line breaks pass the request edge, other controls do not
     created = client.post(f"{page}/campaigns", data={**form, "policy": POLICY})
     assert created.status_code == 303, created.text
     html = client.get(created.headers["location"]).text

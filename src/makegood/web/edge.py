@@ -9,7 +9,8 @@ no route can forget it:
   MAKEGOOD_MAX_BODY_BYTES is the limit (default 1 MiB); /webhooks/ has its own,
   MAKEGOOD_MAX_WEBHOOK_BODY_BYTES (default 10 MiB: providers post events in batches).
 - Control characters (C0, DEL, C1) in the path answer 404 (no id holds one); in the query
-  string or a form or JSON field, 422. PostgreSQL text cannot hold NUL, and no name, title,
+  string or a form or JSON field, 422 (the multi-line `policy` field may hold tabs and line
+  breaks). PostgreSQL text cannot hold NUL, and no name, title,
   address or id of ours needs a control character.
 - multipart/form-data is refused (415): every form of ours is urlencoded, and an unparsed
   multipart body would slip its fields past the check.
@@ -33,6 +34,10 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 # C0 controls, DEL and C1 controls.
 _CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+# The same but tab, line feed and carriage return, for the few fields that are multi-line
+# text: the console's policy box holds a TOML or JSON document (docs/policies.md).
+_CONTROL_IN_TEXT = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+MULTILINE_FIELDS = frozenset({"policy"})
 WEBHOOK_PREFIX = "/webhooks/"
 # The API's `error` field for these statuses, here and in the API's own handler (api_errors).
 HTTP_KINDS = {404: "not_found", 413: "too_large", 415: "unsupported", 422: "invalid_input"}
@@ -55,7 +60,8 @@ def control_field(pairs: Iterable[tuple[str, object]]) -> str | None:
         name, value = stack.pop()
         if _CONTROL.search(name):
             return "field name"
-        if isinstance(value, str) and _CONTROL.search(value):
+        control = _CONTROL_IN_TEXT if name in MULTILINE_FIELDS else _CONTROL
+        if isinstance(value, str) and control.search(value):
             return name
         if isinstance(value, dict):
             stack.extend((f"{name}.{k}" if name else str(k), v) for k, v in value.items())
