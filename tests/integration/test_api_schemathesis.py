@@ -36,7 +36,7 @@ def test_api_has_no_server_errors_and_matches_its_document(container: Container)
         warnings.simplefilter("ignore")
         schema = schemathesis.openapi.from_asgi("/api/v1/openapi.json", create_app(container))
     operations = [result.ok() for result in schema.get_all_operations()]
-    assert len(operations) == 18
+    assert len(operations) == 19
     failures: list[str] = []
     calls = 0
 

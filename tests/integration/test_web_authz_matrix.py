@@ -72,6 +72,7 @@ API: dict[tuple[str, str], str] = {
     ("GET", "/accounts/{account_id}/messages"): "messages:read",
     ("POST", "/accounts/{account_id}/messages/{message_id}/claim"): "messages:write",
     ("POST", "/accounts/{account_id}/messages/{message_id}/dismiss"): "messages:write",
+    ("GET", "/accounts/{account_id}/credits"): "accounts:read",
 }
 QUERY = {"/offers": "?account_id={account_id}", "/accounts": "?email=nobody@example.com"}
 JSON_BODY = {
