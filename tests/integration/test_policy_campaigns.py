@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -17,12 +18,15 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+from makegood.billing.close import close_through
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.settings import get_settings
 from makegood.store import tables as t
+from makegood.store.tables_billing import credit_states
 from makegood.web.app import create_app
 from tests import factories as f
+from tests.conftest import FrozenClock, make_settings
 from tests.integration.web_seed import api_key
 
 Run = Callable[..., Result]
@@ -239,3 +243,43 @@ def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
     assert "<tr><td>0.50</td><td>2</td></tr>" in html
     assert 'role="img"' in html  # the histogram, described for screen readers
     assert "&#34;status_at&#34;: &#34;incident&#34;" in html or '"status_at": "incident"' in html
+
+
+@pytest.mark.parametrize(("inactive", "state"), [("hold", "held"), ("forfeit", "forfeited")])
+def test_a_subscriber_cancelled_after_the_outage_gets_a_credit_billing_settles(
+    run: Run,
+    world: tuple[str, Path],
+    tmp_path: Path,
+    database_url: str,
+    clock: FrozenClock,
+    inactive: str,
+    state: str,
+) -> None:
+    """status_at = "incident": the account cancelled after the outage began is offered (here
+    granted) a credit, which then follows billing's inactive-account policy."""
+    incident, events = world
+    policy = tmp_path / "policy.toml"
+    policy.write_text(POLICY, encoding="utf-8")
+    created = run(
+        "campaign", "create", incident, "--events", str(events), "--policy", str(policy),
+        "--mode", "auto",
+    )  # fmt: skip
+    campaign = created.stdout.strip().splitlines()[-1]
+    assert run("campaign", "approve", campaign).exit_code == 0
+    assert run("campaign", "launch", campaign).exit_code == 0
+    settings = make_settings(database_url, tmp_path, billing_inactive_policy=inactive)
+    container = Container(settings, sa.create_engine(database_url), clock)
+    try:
+        with container.uow() as uow:
+            query = sa.select(t.credits.c.account_id, t.credits.c.amount_minor)
+            granted = {r.account_id: r.amount_minor for r in uow.conn.execute(query)}
+        assert granted == {"a-short": 80, "a-long": 50, "a-gone": 50}
+        close_through(container, date(2026, 4, 1))
+        with container.uow() as uow:
+            query = sa.select(t.credits.c.account_id, credit_states.c.state).join(
+                credit_states, credit_states.c.credit_id == t.credits.c.id
+            )
+            states = {r.account_id: r.state for r in uow.conn.execute(query)}
+        assert states == {"a-gone": state}
+    finally:
+        container.engine.dispose()
