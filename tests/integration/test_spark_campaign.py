@@ -118,3 +118,44 @@ def test_campaign_create_refuses_a_master_without_spark(
     assert "--master applies to --engine spark only" in result.output
     with container.uow() as uow:
         assert uow.conn.execute(sa.select(sa.func.count()).select_from(t.campaigns)).scalar() == 0
+
+
+GRADED = """\
+measure = "impact_minutes"
+[[tier]]
+at_least = 1
+percent = 3
+[[tier]]
+at_least = 30
+prorata = { unit = "hour", of = "impact" }
+[[tier]]
+at_least = 120
+fixed = { USD = "2.00", EUR = "2.00" }
+[cap]
+percent = 50
+[floor]
+amounts = { USD = "0.30", EUR = "0.30", JPY = "40" }
+[eligibility]
+status_at = "incident"
+"""
+
+
+def test_a_graded_policy_gives_the_same_amounts_on_spark(
+    container: Container, world: tuple[str, str], tmp_path: Path
+) -> None:
+    incident_id, events = world
+    policy = tmp_path / "graded.toml"
+    policy.write_text(GRADED, encoding="utf-8")
+    created = {}
+    for engine in ("duckdb", "spark"):
+        result = run(
+            container, "campaign", "create", incident_id, "--events", events,
+            "--engine", engine, "--policy", str(policy),
+        )  # fmt: skip
+        assert result.exit_code == 0, result.output
+        created[engine] = result.stdout.strip()
+    duck, spark = members(container, created["duckdb"]), members(container, created["spark"])
+    assert spark == duck
+    names = [c.name for c in t.cohort_members.c if c.name != "campaign_id"]
+    used = {row[names.index("tier")] for row in duck} - {None}
+    assert len(used) >= 2  # the world's impacts reach more than one tier
