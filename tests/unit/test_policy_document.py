@@ -7,6 +7,8 @@ import json
 from decimal import Decimal
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from makegood.domain.errors import InvalidInput
 from makegood.domain.money import Money
@@ -185,3 +187,48 @@ def test_a_bool_is_not_a_number() -> None:
 
 def test_a_zero_percent_in_a_document_is_allowed() -> None:
     assert from_document({"percent": 0}) == CreditPolicy(basis=PercentOfPrice(Decimal(0), True))
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats() | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=8), inner, max_size=3)
+    ),
+    max_leaves=12,
+)
+keys = st.sampled_from(
+    [
+        "measure",
+        "tier",
+        "percent",
+        "fixed",
+        "prorata",
+        "cap",
+        "floor",
+        "eligibility",
+        "at_least",
+        "unit",
+        "of",
+        "amounts",
+        "plans",
+        "status_at",
+        "USD",
+        "JPY",
+    ]
+)
+near_documents = st.recursive(
+    json_values,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(keys, inner, max_size=4),
+    max_leaves=16,
+)
+
+
+@given(near_documents)
+def test_any_json_is_a_policy_or_a_policy_error(document: object) -> None:
+    """Whatever an API caller sends, the answer is a policy or a PolicyError naming a path
+    (a 422), never another exception (a 500)."""
+    try:
+        policy = from_document(document)
+    except PolicyError:
+        return
+    assert from_document(to_document(policy)) == policy
