@@ -49,6 +49,8 @@ class Settings(BaseSettings):
     smtp_connections: int = 4  # concurrent SMTP sessions per worker
     dispatch_batch_size: int = 100  # messages locked, sent and committed together
     worker_poll_seconds: float = 5.0  # how long an idle worker waits before looking again
+    # A campaign build whose worker has not beaten its heartbeat for this long is taken over.
+    build_lease_seconds: float = 120.0
     email_rate_per_second: float = 0.0  # per worker; 0 means no limit
     sms_rate_per_second: float = 0.0
     push_rate_per_second: float = 0.0

@@ -15,6 +15,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
+from makegood.services.build_jobs import run_pending_builds
 from makegood.web.app import create_app
 from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.web_seed import api_key, seed_draft
@@ -61,10 +62,17 @@ def test_campaign_lifecycle_over_the_api(
         headers=creator,
         json={"incident_id": incident["id"], "events": str(events), "fixed": {"USD": "1.50"}},
     )
-    assert response.status_code == 201, response.text
+    assert response.status_code == 202, response.text
     campaign = response.json()
+    assert campaign["state"] == "building"
+    assert campaign["build"]["state"] == "pending"
+    assert campaign["affected_count"] == 0
+    assert run_pending_builds(container) == 1  # what `makegood worker` does on each pass
+    campaign = client.get(f"/api/v1/campaigns/{campaign['id']}", headers=approver).json()
     assert campaign["state"] == "draft"
     assert campaign["affected_count"] == 3
+    assert campaign["build"]["state"] == "done"
+    assert campaign["build"]["decided"] == 3
 
     preview = client.get(f"/api/v1/campaigns/{campaign['id']}/preview", headers=approver).json()
     assert preview["eligible"] == 2
@@ -104,10 +112,11 @@ def test_campaign_lifecycle_over_the_api(
 
     audit = client.get("/api/v1/audit", headers=reader).json()
     actions = [e["action"] for e in audit]
-    assert actions[:4] == [
+    assert actions[:5] == [
         "campaign.launched",
         "campaign.approved",
-        "campaign.created",
+        "campaign.created",  # by the worker's build
+        "campaign.submitted",  # by the API call
         "incident.created",
     ]
     assert audit[0]["actor"].startswith("apikey:")

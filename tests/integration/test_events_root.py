@@ -19,6 +19,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
+from makegood.services.build_jobs import run_pending_builds
 from makegood.store import tables as t
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
@@ -66,14 +67,30 @@ def post(client: TestClient, container: Container, incident: str, events: str) -
     return response.status_code, response.json().get("detail", "")
 
 
+def built(
+    client: TestClient, container: Container, root: Path, incident: str, events: str
+) -> tuple[str, str]:
+    """Submit a campaign, let a worker (of the same settings) build it: (state, reason)."""
+    response = client.post(
+        "/api/v1/campaigns",
+        headers=api_key(container, "campaigns:write"),
+        json={"incident_id": incident, "events": events, "percent": "3"},
+    )
+    assert response.status_code == 202, response.text
+    assert run_pending_builds(confined(container, root)) == 1
+    campaign = client.get(
+        f"/api/v1/campaigns/{response.json()['id']}",
+        headers=api_key(container, "campaigns:read"),
+    ).json()
+    return campaign["state"], campaign["build"]["reason"] or ""
+
+
 def test_paths_inside_the_root_are_read(
     world: tuple[TestClient, str], container: Container, root: Path
 ) -> None:
     client, incident = world
-    assert post(client, container, incident, "logs/attempts.csv")[0] == 201
-    assert post(client, container, incident, "logs")[0] == 201
-    assert post(client, container, incident, "logs/*.csv")[0] == 201
-    assert post(client, container, incident, str(root / "logs" / "attempts.csv"))[0] == 201
+    for events in ("logs/attempts.csv", "logs", "logs/*.csv", str(root / "logs/attempts.csv")):
+        assert built(client, container, root, incident, events) == ("draft", ""), events
 
 
 @pytest.mark.parametrize(
@@ -122,14 +139,17 @@ def test_errors_name_the_file_relative_to_the_root_without_cell_values(
     client, incident = world
     (root / "no-account.json").write_text(json.dumps([{"ts": SECRET_CELL, "outcome": "failure"}]))
     write_csv(root / "bad-ts.csv", ATTEMPT_COLUMNS, [attempt("acc_1", SECRET_CELL)])
-    status, detail = post(client, container, incident, "no-account.json")
+    # The logs are read by the worker that builds the campaign: the build fails with the reason.
+    state, first = built(client, container, root, incident, "no-account.json")
+    assert state == "failed"
+    assert "no-account.json" in first
+    assert "account_id" in first
+    state, second = built(client, container, root, incident, "bad-ts.csv")
+    assert state == "failed"
+    assert "bad-ts.csv:2: column ts" in second
+    status, missing = post(client, container, incident, "missing.csv")  # checked at once
     assert status == 422
-    assert "no-account.json" in detail
-    assert "account_id" in detail
-    status, detail = post(client, container, incident, "bad-ts.csv")
-    assert status == 422
-    assert "bad-ts.csv:2: column ts" in detail
-    for text in (detail, post(client, container, incident, "missing.csv")[1]):
+    for text in (first, second, missing):
         assert SECRET_CELL not in text
         assert str(root) not in text
 

@@ -143,6 +143,7 @@ def test_extend_and_goodwill_grant_within_the_limit(
 def test_console_campaign_needs_a_second_approver(
     client: TestClient, container: Container, tmp_path: Path
 ) -> None:
+    from makegood.services.build_jobs import run_pending_builds
     from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
     from tests.integration.web_seed import seed_draft
 
@@ -168,6 +169,13 @@ def test_console_campaign_needs_a_second_approver(
     assert created.status_code == 303, created.text
     campaign_page = created.headers["location"]
     html = client.get(campaign_page).text
+    assert 'id="state">building<' in html
+    assert 'http-equiv="refresh"' in html
+    assert "waiting for a worker" in html
+    assert run_pending_builds(container) == 1
+    html = client.get(campaign_page).text
+    assert 'id="state">draft<' in html
+    assert 'http-equiv="refresh"' not in html
     assert 'id="eligible">2<' in html
     assert "<td>USD</td><td>4.00</td>" in html
     refused = client.post(

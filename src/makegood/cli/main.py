@@ -80,8 +80,9 @@ COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "worker": (
         ("notify_cmds",),
         (
-            "Drain the outbox continuously until SIGTERM or Ctrl-C (or, with --once, until"
-            " nothing is due)."
+            "Build the campaigns submitted from the console or the API, and drain the outbox,"
+            " continuously until SIGTERM or Ctrl-C (or, with --once, until nothing is pending"
+            " or due)."
         ),
     ),
 }

@@ -93,12 +93,15 @@ def dispatch(as_json: bool) -> None:
 
 
 @click.command()
-@click.option("--once", is_flag=True, help="Send what is due now, then exit.")
+@click.option(
+    "--once", is_flag=True, help="Run pending campaign builds, send what is due now, then exit."
+)
 @handles_errors
 def worker(once: bool) -> None:
-    """Drain the outbox continuously until SIGTERM or Ctrl-C (or, with --once, until nothing
-    is due). Temporary failures are retried with back-off; several workers may run at once
-    against PostgreSQL. On a signal the batch in hand is finished and committed first.
+    """Build the campaigns submitted from the console or the API, and drain the outbox,
+    continuously until SIGTERM or Ctrl-C (or, with --once, until nothing is pending or due).
+    Temporary failures are retried with back-off; several workers may run at once against
+    PostgreSQL. On a signal the batch in hand is finished and committed first.
     """
     box = container()
     settings = box.settings

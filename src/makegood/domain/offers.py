@@ -9,6 +9,8 @@ from makegood.domain import errors
 
 
 class CampaignState(StrEnum):
+    BUILDING = "building"  # its snapshot is being computed by a build job
+    FAILED = "failed"  # the build failed; the reason is on the build job
     DRAFT = "draft"
     APPROVED = "approved"
     LAUNCHED = "launched"
@@ -35,8 +37,11 @@ def check_claimable(state: str, expires_at: datetime, now: datetime) -> None:
 
 
 def check_transition(current: str, wanted: CampaignState) -> None:
-    """Campaigns go draft -> approved -> launched, one step at a time."""
+    """Campaigns go (building ->) draft -> approved -> launched, one step at a time; a build
+    ends in draft or failed."""
     allowed = {
+        CampaignState.DRAFT: CampaignState.BUILDING,
+        CampaignState.FAILED: CampaignState.BUILDING,
         CampaignState.APPROVED: CampaignState.DRAFT,
         CampaignState.LAUNCHED: CampaignState.APPROVED,
     }

@@ -1,4 +1,7 @@
-"""`makegood worker`: drain the outbox continuously, until told to stop.
+"""`makegood worker`: build submitted campaigns and drain the outbox, until told to stop.
+
+Each pass first runs the pending campaign builds (services.build_jobs: claimed in the
+database, so two workers never run the same one; `--once` runs them too), then sends.
 
 Each pass is a `dispatch_pending` run that honours back-off (failed messages wait for their
 next_attempt_at). Between passes an idle worker waits on a `threading.Event` for at most
@@ -23,6 +26,7 @@ from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.notify.transports import MailTransport, open_transport
+from makegood.services.build_jobs import run_pending_builds
 
 UNREACHABLE = "mail server unreachable"
 # The SMTP sessions run on a thread of their own (see smtp.py) and need the GIL for a moment
@@ -102,6 +106,7 @@ def run_worker(
 
     try:
         while not stop.is_set():
+            built = run_pending_builds(container, stop, say)
             reach_everyone(container, say)
             report = dispatch_pending(
                 container,
@@ -113,7 +118,7 @@ def run_worker(
             )
             totals.passes += 1
             totals.add(report)
-            worked = report.processed
+            worked = report.processed + built
             for channel in channels:
                 other = dispatch_channel(
                     container, channel, stop=stop, limiter=buckets[channel], client=http

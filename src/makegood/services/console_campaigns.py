@@ -28,7 +28,6 @@ from makegood.domain.policy_text import read_policy
 from makegood.services.campaigns import (
     CreateCampaign,
     approve_campaign,
-    create_campaign,
     get_campaign,
 )
 from makegood.services.events_root import confine_events, remote_errors
@@ -113,13 +112,16 @@ def create_command(
 
 
 def create_for_remote(container: Container, cmd: CreateCampaign) -> str:
-    """`create_campaign` for the API and the console: `events` is confined to
-    MAKEGOOD_EVENTS_ROOT and errors name no server path or cell value (services.events_root)."""
+    """`submit_campaign` for the API and the console (a worker builds the draft): `events` is
+    confined to MAKEGOOD_EVENTS_ROOT and errors name no server path or cell value
+    (services.events_root; the build's failure reason is redacted the same way)."""
+    from makegood.services.build_jobs import submit_campaign
+
     root = container.settings.events_root
     confined = replace(cmd, events=confine_events(cmd.events, root))
     assert root is not None  # confine_events refused otherwise
     with remote_errors(root.resolve()):
-        return create_campaign(container, confined)
+        return submit_campaign(container, confined)
 
 
 def approve_as(container: Container, campaign_id: str, actor: str) -> None:

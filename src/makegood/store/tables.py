@@ -86,7 +86,9 @@ campaigns = sa.Table(
     sa.Column("launched_by", sa.String(320), nullable=True),
     # Days within which a claimed or granted credit must be applied (null: no deadline).
     sa.Column("pay_within_days", sa.Integer, nullable=True),
-    sa.CheckConstraint("state IN ('draft', 'approved', 'launched')", name="state"),
+    sa.CheckConstraint(
+        "state IN ('building', 'failed', 'draft', 'approved', 'launched')", name="state"
+    ),
     sa.CheckConstraint("mode IN ('claim', 'auto')", name="mode"),
     sa.CheckConstraint("claim_days > 0", name="claim_days"),
     sa.CheckConstraint("pay_within_days > 0", name="pay_within_days"),
@@ -115,6 +117,28 @@ cohort_members = sa.Table(
     sa.Column("why", sa.String(32), nullable=True),
     sa.Column("why_count", sa.Integer, nullable=True),
     sa.Index(None, "campaign_id", "excluded_reason"),
+)
+
+# A campaign's build as a job (services.build_jobs): what to read, who holds it, how far it got.
+# A worker claims a row with a conditional UPDATE and keeps `heartbeat_at` fresh; a row whose
+# heartbeat is older than the lease is claimed again (its worker died).
+campaign_builds = sa.Table(
+    "campaign_builds",
+    metadata,
+    sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), primary_key=True),
+    sa.Column("request", sa.JSON, nullable=False),  # events, min_failures, strict, engine...
+    sa.Column("state", sa.String(16), nullable=False),
+    sa.Column("phase", sa.String(64), nullable=True),
+    sa.Column("decided", sa.BigInteger, nullable=False),  # snapshot rows written so far
+    sa.Column("attempts", sa.Integer, nullable=False),
+    sa.Column("claimed_by", sa.String(64), nullable=True),
+    sa.Column("heartbeat_at", UTCDateTime, nullable=True),
+    sa.Column("reason", sa.Text, nullable=True),  # why it failed
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.Column("started_at", UTCDateTime, nullable=True),
+    sa.Column("finished_at", UTCDateTime, nullable=True),
+    sa.CheckConstraint("state IN ('pending', 'running', 'done', 'failed')", name="state"),
+    sa.Index(None, "state", "created_at"),
 )
 
 offers = sa.Table(

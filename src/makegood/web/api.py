@@ -17,6 +17,7 @@ from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
 from makegood.domain.policy_document import to_document
 from makegood.services import console_queries as q
+from makegood.services.build_jobs import build_status
 from makegood.services.campaigns import get_campaign, preview
 from makegood.services.console_campaigns import (
     approve_as,
@@ -143,6 +144,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
     def campaign_public(campaign_id: str) -> s.CampaignPublic:
         with container.uow() as uow:
             c = get_campaign(uow, campaign_id)
+            build = build_status(uow, campaign_id)
         return s.CampaignPublic(
             id=c.id,
             incident_id=c.incident_id,
@@ -156,6 +158,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             created_by=c.created_by,
             approved_at=c.approved_at,
             launched_at=c.launched_at,
+            build=s.CampaignBuildPublic(**build) if build else None,
         )
 
     @api.get("/campaigns", response_model=list[s.CampaignPublic])
@@ -164,9 +167,12 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             ids = [r["id"] for r in q.list_campaigns(uow, incident_id, limit)]
         return [campaign_public(i) for i in ids]
 
-    @api.post("/campaigns", response_model=s.CampaignPublic, status_code=201)
+    @api.post("/campaigns", response_model=s.CampaignPublic, status_code=202)
     def new_campaign(body: s.CampaignCreate, k: CmpWrite) -> Any:
-        """A draft from the incident's cohort in `events` (read by the server) and a policy."""
+        """Submit a draft built from the incident's cohort in `events` (read by the server's
+        workers) and a policy. Answers at once with the campaign in state `building`; a worker
+        builds it (`GET /campaigns/{id}` shows `build.phase` and `build.decided`), then it
+        reads `draft`, or `failed` with `build.reason`."""
         cmd = create_command(
             body.incident_id,
             body.events,

@@ -59,10 +59,26 @@ class CampaignCreate(BaseModel):
     mode: Literal["claim", "auto"] = "claim"
 
 
+class CampaignBuildPublic(BaseModel):
+    """How a campaign submitted through the API or console is being built by a worker."""
+
+    state: Literal["pending", "running", "done", "failed"]
+    phase: str | None = Field(description="What the build is doing now, while it runs.")
+    decided: int = Field(description="Snapshot rows (affected accounts) written so far.")
+    attempts: int = Field(description="Times a worker took it up (more after a restart).")
+    reason: str | None = Field(description="Why it failed, when it did.")
+    created_at: datetime
+    started_at: datetime | None
+    finished_at: datetime | None
+
+
 class CampaignPublic(BaseModel):
     id: str
     incident_id: str
-    state: str
+    state: str = Field(
+        description="building (a worker computes its snapshot), failed (see build.reason), "
+        "draft, approved or launched."
+    )
     mode: str
     policy: dict[str, Any]
     claim_days: int
@@ -72,6 +88,9 @@ class CampaignPublic(BaseModel):
     created_by: str
     approved_at: datetime | None
     launched_at: datetime | None
+    build: CampaignBuildPublic | None = Field(
+        default=None, description="Its build job; null for a campaign built by the CLI."
+    )
 
 
 class TierPublic(BaseModel):

@@ -18,6 +18,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from makegood.bootstrap import Container
 from makegood.domain import errors
 from makegood.services import console_queries as q
+from makegood.services.build_jobs import build_status
 from makegood.services.campaigns import get_campaign, preview
 from makegood.services.console_campaigns import (
     SelfApproval,
@@ -152,7 +153,7 @@ def create_console(container: Container) -> FastAPI:
         plans: Annotated[str, Form(max_length=4000)] = "",
         mode: Annotated[str, Form(max_length=8)] = "claim",
     ) -> Response:
-        """Build the draft (the cohort is computed now) and show its preview."""
+        """Submit the draft (a worker builds it) and show its page, which follows the build."""
         cmd = create_command(
             incident_id,
             events,
@@ -171,6 +172,7 @@ def create_console(container: Container) -> FastAPI:
         with container.uow() as uow:
             c = get_campaign(uow, campaign_id)
             incident = q.get_incident_row(uow, c.incident_id)
+            build = build_status(uow, campaign_id)
             summary = preview(uow, campaign_id)
             report = campaign_report(uow, campaign_id) if c.state == "launched" else None
             by_day = q.claims_by_day(uow, campaign_id) if report else []
@@ -188,6 +190,7 @@ def create_console(container: Container) -> FastAPI:
             campaign=c,
             incident=incident,
             c=summary,
+            build=build,
             report=report,
             funnel=funnel,
             funnel_chart=bar_chart("Funnel", funnel) if report else "",
