@@ -57,10 +57,11 @@ def test_campaign_lifecycle_over_the_api(
         [attempt(a, (start + timedelta(minutes=10)).isoformat()) for a in draft.account_ids]
         + [attempt("acc-unknown", (start + timedelta(minutes=20)).isoformat())],
     )
+    body = {"incident_id": incident["id"], "events": str(events), "fixed": {"USD": "1.50"}}
+    zero = client.post("/api/v1/campaigns", headers=creator, json={**body, "pay_within_days": 0})
+    assert zero.status_code == 422
     response = client.post(
-        "/api/v1/campaigns",
-        headers=creator,
-        json={"incident_id": incident["id"], "events": str(events), "fixed": {"USD": "1.50"}},
+        "/api/v1/campaigns", headers=creator, json={**body, "pay_within_days": 30}
     )
     assert response.status_code == 202, response.text
     campaign = response.json()
@@ -70,6 +71,7 @@ def test_campaign_lifecycle_over_the_api(
     assert run_pending_builds(container) == 1  # what `makegood worker` does on each pass
     campaign = client.get(f"/api/v1/campaigns/{campaign['id']}", headers=approver).json()
     assert campaign["state"] == "draft"
+    assert campaign["pay_within_days"] == 30
     assert campaign["affected_count"] == 3
     assert campaign["build"]["state"] == "done"
     assert campaign["build"]["decided"] == 3
@@ -97,6 +99,12 @@ def test_campaign_lifecycle_over_the_api(
 
     report = client.get(f"/api/v1/campaigns/{campaign['id']}/report", headers=approver).json()
     assert (report["offered"], report["claimed"]) == (2, 0)
+    assert report["pay_within_days"] == 30
+    assert (report["applied_on_time"], report["applied_late"], report["unapplied_overdue"]) == (
+        0,
+        0,
+        0,
+    )
     offers = client.get(
         "/api/v1/offers", params={"campaign_id": campaign["id"]}, headers=approver
     ).json()

@@ -64,7 +64,9 @@ def draft(run: Run, tmp_path: Path) -> str:
         "--start", "2026-03-22T20:00:00Z", "--end", "2026-03-22T22:00:00Z",
     )  # fmt: skip
     incident_id = created.stdout.strip()
-    campaign = run("campaign", "create", incident_id, "--events", str(events))
+    campaign = run(
+        "campaign", "create", incident_id, "--events", str(events), "--pay-within-days", "30"
+    )
     assert campaign.exit_code == 0, campaign.output
     return campaign.stdout.strip().splitlines()[-1]
 
@@ -88,6 +90,9 @@ def test_preview_json_is_one_document(run: Run, draft: str) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["eligible"] == 2
+    report = json.loads(run("report", draft, "--json").stdout)
+    assert report["pay_within_days"] == 30  # --pay-within-days reached the campaign
+    assert report["unapplied_overdue"] == 0
     assert data["liability"] == {"USD": "0.48"}
     assert set(data["excluded"]) >= {
         "unknown_account",
@@ -159,6 +164,7 @@ def test_bad_accounts_file_lists_rows_and_changes_nothing(
         (["--fixed", "XXX=1"], "unknown currency"),
         (["--percent", "0"], "percent"),
         (["--claim-days", "0"], "--claim-days"),
+        (["--pay-within-days", "0"], "--pay-within-days"),
     ],
 )
 def test_bad_policy_options_are_refused(

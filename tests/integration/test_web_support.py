@@ -163,6 +163,7 @@ def test_console_campaign_needs_a_second_approver(
             "events": str(events),
             "fixed": "USD=2",
             "claim_days": "5",
+            "pay_within_days": "14",
             "mode": "claim",
         },
     )
@@ -189,7 +190,28 @@ def test_console_campaign_needs_a_second_approver(
     token = form_token(client, campaign_page)
     assert client.post(f"{campaign_page}/approve", data={"csrf_token": token}).status_code == 303
     assert client.post(f"{campaign_page}/launch", data={"csrf_token": token}).status_code == 303
-    assert 'id="state">launched<' in client.get(campaign_page).text
+    launched = client.get(campaign_page).text
+    assert 'id="state">launched<' in launched
+    assert "14 days of each claim or grant" in launched
+    assert "Every credit is applied." in launched
+    # Two credits; one claimed 14 days and a second ago, not applied: overdue, listed first.
+    from makegood.services.claims import claim_offer_by_id
+
+    with container.uow() as uow:
+        offer_ids = uow.conn.execute(sa.select(t.offers.c.id).order_by(t.offers.c.id)).scalars()
+        first, second = list(offer_ids)
+        claim_offer_by_id(uow, first, container.now())
+    with container.uow() as uow:
+        claim_offer_by_id(uow, second, container.now())
+        long_ago = container.now() - timedelta(days=14, seconds=1)
+        uow.conn.execute(  # the later offer's credit is the overdue one
+            t.credits.update().where(t.credits.c.offer_id == second).values(granted_at=long_ago)
+        )
+        uow.commit()
+    overdue = client.get(campaign_page).text
+    assert 'id="unapplied-overdue">1<' in overdue
+    rows = overdue.split('<table id="unpaid">', 1)[1].split("</table>", 1)[0].split("<tr")
+    assert ['class="overdue"' in row for row in rows[2:]] == [True, False]  # overdue first
     bad = client.post(
         f"{page}/campaigns", data={"csrf_token": token, "events": str(events), "percent": "x"}
     )

@@ -101,6 +101,12 @@ def _policy_file(path: str) -> CreditPolicy:
     help="A policy file: tiers, pro rata, floor, cap (docs/policies.md).",
 )
 @click.option("--claim-days", default=7, show_default=True, type=int)
+@click.option(
+    "--pay-within-days",
+    type=click.IntRange(1, 3650),
+    default=None,
+    help="Each claimed or granted credit must be applied within N days (report counts it).",
+)
 @click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
 @click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
 @engine_option
@@ -113,6 +119,7 @@ def campaign_create(
     fixed: tuple[str, ...],
     policy_file: str | None,
     claim_days: int,
+    pay_within_days: int | None,
     plans: tuple[str, ...],
     mode: str,
     engine: str,
@@ -128,6 +135,7 @@ def campaign_create(
         events=source.path,
         policy=_policy(percent, fixed, policy_file),
         claim_days=claim_days,
+        pay_within_days=pay_within_days,
         plans=list(plans) if plans else None,
         mode=Mode(mode),
         source=source,
@@ -208,8 +216,9 @@ def report(campaign_id: str, as_json: bool) -> None:
     """The funnel (affected, offered, notified, claimed, applied) and money per currency."""
     from makegood.services.reports import campaign_report
 
-    with container().uow() as uow:
-        data = campaign_report(uow, campaign_id)
+    c = container()
+    with c.uow() as uow:
+        data = campaign_report(uow, campaign_id, c.now())
     if as_json:
         print_json(data)
         return
@@ -220,3 +229,7 @@ def report(campaign_id: str, as_json: bool) -> None:
     for key in ("liability", "claimed_amount", "applied_amount"):
         for currency, amount in data[key].items():
             click.echo(f"{key.replace('_', ' ')} {currency}: {amount}")
+    if data["pay_within_days"] is not None:
+        click.echo(f"pay within {data['pay_within_days']} days:")
+        for key in ("applied_on_time", "applied_late", "unapplied_overdue"):
+            click.echo(f"{key.replace('_', ' '):<18} {data[key]:>10}")

@@ -40,6 +40,8 @@ if TYPE_CHECKING:
 Progress = Callable[[int], None]
 Phase = Callable[[str], None]
 
+MAX_PAY_WITHIN_DAYS = 3650  # ten years: beyond that a deadline means nothing
+
 
 @dataclass(frozen=True)
 class BuildHooks:
@@ -61,6 +63,8 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
     engine_options(cmd.engine, cmd.master)
     if cmd.claim_days < 1:
         raise InvalidInput("--claim-days must be at least 1")
+    if cmd.pay_within_days is not None and not 1 <= cmd.pay_within_days <= MAX_PAY_WITHIN_DAYS:
+        raise InvalidInput(f"pay_within_days must be from 1 to {MAX_PAY_WITHIN_DAYS} days")
     incident = get_incident(uow, cmd.incident_id)
     plans = cmd.policy.eligibility.plans
     if plans is not None:
@@ -84,6 +88,7 @@ def campaign_row(cmd: CreateCampaign, campaign_id: str, state: str, container: C
         mode=cmd.mode,
         policy=to_document(cmd.policy),
         claim_days=cmd.claim_days,
+        pay_within_days=cmd.pay_within_days,
         eligible_plans=sorted(set(plans)) if (plans := cmd.policy.eligibility.plans) else None,
         events_source=cmd.events,
         affected_count=0,

@@ -47,6 +47,8 @@ class CreateCampaign:
     # the master URL (None: local[*]).
     engine: str = "duckdb"
     master: str | None = None
+    # Days within which a claimed or granted credit must be applied (None: no deadline).
+    pay_within_days: int | None = None
 
 
 @dataclass(frozen=True)
@@ -64,6 +66,7 @@ class Campaign:
     approved_at: datetime | None
     launched_at: datetime | None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
+    pay_within_days: int | None = None
 
 
 def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campaign:
@@ -91,6 +94,7 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
         approved_at=row["approved_at"],
         launched_at=row["launched_at"],
         raw=dict(row),
+        pay_within_days=row["pay_within_days"],
     )
 
 

@@ -92,6 +92,7 @@ def create_command(
     plans: Sequence[str] | None,
     mode: str,
     actor: str,
+    pay_within_days: int | None = None,
 ) -> CreateCampaign:
     """The create-campaign command from form or JSON fields, with clear errors."""
     if not events.strip():
@@ -108,6 +109,7 @@ def create_command(
         plans=list(plans) if plans else None,
         mode=chosen,
         actor=actor,
+        pay_within_days=pay_within_days,
     )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -10,15 +11,22 @@ from makegood.domain.money import format_major
 from makegood.domain.offers import CREDITED
 from makegood.services.campaigns import get_campaign, preview
 from makegood.store import tables as t
+from makegood.store.credit_deadlines import deadline_counts
 from makegood.store.uow import UnitOfWork
+
+DEADLINE_FIELDS = ("applied_on_time", "applied_late", "unapplied_overdue")
 
 
 def _per_currency(rows: Any) -> dict[str, str]:
     return {cur: format_major(int(total or 0), cur) for cur, total in rows if cur is not None}
 
 
-def campaign_report(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
-    """Counts and amounts of one campaign, read from the offers, messages and credits."""
+def campaign_report(
+    uow: UnitOfWork, campaign_id: str, now: datetime | None = None
+) -> dict[str, Any]:
+    """Counts and amounts of one campaign, read from the offers, messages and credits; with a
+    payment deadline, how many credits were applied on time, late, or are overdue at `now`
+    (null without one)."""
     campaign = get_campaign(uow, campaign_id)
     draft = preview(uow, campaign_id)
     o, m, c = t.offers, t.messages, t.credits
@@ -66,6 +74,12 @@ def campaign_report(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
             .group_by(m.c.channel, m.c.state)
         )
     }
+    deadlines: dict[str, int | None] = dict.fromkeys(DEADLINE_FIELDS)
+    if campaign.pay_within_days is not None:
+        counts = deadline_counts(
+            uow.conn, campaign_id, campaign.pay_within_days, now or datetime.now(UTC)
+        )
+        deadlines = {name: getattr(counts, name) for name in DEADLINE_FIELDS}
     return {
         "campaign": campaign.id,
         "incident": campaign.incident_id,
@@ -85,4 +99,6 @@ def campaign_report(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
         "claimed_amount": claimed_amount,
         "applied_amount": applied_amount,
         "messages": messages,
+        "pay_within_days": campaign.pay_within_days,
+        **deadlines,
     }

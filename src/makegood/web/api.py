@@ -152,6 +152,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             mode=c.mode,
             policy=to_document(c.policy),
             claim_days=c.claim_days,
+            pay_within_days=c.pay_within_days,
             eligible_plans=c.eligible_plans,
             affected_count=c.affected_count,
             created_at=c.created_at,
@@ -181,6 +182,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             body.plans,
             body.mode,
             api_actor(k),
+            body.pay_within_days,
         )
         return campaign_public(create_for_remote(container, cmd))
 
@@ -213,7 +215,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
     @api.get("/campaigns/{campaign_id}/report", response_model=s.ReportPublic)
     def report(campaign_id: str, _: CmpRead) -> Any:
         with container.uow() as uow:
-            return campaign_report(uow, campaign_id)
+            return campaign_report(uow, campaign_id, container.now())
 
 
 def _lookup_routes(api: FastAPI, container: Container, auth: Auth) -> None:

@@ -57,6 +57,13 @@ class CampaignCreate(BaseModel):
     claim_days: int = Field(default=7, ge=1, le=365)
     plans: list[str] | None = Field(default=None, max_length=1000)
     mode: Literal["claim", "auto"] = "claim"
+    pay_within_days: int | None = Field(
+        default=None,
+        ge=1,
+        le=3650,
+        description="Every credit claimed or granted must be applied (on a statement, or "
+        "acknowledged by the billing connector) within this many days; null: no deadline.",
+    )
 
 
 class CampaignBuildPublic(BaseModel):
@@ -82,6 +89,7 @@ class CampaignPublic(BaseModel):
     mode: str
     policy: dict[str, Any]
     claim_days: int
+    pay_within_days: int | None
     eligible_plans: list[str] | None
     affected_count: int
     created_at: datetime
@@ -143,6 +151,13 @@ class ReportPublic(BaseModel):
     claimed_amount: dict[str, str]
     applied_amount: dict[str, str]
     messages: dict[str, int]
+    pay_within_days: int | None
+    applied_on_time: int | None = Field(
+        description="Credits applied within pay_within_days of their claim or grant (null "
+        "without a deadline); likewise applied_late and unapplied_overdue."
+    )
+    applied_late: int | None
+    unapplied_overdue: int | None
 
 
 class OfferPublic(BaseModel):

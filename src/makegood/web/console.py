@@ -39,6 +39,7 @@ from makegood.services.users import (
     end_session,
     start_session,
 )
+from makegood.store.credit_deadlines import unpaid_credits
 from makegood.web import csrf
 from makegood.web.auth import (
     SESSION_COOKIE,
@@ -103,6 +104,15 @@ def amount_bars(counts: dict[str, int], most: int = 24) -> list[tuple[str, int]]
     return [(f"{edge[i]:.{places}f} to {edge[i + 1]:.{places}f}", bars[i]) for i in range(buckets)]
 
 
+def _days_field(text: str, name: str) -> int | None:
+    """An optional whole number of days from a form (empty: none)."""
+    if not text.strip():
+        return None
+    if not text.strip().isascii() or not text.strip().isdigit():
+        raise errors.InvalidInput(f"{name}: a whole number of days, e.g. 30, or empty for none")
+    return int(text.strip())
+
+
 def create_console(container: Container) -> FastAPI:
     """The console application; `app.state.style_hash` is its stylesheet's CSP hash."""
     settings = container.settings
@@ -152,6 +162,7 @@ def create_console(container: Container) -> FastAPI:
         claim_days: Annotated[int, Form(ge=1, le=365)] = 7,
         plans: Annotated[str, Form(max_length=4000)] = "",
         mode: Annotated[str, Form(max_length=8)] = "claim",
+        pay_within_days: Annotated[str, Form(max_length=8)] = "",
     ) -> Response:
         """Submit the draft (a worker builds it) and show its page, which follows the build."""
         cmd = create_command(
@@ -162,6 +173,7 @@ def create_console(container: Container) -> FastAPI:
             plans.replace(",", " ").split() or None,
             mode,
             session.user.email,
+            _days_field(pay_within_days, "pay_within_days"),
         )
         campaign_id = create_for_remote(container, cmd)
         return RedirectResponse(f"{PREFIX}/campaigns/{path_segment(campaign_id)}", status_code=303)
@@ -174,8 +186,14 @@ def create_console(container: Container) -> FastAPI:
             incident = q.get_incident_row(uow, c.incident_id)
             build = build_status(uow, campaign_id)
             summary = preview(uow, campaign_id)
-            report = campaign_report(uow, campaign_id) if c.state == "launched" else None
+            now = container.now()
+            report = campaign_report(uow, campaign_id, now) if c.state == "launched" else None
             by_day = q.claims_by_day(uow, campaign_id) if report else []
+            unpaid = (
+                unpaid_credits(uow.conn, campaign_id, c.pay_within_days, now)
+                if report and c.pay_within_days is not None
+                else []
+            )
         funnel = []
         if report:
             funnel = [
@@ -200,6 +218,7 @@ def create_console(container: Container) -> FastAPI:
             },
             by_day=by_day,
             time_chart=column_chart("Claims per day", by_day) if report else "",
+            unpaid=unpaid,
             flash=flash,
         )
 

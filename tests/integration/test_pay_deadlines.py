@@ -1,0 +1,180 @@
+"""Payment deadlines: with pay_within_days N, each credit claimed or granted at t counts as
+applied on time when its statement date (00:00 UTC) or the connector's acknowledgement is at
+most t + N days, late after, and overdue unapplied once now is past t + N (SQLite and
+PostgreSQL, at the boundary to the second)."""
+
+from __future__ import annotations
+
+from datetime import UTC, date, datetime, timedelta
+
+import sqlalchemy as sa
+
+from makegood.billing.close import close_through
+from makegood.bootstrap import Container
+from makegood.domain.ids import new_id
+from makegood.services.reports import campaign_report
+from makegood.store import tables as t
+from makegood.store.credit_deadlines import unpaid_credits
+from makegood.store.tables_billing import connector_postings, credit_states
+from tests.conftest import FrozenClock
+from tests.integration.seed_rows import insert_incident_and_campaign
+
+N = 10
+DAY = datetime(2026, 3, 22, tzinfo=UTC)  # credits granted around here; statements on 1 April
+
+
+def _credit(
+    conn: sa.Connection,
+    campaign_id: str,
+    incident_id: str,
+    name: str,
+    granted_at: datetime,
+    next_bill: date,
+) -> str:
+    plan_id = f"pln-{name}"
+    conn.execute(
+        t.plans.insert().values(
+            plan_id=plan_id,
+            name="Basic",
+            monthly_price_minor=799,
+            currency="USD",
+            updated_at=DAY,
+        )
+    )
+    conn.execute(
+        t.accounts.insert().values(
+            account_id=name,
+            email=f"{name}@example.com",
+            plan_id=plan_id,
+            status="active",
+            country="US",
+            locale="en-US",
+            next_bill_date=next_bill,
+            billing_day=next_bill.day,
+            updated_at=DAY,
+        )
+    )
+    offer_id, credit_id = new_id("ofr"), new_id("crd")
+    conn.execute(
+        t.offers.insert().values(
+            id=offer_id,
+            campaign_id=campaign_id,
+            incident_id=incident_id,
+            account_id=name,
+            state="claimed",
+            amount_minor=24,
+            currency="USD",
+            plan_id=plan_id,
+            created_at=DAY - timedelta(days=2),
+            expires_at=DAY + timedelta(days=30),
+            credited_at=granted_at,
+            credited_via="web",
+        )
+    )
+    conn.execute(
+        t.credits.insert().values(
+            id=credit_id,
+            offer_id=offer_id,
+            account_id=name,
+            campaign_id=campaign_id,
+            amount_minor=24,
+            currency="USD",
+            granted_at=granted_at,
+            applied_minor=0,
+        )
+    )
+    return credit_id
+
+
+def _world(container: Container) -> tuple[str, dict[str, str]]:
+    incident_id, campaign_id = new_id("inc"), new_id("cmp")
+    april, may = date(2026, 4, 1), date(2026, 5, 1)
+    with container.engine.begin() as conn:
+        insert_incident_and_campaign(
+            conn,
+            incident_id=incident_id,
+            campaign_id=campaign_id,
+            title="Outage",
+            starts_at=DAY - timedelta(days=3),
+            ends_at=DAY - timedelta(days=2, hours=20),
+            at=DAY - timedelta(days=2),
+            affected_count=5,
+            launched_at=DAY - timedelta(days=2),
+            pay_within_days=N,
+        )
+        credits = {
+            # Granted exactly N days before the 1 April statement: on time, to the second.
+            "exact": _credit(conn, campaign_id, incident_id, "exact", DAY, april),
+            # One second earlier: the same statement is one second late.
+            "late": _credit(
+                conn, campaign_id, incident_id, "late", DAY - timedelta(seconds=1), april
+            ),
+            # Billed in May: not applied yet; due at 25 March + N days.
+            "waiting": _credit(
+                conn, campaign_id, incident_id, "waiting", DAY + timedelta(days=3), may
+            ),
+            # Acknowledged by the billing connector N days after, to the second: on time.
+            "posted": _credit(conn, campaign_id, incident_id, "posted", DAY, may),
+            # Reversed: settled otherwise, never counted.
+            "reversed": _credit(conn, campaign_id, incident_id, "reversed", DAY, may),
+        }
+        conn.execute(
+            connector_postings.insert().values(
+                id=new_id("pst"),
+                credit_id=credits["posted"],
+                connector="webhook",
+                purpose="credit",
+                account_id="posted",
+                amount_minor=-24,
+                currency="USD",
+                idempotency_key="k-posted",
+                state="acked",
+                created_at=DAY,
+                updated_at=DAY + timedelta(days=N),
+                acked_at=DAY + timedelta(days=N),
+            )
+        )
+        conn.execute(
+            credit_states.insert().values(
+                credit_id=credits["reversed"],
+                state="reversed",
+                reason="test",
+                updated_at=DAY,
+            )
+        )
+    return campaign_id, credits
+
+
+def _counts(container: Container, campaign_id: str) -> tuple[int, int, int]:
+    with container.uow() as uow:
+        report = campaign_report(uow, campaign_id, container.now())
+    return report["applied_on_time"], report["applied_late"], report["unapplied_overdue"]
+
+
+def test_deadlines_are_counted_to_the_second(container: Container, clock: FrozenClock) -> None:
+    campaign_id, credits = _world(container)
+    clock.set(datetime(2026, 4, 1, 6, tzinfo=UTC))
+    close_through(container, date(2026, 4, 1))
+
+    # "waiting" was granted 25 March 00:00: due 4 April 00:00, overdue only after that.
+    clock.set(datetime(2026, 4, 4, tzinfo=UTC))
+    assert _counts(container, campaign_id) == (2, 1, 0)
+    clock.set(datetime(2026, 4, 4, 0, 0, 1, tzinfo=UTC))
+    assert _counts(container, campaign_id) == (2, 1, 1)
+
+    with container.uow() as uow:
+        unpaid = unpaid_credits(uow.conn, campaign_id, N, container.now())
+    assert [(u.credit_id, u.overdue) for u in unpaid] == [(credits["waiting"], True)]
+
+
+def test_without_a_deadline_the_counts_are_null(container: Container) -> None:
+    campaign_id, _ = _world(container)
+    with container.engine.begin() as conn:
+        conn.execute(
+            t.campaigns.update().where(t.campaigns.c.id == campaign_id).values(pay_within_days=None)
+        )
+    with container.uow() as uow:
+        report = campaign_report(uow, campaign_id, container.now())
+    assert report["pay_within_days"] is None
+    assert report["applied_on_time"] is None
+    assert report["unapplied_overdue"] is None
