@@ -175,6 +175,14 @@ def test_policy_and_shortcuts_are_exclusive(
     missing = run("campaign", "create", incident, "--events", str(events), "--policy", "nope.toml")
     assert missing.exit_code == 2
     assert "nope.toml" in missing.stderr
+    policy.write_text('percent = 3\n[eligibility]\nplans = ["gold"]\n', encoding="utf-8")
+    args = ("campaign", "create", incident, "--events", str(events), "--policy", str(policy))
+    unknown = run(*args)
+    assert unknown.exit_code == 2
+    assert "unknown plan(s) gold" in unknown.stderr
+    twice = run(*args, "--plan", "basic")
+    assert twice.exit_code == 2
+    assert "not both" in twice.stderr
     assert campaigns(database_url) == 0
 
 
@@ -219,8 +227,9 @@ def test_the_api_takes_the_same_document(
 
 
 def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
-    run: Run, world: tuple[str, Path], client: TestClient, container: Container
+    run: Run, world: tuple[str, Path], client: TestClient, container: Container, tmp_path: Path
 ) -> None:
+    from tests.integration.test_console_html import nu_messages
     from tests.integration.test_web_support import form_token, sign_in
 
     incident, events = world
@@ -243,6 +252,8 @@ def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
     assert "<tr><td>0.50</td><td>2</td></tr>" in html
     assert 'role="img"' in html  # the histogram, described for screen readers
     assert "&#34;status_at&#34;: &#34;incident&#34;" in html or '"status_at": "incident"' in html
+    pages = {"campaign-policy": html, "incident-form": client.get(page).text}
+    assert nu_messages(pages, tmp_path) == []  # valid HTML, every section headed
 
 
 @pytest.mark.parametrize(("inactive", "state"), [("hold", "held"), ("forfeit", "forfeited")])
