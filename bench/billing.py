@@ -31,11 +31,11 @@ from typing import Any
 
 import stripe
 
-from makegood.billing import journal
 from makegood.billing.close import close_through
 from makegood.billing.push import push
 from makegood.bootstrap import Container
 from makegood.settings import Settings
+from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
@@ -190,7 +190,7 @@ def world(
             ]
             conn.execute(t.offers.insert(), offers)
             conn.execute(t.credits.insert(), credits)
-            journal.add_grants(conn, credits, NOW)
+            ledger.add_grants(conn, credits, NOW)
     return container
 
 

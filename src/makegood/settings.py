@@ -43,6 +43,8 @@ class Settings(BaseSettings):
     mail_from: str = "Customer Care <care@example.com>"
     # The right side of every Message-ID; default: the host of public_url (see message_domain).
     message_id_domain: str | None = None
+    # Offers a launch writes and commits together (0: 20,000 on PostgreSQL, 5,000 on SQLite).
+    launch_chunk_size: int = Field(default=0, ge=0)
     dispatch_max_attempts: int = 5
     dispatch_retry_seconds: int = 60  # first retry delay; doubles with each attempt
     # Notifications at volume (issue 5; see docs/notifications.md).

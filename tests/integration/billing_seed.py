@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.settings import Settings
+from makegood.store import ledger
 from makegood.store.tables import (
     accounts,
     campaigns,
@@ -119,10 +119,10 @@ def add_credit(
         )
     )
     # The ledger moves with the credit, as in the services that grant them.
-    entries = [journal.Entry("granted", credit_id, account_id, currency, amount_minor)]
+    entries = [ledger.Entry("granted", credit_id, account_id, currency, amount_minor)]
     if applied_minor:
-        entries.append(journal.Entry("applied", credit_id, account_id, currency, -applied_minor))
-    journal.append(conn, entries, granted_at, "test")
+        entries.append(ledger.Entry("applied", credit_id, account_id, currency, -applied_minor))
+    ledger.append(conn, entries, granted_at, "test")
     return {"credit_id": credit_id, "campaign_id": campaign_id, "offer_id": offer_id}
 
 

@@ -107,16 +107,16 @@ def seed_offer(
                 plan_id=plan_id,
                 created_at=now,
                 expires_at=now + timedelta(days=claim_days),
+                # The launch's link lives on the offer; a replaced one in claim_tokens.
+                token_hash=None if token_revoked else hash_token(token),
             )
         )
-        conn.execute(
-            t.claim_tokens.insert().values(
-                token_hash=hash_token(token),
-                offer_id=offer_id,
-                created_at=now,
-                revoked_at=now if token_revoked else None,
+        if token_revoked:
+            conn.execute(
+                t.claim_tokens.insert().values(
+                    token_hash=hash_token(token), offer_id=offer_id, created_at=now, revoked_at=now
+                )
             )
-        )
     return SeededOffer(token, offer_id, account_id, campaign_id, incident_id)
 
 

@@ -9,6 +9,7 @@ import sqlalchemy as sa
 
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
+from makegood.store import outbox
 from makegood.store import tables as t
 from tests.integration.seed_rows import insert_incident_and_campaign
 
@@ -127,6 +128,7 @@ def _seed_offer(
     )
     offer_id = new_id("ofr")
     granted = mode == "auto"
+    token = None if granted else new_token()
     conn.execute(
         sa.insert(t.offers).values(
             id=offer_id,
@@ -141,16 +143,11 @@ def _seed_offer(
             expires_at=now + timedelta(days=claim_days),
             credited_at=now if granted else None,
             credited_via="auto" if granted else None,
+            token_hash=None if token is None else hash_token(token),
+            inapp_state="unread",  # its in-app message lives on the offer
         )
     )
-    token = None if granted else new_token()
-    if token is not None:
-        conn.execute(
-            sa.insert(t.claim_tokens).values(
-                token_hash=hash_token(token), offer_id=offer_id, created_at=now
-            )
-        )
-    email_id, inapp_id = new_id("msg"), new_id("msg")
+    email_id, inapp_id = new_id("msg"), "app_" + offer_id.partition("_")[2]
     common = {"offer_id": offer_id, "account_id": sub.account_id, "created_at": now}
     conn.execute(
         sa.insert(t.messages).values(
@@ -164,21 +161,10 @@ def _seed_offer(
             **common,
         )
     )
-    conn.execute(
-        sa.insert(t.messages).values(
-            id=inapp_id,
-            channel="inapp",
-            template="offer_granted" if granted else "offer_claim",
-            state="unread",
-            attempts=0,
-            next_attempt_at=now,
-            claim_token=None,
-            **common,
-        )
-    )
     return SeededOffer(sub.account_id, sub.address, offer_id, email_id, inapp_id, token)
 
 
 def message_row(engine: sa.Engine, message_id: str) -> sa.Row[tuple[object, ...]]:
     with engine.connect() as conn:
-        return conn.execute(sa.select(t.messages).where(t.messages.c.id == message_id)).one()
+        m = outbox.all_messages()  # stored messages and in-app ones alike
+        return conn.execute(sa.select(m).where(m.c.id == message_id)).one()

@@ -75,18 +75,20 @@ def test_claim_is_exactly_once_and_dismiss_hides(
         )
     assert via == "inapp"
 
-    # A claimed offer's message is no longer pending; a credit message stays until dismissed.
+    # A claimed offer's message is no longer pending; a credit message (an offer granted at
+    # launch, automatic mode) stays until dismissed.
     listed = client.get(f"/api/v1/accounts/{seeded.account_id}/messages", headers=key).json()
     assert listed == []
-    granted = add_inapp_message(container, seeded.offer_id, seeded.account_id, "offer_granted")
-    listed = client.get(f"/api/v1/accounts/{seeded.account_id}/messages", headers=key).json()
+    auto = seed_offer(container.engine, container.now(), email="auto@example.com")
+    granted = add_inapp_message(container, auto.offer_id, auto.account_id, "offer_granted")
+    listed = client.get(f"/api/v1/accounts/{auto.account_id}/messages", headers=key).json()
     assert [(m["id"], m["kind"]) for m in listed] == [(granted, "credit")]
     assert [a["name"] for a in listed[0]["actions"]] == ["dismiss"]
     dismissed = client.post(
-        f"/api/v1/accounts/{seeded.account_id}/messages/{granted}/dismiss", headers=key
+        f"/api/v1/accounts/{auto.account_id}/messages/{granted}/dismiss", headers=key
     )
     assert dismissed.status_code == 204
-    assert client.get(f"/api/v1/accounts/{seeded.account_id}/messages", headers=key).json() == []
+    assert client.get(f"/api/v1/accounts/{auto.account_id}/messages", headers=key).json() == []
 
 
 def test_expired_offer_message_is_not_pending_and_cannot_be_claimed(

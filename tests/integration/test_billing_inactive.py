@@ -10,13 +10,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing import journal
 from makegood.billing.close import close_through
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
 from makegood.services.imports import import_accounts
+from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.tables_billing import credit_states, ledger_entries
 from tests.conftest import FrozenClock, make_settings
@@ -79,8 +79,8 @@ def test_hold_keeps_the_credit_until_the_account_is_active_again(
             ("charge", 799),
             ("credit", -24),
         ]
-        assert journal.balance(uow.conn, "paused", "USD") == 0
-        assert journal.balance(uow.conn, "gone", "USD") == 30
+        assert ledger.balance(uow.conn, "paused", "USD") == 0
+        assert ledger.balance(uow.conn, "gone", "USD") == 30
     assert set(state_of(container)) == {"gone"}
     container.engine.dispose()
 
@@ -102,7 +102,7 @@ def test_forfeit_and_payout_take_the_credit_off_the_ledger_with_a_reason(
     assert states["gone"][0] == kind
     assert states["gone"][1].startswith(f"account cancelled: {words} under the billing policy")
     with container.uow() as uow:
-        assert journal.balance(uow.conn, "gone", "USD") == 0
+        assert ledger.balance(uow.conn, "gone", "USD") == 0
         entries = (
             uow.conn.execute(
                 sa.select(ledger_entries.c.amount_minor).where(ledger_entries.c.kind == kind)

@@ -19,6 +19,7 @@ from makegood.services.imports import import_accounts, import_plans
 from makegood.services.incidents import create_incident, parse_instant
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
+from makegood.store import offers as offers_store
 from makegood.store import tables as t
 from tests import factories as f
 from tests.conftest import FrozenClock
@@ -114,9 +115,11 @@ def test_origin_case_preview_and_launch(
     assert result.offers == 3
     assert result.expires_at == launched_at + timedelta(days=7)
     assert _count(container, t.offers) == 3
-    assert _count(container, t.claim_tokens) == 3
+    assert _count(container, t.offers, t.offers.c.token_hash.is_not(None)) == 3
+    assert _count(container, t.claim_tokens) == 0  # the launch link lives on the offer
     assert _count(container, t.messages, t.messages.c.channel == "email") == 3
-    assert _count(container, t.messages, t.messages.c.channel == "inapp") == 3
+    assert _count(container, t.messages) == 3  # in-app messages live on the offers
+    assert _count(container, t.offers, t.offers.c.inapp_state == "unread") == 3
 
     again = launch_campaign(container, campaign_id)
     assert again.already_launched
@@ -132,7 +135,7 @@ def test_origin_case_preview_and_launch(
             .scalars()
             .all()
         )
-        hashes = set(uow.conn.execute(sa.select(t.claim_tokens.c.token_hash)).scalars())
+        hashes = offers_store.live_link_hashes(uow.conn)
     assert {hash_token(tok) for tok in tokens if tok} == hashes
     assert all(len(tok or "") >= 43 for tok in tokens)
 
@@ -193,6 +196,7 @@ def test_auto_mode_grants_at_launch(container: Container, world: tuple[str, str]
     launch_campaign(container, campaign_id)
     assert _count(container, t.credits) == 3
     assert _count(container, t.claim_tokens) == 0
+    assert _count(container, t.offers, t.offers.c.token_hash.is_not(None)) == 0
     assert _count(container, t.offers, t.offers.c.state == "granted") == 3
     with container.uow() as uow:
         report = campaign_report(uow, campaign_id)

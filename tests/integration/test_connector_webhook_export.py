@@ -19,12 +19,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing import journal
 from makegood.billing.export import ack_file, export_credits
 from makegood.billing.push import push
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
+from makegood.store import ledger
 from makegood.store.tables_billing import connector_postings
 from tests.conftest import FrozenClock, make_settings
 from tests.integration.billing_seed import add_account, add_credit, add_plan, table_snapshot
@@ -148,7 +148,7 @@ def test_webhook_posts_signed_json_retries_with_backoff_and_the_same_key(
     kw = [r["json"] for r in receiver.received if r["json"]["currency"] == "KWD"]
     assert kw[0]["amount"] == "-0.105"  # KWD has 3 decimals
     with container.uow() as uow:
-        assert journal.balance(uow.conn, "acc-us", "USD") == 0
+        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
         ext = uow.conn.execute(
             sa.select(connector_postings.c.external_id).where(
                 connector_postings.c.account_id == "acc-us"
@@ -207,8 +207,8 @@ def test_export_then_ack_settles_credits_once(
     again = ack_file(container, ack)
     assert (again.applied, again.already) == (0, 1)
     with container.uow() as uow:
-        assert journal.balance(uow.conn, "acc-us", "USD") == 0
-        assert journal.balance(uow.conn, "acc-kw", "KWD") == 105
+        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
+        assert ledger.balance(uow.conn, "acc-kw", "KWD") == 105
     assert export_credits(container, out) == 1  # the rejected one is offered again
     container.engine.dispose()
 

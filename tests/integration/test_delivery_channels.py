@@ -148,11 +148,11 @@ def test_a_refusal_is_dead_and_the_worker_drives_the_channel(
 def urgent_inapp(box: Container) -> dict[str, bool]:
     with box.engine.connect() as conn:
         rows = conn.execute(
-            sa.select(t.messages.c.account_id, t.messages.c.urgent).where(
-                t.messages.c.channel == "inapp"
+            sa.select(t.offers.c.account_id, t.offers.c.inapp_urgent).where(
+                t.offers.c.inapp_state.is_not(None)
             )
         ).all()
-    return {r.account_id: bool(r.urgent) for r in rows}
+    return {r.account_id: bool(r.inapp_urgent) for r in rows}
 
 
 def test_a_failed_sms_makes_the_in_app_message_urgent_like_a_bounce(

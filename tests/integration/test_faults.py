@@ -1,5 +1,5 @@
 """Faults on PostgreSQL: the database connection dropped (pg_terminate_backend) in the middle of
-a launch, a claim and a dispatch, and the launching process killed (SIGKILL); and, on SQLite and
+a claim and a dispatch (a launch's: test_launch_resume.py); and, on SQLite and
 PostgreSQL, the mail server refusing (nothing listening, 421) or hanging (silent from the start,
 or silent after taking a whole message) during a dispatch. Each proves that nothing was
 half-written, lost or doubled, and that running the step again completes it.
@@ -13,14 +13,9 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import signal
 import socket
 import socketserver
-import subprocess
-import sys
 import threading
-import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,7 +37,6 @@ from makegood.domain.errors import OfferAlreadyClaimed
 from makegood.notify.batch import UNREACHABLE_AFTER
 from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.mime import message_id
-from makegood.services import launch as launch_module
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
 from makegood.store import tables as t
@@ -104,36 +98,6 @@ def seed_campaign(engine: sa.Engine, now: datetime, members: int) -> None:
         )
 
 
-def launched_rows(engine: sa.Engine) -> dict[str, Any]:
-    with engine.connect() as conn:
-        one = conn.exec_driver_sql
-        return {
-            "state": one("SELECT state FROM campaigns WHERE id = 'cmp_faults'").scalar_one(),
-            "offers": one("SELECT count(*) FROM offers").scalar_one(),
-            "accounts": one("SELECT count(DISTINCT account_id) FROM offers").scalar_one(),
-            "tokens": one("SELECT count(*) FROM claim_tokens").scalar_one(),
-            "messages": one("SELECT count(*) FROM messages").scalar_one(),
-            "audit": one(
-                "SELECT count(*) FROM audit_log WHERE action = 'campaign.launched'"
-            ).scalar_one(),
-        }
-
-
-def nothing_launched() -> dict[str, Any]:
-    return {"state": "approved", "offers": 0, "accounts": 0, "tokens": 0, "messages": 0, "audit": 0}
-
-
-def all_launched(n: int) -> dict[str, Any]:
-    return {
-        "state": "launched",
-        "offers": n,
-        "accounts": n,
-        "tokens": n,
-        "messages": 2 * n,
-        "audit": 1,
-    }
-
-
 def admin_engine(url: str) -> sa.Engine:
     return make_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
 
@@ -150,83 +114,6 @@ def terminate_other_backends(admin: sa.Engine, in_transaction_only: bool = False
         for pid in victims:
             conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
         return len(victims)
-
-
-def test_connection_dropped_during_a_launch_writes_nothing_and_a_rerun_completes(
-    pg: Container, monkeypatch: pytest.MonkeyPatch, pg_database_url: str
-) -> None:
-    members = 300
-    seed_campaign(pg.engine, pg.now(), members)
-    monkeypatch.setattr(launch_module, "BATCH_POSTGRESQL", 50)  # several batches to fall between
-    admin = admin_engine(pg_database_url)
-    struck: list[int] = []
-
-    def strike_after_first_batch(issued: int) -> None:
-        if not struck:
-            struck.append(terminate_other_backends(admin))  # the launch's own connection
-
-    with pytest.raises(sa.exc.OperationalError):
-        launch_campaign(pg, CAMPAIGN, progress=strike_after_first_batch)
-    assert struck == [1]
-    assert launched_rows(pg.engine) == nothing_launched()
-
-    result = launch_campaign(pg, CAMPAIGN)
-    assert result.offers == members
-    assert launched_rows(pg.engine) == all_launched(members)
-    admin.dispose()
-
-
-@pytest.mark.slow
-def test_process_killed_during_a_launch_writes_nothing_and_a_rerun_completes(
-    pg: Container, pg_database_url: str, tmp_path: Path
-) -> None:
-    members = 60_000  # several COPY batches: the launch is still running when it is seen
-    seed_campaign(pg.engine, pg.now(), members)
-    env = {
-        **os.environ,
-        "MAKEGOOD_DATABASE_URL": pg_database_url,
-        "MAKEGOOD_MAIL_DIR": str(tmp_path / "mail"),
-    }
-    env.pop("MAKEGOOD_SMTP_URL", None)
-    command = [sys.executable, "-m", "makegood", "campaign", "launch", CAMPAIGN]
-    launcher = subprocess.Popen(command, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-    admin = admin_engine(pg_database_url)
-    try:
-        deadline = time.monotonic() + 60
-        while True:  # poll until the launch's backend has COPY'd rows inside its transaction
-            with admin.connect() as conn:
-                busy = conn.exec_driver_sql(
-                    "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                    "AND xact_start IS NOT NULL AND left(query, 4) = 'COPY'"
-                ).scalar_one()
-            if busy:
-                break
-            assert launcher.poll() is None, "the launch ended before it could be killed"
-            assert time.monotonic() < deadline, "the launch never reached COPY"
-    finally:
-        launcher.send_signal(signal.SIGKILL)
-        launcher.wait(timeout=30)
-        assert launcher.stderr is not None
-        launcher.stderr.close()
-    assert launcher.returncode == -signal.SIGKILL
-    # The server notices the dead client and rolls its transaction back.
-    deadline = time.monotonic() + 60
-    while True:
-        with admin.connect() as conn:
-            left = conn.exec_driver_sql(
-                "SELECT count(*) FROM pg_stat_activity WHERE datname = current_database() "
-                "AND pid <> pg_backend_pid() AND backend_type = 'client backend' "
-                "AND xact_start IS NOT NULL"
-            ).scalar_one()
-        if not left:
-            break
-        assert time.monotonic() < deadline, "the killed launch's transaction is still open"
-    admin.dispose()
-    assert launched_rows(pg.engine) == nothing_launched()
-
-    rerun = subprocess.run(command, env=env, capture_output=True, text=True, check=False)
-    assert rerun.returncode == 0, rerun.stderr
-    assert launched_rows(pg.engine) == all_launched(members)
 
 
 def test_connection_dropped_during_a_claim_credits_once_and_a_retry_works(

@@ -11,7 +11,6 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing import journal
 from makegood.billing.close import close_through
 from makegood.billing.push import push
 from makegood.billing.statements import statements_document, statements_for
@@ -21,6 +20,7 @@ from makegood.domain import errors
 from makegood.domain.errors import InvalidState, NotFound
 from makegood.services.claims import claim_offer, grant_offer
 from makegood.services.reversal import reverse_campaign
+from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.conftest import FrozenClock, make_settings
@@ -72,7 +72,7 @@ def campaign_with_three_accounts(container: Container, clock: FrozenClock) -> di
 
 def balance(container: Container, account_id: str) -> int:
     with container.uow() as uow:
-        return journal.balance(uow.conn, account_id, "USD")
+        return ledger.balance(uow.conn, account_id, "USD")
 
 
 def test_reverse_withdraws_open_offers_cancels_unbilled_and_charges_back_billed(
@@ -198,7 +198,7 @@ def test_a_credit_posted_to_stripe_is_reversed_through_stripe(
             "reversal",
         )
         with container.uow() as uow:
-            assert journal.balance(uow.conn, seeded.account_id, "USD") == 0
+            assert ledger.balance(uow.conn, seeded.account_id, "USD") == 0
             rows = uow.conn.execute(
                 sa.select(connector_postings.c.purpose, connector_postings.c.state)
             )

@@ -9,11 +9,11 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.billing.close import close_through
 from makegood.billing.push import push
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
+from makegood.store import ledger
 from makegood.store.tables import accounts
 from makegood.store.tables_billing import connector_postings, ledger_entries
 from tests.conftest import FrozenClock
@@ -104,9 +104,9 @@ def test_each_credit_is_one_negative_balance_transaction_with_a_deterministic_ke
     assert rows["acc-none"].state == "skipped"
     assert "no stripe_customer_id" in (rows["acc-none"].last_error or "")
     with stripe.uow() as uow:
-        assert journal.balance(uow.conn, "acc-us", "USD") == 0
-        assert journal.balance(uow.conn, "acc-jp", "JPY") == 0
-        assert journal.balance(uow.conn, "acc-none", "USD") == 24  # still owed, not posted
+        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
+        assert ledger.balance(uow.conn, "acc-jp", "JPY") == 0
+        assert ledger.balance(uow.conn, "acc-none", "USD") == 24  # still owed, not posted
         kinds = uow.conn.execute(
             sa.select(ledger_entries.c.kind, ledger_entries.c.reference).where(
                 ledger_entries.c.account_id == "acc-us"

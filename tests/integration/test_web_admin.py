@@ -148,7 +148,9 @@ def test_account_page_shows_every_message_with_its_delivery_history(
     seeded = seed_offer(container.engine, now)
     inapp = add_inapp_message(container, seeded.offer_id, seeded.account_id)
     with container.engine.begin() as conn:
-        conn.execute(t.messages.update().where(t.messages.c.id == inapp).values(urgent=True))
+        conn.execute(
+            t.offers.update().where(t.offers.c.id == seeded.offer_id).values(inapp_urgent=True)
+        )
         conn.execute(
             t.messages.insert().values(
                 id="msg_mail",

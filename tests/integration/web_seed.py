@@ -56,23 +56,18 @@ def api_key(container: Container, *scopes: str) -> dict[str, str]:
 def add_inapp_message(
     container: Container, offer_id: str, account_id: str, template: str = "offer_claim"
 ) -> str:
-    message_id = new_id("msg")
+    """Give the offer its in-app message (as a launch does); "offer_granted" makes the offer
+    one granted at launch (automatic mode). Returns the message's id."""
     now = container.now()
+    o = t.offers
+    values: dict[str, object] = {"inapp_state": "unread"}
+    if template == "offer_granted":
+        values |= {"state": "granted", "credited_at": now, "credited_via": "auto"}
     with container.engine.begin() as conn:
         conn.execute(
-            t.messages.insert().values(
-                id=message_id,
-                offer_id=offer_id,
-                account_id=account_id,
-                channel="inapp",
-                template=template,
-                state="unread",
-                attempts=0,
-                next_attempt_at=now,
-                created_at=now,
-            )
+            o.update().where(o.c.id == offer_id, o.c.account_id == account_id).values(**values)
         )
-    return message_id
+    return "app_" + offer_id.partition("_")[2]
 
 
 @dataclass(frozen=True)

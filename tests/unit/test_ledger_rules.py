@@ -7,9 +7,9 @@ import hmac
 from datetime import UTC, date, datetime
 
 from makegood.billing.connectors import Pacer, backoff_seconds
-from makegood.billing.journal import Entry
 from makegood.billing.ledger import ChargeBack, PlanCharge, add_charge_backs, draft_statements
 from makegood.billing.webhook_connector import sign, verify
+from makegood.store.ledger import Entry
 
 BASIC = PlanCharge("basic", "Basic", 799, "USD")
 

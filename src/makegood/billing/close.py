@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from makegood.billing import inactive, journal, queries
+from makegood.billing import inactive, queries
 from makegood.billing.connectors import CONNECTORS
 from makegood.billing.ledger import (
     StatementDraft,
@@ -27,6 +27,7 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
 from makegood.domain.ids import new_id
 from makegood.domain.money import format_major
+from makegood.store import ledger
 from makegood.store.uow import UnitOfWork
 
 DEFAULT_BATCH_SIZE = 500
@@ -139,7 +140,7 @@ def close_page(
     statement_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
     applied: dict[str, int] = {}
-    entries: list[journal.Entry] = []
+    entries: list[ledger.Entry] = []
     for account, dates in claimed:
         missing = [d for d in dates if (account.account_id, d) not in already_there]
         drafts = draft_statements(
@@ -157,7 +158,7 @@ def close_page(
             summary.accounts_billed += 1
     queries.insert_statements(conn, statement_rows, line_rows)
     queries.add_applied(conn, applied)
-    journal.append(conn, entries, now, "billing.close")
+    ledger.append(conn, entries, now, "billing.close")
 
 
 def _add_rows(
@@ -166,7 +167,7 @@ def _add_rows(
     now: datetime,
     statement_rows: list[dict[str, Any]],
     line_rows: list[dict[str, Any]],
-    entries: list[journal.Entry],
+    entries: list[ledger.Entry],
 ) -> None:
     statement_id = new_id("stm")
     statement_rows.append(
@@ -197,7 +198,7 @@ def _add_rows(
             # part of a credit, a charge line with a credit bills its charge-back.
             kind = "applied" if line.kind == "credit" else "clawback_billed"
             entries.append(
-                journal.Entry(
+                ledger.Entry(
                     kind,
                     line.credit_id,
                     account_id,

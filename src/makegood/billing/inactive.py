@@ -18,9 +18,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.domain.errors import InvalidInput
 from makegood.services import audit
+from makegood.store import ledger
 from makegood.store.tables import accounts, credits
 from makegood.store.tables_billing import connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -87,7 +87,7 @@ def settle_inactive(uow: UnitOfWork, policy: str, now: datetime) -> int:
             break
         after = rows[-1].id
         todo = [r for r in rows if not (policy == "hold" and r.state == "held")]
-        left = journal.unsettled(conn, [r.id for r in todo])
+        left = ledger.unsettled(conn, [r.id for r in todo])
         for row in todo:
             _settle(conn, row, policy, left.get(row.id, 0), now)
         settled += len(todo)
@@ -113,8 +113,8 @@ def _settle(
         reason = f"account {row.status}: {words} under the billing policy"
         if policy == "payout":
             reason += "; refund it through your payment system"
-        journal.append(
-            conn, [journal.Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
+        ledger.append(
+            conn, [ledger.Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
         )
     conn.execute(credit_states.delete().where(credit_states.c.credit_id == row.id))
     conn.execute(

@@ -13,8 +13,8 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.domain.ids import new_id
+from makegood.store import ledger
 from makegood.store.tables import accounts, campaigns, credits, incidents
 from makegood.store.tables_billing import connector_postings, credit_states
 
@@ -80,7 +80,7 @@ def create_credit_postings(
         if not rows:
             return created
         after = rows[-1].id
-        left = journal.unsettled(conn, [r.id for r in rows])
+        left = ledger.unsettled(conn, [r.id for r in rows])
         values = [
             {
                 "id": new_id("pst"),
@@ -177,10 +177,10 @@ def acknowledge(
         return False
     # A credit posting settles the credit; a reversal posting bills its charge-back.
     kind = "posted" if posting.purpose == "credit" else "clawback_billed"
-    journal.append(
+    ledger.append(
         conn,
         [
-            journal.Entry(
+            ledger.Entry(
                 kind,
                 posting.credit_id,
                 posting.account_id,

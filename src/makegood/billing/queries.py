@@ -9,9 +9,9 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing.journal import CHARGE_BACK
 from makegood.billing.ledger import ChargeBack, OpenCredit, PlanCharge
-from makegood.services.bulk_insert import insert_dicts
+from makegood.store.bulk_insert import insert_dicts
+from makegood.store.ledger import CHARGE_BACK
 from makegood.store.tables import (
     accounts,
     campaigns,

@@ -168,6 +168,12 @@ def campaign_preview(campaign_id: str, as_json: bool) -> None:
         print_json(data)
         return
     click.echo(f"campaign {data['campaign']} ({data['state']}, {data['mode']} mode)")
+    progress = data.get("launch_progress")
+    if data["state"] == "launching" and progress:
+        click.echo(
+            f"launching:         {progress['issued']} of {progress['total']} offers issued "
+            f"(run `makegood campaign launch {data['campaign']}` to finish)"
+        )
     click.echo(f"affected accounts: {data['affected']}")
     click.echo(f"eligible:          {data['eligible']}")
     for reason, count in data["excluded"].items():
@@ -197,7 +203,10 @@ def campaign_approve(campaign_id: str) -> None:
 @click.argument("campaign_id")
 @handles_errors
 def campaign_launch(campaign_id: str) -> None:
-    """Issue one offer per eligible account and queue their e-mail and in-app messages."""
+    """Issue one offer per eligible account and queue their e-mail and in-app messages.
+
+    The offers are committed in chunks: an interrupted launch leaves the campaign `launching`
+    with its progress, and running this again finishes it (nothing is issued twice)."""
     from makegood.services.launch import launch_campaign
 
     result = launch_campaign(container(), campaign_id, progress=progress_printer("offers issued"))
@@ -205,7 +214,8 @@ def campaign_launch(campaign_id: str) -> None:
         say(f"campaign {campaign_id} was launched already; nothing new was issued")
         return
     expiry = result.expires_at.isoformat() if result.expires_at else "-"
-    say(f"launched: {result.offers} offers issued, open until {expiry}; run `makegood dispatch`")
+    done = "launched (resumed)" if result.resumed else "launched"
+    say(f"{done}: {result.offers} offers issued, open until {expiry}; run `makegood dispatch`")
 
 
 @click.command()
@@ -223,6 +233,12 @@ def report(campaign_id: str, as_json: bool) -> None:
         print_json(data)
         return
     click.echo(f"campaign {data['campaign']} ({data['state']}, {data['mode']} mode)")
+    progress = data.get("launch_progress")
+    if data["state"] == "launching" and progress:
+        click.echo(
+            f"launching:         {progress['issued']} of {progress['total']} offers issued "
+            f"(run `makegood campaign launch {data['campaign']}` to finish)"
+        )
     for key in ("affected", "eligible", "offered", "notified", "claimed", "applied"):
         click.echo(f"{key:<10} {data[key]:>10}")
     click.echo(f"claim rate {data['claim_rate']:>10.1%}")

@@ -29,6 +29,10 @@ class InvalidState(MakegoodError):
     """An action is not allowed in the current state (launching an unapproved draft)."""
 
 
+class LaunchInterrupted(MakegoodError):
+    """A launch lost its database part-way: its committed chunks stand; launching again ends it."""
+
+
 class OfferUnavailable(MakegoodError):
     """Base for reasons a claim cannot be applied."""
 

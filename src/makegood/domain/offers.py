@@ -13,6 +13,7 @@ class CampaignState(StrEnum):
     FAILED = "failed"  # the build failed; the reason is on the build job
     DRAFT = "draft"
     APPROVED = "approved"
+    LAUNCHING = "launching"  # offers are being issued, chunk by chunk; launch again to finish
     LAUNCHED = "launched"
 
 
@@ -34,6 +35,13 @@ def check_claimable(state: str, expires_at: datetime, now: datetime) -> None:
         raise errors.OfferRevoked("this link is no longer valid")
     if now >= expires_at:
         raise errors.OfferExpired("the claim window for this credit has closed")
+
+
+def check_launchable(current: str) -> None:
+    """A launch starts from `approved` or finishes an interrupted one (`launching`)."""
+    if current in (CampaignState.APPROVED, CampaignState.LAUNCHING):
+        return
+    check_transition(current, CampaignState.LAUNCHED)
 
 
 def check_transition(current: str, wanted: CampaignState) -> None:

@@ -13,7 +13,7 @@ from datetime import datetime
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.store import tables as t
+from makegood.store import outbox
 from makegood.store.tables_notify import message_events
 
 
@@ -41,7 +41,7 @@ class MessageView:
 
 def offer_messages(conn: sa.Connection, offer_id: str) -> list[MessageView]:
     """Every message of one offer, oldest first, each with its delivery events in order."""
-    m = t.messages
+    m = outbox.all_messages()
     rows = conn.execute(
         sa.select(
             m.c.id,

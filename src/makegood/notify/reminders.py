@@ -23,6 +23,7 @@ from makegood.domain.errors import OfferUnavailable
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
 from makegood.services.claims import grant_offer
+from makegood.store import offers, outbox
 from makegood.store import tables as t
 
 REMINDER = "offer_reminder"
@@ -73,9 +74,8 @@ def queue_reminders(container: Container, *, days: float) -> int:
                     "created_at": now,
                 }
             )
-        if messages:
-            uow.conn.execute(sa.insert(t.claim_tokens), tokens)
-            uow.conn.execute(sa.insert(t.messages), messages)
+        offers.add_links(uow.conn, tokens)
+        outbox.queue(uow.conn, messages)
         uow.commit()
     return len(messages)
 
@@ -95,19 +95,22 @@ def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
     for offer_id, account_id in due:
         with container.uow() as uow:
             # The notice goes in first so that grant_offer's commit writes both, or neither.
-            uow.conn.execute(
-                sa.insert(t.messages).values(
-                    id=new_id("msg"),
-                    offer_id=offer_id,
-                    account_id=account_id,
-                    channel="email",
-                    template="offer_granted",
-                    state="pending",
-                    attempts=0,
-                    next_attempt_at=now,
-                    claim_token=None,
-                    created_at=now,
-                )
+            outbox.queue(
+                uow.conn,
+                [
+                    {
+                        "id": new_id("msg"),
+                        "offer_id": offer_id,
+                        "account_id": account_id,
+                        "channel": "email",
+                        "template": "offer_granted",
+                        "state": "pending",
+                        "attempts": 0,
+                        "next_attempt_at": now,
+                        "claim_token": None,
+                        "created_at": now,
+                    }
+                ],
             )
             try:
                 grant_offer(uow, offer_id, container.now(), via="expiry", actor="system:expiry")

@@ -21,6 +21,7 @@ from makegood.domain.ids import new_id
 from makegood.domain.tokens import new_tokens_with_hashes
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.services import audit
+from makegood.store import offers
 from makegood.store import tables as t
 from makegood.store.credit_status import account_credits
 from makegood.store.uow import UnitOfWork
@@ -98,8 +99,8 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
     links: dict[str, str] = {}
     if offered:
         pairs = new_tokens_with_hashes(len(offered))
-        uow.conn.execute(
-            t.claim_tokens.insert(),
+        offers.add_links(
+            uow.conn,
             [
                 {"token_hash": digest, "offer_id": offer_id, "created_at": now}
                 for offer_id, (_, digest) in zip(offered, pairs, strict=True)

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from makegood.notify.transports import mask_addresses
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events, suppressions
 
@@ -94,16 +95,7 @@ def is_suppressed(conn: sa.Connection, address: str) -> bool:
 def mark_inapp_urgent(conn: sa.Connection, email_message_ids: Sequence[str]) -> int:
     """Flag the in-app messages of the same offers as these messages (e-mail, SMS or push):
     they did not get through."""
-    if not email_message_ids:
-        return 0
-    m = t.messages
-    offers = sa.select(m.c.offer_id).where(m.c.id.in_(list(email_message_ids)))
-    result = conn.execute(
-        sa.update(m)
-        .where(m.c.channel == "inapp", m.c.offer_id.in_(offers), m.c.urgent.is_(sa.false()))
-        .values(urgent=True)
-    )
-    return int(result.rowcount)
+    return outbox.mark_inapp_urgent(conn, email_message_ids)
 
 
 def recipient_of(conn: sa.Connection, message_id: str) -> str | None:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from makegood.observability.exposition import Labels
+from makegood.store import outbox
 from makegood.store import tables as t
 
 
@@ -26,7 +27,7 @@ class DatabaseCounts:
 
 def read_counts(conn: sa.Connection) -> DatabaseCounts:
     """Offers by state and messages by channel and state, as gauge samples."""
-    o, m = t.offers, t.messages
+    o, m = t.offers, outbox.all_messages()
     offers = conn.execute(
         sa.select(o.c.state, sa.func.count()).group_by(o.c.state).order_by(o.c.state)
     ).all()

@@ -162,7 +162,16 @@ def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
         "excluded": dict(excluded),
         "liability": liability,
         **amounts_by_tier(uow, campaign),
+        "launch_progress": launch_progress(campaign),
     }
+
+
+def launch_progress(campaign: Campaign) -> dict[str, int] | None:
+    """Offers issued so far of how many, once a launch has started (None before)."""
+    issued, total = campaign.raw.get("launch_issued"), campaign.raw.get("launch_total")
+    if issued is None or total is None:
+        return None
+    return {"issued": int(issued), "total": int(total)}
 
 
 def amounts_by_tier(uow: UnitOfWork, campaign: Campaign) -> dict[str, Any]:

@@ -1,7 +1,8 @@
 """Claiming a credit through an account-specific link: look at the offer, then apply it once.
 
-The raw token never reaches a query: every lookup goes by its SHA-256 hash (the primary key of
-`claim_tokens`), so neither timing nor logs of the database reveal a usable link.
+The raw token never reaches a query: every lookup goes by its SHA-256 hash (`offers.token_hash`
+for the launch e-mail's link, `claim_tokens` for the others: store/offers.py), so neither timing
+nor logs of the database reveal a usable link.
 
 Exactly once is a database invariant, not a check-then-act: the offer moves from `open` to
 `claimed` with one conditional UPDATE, and only the transaction whose UPDATE changed the row
@@ -17,13 +18,13 @@ from datetime import UTC, date, datetime
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.domain import errors
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CREDITED, OfferState, check_claimable
 from makegood.domain.tokens import hash_token
 from makegood.services import audit
+from makegood.store import ledger, offers
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -97,21 +98,18 @@ def _token_hash(token: str) -> str:
 
 def _offer_id_for(uow: UnitOfWork, token: str) -> str:
     """The offer behind a live link; unknown and revoked links are the same to the outside."""
-    row = uow.conn.execute(
-        sa.select(t.claim_tokens.c.offer_id, t.claim_tokens.c.revoked_at).where(
-            t.claim_tokens.c.token_hash == _token_hash(token)
-        )
-    ).one_or_none()
-    if row is None:
+    found = offers.offer_for_link(uow.conn, _token_hash(token))
+    if found is None:
         raise errors.OfferNotFound("this link is not valid")
-    if row.revoked_at is not None:
+    offer_id, revoked = found
+    if revoked:
         # A replaced link looks unknown; a link to a withdrawn offer says it was withdrawn.
         state = uow.conn.execute(
-            sa.select(t.offers.c.state).where(t.offers.c.id == row.offer_id)
+            sa.select(t.offers.c.state).where(t.offers.c.id == offer_id)
         ).scalar_one_or_none()
         if state != OfferState.REVOKED:
             raise errors.OfferNotFound("this link is not valid")
-    return str(row.offer_id)
+    return offer_id
 
 
 def _offer_row(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
@@ -217,7 +215,7 @@ def _credit_offer(
         "applied_minor": 0,
     }
     uow.conn.execute(t.credits.insert().values(**credit))
-    journal.add_grants(uow.conn, [credit], now, actor)  # the ledger moves with the credit
+    ledger.add_grants(uow.conn, [credit], now, actor)  # the ledger moves with the credit
     audit.record(
         uow,
         at=now,
@@ -250,11 +248,10 @@ def _credit_offer(
 # (READ COMMITTED re-checks the WHERE clause), so it returns no row and writes nothing. The rows
 # are the ones `_credit_offer` writes; the claim tests run both paths against each other.
 _CLAIM_IN_ONE_STATEMENT = sa.text(
-    """
+    f"""
 WITH won AS (
     UPDATE offers SET state = :state, credited_at = :now, credited_via = :via
-    WHERE id = (SELECT offer_id FROM claim_tokens
-                WHERE token_hash = :token_hash AND revoked_at IS NULL)
+    WHERE id = {offers.LIVE_LINK_OFFER_SQL}
       AND state = 'open' AND expires_at > :now
     RETURNING id, account_id, campaign_id, amount_minor, currency
 ), credit AS (
@@ -276,7 +273,7 @@ WITH won AS (
 )
 SELECT won.id, won.amount_minor, won.currency, a.locale, a.next_bill_date, a.billing_day
 FROM won JOIN accounts AS a ON a.account_id = won.account_id
-"""
+"""  # noqa: S608 (the one interpolation is a constant of store/offers.py)
 ).columns(
     sa.column("id", sa.String),
     sa.column("amount_minor", sa.BigInteger),

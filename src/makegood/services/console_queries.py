@@ -14,6 +14,7 @@ import sqlalchemy as sa
 
 from makegood.domain.errors import NotFound
 from makegood.domain.offers import CREDITED
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -160,7 +161,7 @@ def get_offer(uow: UnitOfWork, offer_id: str) -> dict[str, Any]:
 
 def messages_for(uow: UnitOfWork, account_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """Every message of the account (both channels) with its delivery state; never the token."""
-    m = t.messages
+    m = outbox.all_messages()
     rows = uow.conn.execute(
         sa.select(
             m.c.id,

@@ -18,6 +18,7 @@ import sqlalchemy as sa
 
 from makegood.domain.offers import OfferState
 from makegood.domain.tokens import hash_token
+from makegood.store import offers
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -71,15 +72,13 @@ def check_pasted(uow: UnitOfWork, text: str, public_url: str, now: datetime) -> 
     verdict, token = read_pasted(text, public_url)
     if token is None:
         return verdict
-    ct, o = t.claim_tokens, t.offers
-    found = uow.conn.execute(
-        sa.select(o.c.id)
-        .join(ct, ct.c.offer_id == o.c.id)
-        .where(
-            ct.c.token_hash == hash_token(token),
-            ct.c.revoked_at.is_(None),
-            o.c.state == OfferState.OPEN,
-            o.c.expires_at > now,
+    found = offers.offer_for_link(uow.conn, hash_token(token))
+    if found is None or found[1]:  # unknown or replaced
+        return Verdict.UNKNOWN
+    o = t.offers
+    open_now = uow.conn.execute(
+        sa.select(o.c.id).where(
+            o.c.id == found[0], o.c.state == OfferState.OPEN, o.c.expires_at > now
         )
     ).first()
-    return Verdict.REAL if found is not None else Verdict.UNKNOWN
+    return Verdict.REAL if open_now is not None else Verdict.UNKNOWN

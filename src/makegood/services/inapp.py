@@ -1,7 +1,8 @@
 """In-app messages for the service's own app: list the pending ones, claim, dismiss.
 
-A message is pending while it is unread or read (not dismissed) and still means something:
-a claim message whose offer is open and unexpired, or a granted-credit message. Claiming goes
+In-app messages live on the offers (store/outbox.py derives them). A message is pending while
+it is unread or read (not dismissed) and still means something: a claim message whose offer
+is open and unexpired, or a granted-credit message. Claiming goes
 through `claims.claim_offer_by_id`, the same exactly-once path as the claim link.
 """
 
@@ -17,6 +18,7 @@ from makegood.domain.errors import NotFound
 from makegood.domain.offers import OfferState
 from makegood.services import audit
 from makegood.services.claims import ClaimResult, claim_offer_by_id
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -41,14 +43,14 @@ class InappMessage:
 
 
 def _query(account_id: str) -> sa.Select[tuple[object, ...]]:
-    m, o, a, p, i = t.messages, t.offers, t.accounts, t.plans, t.incidents
+    o, a, p, i = t.offers, t.accounts, t.plans, t.incidents
     return (
         sa.select(
-            m.c.id,
-            m.c.offer_id,
-            m.c.template,
-            m.c.state,
-            m.c.created_at,
+            outbox.inapp_id().label("id"),
+            o.c.id.label("offer_id"),
+            outbox.inapp_template().label("template"),
+            o.c.inapp_state.label("state"),
+            o.c.created_at,
             a.c.locale,
             a.c.next_bill_date,
             a.c.billing_day,
@@ -61,12 +63,11 @@ def _query(account_id: str) -> sa.Select[tuple[object, ...]]:
             i.c.title.label("incident_title"),
         )
         .select_from(
-            m.join(o, o.c.id == m.c.offer_id)
-            .join(a, a.c.account_id == m.c.account_id)
+            o.join(a, a.c.account_id == o.c.account_id)
             .join(p, p.c.plan_id == o.c.plan_id)
             .join(i, i.c.id == o.c.incident_id)
         )
-        .where(m.c.account_id == account_id, m.c.channel == "inapp")
+        .where(o.c.account_id == account_id, o.c.inapp_state.is_not(None))
     )
 
 
@@ -79,8 +80,8 @@ def pending_messages(uow: UnitOfWork, account_id: str, now: datetime) -> list[In
         raise NotFound(f"no account {account_id!r}")
     rows = uow.conn.execute(
         _query(account_id)
-        .where(t.messages.c.state.in_(VISIBLE))
-        .order_by(t.messages.c.created_at.desc(), t.messages.c.id.desc())
+        .where(t.offers.c.inapp_state.in_(VISIBLE))
+        .order_by(t.offers.c.created_at.desc(), outbox.inapp_id().desc())
     ).mappings()
     result = []
     for r in rows:
@@ -110,7 +111,9 @@ def pending_messages(uow: UnitOfWork, account_id: str, now: datetime) -> list[In
 
 def _message(uow: UnitOfWork, account_id: str, message_id: str) -> sa.RowMapping:
     row = (
-        uow.conn.execute(_query(account_id).where(t.messages.c.id == message_id)).mappings().first()
+        uow.conn.execute(_query(account_id).where(outbox.inapp_id() == message_id))
+        .mappings()
+        .first()
     )
     if row is None or row["state"] not in VISIBLE:
         raise NotFound(f"no pending message {message_id!r} for this account")
@@ -121,16 +124,14 @@ def claim_message(uow: UnitOfWork, account_id: str, message_id: str, now: dateti
     """Claim the offer of the account's message (via="inapp") exactly once and commit; the
     message becomes read. Errors as for a claim link (expired, already claimed, ...)."""
     row = _message(uow, account_id, message_id)
-    uow.conn.execute(t.messages.update().where(t.messages.c.id == message_id).values(state="read"))
+    outbox.set_inapp_state(uow.conn, row["offer_id"], "read")
     return claim_offer_by_id(uow, row["offer_id"], now, via="inapp")
 
 
 def dismiss_message(uow: UnitOfWork, account_id: str, message_id: str, now: datetime) -> None:
     """Hide the message from the app for good and commit."""
     row = _message(uow, account_id, message_id)
-    uow.conn.execute(
-        t.messages.update().where(t.messages.c.id == message_id).values(state="dismissed")
-    )
+    outbox.set_inapp_state(uow.conn, row["offer_id"], "dismissed")
     audit.record(
         uow,
         now,

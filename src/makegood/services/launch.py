@@ -1,275 +1,268 @@
-"""Launch: one offer per eligible account, its token and its messages, in one transaction."""
+"""Launch: one offer per eligible account, its link and its e-mail, committed chunk by chunk.
+
+A launch moves the campaign from `approved` to `launching` (recording how many accounts it
+will offer), then writes chunks of offers, each in a transaction of its own that also moves
+the campaign's progress (`launch_issued`, `launch_cursor`); when no eligible account is left
+without an offer, the campaign becomes `launched`. Killed at any instant, the campaign reads
+`launching` with its progress, and launching it again finishes the work.
+
+Exactly once is held by the database, not by this loop: each chunk takes the campaign's row
+lock (on SQLite, BEGIN IMMEDIATE) and offers the next eligible accounts that have no offer for
+the incident yet; UNIQUE (account_id, incident_id) refuses a second offer and the launch
+e-mail's id is derived from its offer's (one per offer, by primary key), so a chunk that
+raced another launch fails whole and is chosen again. Two launches of one campaign at once
+take turns chunk by chunk and issue nothing twice. E-mails of committed chunks may be sent
+while later chunks are written.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidState
-from makegood.domain.ids import new_ids
-from makegood.domain.offers import CampaignState, OfferState, check_transition
+from makegood.domain.errors import InvalidState, LaunchInterrupted
+from makegood.domain.offers import CampaignState, check_launchable
 from makegood.domain.policy import Mode
-from makegood.domain.tokens import new_tokens_with_hashes
 from makegood.notify.channels import configured_channels, launch_rows
 from makegood.services.audit import record
-from makegood.services.bulk_insert import copy_encoded, encode_rows, insert_dicts, insert_rows
-from makegood.services.campaigns import get_campaign
+from makegood.services.launch_rows import (
+    CREDIT_COLUMNS,
+    ChunkRows,
+    LaunchTerms,
+    chunk_rows,
+    credit_dicts,
+)
+from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
+from makegood.store.bulk_insert import insert_rows
+from makegood.store.uow import UnitOfWork
 
 BATCH = 5_000
-# PostgreSQL takes the rows by COPY: larger batches mean fewer round trips, memory stays bounded.
+# PostgreSQL takes the rows by COPY: larger chunks mean fewer round trips and commits.
 BATCH_POSTGRESQL = 20_000
+# A freshly chosen chunk refused this many times in a row means something else offers the
+# same accounts (another campaign of the incident launching now): stop and say so.
+MAX_REFUSALS = 3
 Progress = Callable[[int], None]
-Member = tuple[str, int, str, str]  # account_id, amount_minor, currency, plan_id
-Rows = dict[sa.Table, tuple[tuple[str, ...], list[tuple[Any, ...]]]]
 
 
 @dataclass(frozen=True)
 class LaunchResult:
     campaign_id: str
-    offers: int
+    offers: int  # the campaign's offers in all (for a resumed launch, not only this run's)
     already_launched: bool
     expires_at: datetime | None
+    resumed: bool = False
+
+
+@dataclass(frozen=True)
+class _Started:
+    terms: LaunchTerms
+    resumed: bool
 
 
 def launch_campaign(
     container: Container, campaign_id: str, actor: str = "cli", progress: Progress | None = None
 ) -> LaunchResult:
-    """Issue the offers of an approved campaign exactly once; a second launch issues nothing."""
+    """Issue the offers of an approved campaign exactly once, or finish an interrupted launch;
+    launching a launched campaign issues nothing."""
+    started = _start(container, campaign_id, actor)
+    if isinstance(started, LaunchResult):
+        return started
+    try:
+        issued = _issue(container, started.terms, actor, progress)
+    except (sa.exc.OperationalError, sa.exc.InterfaceError) as exc:
+        raise LaunchInterrupted(
+            f"the launch of {campaign_id} lost the database ({type(exc.orig).__name__}); the "
+            f"offers committed so far stand: run `makegood campaign launch {campaign_id}` again "
+            "to finish it"
+        ) from exc
+    return LaunchResult(
+        campaign_id, issued, False, started.terms.expires_at, resumed=started.resumed
+    )
+
+
+def _start(container: Container, campaign_id: str, actor: str) -> _Started | LaunchResult:
+    """approved -> launching (with the total to issue), or the state of a launch under way."""
+    from makegood.services.campaigns import get_campaign
+
     now = container.now()
     with container.uow() as uow:
         campaign = get_campaign(uow, campaign_id, lock=True)
+        raw = campaign.raw
         if campaign.state == CampaignState.LAUNCHED:
-            return LaunchResult(
-                campaign_id, 0, True, _expiry(campaign.launched_at, campaign.claim_days)
+            expiry = _expiry(campaign.launched_at, campaign.claim_days)
+            return LaunchResult(campaign_id, 0, True, expiry)
+        check_launchable(campaign.state)
+        resumed = campaign.state == CampaignState.LAUNCHING
+        if not resumed:
+            total = offers.count_unoffered_members(uow.conn, campaign_id, campaign.incident_id)
+            uow.conn.execute(
+                t.campaigns.update()
+                .where(
+                    t.campaigns.c.id == campaign_id, t.campaigns.c.state == CampaignState.APPROVED
+                )
+                .values(
+                    state=CampaignState.LAUNCHING,
+                    launched_at=now,
+                    launched_by=actor,
+                    launch_issued=0,
+                    launch_total=total,
+                    launch_cursor="",
+                )
             )
-        check_transition(campaign.state, CampaignState.LAUNCHED)
-        # The conditional transition is the guard against two launches running at once.
-        changed = uow.conn.execute(
-            t.campaigns.update()
-            .where(t.campaigns.c.id == campaign_id, t.campaigns.c.state == CampaignState.APPROVED)
-            .values(state=CampaignState.LAUNCHED, launched_at=now, launched_by=actor)
-        ).rowcount
-        if changed != 1:
-            return LaunchResult(campaign_id, 0, True, None)
-        expires_at = now + timedelta(days=campaign.claim_days)
-        issued = 0
-        auto = campaign.mode == Mode.AUTO
-        postgres = uow.conn.dialect.name == "postgresql"
-        size = BATCH_POSTGRESQL if postgres else BATCH
-        channels = configured_channels(container.settings)
-
-        def prepare(members: list[Member]) -> tuple[Rows, dict[sa.Table, list[str]]]:
-            rows = _offer_rows(members, campaign_id, campaign.incident_id, now, expires_at, auto)
-            if not postgres:
-                return rows, {}
-            return rows, {table: encode_rows(values) for table, (_, values) in rows.items()}
-
-        def next_members(after: str) -> list[Member]:
-            return _next_members(uow.conn, campaign_id, campaign.incident_id, after, size)
-
-        try:
-            # The next batch's rows are made in a second thread while this one waits for the
-            # database (psycopg releases the GIL while COPY is processed): on PostgreSQL the
-            # launch then costs little more than the COPY itself. Same transaction throughout.
-            with ThreadPoolExecutor(max_workers=1, thread_name_prefix="launch-rows") as maker:
-                members = next_members("")
-                pending = maker.submit(prepare, members) if members else None
-                while pending is not None:
-                    following = next_members(members[-1][0])
-                    upcoming = maker.submit(prepare, following) if following else None
-                    rows, texts = pending.result()
-                    for table, (columns, values) in rows.items():
-                        if postgres:
-                            copy_encoded(uow.conn, table, columns, texts[table])
-                        else:
-                            insert_rows(uow.conn, table, columns, values)
-                    extra_tokens, extra_messages = _channel_rows(rows, channels, now, auto)
-                    insert_dicts(uow.conn, t.claim_tokens, extra_tokens)
-                    insert_dicts(uow.conn, t.messages, extra_messages)
-                    if auto:  # auto mode's ledger: a granted entry per credit
-                        columns, values = rows[t.credits]
-                        credits = [dict(zip(columns, v, strict=True)) for v in values]
-                        journal.add_grants(uow.conn, credits, now, actor)
-                    issued += len(members)
-                    if progress:
-                        progress(issued)
-                    members, pending = following, upcoming
-        except sa.exc.IntegrityError:
-            raise InvalidState(
-                "another campaign of this incident offered some of these accounts at the same "
-                "time; nothing was launched: run launch again"
-            ) from None
-        record(
-            uow,
-            now,
-            actor,
-            "campaign.launched",
-            "campaign",
-            campaign_id,
-            {"offers": issued, "expires_at": expires_at.isoformat(), "mode": campaign.mode},
+            uow.commit()
+        launched_at = now if not resumed else raw["launched_at"]
+        terms = LaunchTerms(
+            campaign_id=campaign_id,
+            incident_id=campaign.incident_id,
+            expires_at=launched_at + timedelta(days=campaign.claim_days),
+            auto=campaign.mode == Mode.AUTO,
         )
-        uow.commit()
-    return LaunchResult(campaign_id, issued, False, expires_at)
+        return _Started(terms, resumed)
 
 
 def _expiry(launched_at: datetime | None, days: int) -> datetime | None:
     return launched_at + timedelta(days=days) if launched_at else None
 
 
-def _next_members(
-    conn: sa.Connection, campaign_id: str, incident_id: str, after: str, limit: int
-) -> list[Member]:
-    """The next eligible members by account id, skipping accounts offered for this incident."""
-    cm, o = t.cohort_members, t.offers
-    offered = sa.select(o.c.id).where(
-        o.c.incident_id == incident_id, o.c.account_id == cm.c.account_id
-    )
+@dataclass
+class _Ahead:
+    """A chunk chosen in the previous transaction and prepared while it was written."""
+
+    after: str
+    rows: Future[ChunkRows] | None  # None: no eligible account was left
+
+
+def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progress | None) -> int:
+    """Write chunks until none is left; then `launched`. Returns the campaign's offers."""
+    postgres = container.engine.dialect.name == "postgresql"
+    size = container.settings.launch_chunk_size or (BATCH_POSTGRESQL if postgres else BATCH)
+    channels = configured_channels(container.settings)
+    ahead: _Ahead | None = None
+    refusals = 0
+    # The next chunk's rows are made in a second thread while this one waits for the database
+    # (psycopg releases the GIL while COPY is processed).
+    with ThreadPoolExecutor(max_workers=1, thread_name_prefix="launch-rows") as maker:
+        while True:
+            now = container.now()
+            try:
+                with container.uow() as uow:
+                    state = _lock(uow, terms.campaign_id)
+                    if state["state"] != CampaignState.LAUNCHING:
+                        return int(state["launch_issued"] or 0)  # another launch finished it
+                    cursor = str(state["launch_cursor"] or "")
+                    if ahead is not None and ahead.after == cursor:
+                        rows = ahead.rows.result() if ahead.rows is not None else None
+                    else:  # first chunk, or another launch moved on meanwhile
+                        members, scanned_to = offers.next_unoffered_members(
+                            uow.conn, terms.campaign_id, terms.incident_id, cursor, size
+                        )
+                        rows = (
+                            chunk_rows(members, scanned_to, terms, now, postgres)
+                            if members and scanned_to is not None
+                            else None
+                        )
+                    if rows is None:
+                        return _finish(uow, terms.campaign_id, now)
+                    following, following_to = offers.next_unoffered_members(
+                        uow.conn, terms.campaign_id, terms.incident_id, rows.scanned_to, size
+                    )
+                    ahead = _Ahead(
+                        rows.scanned_to,
+                        maker.submit(chunk_rows, following, following_to, terms, now, postgres)
+                        if following and following_to is not None
+                        else None,
+                    )
+                    issued = _write(uow, rows, channels, now, actor)
+                    uow.commit()
+            except sa.exc.IntegrityError:
+                # A concurrent launch offered some of these accounts first: choose again.
+                ahead = None
+                refusals += 1
+                if refusals >= MAX_REFUSALS:
+                    raise InvalidState(
+                        "another campaign of this incident is offering the same accounts right "
+                        "now; run launch again when it is done"
+                    ) from None
+                continue
+            refusals = 0
+            if progress:
+                progress(issued)
+
+
+def _lock(uow: UnitOfWork, campaign_id: str) -> sa.RowMapping:
+    c = t.campaigns
     query = (
-        sa.select(cm.c.account_id, cm.c.amount_minor, cm.c.currency, cm.c.plan_id)
-        .where(
-            cm.c.campaign_id == campaign_id,
-            cm.c.excluded_reason.is_(None),
-            cm.c.account_id > after,
-            ~offered.exists(),
-        )
-        .order_by(cm.c.account_id)
-        .limit(limit)
+        sa.select(c.c.state, c.c.launch_issued, c.c.launch_cursor)
+        .where(c.c.id == campaign_id)
+        .with_for_update()
     )
-    return [(r[0], r[1], r[2], r[3]) for r in conn.execute(query)]
+    return uow.conn.execute(query).mappings().one()
 
 
-def _channel_rows(
-    rows: Rows, channels: tuple[str, ...], now: datetime, auto: bool
-) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-    """SMS / push rows (issue 5), only for the channels the operator configured."""
-    tokens: list[dict[str, Any]] = []
-    messages: list[dict[str, Any]] = []
-    if not channels:
-        return tokens, messages
-    for offer in rows[t.offers][1]:
-        more_tokens, more_messages = launch_rows(
-            channels,
-            offer_id=offer[0],
-            account_id=offer[3],
-            template="offer_granted" if auto else "offer_claim",
-            needs_link=not auto,
-            now=now,
-        )
-        tokens += more_tokens
-        messages += more_messages
-    return tokens, messages
+def _write(
+    uow: UnitOfWork, rows: ChunkRows, channels: tuple[str, ...], now: datetime, actor: str
+) -> int:
+    """Write one chunk and move the campaign's progress; returns its offers issued so far."""
+    conn = uow.conn
+    offers.insert(conn, offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
+    outbox.queue_launch_emails(conn, rows.emails, rows.emails_copy)
+    if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
+        for offer in rows.offers:
+            links, messages = launch_rows(
+                channels,
+                offer_id=offer[0],
+                account_id=offer[3],
+                template=rows.emails[0][4],
+                needs_link=offer[12] is not None,
+                now=now,
+            )
+            offers.add_links(conn, links)
+            outbox.queue(conn, messages)
+    if rows.credits:  # automatic mode: the credit and its `granted` ledger entry
+        insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
+        ledger.add_grants(conn, credit_dicts(rows), now, actor)
+    c = t.campaigns
+    return int(
+        conn.execute(
+            c.update()
+            .where(c.c.id == rows.offers[0][1])
+            .values(
+                launch_issued=c.c.launch_issued + len(rows.members),
+                launch_cursor=rows.scanned_to,
+            )
+            .returning(c.c.launch_issued)
+        ).scalar_one()
+    )
 
 
-OFFER_COLUMNS = (
-    "id",
-    "campaign_id",
-    "incident_id",
-    "account_id",
-    "state",
-    "amount_minor",
-    "currency",
-    "plan_id",
-    "created_at",
-    "expires_at",
-    "credited_at",
-    "credited_via",
-)
-TOKEN_COLUMNS = ("token_hash", "offer_id", "created_at")
-CREDIT_COLUMNS = (
-    "id",
-    "offer_id",
-    "account_id",
-    "campaign_id",
-    "amount_minor",
-    "currency",
-    "granted_at",
-    "applied_minor",
-)
-MESSAGE_COLUMNS = (
-    "id",
-    "offer_id",
-    "account_id",
-    "channel",
-    "template",
-    "state",
-    "attempts",
-    "next_attempt_at",
-    "claim_token",
-    "created_at",
-)
-
-
-def _offer_rows(
-    members: list[Member],
-    campaign_id: str,
-    incident_id: str,
-    now: datetime,
-    expires_at: datetime,
-    auto: bool,
-) -> Rows:
-    """Offers, then tokens or credits, then messages (the order foreign keys need)."""
-    count = len(members)
-    offer_ids = new_ids("ofr", count)
-    message_ids = new_ids("msg", 2 * count)
-    template = "offer_granted" if auto else "offer_claim"
-    state = OfferState.GRANTED if auto else OfferState.OPEN
-    credited_at, credited_via = (now, "auto") if auto else (None, None)
-    offers = [
-        (
-            offer_id,
-            campaign_id,
-            incident_id,
-            account_id,
-            state,
-            amount,
-            currency,
-            plan_id,
-            now,
-            expires_at,
-            credited_at,
-            credited_via,
-        )
-        for offer_id, (account_id, amount, currency, plan_id) in zip(
-            offer_ids, members, strict=True
-        )
-    ]
-    tokens: list[tuple[Any, ...]] = []
-    credits: list[tuple[Any, ...]] = []
-    raw_tokens: list[str | None]
-    if auto:
-        credit_ids = new_ids("crd", count)
-        credits = [
-            (credit_id, offer_id, m[0], campaign_id, m[1], m[2], now, 0)
-            for credit_id, offer_id, m in zip(credit_ids, offer_ids, members, strict=True)
-        ]
-        raw_tokens = [None] * count
-    else:
-        pairs = new_tokens_with_hashes(count)
-        tokens = [(h, offer_id, now) for (_, h), offer_id in zip(pairs, offer_ids, strict=True)]
-        raw_tokens = [token for token, _ in pairs]
-    messages: list[tuple[Any, ...]] = []
-    for i, (offer_id, member, token) in enumerate(zip(offer_ids, members, raw_tokens, strict=True)):
-        account_id = member[0]
-        # Only the e-mail carries the raw token, and only until it is accepted.
-        email = message_ids[2 * i]
-        inapp = message_ids[2 * i + 1]
-        messages.append(
-            (email, offer_id, account_id, "email", template, "pending", 0, now, token, now)
-        )
-        messages.append(
-            (inapp, offer_id, account_id, "inapp", template, "unread", 0, now, None, now)
-        )
-    return {
-        t.offers: (OFFER_COLUMNS, offers),
-        t.claim_tokens: (TOKEN_COLUMNS, tokens),
-        t.credits: (CREDIT_COLUMNS, credits),
-        t.messages: (MESSAGE_COLUMNS, messages),
-    }
+def _finish(uow: UnitOfWork, campaign_id: str, now: datetime) -> int:
+    """launching -> launched, once (a concurrent launch that got here first already did)."""
+    c = t.campaigns
+    row = uow.conn.execute(
+        c.update()
+        .where(c.c.id == campaign_id, c.c.state == CampaignState.LAUNCHING)
+        .values(state=CampaignState.LAUNCHED)
+        .returning(c.c.launch_issued, c.c.launched_at, c.c.launched_by, c.c.claim_days, c.c.mode)
+    ).one_or_none()
+    if row is None:
+        issued = uow.conn.execute(sa.select(c.c.launch_issued).where(c.c.id == campaign_id))
+        return int(issued.scalar_one() or 0)
+    expires_at = row.launched_at + timedelta(days=row.claim_days)
+    record(
+        uow,
+        now,
+        row.launched_by,
+        "campaign.launched",
+        "campaign",
+        campaign_id,
+        {"offers": row.launch_issued, "expires_at": expires_at.isoformat(), "mode": row.mode},
+    )
+    uow.commit()
+    return int(row.launch_issued)

@@ -10,6 +10,7 @@ import sqlalchemy as sa
 from makegood.domain.money import format_major
 from makegood.domain.offers import CREDITED
 from makegood.services.campaigns import get_campaign, preview
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.credit_deadlines import deadline_counts
 from makegood.store.uow import UnitOfWork
@@ -29,7 +30,7 @@ def campaign_report(
     (null without one)."""
     campaign = get_campaign(uow, campaign_id)
     draft = preview(uow, campaign_id)
-    o, m, c = t.offers, t.messages, t.credits
+    o, m, c = t.offers, outbox.all_messages(), t.credits
     offered = uow.conn.execute(
         sa.select(sa.func.count()).where(o.c.campaign_id == campaign_id)
     ).scalar_one()

@@ -26,7 +26,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing import journal
 from makegood.billing.postings import idempotency_key
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
@@ -34,6 +33,7 @@ from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState, OfferState
 from makegood.services import audit
 from makegood.services.campaigns import get_campaign
+from makegood.store import ledger, outbox
 from makegood.store import tables as t
 from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -140,11 +140,7 @@ def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
         .where(m.c.state.in_(("pending", "failed")))
         .values(state="dead", last_error="offer withdrawn: campaign reversed", claim_token=None)
     )
-    uow.conn.execute(
-        m.update()
-        .where(m.c.offer_id.in_(open_offers), m.c.channel == "inapp", m.c.state == "unread")
-        .values(state="dismissed")
-    )
+    outbox.dismiss_unread_inapp(uow.conn, open_offers)
     revoked = uow.conn.execute(
         o.update()
         .where(o.c.campaign_id == campaign_id, o.c.state == OfferState.OPEN)
@@ -188,8 +184,8 @@ def _reverse_credits(
         if ids
         else {}
     )
-    left = journal.unsettled(conn, ids)
-    entries: list[journal.Entry] = []
+    left = ledger.unsettled(conn, ids)
+    entries: list[ledger.Entry] = []
     reversal_postings: list[dict[str, Any]] = []
     for row in rows:
         if row.state in ("forfeited", "paid_out"):
@@ -198,13 +194,13 @@ def _reverse_credits(
         remaining = left.get(row.id, 0)
         if remaining > 0:
             entries.append(
-                journal.Entry("reversed", row.id, row.account_id, row.currency, -remaining)
+                ledger.Entry("reversed", row.id, row.account_id, row.currency, -remaining)
             )
             summary.credits_reversed += 1
             summary.reversed_minor[row.currency] += remaining
         if row.applied_minor > 0:
             entries.append(
-                journal.Entry("clawback", row.id, row.account_id, row.currency, -row.applied_minor)
+                ledger.Entry("clawback", row.id, row.account_id, row.currency, -row.applied_minor)
             )
             summary.charge_backs += 1
             summary.charge_back_minor[row.currency] += row.applied_minor
@@ -229,7 +225,7 @@ def _reverse_credits(
                 }
             )
             entries.append(
-                journal.Entry(
+                ledger.Entry(
                     "clawback", row.id, row.account_id, row.currency, -amount, posting_id=posting_id
                 )
             )
@@ -253,4 +249,4 @@ def _reverse_credits(
         )
     if reversal_postings:
         conn.execute(cp.insert(), reversal_postings)
-    journal.append(conn, entries, now, actor)
+    ledger.append(conn, entries, now, actor)

@@ -20,6 +20,7 @@ from makegood.domain.tokens import hash_token, new_token
 from makegood.notify.outbox import retire_unsent_emails
 from makegood.services import audit
 from makegood.services.claims import ClaimResult, grant_offer
+from makegood.store import offers, outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -67,35 +68,29 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
     with container.uow() as uow:
         offer = _open_offer(uow, offer_id)
         expires_at = now + timedelta(days=offer["claim_days"])
-        uow.conn.execute(
-            t.claim_tokens.update()
-            .where(t.claim_tokens.c.offer_id == offer_id, t.claim_tokens.c.revoked_at.is_(None))
-            .values(revoked_at=now)
-        )
-        retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
         token = new_token()
-        uow.conn.execute(
-            t.claim_tokens.insert().values(
-                token_hash=hash_token(token), offer_id=offer_id, created_at=now
-            )
-        )
+        offers.replace_links(uow.conn, offer_id, hash_token(token), now)
+        retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
         uow.conn.execute(
             t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
         )
         message_id = new_id("msg")
-        uow.conn.execute(
-            t.messages.insert().values(
-                id=message_id,
-                offer_id=offer_id,
-                account_id=offer["account_id"],
-                channel="email",
-                template="offer_claim",
-                state="pending",
-                attempts=0,
-                next_attempt_at=now,
-                claim_token=token,
-                created_at=now,
-            )
+        outbox.queue(
+            uow.conn,
+            [
+                {
+                    "id": message_id,
+                    "offer_id": offer_id,
+                    "account_id": offer["account_id"],
+                    "channel": "email",
+                    "template": "offer_claim",
+                    "state": "pending",
+                    "attempts": 0,
+                    "next_attempt_at": now,
+                    "claim_token": token,
+                    "created_at": now,
+                }
+            ],
         )
         audit.record(
             uow,

@@ -86,8 +86,14 @@ campaigns = sa.Table(
     sa.Column("launched_by", sa.String(320), nullable=True),
     # Days within which a claimed or granted credit must be applied (null: no deadline).
     sa.Column("pay_within_days", sa.Integer, nullable=True),
+    # A launch commits in chunks: while `launching`, how many offers are issued out of how many
+    # eligible accounts, and the last account id of the last committed chunk (where to resume).
+    sa.Column("launch_issued", sa.Integer, nullable=True),
+    sa.Column("launch_total", sa.Integer, nullable=True),
+    sa.Column("launch_cursor", ACCOUNT_ID, nullable=True),
     sa.CheckConstraint(
-        "state IN ('building', 'failed', 'draft', 'approved', 'launched')", name="state"
+        "state IN ('building', 'failed', 'draft', 'approved', 'launching', 'launched')",
+        name="state",
     ),
     sa.CheckConstraint("mode IN ('claim', 'auto')", name="mode"),
     sa.CheckConstraint("claim_days > 0", name="claim_days"),
@@ -156,12 +162,22 @@ offers = sa.Table(
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("credited_at", UTCDateTime, nullable=True),
     sa.Column("credited_via", sa.String(16), nullable=True),  # web | inapp | auto | agent
+    # SHA-256 of the claim link the launch e-mail carries (null in automatic mode). Other links
+    # of the offer (SMS, push, reminders, replaced ones) are rows of `claim_tokens`.
+    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    # The offer's in-app message lives on the offer (store/outbox.py derives it): its state
+    # (null: the offer has none), whether another channel failed to reach the account, and
+    # the id it had when in-app messages were rows of `messages` (null: derived from the id).
+    sa.Column("inapp_state", sa.String(16), nullable=True),
+    sa.Column("inapp_urgent", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("inapp_message_id", ID, nullable=True),
     # Once only per account per incident: the invariant lives here, not in application code.
-    sa.UniqueConstraint("incident_id", "account_id"),
+    # Account first: the same index serves every look-up of an account's offers.
+    sa.UniqueConstraint("account_id", "incident_id"),
     sa.CheckConstraint("state IN ('open', 'claimed', 'granted', 'revoked')", name="state"),
     sa.CheckConstraint("amount_minor > 0", name="amount"),
+    sa.CheckConstraint("inapp_state IN ('unread', 'read', 'dismissed')", name="inapp_state"),
     sa.Index(None, "campaign_id", "state"),
-    sa.Index(None, "account_id"),
 )
 
 claim_tokens = sa.Table(
@@ -217,7 +233,8 @@ statement_lines = sa.Table(
     sa.Index(None, "credit_id"),
 )
 
-# The transactional outbox: written in the same transaction as the offer it speaks of.
+# The transactional outbox: written in the same transaction as the offer it speaks of
+# (store/outbox.py). In-app messages are not rows here: they are derived from the offers.
 messages = sa.Table(
     "messages",
     metadata,
@@ -225,7 +242,9 @@ messages = sa.Table(
     # Null for a status e-mail ("where is my credit?"), which speaks of the whole account.
     sa.Column("offer_id", ID, sa.ForeignKey("offers.id"), nullable=True),
     sa.Column("account_id", ACCOUNT_ID, sa.ForeignKey("accounts.account_id"), nullable=False),
-    sa.Column("channel", sa.String(16), nullable=False),  # email | inapp
+    sa.Column(
+        "channel", sa.String(16), nullable=False
+    ),  # email | sms | push (in-app: on the offer)
     # offer_claim | offer_granted | offer_reminder | credit_status
     sa.Column("template", sa.String(32), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),

@@ -18,7 +18,7 @@ from makegood.domain.money import format_major
 from makegood.domain.policy_document import to_document
 from makegood.services import console_queries as q
 from makegood.services.build_jobs import build_status
-from makegood.services.campaigns import get_campaign, preview
+from makegood.services.campaigns import get_campaign, launch_progress, preview
 from makegood.services.console_campaigns import (
     approve_as,
     create_command,
@@ -145,6 +145,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         with container.uow() as uow:
             c = get_campaign(uow, campaign_id)
             build = build_status(uow, campaign_id)
+        progress = launch_progress(c)
         return s.CampaignPublic(
             id=c.id,
             incident_id=c.incident_id,
@@ -160,6 +161,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             approved_at=c.approved_at,
             launched_at=c.launched_at,
             build=s.CampaignBuildPublic(**build) if build else None,
+            launch_progress=s.LaunchProgress(**progress) if progress else None,
         )
 
     @api.get("/campaigns", response_model=list[s.CampaignPublic])

@@ -66,6 +66,11 @@ class CampaignCreate(BaseModel):
     )
 
 
+class LaunchProgress(BaseModel):
+    issued: int = Field(description="Offers issued so far (committed).")
+    total: int = Field(description="Eligible accounts the launch offers.")
+
+
 class CampaignBuildPublic(BaseModel):
     """How a campaign submitted through the API or console is being built by a worker."""
 
@@ -84,7 +89,7 @@ class CampaignPublic(BaseModel):
     incident_id: str
     state: str = Field(
         description="building (a worker computes its snapshot), failed (see build.reason), "
-        "draft, approved or launched."
+        "draft, approved, launching (offers are being issued, see launch_progress) or launched."
     )
     mode: str
     policy: dict[str, Any]
@@ -98,6 +103,9 @@ class CampaignPublic(BaseModel):
     launched_at: datetime | None
     build: CampaignBuildPublic | None = Field(
         default=None, description="Its build job; null for a campaign built by the CLI."
+    )
+    launch_progress: LaunchProgress | None = Field(
+        default=None, description="Once a launch started: offers issued so far of how many."
     )
 
 
@@ -123,6 +131,7 @@ class PreviewPublic(BaseModel):
     amounts: dict[str, dict[str, int]] = Field(
         description="Currency -> amount in major units -> eligible accounts."
     )
+    launch_progress: LaunchProgress | None = None
 
 
 class LaunchPublic(BaseModel):

@@ -17,7 +17,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.services.bulk_insert import insert_dicts
+from makegood.store.bulk_insert import insert_dicts
 from makegood.store.tables_billing import ledger_entries
 
 # From this many entries on, they are written with COPY on PostgreSQL (one statement a row

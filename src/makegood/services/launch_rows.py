@@ -1,0 +1,117 @@
+"""The rows one chunk of a launch writes, made from its members (pure: any thread may do it).
+
+Per offer: the offer (carrying its link's hash and its in-app message) and its launch e-mail
+(carrying the raw link until the server accepts it); in automatic mode a credit instead of a
+link. Nothing else: see docs/architecture.md for the rows, index entries and foreign keys.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any
+
+from makegood.domain.ids import new_ids
+from makegood.domain.offers import OfferState
+from makegood.domain.tokens import new_tokens_with_hashes
+from makegood.store import offers, outbox
+from makegood.store.bulk_insert import Row, encode_rows
+
+CREDIT_COLUMNS = (
+    "id",
+    "offer_id",
+    "account_id",
+    "campaign_id",
+    "amount_minor",
+    "currency",
+    "granted_at",
+    "applied_minor",
+)
+
+
+@dataclass(frozen=True)
+class LaunchTerms:
+    """What every offer of one launch shares."""
+
+    campaign_id: str
+    incident_id: str
+    expires_at: datetime
+    auto: bool
+
+
+@dataclass
+class ChunkRows:
+    members: list[offers.Member]
+    scanned_to: str  # the last cohort account looked at (the launch resumes after it)
+    offers: list[Row] = field(default_factory=list)
+    emails: list[Row] = field(default_factory=list)
+    credits: list[Row] = field(default_factory=list)
+    # COPY text per table, made only for PostgreSQL.
+    offers_copy: list[str] = field(default_factory=list)
+    emails_copy: list[str] = field(default_factory=list)
+
+
+def chunk_rows(
+    members: list[offers.Member], scanned_to: str, terms: LaunchTerms, now: datetime, copy: bool
+) -> ChunkRows:
+    """The rows of one chunk; `copy` also encodes them for PostgreSQL's COPY."""
+    count = len(members)
+    offer_ids = new_ids("ofr", count)
+    auto = terms.auto
+    state = OfferState.GRANTED if auto else OfferState.OPEN
+    template = "offer_granted" if auto else "offer_claim"
+    credited_at, credited_via = (now, "auto") if auto else (None, None)
+    pairs: list[tuple[str | None, str | None]]
+    pairs = [(None, None)] * count if auto else list(new_tokens_with_hashes(count))
+    rows = ChunkRows(members, scanned_to)
+    rows.offers = [
+        (
+            offer_id,
+            terms.campaign_id,
+            terms.incident_id,
+            account_id,
+            state,
+            amount,
+            currency,
+            plan_id,
+            now,
+            terms.expires_at,
+            credited_at,
+            credited_via,
+            digest,
+            "unread",
+        )
+        for offer_id, (account_id, amount, currency, plan_id), (_, digest) in zip(
+            offer_ids, members, pairs, strict=True
+        )
+    ]
+    rows.emails = [
+        (
+            outbox.launch_email_id(offer_id),
+            offer_id,
+            member[0],
+            "email",
+            template,
+            "pending",
+            0,
+            now,
+            token,  # only the e-mail carries the raw link, and only until it is accepted
+            now,
+        )
+        for offer_id, member, (token, _) in zip(offer_ids, members, pairs, strict=True)
+    ]
+    if auto:
+        rows.credits = [
+            (credit_id, offer_id, m[0], terms.campaign_id, m[1], m[2], now, 0)
+            for credit_id, offer_id, m in zip(
+                new_ids("crd", count), offer_ids, members, strict=True
+            )
+        ]
+    if copy:
+        rows.offers_copy = encode_rows(rows.offers)
+        rows.emails_copy = encode_rows(rows.emails)
+    return rows
+
+
+def credit_dicts(rows: ChunkRows) -> list[dict[str, Any]]:
+    return [dict(zip(CREDIT_COLUMNS, r, strict=True)) for r in rows.credits]

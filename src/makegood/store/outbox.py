@@ -1,0 +1,138 @@
+"""The outbox's home: queueing messages, and the in-app messages that live on the offers.
+
+`messages` holds what is sent (e-mail, SMS, push). An offer's in-app message is not a row of
+its own: the offer carries its state (`offers.inapp_state`: unread, read, dismissed; null when
+it has none) and urgency, and `all_messages()` shows it beside the stored ones with the same
+columns, so readers see one outbox. Its id is `app_` + the offer id's body (or the id it had
+when it was a row, kept by migration 0004). Its template follows from the offer: a credit
+granted at launch (automatic mode) says so, every other offer invites a claim.
+
+The launch e-mail of an offer has the id `msg_` + the offer id's body: the primary key is then
+the per-offer e-mail key, and a second launch e-mail for the same offer cannot exist.
+Every function runs in the caller's transaction; none commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.store import tables as t
+from makegood.store.bulk_insert import Row, copy_encoded, insert_dicts
+
+# The columns a launch writes for each e-mail, in COPY order.
+LAUNCH_COLUMNS = (
+    "id",
+    "offer_id",
+    "account_id",
+    "channel",
+    "template",
+    "state",
+    "attempts",
+    "next_attempt_at",
+    "claim_token",
+    "created_at",
+)
+INAPP_VISIBLE = ("unread", "read")
+
+
+def launch_email_id(offer_id: str) -> str:
+    """The id of the launch e-mail of `offer_id` (one per offer, by primary key)."""
+    return "msg_" + offer_id.partition("_")[2]
+
+
+def inapp_id() -> sa.ColumnElement[str]:
+    """The in-app message id of each offer row, as SQL."""
+    o = t.offers
+    derived = sa.literal("app_") + sa.func.substr(o.c.id, 5)
+    return sa.func.coalesce(o.c.inapp_message_id, derived)
+
+
+def inapp_template() -> sa.ColumnElement[str]:
+    o = t.offers
+    return sa.case((o.c.credited_via == "auto", "offer_granted"), else_="offer_claim")
+
+
+def inapp_messages() -> sa.Select[Any]:
+    """The in-app messages, one per offer that has one, with the columns of `messages`."""
+    o = t.offers
+    return sa.select(
+        inapp_id().label("id"),
+        o.c.id.label("offer_id"),
+        o.c.account_id,
+        sa.literal("inapp").label("channel"),
+        inapp_template().label("template"),
+        o.c.inapp_state.label("state"),
+        sa.literal(0).label("attempts"),
+        o.c.created_at.label("next_attempt_at"),
+        sa.null().label("last_error"),
+        sa.null().label("claim_token"),
+        o.c.created_at,
+        sa.null().label("sent_at"),
+        o.c.inapp_urgent.label("urgent"),
+    ).where(o.c.inapp_state.is_not(None))
+
+
+def all_messages() -> sa.Subquery:
+    """Stored messages and derived in-app ones, as one selectable with `messages`' columns."""
+    m = t.messages
+    stored = sa.select(
+        m.c.id,
+        m.c.offer_id,
+        m.c.account_id,
+        m.c.channel,
+        m.c.template,
+        m.c.state,
+        m.c.attempts,
+        m.c.next_attempt_at,
+        m.c.last_error,
+        m.c.claim_token,
+        m.c.created_at,
+        m.c.sent_at,
+        m.c.urgent,
+    )
+    return sa.union_all(stored, inapp_messages()).subquery("all_messages")
+
+
+def queue(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
+    """Queue messages given as dicts of `messages` columns."""
+    insert_dicts(conn, t.messages, rows)
+
+
+def queue_launch_emails(conn: sa.Connection, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
+    """Queue a launch's e-mails (rows in LAUNCH_COLUMNS order; `copy_text` on PostgreSQL)."""
+    if conn.dialect.name == "postgresql":
+        copy_encoded(conn, t.messages, LAUNCH_COLUMNS, copy_text)
+    elif rows:
+        conn.execute(t.messages.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows])
+
+
+def set_inapp_state(conn: sa.Connection, offer_id: str, state: str) -> None:
+    conn.execute(t.offers.update().where(t.offers.c.id == offer_id).values(inapp_state=state))
+
+
+def mark_inapp_urgent(conn: sa.Connection, message_ids: Sequence[str]) -> int:
+    """Flag the in-app messages of the offers of these (stored) messages: another channel did
+    not get through. Returns how many were flagged."""
+    if not message_ids:
+        return 0
+    m, o = t.messages, t.offers
+    offers = sa.select(m.c.offer_id).where(m.c.id.in_(list(message_ids)))
+    result = conn.execute(
+        o.update()
+        .where(o.c.id.in_(offers), o.c.inapp_state.is_not(None), o.c.inapp_urgent.is_(sa.false()))
+        .values(inapp_urgent=True)
+    )
+    return int(result.rowcount)
+
+
+def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None:
+    """Dismiss the unread in-app messages of these offers (a withdrawn campaign)."""
+    o = t.offers
+    conn.execute(
+        o.update()
+        .where(o.c.id.in_(offer_ids), o.c.inapp_state == "unread")
+        .values(inapp_state="dismissed")
+    )
