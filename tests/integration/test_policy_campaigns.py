@@ -21,6 +21,7 @@ with warnings.catch_warnings():
 from makegood.billing.close import close_through
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
+from makegood.services.build_jobs import run_pending_builds
 from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.tables_billing import credit_states
@@ -175,6 +176,14 @@ def test_policy_and_shortcuts_are_exclusive(
     missing = run("campaign", "create", incident, "--events", str(events), "--policy", "nope.toml")
     assert missing.exit_code == 2
     assert "nope.toml" in missing.stderr
+    policy.write_text('percent = 3\n[eligibility]\nplans = ["gold"]\n', encoding="utf-8")
+    args = ("campaign", "create", incident, "--events", str(events), "--policy", str(policy))
+    unknown = run(*args)
+    assert unknown.exit_code == 2
+    assert "unknown plan(s) gold" in unknown.stderr
+    twice = run(*args, "--plan", "basic")
+    assert twice.exit_code == 2
+    assert "not both" in twice.stderr
     assert campaigns(database_url) == 0
 
 
@@ -200,9 +209,10 @@ def test_the_api_takes_the_same_document(
     }
     body = {"incident_id": incident, "events": str(events), "policy": document}
     response = client.post("/api/v1/campaigns", headers=key, json=body)
-    assert response.status_code in (201, 202), response.text
+    assert response.status_code == 202, response.text
     campaign = response.json()
     assert campaign["policy"]["tier"][0] == {"at_least": 5, "percent": "10"}
+    assert run_pending_builds(container) == 1  # the worker builds it, with the same policy
     preview = client.get(f"/api/v1/campaigns/{campaign['id']}/preview", headers=key).json()
     # Status as of the launch (the default): the cancelled account is not active.
     assert preview["excluded"]["not_active"] == 1
@@ -219,8 +229,9 @@ def test_the_api_takes_the_same_document(
 
 
 def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
-    run: Run, world: tuple[str, Path], client: TestClient, container: Container
+    run: Run, world: tuple[str, Path], client: TestClient, container: Container, tmp_path: Path
 ) -> None:
+    from tests.integration.test_console_html import nu_messages
     from tests.integration.test_web_support import form_token, sign_in
 
     incident, events = world
@@ -237,12 +248,15 @@ def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
     assert nul.status_code == 422  # line breaks pass the request edge, other controls do not
     created = client.post(f"{page}/campaigns", data={**form, "policy": POLICY})
     assert created.status_code == 303, created.text
+    assert run_pending_builds(container) == 1
     html = client.get(created.headers["location"]).text
     assert '<h2 id="amounts-h">Amounts</h2>' in html
     assert "<tr><td>60</td><td>2</td><td>1.00 USD </td></tr>" in html
     assert "<tr><td>0.50</td><td>2</td></tr>" in html
     assert 'role="img"' in html  # the histogram, described for screen readers
     assert "&#34;status_at&#34;: &#34;incident&#34;" in html or '"status_at": "incident"' in html
+    pages = {"campaign-policy": html, "incident-form": client.get(page).text}
+    assert nu_messages(pages, tmp_path) == []  # valid HTML, every section headed
 
 
 @pytest.mark.parametrize(("inactive", "state"), [("hold", "held"), ("forfeit", "forfeited")])

@@ -75,7 +75,10 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
         )
         unknown = sorted(set(plans) - known)
         if unknown:
-            raise InvalidInput(f"--plan: unknown plan(s) {', '.join(unknown)}; import plans first")
+            raise InvalidInput(
+                f"eligible plans (--plan, or the policy's [eligibility] plans): unknown plan(s) "
+                f"{', '.join(unknown)}; import plans first"
+            )
     return incident
 
 
