@@ -14,6 +14,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from makegood.domain.addresses import is_envelope_address
 from makegood.domain.errors import InvalidInput
 from makegood.domain.text import single_line
+from makegood.domain.languages import DEFAULT_FALLBACK, check_fallback
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 # The secret signs CSRF tokens and console forms: outside development it must be at least this
@@ -91,6 +92,9 @@ class Settings(BaseSettings):
     service_name: str = "StreamCo"
     support_phone: str = "+1 800 555 0100"
     support_url: str = "https://help.example.com"
+    # The language (and formats) of a subscriber whose locale matches none we have: one of
+    # domain.languages.LANGUAGES, optionally with a region ("en-GB"); checked at start.
+    fallback_locale: str = DEFAULT_FALLBACK
     # Claim pages: failed lookups (404 unknown link, 403 CSRF) a client address may make at once
     # and per minute before its /claim requests answer 429 (see docs/web.md); 0: no limit.
     claim_failures_per_minute: int = Field(default=20, ge=0)
@@ -153,6 +157,11 @@ class Settings(BaseSettings):
             return single_line(value, "the value")
         except InvalidInput as exc:
             raise ValueError(str(exc).removeprefix("the value: ")) from None
+
+    @model_validator(mode="after")
+    def _check_fallback_locale(self) -> Settings:
+        self.fallback_locale = check_fallback(self.fallback_locale)
+        return self
 
     @model_validator(mode="after")
     def _check_envelope_sender(self) -> Settings:

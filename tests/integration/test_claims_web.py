@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+import string
 import warnings
 from collections.abc import Iterator
 
@@ -14,6 +15,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
+from makegood.domain.languages import LANGUAGES
 from makegood.web.app import create_app
 from makegood.web.csrf import NONCE_COOKIE
 from makegood.web.texts import TEXTS
@@ -217,6 +219,8 @@ def test_revoked_link_is_404_and_cannot_be_claimed(
         ("pt-BR", "BRL", 60, "R$ 0,60", "pt"),
         ("es-MX", "MXN", 300, "$3.00", "es"),
         ("sw-KE", "KWD", 105, "KWD0.105", "en"),  # no Swahili texts: English throughout
+        ("ar-EG", "EGP", 1250, "<bdi>\u200f12.50 ج.م.\u200f</bdi>", "ar"),
+        ("tr-TR", "TRY", 1250, "<bdi>₺12,50</bdi>", "tr"),
     ],
 )
 def test_page_speaks_the_account_language(
@@ -236,7 +240,8 @@ def test_page_speaks_the_account_language(
         amount_minor=amount_minor,
     )
     html = client.get(f"/claim/{seeded.token}").text
-    assert f'<html lang="{language}">' in html
+    direction = "rtl" if language == "ar" else "ltr"
+    assert f'<html lang="{language}" dir="{direction}">' in html
     assert amount_text in html
     assert TEXTS[language]["confirm_button"] in html
 
@@ -248,5 +253,13 @@ def test_healthz(client: TestClient) -> None:
 
 def test_every_language_has_every_text() -> None:
     keys = set(TEXTS["en"])
+    assert set(TEXTS) == set(LANGUAGES)
     for language, texts in TEXTS.items():
         assert set(texts) == keys, language
+        for key, text in texts.items():
+            # The same placeholders as English's, so no value is lost or asked for in vain.
+            assert placeholders(text) == placeholders(TEXTS["en"][key]), (language, key)
+
+
+def placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}

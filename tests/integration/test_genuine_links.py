@@ -3,6 +3,8 @@ scheme, host, port or path answers "cannot confirm" and says where our links poi
 
 from __future__ import annotations
 
+import re
+
 import warnings
 from dataclasses import replace
 
@@ -76,7 +78,9 @@ def test_only_links_to_our_address_and_bare_codes_are_vouched_for(
     ):
         kind, page = verdict(client, elsewhere)
         assert kind == "elsewhere", elsewhere
-        assert "this link does not point to https://credits.streamco.test/make-good" in page
+        assert "this link does not point to https://credits.streamco.test/make-good" in re.sub(
+            r"<[^>]+>", "", page
+        )
 
 
 @pytest.mark.parametrize("language", sorted(TEXTS))
@@ -89,5 +93,6 @@ def test_the_reason_is_given_in_each_language_of_the_page(
     expected = TEXTS[language]["genuine_elsewhere"].format(
         service="StreamCo", address="https://credits.streamco.test/make-good"
     )
-    assert str(escape(expected)) in page
+    # The values are isolated (<bdi>, dir="ltr") so right-to-left text keeps them whole.
+    assert str(escape(expected)) in re.sub(r"<[^>]+>", "", page)
     assert expected != TEXTS["en"]["genuine_elsewhere"] or language == "en"

@@ -260,7 +260,7 @@ def assert_limited(response: httpx.Response, retry_after: int, language: str = "
     assert response.status_code == 429, (response.url, response.status_code)
     assert int(response.headers["retry-after"]) == retry_after
     assert 'data-page="limited"' in response.text
-    assert f'<html lang="{language}">' in response.text
+    assert f'<html lang="{language}" dir="ltr">' in response.text
     assert html.escape(TEXTS[language]["limited_body"]) in response.text
     assert "default-src 'none'" in response.headers["content-security-policy"]
     assert response.headers["cache-control"] == "no-store"

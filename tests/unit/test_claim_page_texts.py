@@ -8,6 +8,7 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
+from makegood.domain.languages import LocaleChoice
 from makegood.notify.formatting import format_datetime_utc
 from makegood.services.claims import Evidence, OfferView
 from makegood.settings import Settings
@@ -15,7 +16,20 @@ from makegood.web.pages import Pages, offer_text
 from makegood.web.texts import TEXTS
 
 FIRST = datetime(2026, 3, 22, 17, 44, 5, tzinfo=UTC)
-LOCALES = {"en": "en-US", "es": "es-ES", "fr": "fr-FR", "de": "de-DE", "pt": "pt-BR", "ja": "ja-JP"}
+LOCALES = {
+    "en": "en-US",
+    "es": "es-ES",
+    "fr": "fr-FR",
+    "de": "de-DE",
+    "pt": "pt-BR",
+    "ja": "ja-JP",
+    "it": "it-IT",
+    "nl": "nl-NL",
+    "pl": "pl-PL",
+    "tr": "tr-TR",
+    "ko": "ko-KR",
+    "ar": "ar-EG",
+}
 # The quotation marks each language's offer e-mail puts around the incident title.
 QUOTES = {
     "en": ("\u201c", "\u201d"),
@@ -24,6 +38,12 @@ QUOTES = {
     "de": ("\u201e", "\u201c"),
     "pt": ("\u201c", "\u201d"),
     "ja": ("\u300c", "\u300d"),
+    "it": ("\u00ab", "\u00bb"),
+    "nl": ("\u201c", "\u201d"),
+    "pl": ("\u201e", "\u201d"),
+    "tr": ("\u201c", "\u201d"),
+    "ko": ("\u201c", "\u201d"),
+    "ar": ("\u00ab", "\u00bb"),
 }
 TITLE = "Playback outage"
 
@@ -47,6 +67,10 @@ def view(language: str, count: int, spread: timedelta) -> OfferView:
     )
 
 
+def choice(language: str) -> LocaleChoice:
+    return LocaleChoice(language, LOCALES[language])
+
+
 def test_every_claim_page_language_is_checked_here() -> None:
     assert set(TEXTS) == set(LOCALES) == set(QUOTES)
 
@@ -56,7 +80,7 @@ def test_every_claim_page_language_is_checked_here() -> None:
     ("count", "spread"), [(1, timedelta(0)), (3, timedelta(seconds=40))], ids=["one", "same-minute"]
 )
 def test_one_moment_is_named_once(language: str, count: int, spread: timedelta) -> None:
-    text = offer_text(view(language, count, spread), language).evidence
+    text = offer_text(view(language, count, spread), choice(language)).evidence
     assert text is not None
     when = format_datetime_utc(FIRST, LOCALES[language])
     assert text.count(when) == 1, text
@@ -65,7 +89,7 @@ def test_one_moment_is_named_once(language: str, count: int, spread: timedelta) 
 
 @pytest.mark.parametrize("language", sorted(LOCALES))
 def test_a_span_names_both_ends(language: str) -> None:
-    text = offer_text(view(language, 4, timedelta(minutes=30)), language).evidence
+    text = offer_text(view(language, 4, timedelta(minutes=30)), choice(language)).evidence
     assert text is not None
     locale = LOCALES[language]
     assert format_datetime_utc(FIRST, locale) in text
@@ -78,13 +102,13 @@ def test_the_incident_title_is_quoted_as_in_the_email(language: str) -> None:
     page = Pages(Settings()).render(
         "offer.html",
         status=200,
-        language=language,
+        language=choice(language),
         view=view(language, 1, timedelta(0)),
         csrf_token="x",
     )
     html = bytes(page.body).decode()
     opening, closing = QUOTES[language]
-    assert f"{opening}{TITLE}{closing}" in html
+    assert f"{opening}<bdi>{TITLE}</bdi>{closing}" in html  # the title isolated, as values are
 
 
 @pytest.mark.parametrize("language", sorted(LOCALES))

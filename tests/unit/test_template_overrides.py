@@ -55,16 +55,16 @@ def test_override_of_the_shared_layout_and_a_new_language(tmp_path: Path) -> Non
     write(tmp_path, "base.html", base.replace("<body", "<!-- operator layout -->\n<body"))
     for name in ("offer.txt", "offer.html", "reminder.txt", "reminder.html", "short.txt"):
         english = (packaged_base.parent / "en" / name).read_text(encoding="utf-8")
-        write(tmp_path, f"nl/{name}", english.replace("Hello,", "Hallo,"))
+        write(tmp_path, f"sv/{name}", english.replace("Hello,", "Hej,"))
     settings = with_dir(tmp_path)
 
-    dutch = render_offer_email(notice("nl-NL"), settings)
-    short = render_short_text(notice("nl-NL"), settings)
+    swedish = render_offer_email(notice("sv-SE"), settings)
+    short = render_short_text(notice("sv-SE"), settings)
 
-    assert dutch.language == "nl"
-    assert dutch.text.startswith("Hallo,")
-    assert "<!-- operator layout -->" in dutch.html
-    assert "€ 0,30" in dutch.text  # Dutch formatting of the amount
+    assert swedish.language == "sv"
+    assert swedish.text.startswith("Hej,")
+    assert "<!-- operator layout -->" in swedish.html
+    assert "0,30 €" in swedish.text  # Swedish formatting of the amount
     assert LINK in short
     check_templates(settings, NOW)  # a sound folder passes
 

@@ -15,9 +15,11 @@ from babel import Locale, UnknownLocaleError
 from babel.dates import format_date, format_time
 from babel.numbers import format_currency
 
+from makegood.domain.languages import language_of
 from makegood.domain.money import to_major
 
 DEFAULT_LOCALE = "en"
+__all__ = ["babel_locale", "format_date_long", "format_datetime_utc", "format_money", "language_of"]
 
 # NO-BREAK SPACE and NARROW NO-BREAK SPACE, which CLDR puts around currency signs and AM/PM.
 _SPACES = str.maketrans({"\u00a0": " ", "\u202f": " "})
@@ -36,11 +38,6 @@ def babel_locale(tag: str | None) -> Locale:
         except (UnknownLocaleError, ValueError, TypeError):
             continue
     return Locale.parse(DEFAULT_LOCALE)
-
-
-def language_of(tag: str | None) -> str:
-    """The primary language subtag of a BCP 47 tag, lower case ("pt-BR" -> "pt"); "" if none."""
-    return (tag or "").replace("_", "-").split("-")[0].strip().lower()
 
 
 @lru_cache(maxsize=4096)  # a campaign repeats a few amounts and instants over many messages

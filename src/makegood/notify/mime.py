@@ -103,6 +103,10 @@ def _dkim_key(path: str) -> bytes:
         return fh.read()
 
 
+def _content_language(tag: str) -> str:
+    return tag if _LANGUAGE_TAG.match(tag or "") else "en"
+
+
 def compose_email(
     rendered: RenderedEmail,
     *,
@@ -126,7 +130,9 @@ def compose_email(
         # RFC 3834: an automatic message; auto-responders should not answer it.
         ("Auto-Submitted", "auto-generated"),
         ("X-Auto-Response-Suppress", "All"),
-        ("Content-Language", locale if _LANGUAGE_TAG.match(locale or "") else "en"),
+        # The language the message is written in (the fallback's when the account's locale
+        # has none of ours), not merely the account's locale.
+        ("Content-Language", _content_language(rendered.locale or locale)),
     ]
     lines = [f"{name}: {value}" for name, value in headers]
     lines += ["", "This is a message in MIME format, with text and HTML versions."]

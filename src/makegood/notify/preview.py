@@ -47,7 +47,19 @@ PREVIEW_TEMPLATES = {
     "reminder": "offer_reminder",
     "offer_reminder": "offer_reminder",
 }
-_SAMPLE_CURRENCY = {"ja": "JPY", "pt": "BRL", "de": "EUR", "fr": "EUR", "es": "EUR"}
+_SAMPLE_CURRENCY = {
+    "ja": "JPY",
+    "pt": "BRL",
+    "de": "EUR",
+    "fr": "EUR",
+    "es": "EUR",
+    "it": "EUR",
+    "nl": "EUR",
+    "pl": "PLN",
+    "tr": "TRY",
+    "ko": "KRW",
+    "ar": "AED",
+}
 
 
 @dataclass(frozen=True, slots=True)

@@ -2,10 +2,16 @@
 
 Templates live in the package (``templates/<language>/offer.txt`` and ``offer.html``, and
 ``reminder.*`` for the reminder before expiry), and an operator may override any of them from
-settings.template_dir (see ``template_source``); a
-language without templates falls back to English, while amounts and dates are still formatted
-for the account's own locale (see ``formatting``). Rendering happens at send time, because the
-raw claim token exists only in the pending outbox row.
+settings.template_dir (see ``template_source``). The account's locale picks the language
+(domain.languages.match_locale: es-MX -> es); a locale without templates gets the whole
+message in the fallback language (MAKEGOOD_FALLBACK_LOCALE, English by default), its amounts
+and dates formatted for that language too.
+
+Values inside sentences (amounts, dates, names, the phone number) are bidi-isolated, so a
+right-to-left text does not scramble them: ``<bdi>`` (or ``dir="ltr"``) in HTML, and in the
+plain text of a right-to-left language the Unicode isolates U+2068 / U+2066 ... U+2069.
+Rendering happens at send time, because the raw claim token exists only in the pending
+outbox row.
 """
 
 from __future__ import annotations
@@ -16,13 +22,13 @@ from functools import lru_cache
 from pathlib import Path
 
 from jinja2 import TemplateError
-from markupsafe import escape
+from markupsafe import Markup, escape
 
+from makegood.domain.languages import LocaleChoice, match_locale
 from makegood.notify.formatting import (
     format_date_long,
     format_datetime_utc,
     format_money,
-    language_of,
 )
 from makegood.notify.template_source import (
     available_templates,
@@ -33,7 +39,6 @@ from makegood.notify.template_source import (
 from makegood.notify.why_texts import why_sentence
 from makegood.settings import Settings
 
-FALLBACK_LANGUAGE = "en"
 # Message template -> template files (``<language>/<file>.txt`` and ``.html``).
 TEMPLATE_FILES = {"offer_claim": "offer", "offer_granted": "offer", "offer_reminder": "reminder"}
 TEMPLATES = tuple(TEMPLATE_FILES)
@@ -73,6 +78,7 @@ class RenderedEmail:
     text: str
     html: str
     language: str  # the template language actually used
+    locale: str = ""  # what its numbers and dates follow, and its Content-Language
 
 
 def template_languages(template_dir: Path | None = None) -> frozenset[str]:
@@ -82,14 +88,57 @@ def template_languages(template_dir: Path | None = None) -> frozenset[str]:
     return frozenset(name.split("/")[0] for name in names if name.endswith("/offer.txt"))
 
 
-def template_language(
-    locale: str | None, template_dir: Path | None = None, stem: str = "offer"
-) -> str:
-    """The template language for a BCP 47 locale: its language when it has `stem` templates
-    (packaged or overridden), else English."""
-    language = language_of(locale)
-    names = available_templates(template_key(template_dir))
-    return language if f"{language}/{stem}.txt" in names else FALLBACK_LANGUAGE
+def email_locale(locale: str | None, settings: Settings, stem: str = "offer") -> LocaleChoice:
+    """The language and formats of a message to an account of `locale`: its language when
+    that has `stem` templates (packaged or overridden), else MAKEGOOD_FALLBACK_LOCALE's."""
+    names = available_templates(template_key(settings.template_dir))
+    languages = {name.split("/")[0] for name in names if name.endswith(f"/{stem}.txt")}
+    return match_locale([locale], languages, settings.fallback_locale)
+
+
+# Context values that sit inside sentences, isolated so that bidi reordering cannot mix them
+# with the words around them; the phone number always reads left to right.
+ISOLATED = (
+    "service_name",
+    "amount",
+    "plan_name",
+    "incident_title",
+    "outage_start",
+    "outage_end",
+    "first_failure",
+    "last_failure",
+    "expires",
+    "statement_date",
+)
+LEFT_TO_RIGHT = ("support_phone",)
+FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
+
+
+def html_isolated(context: dict[str, object]) -> dict[str, object]:
+    """`context` with its sentence values wrapped for HTML (``<bdi>``, ``dir="ltr"``)."""
+    wrapped = dict(context)
+    for name in ISOLATED:
+        if name in context:
+            wrapped[name] = Markup("<bdi>{}</bdi>").format(context[name])
+    for name in LEFT_TO_RIGHT:
+        if name in context:
+            wrapped[name] = Markup('<span dir="ltr">{}</span>').format(context[name])
+    return wrapped
+
+
+def text_isolated(context: dict[str, object], direction: str) -> dict[str, object]:
+    """`context` for plain text: in a right-to-left language, sentence values between Unicode
+    isolates; left-to-right text is left as it is (SMS pay for every extra character)."""
+    if direction != "rtl":
+        return context
+    wrapped = dict(context)
+    for name in ISOLATED:
+        if name in context:
+            wrapped[name] = f"{FSI}{context[name]}{PDI}"
+    for name in LEFT_TO_RIGHT:
+        if name in context:
+            wrapped[name] = f"{LRI}{context[name]}{PDI}"
+    return wrapped
 
 
 def claim_url(settings: Settings, token: str) -> str:
@@ -107,12 +156,16 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
     if granted and notice.statement_date is None:
         raise RenderError("granted notice without the statement date its credit lands on")
     stem = TEMPLATE_FILES[notice.template]
-    language = template_language(notice.locale, settings.template_dir, stem)
-    loc = notice.locale
+    choice = email_locale(notice.locale, settings, stem)
+    language, loc = choice.language, choice.locale
     evidence = notice.failed_attempts is not None and notice.first_failure_at is not None
     context: dict[str, object] = {
         "granted": granted,
         "locale": loc,
+        "dir": choice.direction,
+        # E-mail clients (Outlook's above all) ignore CSS logical properties: sides by name.
+        "start": "right" if choice.direction == "rtl" else "left",
+        "end": "left" if choice.direction == "rtl" else "right",
         "service_name": settings.service_name,
         "amount": format_money(notice.amount_minor, notice.currency, loc),
         "plan_name": notice.plan_name,
@@ -148,7 +201,7 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
     for name, slot in _SLOTS.items():
         text = text.replace(slot, personal[name])
         html = html.replace(slot, str(escape(personal[name])))
-    return RenderedEmail(subject=shape.subject, text=text, html=html, language=language)
+    return RenderedEmail(subject=shape.subject, text=text, html=html, language=language, locale=loc)
 
 
 _SLOTS: dict[str, str] = {
@@ -167,7 +220,8 @@ def _render_shape(
     name = f"{path}.txt"
     try:
         try:
-            text_module = env.get_template(name).make_module(context)
+            text_context = text_isolated(context, str(context.get("dir", "ltr")))
+            text_module = env.get_template(name).make_module(text_context)
         except Exception:
             # make_module, unlike render, leaves the traceback in compiled-code lines;
             # this maps it to the template's own lines before it is reported.
@@ -176,7 +230,7 @@ def _render_shape(
         if not subject:
             raise RenderError(f"template {path}.txt does not set a subject")
         name = f"{path}.html"
-        html = env.get_template(name).render({**context, "subject": subject})
+        html = env.get_template(name).render({**html_isolated(context), "subject": subject})
     except TemplateError as exc:
         # An operator's override that does not compile or render: say where, and do not
         # let the caller mistake it for a problem of this one message.
@@ -190,18 +244,19 @@ def render_short_text(notice: OfferNotice, settings: Settings) -> str:
     granted = notice.template == "offer_granted"
     if not granted and not notice.claim_token:
         raise RenderError("claim notice without its claim token")
-    loc = notice.locale
-    context = {
+    choice = email_locale(notice.locale, settings, "short")
+    loc = choice.locale
+    context: dict[str, object] = {
         "granted": granted,
         "service_name": settings.service_name,
         "amount": format_money(notice.amount_minor, notice.currency, loc),
         "expires": format_datetime_utc(notice.expires_at, loc),
         "claim_url": "" if granted else claim_url(settings, notice.claim_token or ""),
     }
-    language = template_language(loc, settings.template_dir, "short")
-    name = f"{language}/short.txt"
+    name = f"{choice.language}/short.txt"
+    template = environment(template_key(settings.template_dir)).get_template
     try:
-        text = environment(template_key(settings.template_dir)).get_template(name).render(context)
+        text = template(name).render(text_isolated(context, choice.direction))
     except TemplateError as exc:
         raise fault(exc, name) from exc
     return " ".join(text.split())

@@ -11,24 +11,25 @@ from typing import Annotated, Any
 from fastapi import Depends, FastAPI, Response
 
 from makegood.bootstrap import Container
+from makegood.domain.languages import match_locale
 from makegood.notify.formatting import (
     format_date_long,
     format_datetime_utc,
     format_money,
-    language_of,
 )
 from makegood.services.inapp import InappMessage, claim_message, dismiss_message, pending_messages
 from makegood.services.users import ApiKey
 from makegood.web import api_schemas as s
 from makegood.web.auth import Auth
-from makegood.web.texts import TEXTS, pick_language, texts_for
+from makegood.web.texts import TEXTS, texts_for
 
 
-def message_public(account_id: str, m: InappMessage) -> s.MessagePublic:
-    language = pick_language([m.locale])
+def message_public(account_id: str, m: InappMessage, fallback: str) -> s.MessagePublic:
+    # As the claim page and the e-mail: the account's language when we have it, else the
+    # fallback's, and the numbers follow the words.
+    choice = match_locale([m.locale], TEXTS, fallback)
+    language, locale = choice.language, choice.locale
     t = texts_for(language)
-    # Numbers follow the account's locale only when we have its words too (as the claim page).
-    locale = m.locale if language_of(m.locale) in TEXTS else "en"
     amount = format_money(m.amount_minor, m.currency, locale)
     base = f"/api/v1/accounts/{account_id}/messages/{m.id}"
     actions = []
@@ -81,7 +82,8 @@ def add_message_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         """The account's pending apology and credit messages, newest first."""
         with container.uow() as uow:
             found = pending_messages(uow, account_id, container.now())
-        return [message_public(account_id, m) for m in found]
+        fallback = container.settings.fallback_locale
+        return [message_public(account_id, m, fallback) for m in found]
 
     @api.post("/accounts/{account_id}/messages/{message_id}/claim", response_model=s.ClaimPublic)
     def claim(account_id: str, message_id: str, _: MsgWrite) -> Any:

@@ -1,5 +1,10 @@
 """Rendering of the claim pages: texts in the account's language, amounts and dates via Babel.
 
+The language is domain.languages.match_locale's, as for e-mails: the account's when we know
+the account, else the browser's (Accept-Language), else MAKEGOOD_FALLBACK_LOCALE's, and then
+the page's words, formats, ``lang``, ``dir`` and Content-Language all follow it. Values inside
+sentences are bidi-isolated (``say``), so Arabic text does not scramble an amount or a date.
+
 No JavaScript and no external assets; the one stylesheet is inlined and allowed by its hash in
 the Content-Security-Policy, so the policy can forbid everything else.
 """
@@ -14,18 +19,18 @@ from typing import Any
 
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from markupsafe import Markup
+from markupsafe import Markup, escape
 
+from makegood.domain.languages import LocaleChoice, match_locale
 from makegood.notify.formatting import (
     format_date_long,
     format_datetime_utc,
     format_money,
-    language_of,
 )
 from makegood.notify.why_texts import why_sentence
 from makegood.services.claims import OfferView
 from makegood.settings import Settings
-from makegood.web.texts import TEXTS, pick_language, texts_for
+from makegood.web.texts import TEXTS, texts_for
 
 TEMPLATES = Path(__file__).with_name("templates")
 
@@ -38,21 +43,37 @@ class OfferText:
     amount: str
     plan: str
     incident: str
-    evidence: str | None
+    evidence: Markup | None
     why: str  # what the amount is for, in the reader's language ("" when not known)
     expires_at: str
     statement_date: str
     credited_at: str | None
 
 
-def _display_locale(view: OfferView) -> str:
-    # Numbers and dates follow the account's locale only when the words do too: a Swahili date
-    # inside English sentences reads worse than an English one.
-    return view.locale if language_of(view.locale) in TEXTS else "en"
+def isolate(value: object) -> Markup:
+    """`value` bidi-isolated (``<bdi>``: its own direction, whatever the text around it); a
+    bare count needs no isolating, as digits alone keep their order in any text."""
+    if isinstance(value, Markup):
+        return value
+    if isinstance(value, int):
+        return escape(str(value))
+    return Markup("<bdi>{}</bdi>").format(value)
 
 
-def offer_text(view: OfferView, language: str) -> OfferText:
-    locale = _display_locale(view)
+def ltr(value: object) -> Markup:
+    """`value` isolated and always left to right: an e-mail address, a phone number, a link."""
+    return Markup('<span dir="ltr">{}</span>').format(value)
+
+
+def say(text: str, **values: object) -> Markup:
+    """A translated sentence with its `str.format` placeholders filled, each value isolated
+    (see isolate) and everything escaped."""
+    return escape(text).format(**{name: isolate(value) for name, value in values.items()})
+
+
+def offer_text(view: OfferView, choice: LocaleChoice) -> OfferText:
+    # Numbers and dates follow the locale the words are in: the account's, or the fallback's.
+    language, locale = choice.language, choice.locale
     evidence = None
     why = ""
     if view.evidence is not None:
@@ -62,7 +83,7 @@ def offer_text(view: OfferView, language: str) -> OfferText:
         last = format_datetime_utc(view.evidence.last_failure_at, locale)
         # As the e-mail does: one attempt, or several within the minute shown, is one moment.
         key = "evidence_one" if count == 1 else "evidence_at" if first == last else "evidence"
-        evidence = texts_for(language)[key].format(count=count, first=first, last=last)
+        evidence = say(texts_for(language)[key], count=count, first=first, last=last)
     return OfferText(
         email=view.masked_email,
         amount=format_money(view.amount_minor, view.currency, locale),
@@ -103,30 +124,31 @@ class Pages:
             undefined=StrictUndefined,
             auto_reload=False,
         )
+        self.env.globals.update(say=say, isolate=isolate, ltr=ltr)
         self.css = (TEMPLATES / "claim.css").read_text(encoding="utf-8")
         digest = hashlib.sha256(self.css.encode("utf-8")).digest()
         self.style_hash = "sha256-" + base64.b64encode(digest).decode("ascii")
 
-    @staticmethod
-    def language_for(view: OfferView | None, accept_language: str | None) -> str:
-        """The account's language when we know the account, else the browser's."""
-        if view is not None:
-            return pick_language([view.locale])
-        return pick_language(languages_from_header(accept_language))
+    def language_for(self, view: OfferView | None, accept_language: str | None) -> LocaleChoice:
+        """The account's language when we know the account, else the browser's, else the
+        fallback (MAKEGOOD_FALLBACK_LOCALE)."""
+        candidates = [view.locale] if view is not None else languages_from_header(accept_language)
+        return match_locale(candidates, TEXTS, self.settings.fallback_locale)
 
     def render(
         self,
         template: str,
         *,
         status: int,
-        language: str,
+        language: LocaleChoice,
         view: OfferView | None = None,
         **context: Any,
     ) -> HTMLResponse:
-        t = texts_for(language)
+        t = texts_for(language.language)
         page = template.removesuffix(".html")
         html = self.env.get_template(template).render(
-            lang=language,
+            lang=language.language,
+            dir=language.direction,
             t=t,
             title=t[f"{page.replace('_', '')}_title"],
             page=page,
@@ -137,4 +159,6 @@ class Pages:
             offer=offer_text(view, language) if view is not None else None,
             **context,
         )
-        return HTMLResponse(html, status_code=status)
+        response = HTMLResponse(html, status_code=status)
+        response.headers["Content-Language"] = language.language
+        return response

@@ -1,7 +1,7 @@
 """What the claim pages say, per language. Plain text only: templates escape it.
 
 Placeholders are filled with `str.format`; every language has every key (a test checks it).
-A language without texts falls back to English.
+Which language a reader gets is domain.languages.match_locale's (see pages.Pages.language_for).
 """
 
 # Translated prose reads and reviews better unbroken; Japanese uses full-width parentheses.
@@ -11,8 +11,11 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from makegood.web.texts_it_nl import TEXTS_IT_NL
+from makegood.web.texts_ko_ar import TEXTS_KO_AR
 from makegood.web.texts_more import MORE_TEXTS
 from makegood.web.texts_status import STATUS_TEXTS
+from makegood.web.texts_pl_tr import TEXTS_PL_TR
 
 DEFAULT_LANGUAGE = "en"
 
@@ -308,6 +311,10 @@ TEXTS: dict[str, dict[str, str]] = {
 
 for _language, _more in MORE_TEXTS.items():
     TEXTS[_language].update(_more)
+# The languages added for issue 15 keep all their texts in one module per pair.
+TEXTS.update(TEXTS_IT_NL)
+TEXTS.update(TEXTS_PL_TR)
+TEXTS.update(TEXTS_KO_AR)
 for _language, _more in STATUS_TEXTS.items():
     TEXTS[_language].update(_more)
 
@@ -315,12 +322,3 @@ for _language, _more in STATUS_TEXTS.items():
 def texts_for(language: str) -> Mapping[str, str]:
     """The texts of `language` ("pt"), or English when there are none."""
     return TEXTS.get(language, TEXTS[DEFAULT_LANGUAGE])
-
-
-def pick_language(candidates: list[str]) -> str:
-    """The first language (primary subtag) we have texts for, else English."""
-    for tag in candidates:
-        language = tag.replace("_", "-").split("-")[0].strip().lower()
-        if language in TEXTS:
-            return language
-    return DEFAULT_LANGUAGE
