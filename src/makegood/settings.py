@@ -13,8 +13,8 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from makegood.domain.addresses import is_envelope_address
 from makegood.domain.errors import InvalidInput
-from makegood.domain.text import single_line
 from makegood.domain.languages import DEFAULT_FALLBACK, check_fallback
+from makegood.domain.text import single_line
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 # The secret signs CSRF tokens and console forms: outside development it must be at least this

@@ -4,7 +4,6 @@ scheme, host, port or path answers "cannot confirm" and says where our links poi
 from __future__ import annotations
 
 import re
-
 import warnings
 from dataclasses import replace
 

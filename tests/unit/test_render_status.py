@@ -13,7 +13,20 @@ from makegood.store.credit_status import STATUSES, AccountCredits, IncidentCredi
 from tests.unit.test_render import SETTINGS
 
 START = datetime(2026, 3, 22, 20, 0, tzinfo=UTC)
-LOCALES = {"en": "en-US", "es": "es-ES", "fr": "fr-FR", "de": "de-DE", "pt": "pt-BR", "ja": "ja-JP"}
+LOCALES = {
+    "en": "en-US",
+    "es": "es-ES",
+    "fr": "fr-FR",
+    "de": "de-DE",
+    "pt": "pt-BR",
+    "ja": "ja-JP",
+    "it": "it-IT",
+    "nl": "nl-NL",
+    "pl": "pl-PL",
+    "tr": "tr-TR",
+    "ko": "ko-KR",
+    "ar": "ar-EG",
+}
 
 
 def _entry(status: str, index: int) -> IncidentCredit:
@@ -51,6 +64,7 @@ def test_every_status_reads_in_each_language(language: str) -> None:
     assert link in mail.text
     assert f'href="{link}"' in mail.html
     assert f'lang="{LOCALES[language]}"' in mail.html
+    assert mail.locale == LOCALES[language]
     for part in (mail.text, mail.html):
         assert "{{" not in part
         assert "{%" not in part
@@ -68,3 +82,13 @@ def test_reasons_and_the_no_incident_case_are_in_words() -> None:
     assert (
         "Für die letzten 90 Tage" in render_status_email(StatusNotice(nothing, {}), SETTINGS).text
     )
+
+
+def test_a_locale_we_lack_gets_the_fallback_throughout() -> None:
+    entries = [_entry("claimed", 1)]
+    mail = render_status_email(
+        StatusNotice(AccountCredits("acc_1", "a@example.com", "zh-TW", entries), {}), SETTINGS
+    )
+    assert (mail.language, mail.locale) == ("en", "en")
+    assert "April 1, 2026" in mail.text  # English dates under English words, not Chinese ones
+    assert 'lang="en"' in mail.html

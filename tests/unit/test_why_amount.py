@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from makegood.domain.languages import LocaleChoice
 from makegood.domain.policy import Why
 from makegood.notify.render import template_languages
 from makegood.notify.why_texts import WHY_TEXTS, why_sentence
@@ -79,5 +80,11 @@ def test_the_claim_page_says_why() -> None:
         credited_at=None,
         statement_date=date(2026, 4, 1),
     )
-    assert offer_text(view, "en").why == "This credit is for about 3 hours without service."
-    assert offer_text(view, "fr").why == "Cet avoir correspond à environ 3 heures sans service."
+    assert (
+        offer_text(view, LocaleChoice("en", "en-US")).why
+        == "This credit is for about 3 hours without service."
+    )
+    assert (
+        offer_text(view, LocaleChoice("fr", "fr-FR")).why
+        == "Cet avoir correspond à environ 3 heures sans service."
+    )

@@ -15,7 +15,13 @@ from typing import Any
 from jinja2 import TemplateError
 
 from makegood.notify.formatting import format_date_long, format_datetime_utc, format_money
-from makegood.notify.render import RenderedEmail, claim_url, template_language
+from makegood.notify.render import (
+    RenderedEmail,
+    claim_url,
+    email_locale,
+    html_isolated,
+    text_isolated,
+)
 from makegood.notify.template_source import environment, fault, template_key
 from makegood.settings import Settings
 from makegood.store.credit_status import WINDOW_DAYS, AccountCredits, IncidentCredit
@@ -35,10 +41,13 @@ class StatusNotice:
 
 def render_status_email(notice: StatusNotice, settings: Settings) -> RenderedEmail:
     """Subject, text and HTML of one status e-mail in the account's language."""
-    locale = notice.credits.locale
-    language = template_language(locale, settings.template_dir, STEM)
+    # As every message: the account's language when we have it, else the fallback's, and the
+    # formats follow the words.
+    choice = email_locale(notice.credits.locale, settings, STEM)
+    language, locale = choice.language, choice.locale
     context: dict[str, Any] = {
         "locale": locale,
+        "dir": choice.direction,
         "service_name": settings.service_name,
         "support_phone": settings.support_phone,
         "support_url": settings.support_url,
@@ -48,13 +57,16 @@ def render_status_email(notice: StatusNotice, settings: Settings) -> RenderedEma
     env = environment(template_key(settings.template_dir))
     name = f"{language}/{STEM}.txt"
     try:
-        text_module = env.get_template(name).make_module(context)
+        text_context = text_isolated(context, choice.direction)
+        text_module = env.get_template(name).make_module(text_context)
         subject = " ".join(str(getattr(text_module, "subject", "")).split())
         name = f"{language}/{STEM}.html"
-        html = env.get_template(name).render({**context, "subject": subject})
+        html = env.get_template(name).render({**html_isolated(context), "subject": subject})
     except TemplateError as exc:
         raise fault(exc, name) from exc
-    return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
+    return RenderedEmail(
+        subject=subject, text=str(text_module), html=html, language=language, locale=locale
+    )
 
 
 def _entry(

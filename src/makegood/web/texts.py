@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from makegood.web.texts_it_nl import TEXTS_IT_NL
 from makegood.web.texts_ko_ar import TEXTS_KO_AR
 from makegood.web.texts_more import MORE_TEXTS
-from makegood.web.texts_status import STATUS_TEXTS
 from makegood.web.texts_pl_tr import TEXTS_PL_TR
+from makegood.web.texts_status import STATUS_TEXTS
 
 DEFAULT_LANGUAGE = "en"
 
