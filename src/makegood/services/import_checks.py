@@ -85,7 +85,10 @@ def id_rules(column: str) -> list[Rule]:
         ),
         # value: the row where the id first appears and the id, split by find_problems
         Rule(
-            column, f"({ok}) AND row <> first_row", lambda v: v, f"first_row || chr(0) || {column}"
+            column,
+            f"({ok}) AND first_row IS NOT NULL AND row <> first_row",
+            lambda v: v,
+            f"first_row || chr(0) || {column}",
         ),
     ]
 
@@ -251,26 +254,38 @@ def prepare_plans(loaded: LoadedFile) -> None:
 def find_problems(
     loaded: LoadedFile, rules: Sequence[Rule], key: str, join: str = ""
 ) -> tuple[list[Problem], int]:
-    """Every rule over the whole file at once: the first problems in file order and the count."""
+    """Every rule over the whole file in one scan: the first problems in file order and the
+    count. Only the reported problems' values are read back, in a second, filtered query."""
     con = loaded.con
+    # An id's first row, only for ids that appear more than once (a hash aggregate, no sort).
     con.execute(
-        f"CREATE TEMP VIEW checked AS SELECT *, min(row) OVER (PARTITION BY {key}) AS first_row"
-        f" FROM src {join}"
+        f"CREATE TEMP VIEW checked AS SELECT * FROM src {join} LEFT JOIN"
+        f" (SELECT {key}, min(row) AS first_row FROM src GROUP BY {key} HAVING count(*) > 1)"
+        f" USING ({key})"
     )
-    selects = [
-        f"SELECT row, {i} AS rule, CAST({r.value} AS VARCHAR) AS value FROM checked"
-        f" WHERE coalesce({r.when}, true)"
-        for i, r in enumerate(rules)
-    ]
-    con.execute(f"CREATE TEMP TABLE found AS {' UNION ALL '.join(selects)}")
-    total = con.execute("SELECT count(*) FROM found").fetchall()[0]
+    cases = ", ".join(
+        f"CASE WHEN coalesce({r.when}, true) THEN {i} END" for i, r in enumerate(rules)
+    )
+    con.execute(
+        "CREATE TEMP TABLE found AS SELECT row, rule FROM (SELECT row,"
+        f" unnest(list_filter([{cases}], lambda x: x IS NOT NULL)) AS rule FROM checked)"
+    )
+    total = con.execute("SELECT count(*) FROM found").fetchall()[0][0]
     first = con.execute(f"SELECT * FROM found ORDER BY row, rule LIMIT {MAX_PROBLEMS}").fetchall()
+    values: dict[tuple[int, int], str] = {}
+    for rule in sorted({rule for _, rule in first}):
+        rows = [row for row, r in first if r == rule]
+        found = con.execute(
+            f"SELECT row, CAST({rules[rule].value} AS VARCHAR) FROM checked"
+            f" WHERE row IN ({', '.join(str(int(r)) for r in rows)})"
+        ).fetchall()
+        values.update({(row, rule): value for row, value in found})
     problems = []
-    for row, rule, value in first:
-        text = rules[rule].problem(value or "")
+    for row, rule in first:
+        text = rules[rule].problem(values.get((row, rule)) or "")
         ref = None
         if "\x00" in text:  # a duplicate id: "first row NUL id"
             first_row, _, ident = text.partition("\x00")
             ref, text = int(first_row), f"duplicate id {_short(ident)} (first on line \x00)"
         problems.append(Problem(rules[rule].column, text, row=row, ref_row=ref))
-    return problems, int(total[0]) if total else 0
+    return problems, int(total)

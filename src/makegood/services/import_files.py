@@ -25,7 +25,7 @@ import duckdb
 from makegood.domain.errors import InvalidInput
 
 MAX_PROBLEMS = 50
-_WS = r"'^[ \t\r\n\f\v]+|[ \t\r\n\f\v]+$'"
+_WS = "' \t\n\x0b\x0c\r'"  # ASCII white space, as a SQL literal
 _NOT_TEXT = re.compile(r"\[\]|\[\d+\]$|^(STRUCT|MAP|UNION|BLOB|BIT)\b")
 _FOUND = re.compile(r"Found: (\d+)")
 
@@ -99,7 +99,7 @@ def _csv_header(path: Path) -> list[str]:
 
 
 def _trimmed(expr: str) -> str:
-    return f"regexp_replace(coalesce({expr}, ''), {_WS}, '', 'g')"
+    return f"trim(coalesce({expr}, ''), {_WS})"
 
 
 def _load_csv(
@@ -118,17 +118,15 @@ def _load_csv(
             " strict_mode = true, store_rejects = true, max_line_size = 4000000)",
             [str(path)],
         )
-        # rowid is the reader's order; blank rows keep their place so lines stay right.
-        con.execute(
-            f"CREATE TABLE src AS SELECT rowid AS row, {picks} FROM raw WHERE NOT ({blank})"
-        )
+        # rowid is the reader's order; blank rows keep their place so lines stay right. A view:
+        # the file is held once, and trimmed as the checks and the writing read it.
+        con.execute(f"CREATE VIEW src AS SELECT rowid AS row, {picks} FROM raw WHERE NOT ({blank})")
         rejects = con.execute(
             "SELECT line, error_type, csv_line, error_message FROM reject_errors ORDER BY line"
         ).fetchall()
         rows = con.execute("SELECT count(*) FROM raw").fetchall()[0]
     except duckdb.Error as exc:
         raise InvalidInput(f"{path}: not a readable CSV file: {exc}") from None
-    con.execute("DROP TABLE raw")
     loaded = LoadedFile(path, con, wanted, csv=True)
     for line, kind, text, message in rejects:
         if "ENCODING" in kind or "UNICODE" in kind:
