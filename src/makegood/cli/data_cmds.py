@@ -43,6 +43,8 @@ def import_accounts_cmd(file: Path) -> None:
     """Import accounts: account_id, email, plan_id, status, country, locale, next_bill_date."""
     from makegood.services.imports import import_accounts
 
+    # Every row is checked before the first is written; on millions of rows that takes a while.
+    say(f"checking {file.name}: every row, before anything is written")
     summary = import_accounts(container(), file, progress=progress_printer("accounts written"))
     say(f"imported {summary.rows} accounts ({summary.created} new, {summary.updated} updated)")
 
