@@ -232,3 +232,13 @@ def test_any_json_is_a_policy_or_a_policy_error(document: object) -> None:
     except PolicyError:
         return
     assert from_document(to_document(policy)) == policy
+
+
+def test_the_number_of_tiers_and_plans_is_bounded() -> None:
+    tiers = [{"at_least": i, "percent": 1} for i in range(101)]
+    with pytest.raises(PolicyError, match="at most 100 tiers"):
+        from_document({"tier": tiers})
+    assert len(from_document({"tier": tiers[:100]}).tiers) == 100
+    plans = [f"p{i}" for i in range(10_001)]
+    with pytest.raises(PolicyError, match="at most 10000 plans"):
+        from_document({"percent": 3, "eligibility": {"plans": plans}})

@@ -47,6 +47,8 @@ TABLE_KEYS: dict[str, tuple[str, ...]] = {
     "eligibility": ("plans", "status_at"),
 }
 MAX_AT_LEAST = 10**9
+MAX_TIERS = 100  # each tier is a branch of the engines' query
+MAX_PLANS = 10_000
 PERCENT_DECIMALS = 6  # what the engines compute exactly (telemetry.policy_sql)
 _PLAIN = re.compile(r"-?[0-9]+(\.[0-9]+)?")
 
@@ -163,6 +165,8 @@ def _basis(doc: Mapping[str, Any], path: Path) -> Basis | None:
 def _tiers(value: Any) -> tuple[Tier, ...]:
     if not isinstance(value, Sequence) or isinstance(value, str) or not value:
         raise PolicyError(("tier",), "must be a list of tiers ([[tier]] tables in TOML)")
+    if len(value) > MAX_TIERS:
+        raise PolicyError(("tier",), f"at most {MAX_TIERS} tiers, please")
     tiers: list[Tier] = []
     for i, raw in enumerate(value):
         table = _table(raw, ("tier", i), TABLE_KEYS["tier"])
@@ -192,6 +196,8 @@ def _eligibility(value: Any) -> Eligibility:
             raise PolicyError(
                 where, 'must be a list of plan ids, e.g. ["basic_usd"]; leave it out for every plan'
             )
+        if len(raw) > MAX_PLANS:
+            raise PolicyError(where, f"at most {MAX_PLANS} plans; leave it out for every plan")
         if not all(isinstance(p, str) and p.strip() for p in raw):
             raise PolicyError(where, "each plan must be a non-empty plan id")
         plans = tuple(dict.fromkeys(raw))
