@@ -44,7 +44,7 @@ EXPECTED = {
 }
 
 
-@pytest.mark.parametrize("template", ["offer_claim", "offer_granted"])
+@pytest.mark.parametrize("template", ["offer_claim", "offer_granted", "offer_reminder"])
 @pytest.mark.parametrize(("locale", "sentence"), EXPECTED.items())
 def test_the_email_says_why(locale: str, sentence: str, template: str) -> None:
     extra = {"statement_date": date(2026, 4, 1)} if template == "offer_granted" else {}
