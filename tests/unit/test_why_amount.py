@@ -4,17 +4,28 @@ in every language the texts have."""
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
+from pathlib import Path
 
 import pytest
 
 from makegood.domain.languages import LocaleChoice
 from makegood.domain.policy import Why
+from makegood.notify import render as render_module
 from makegood.notify.render import template_languages
 from makegood.notify.why_texts import WHY_TEXTS, why_sentence
 from makegood.services.claims import Evidence, OfferView
 from makegood.web.pages import offer_text
 from makegood.web.texts import TEXTS
 from tests.unit.test_render import SETTINGS, notice
+
+
+def test_every_offer_and_reminder_template_says_why() -> None:
+    folder = Path(render_module.__file__).with_name("templates")
+    for language in template_languages():
+        for name in ("offer.txt", "offer.html", "reminder.txt", "reminder.html"):
+            assert "why_amount" in (folder / language / name).read_text(encoding="utf-8"), (
+                f"{language}/{name}"
+            )
 
 
 def test_every_language_has_every_reason_in_both_forms() -> None:
