@@ -13,6 +13,7 @@ from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
+from sqlalchemy.dialects.postgresql import ARRAY
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded
@@ -88,12 +89,16 @@ def next_unoffered_members(
         eligible = [r for r in rows if r.excluded_reason is None]
         offered: set[str] = set()
         if eligible:
+            ids = [r.account_id for r in eligible]
+            # PostgreSQL: one array parameter instead of a chunk's worth of bind parameters.
+            among = (
+                o.c.account_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.String)))
+                if conn.dialect.name == "postgresql"
+                else o.c.account_id.in_(ids)
+            )
             offered = set(
                 conn.execute(
-                    sa.select(o.c.account_id).where(
-                        o.c.incident_id == incident_id,
-                        o.c.account_id.in_([r.account_id for r in eligible]),
-                    )
+                    sa.select(o.c.account_id).where(o.c.incident_id == incident_id, among)
                 ).scalars()
             )
         members = [(r[0], r[1], r[2], r[3]) for r in eligible if r[0] not in offered]
