@@ -163,6 +163,9 @@ def test_bad_accounts_file_lists_rows_and_changes_nothing(
     [
         (["--percent", "3", "--fixed", "USD=1"], "either --percent or --fixed"),
         (["--fixed", "USD=abc"], "--fixed"),
+        (["--fixed", "USD=1e600000"], "--fixed USD: '1e600000' is not a decimal amount"),
+        (["--fixed", "USD=1" + "0" * 20], "--fixed USD:"),
+        (["--percent", "1e600000"], "--percent:"),
         (["--fixed", "XXX=1"], "unknown currency"),
         (["--percent", "0"], "percent"),
         (["--claim-days", "0"], "--claim-days"),
