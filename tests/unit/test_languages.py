@@ -215,3 +215,28 @@ def test_every_language_renders_in_its_own_words(language: str, template: str) -
     assert language == "en" or (mail.subject != english.subject and mail.text != english.text)
     assert short
     assert "{{" not in short
+
+
+def test_arabic_in_app_message_isolates_its_values() -> None:
+    message = InappMessage(
+        id="msg_1",
+        offer_id="off_1",
+        template="offer_granted",
+        state="unread",
+        created_at=NOW,
+        locale="ar-EG",
+        amount_minor=1250,
+        currency="EGP",
+        plan_name="Premium",
+        incident_title="Playback outage",
+        expires_at=datetime(2026, 3, 30, 9, 0, tzinfo=UTC),
+        statement_date=date(2026, 4, 1),
+        claimable=False,
+    )
+    public = message_public("acc_1", message, "en")
+
+    amount = "\u200f12.50 ج.م.\u200f"
+    assert public.language == "ar"
+    assert public.amount == amount  # the field itself is left plain for the app
+    assert f"\u2068{amount}\u2069" in public.body
+    assert "«\u2068Playback outage\u2069»" in public.body

@@ -92,3 +92,16 @@ def test_a_locale_we_lack_gets_the_fallback_throughout() -> None:
     assert (mail.language, mail.locale) == ("en", "en")
     assert "April 1, 2026" in mail.text  # English dates under English words, not Chinese ones
     assert 'lang="en"' in mail.html
+
+
+def test_arabic_status_email_isolates_each_incidents_values() -> None:
+    entries = [_entry("claimed", 1)]
+    credits = AccountCredits("acc_1", "a@example.com", "ar-EG", entries)
+    mail = render_status_email(StatusNotice(credits, {}), SETTINGS)
+
+    amount = "\u200f0.24 US$"
+    assert mail.language == "ar"
+    assert 'dir="rtl"' in mail.html
+    assert f"<bdi>{amount}</bdi>" in mail.html
+    assert f"\u2068{amount}\u2069" in mail.text
+    assert "\u2068Outage number 1\u2069" in mail.text

@@ -114,29 +114,34 @@ LEFT_TO_RIGHT = ("support_phone",)
 FSI, LRI, PDI = "\u2068", "\u2066", "\u2069"
 
 
-def html_isolated(context: dict[str, object]) -> dict[str, object]:
-    """`context` with its sentence values wrapped for HTML (``<bdi>``, ``dir="ltr"``)."""
+def html_isolated(
+    context: dict[str, object], names: tuple[str, ...] = ISOLATED
+) -> dict[str, object]:
+    """`context` with its sentence values (`names`) wrapped for HTML (``<bdi>``, ``dir="ltr"``);
+    empty ones stay empty, so that templates can still test them."""
     wrapped = dict(context)
-    for name in ISOLATED:
-        if name in context:
+    for name in names:
+        if context.get(name) not in (None, ""):
             wrapped[name] = Markup("<bdi>{}</bdi>").format(context[name])
     for name in LEFT_TO_RIGHT:
-        if name in context:
+        if context.get(name) not in (None, ""):
             wrapped[name] = Markup('<span dir="ltr">{}</span>').format(context[name])
     return wrapped
 
 
-def text_isolated(context: dict[str, object], direction: str) -> dict[str, object]:
+def text_isolated(
+    context: dict[str, object], direction: str, names: tuple[str, ...] = ISOLATED
+) -> dict[str, object]:
     """`context` for plain text: in a right-to-left language, sentence values between Unicode
     isolates; left-to-right text is left as it is (SMS pay for every extra character)."""
     if direction != "rtl":
         return context
     wrapped = dict(context)
-    for name in ISOLATED:
-        if name in context:
+    for name in names:
+        if context.get(name) not in (None, ""):
             wrapped[name] = f"{FSI}{context[name]}{PDI}"
     for name in LEFT_TO_RIGHT:
-        if name in context:
+        if context.get(name) not in (None, ""):
             wrapped[name] = f"{LRI}{context[name]}{PDI}"
     return wrapped
 

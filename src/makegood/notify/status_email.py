@@ -27,6 +27,8 @@ from makegood.settings import Settings
 from makegood.store.credit_status import WINDOW_DAYS, AccountCredits, IncidentCredit
 
 STEM = "status"
+# An incident's values that sit in sentences, isolated as the offer e-mail's are.
+ENTRY_ISOLATED = ("title", "window", "amount", "expires", "statement_date", "posted_by")
 TEMPLATE = "credit_status"  # messages.template of a status e-mail
 
 
@@ -58,10 +60,15 @@ def render_status_email(notice: StatusNotice, settings: Settings) -> RenderedEma
     name = f"{language}/{STEM}.txt"
     try:
         text_context = text_isolated(context, choice.direction)
+        text_context["entries"] = [
+            text_isolated(e, choice.direction, ENTRY_ISOLATED) for e in context["entries"]
+        ]
         text_module = env.get_template(name).make_module(text_context)
         subject = " ".join(str(getattr(text_module, "subject", "")).split())
         name = f"{language}/{STEM}.html"
-        html = env.get_template(name).render({**html_isolated(context), "subject": subject})
+        html_context = html_isolated(context)
+        html_context["entries"] = [html_isolated(e, ENTRY_ISOLATED) for e in context["entries"]]
+        html = env.get_template(name).render({**html_context, "subject": subject})
     except TemplateError as exc:
         raise fault(exc, name) from exc
     return RenderedEmail(

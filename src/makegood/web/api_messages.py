@@ -17,11 +17,16 @@ from makegood.notify.formatting import (
     format_datetime_utc,
     format_money,
 )
+from makegood.notify.render import text_isolated
 from makegood.services.inapp import InappMessage, claim_message, dismiss_message, pending_messages
 from makegood.services.users import ApiKey
 from makegood.web import api_schemas as s
 from makegood.web.auth import Auth
 from makegood.web.texts import TEXTS, texts_for
+
+# Values inside an in-app sentence: between Unicode isolates when the language is right to left
+# (the app shows plain text, so no markup can do it there).
+IN_SENTENCE = ("incident", "amount", "plan", "expires", "date")
 
 
 def message_public(account_id: str, m: InappMessage, fallback: str) -> s.MessagePublic:
@@ -36,10 +41,16 @@ def message_public(account_id: str, m: InappMessage, fallback: str) -> s.Message
     if m.template == "offer_claim":
         title = t["inapp_claim_title"]
         body = t["inapp_claim_body"].format(
-            incident=m.incident_title,
-            amount=amount,
-            plan=m.plan_name,
-            expires=format_datetime_utc(m.expires_at, locale),
+            **text_isolated(
+                {
+                    "incident": m.incident_title,
+                    "amount": amount,
+                    "plan": m.plan_name,
+                    "expires": format_datetime_utc(m.expires_at, locale),
+                },
+                choice.direction,
+                IN_SENTENCE,
+            )
         )
         if m.claimable:
             actions.append(
@@ -48,10 +59,16 @@ def message_public(account_id: str, m: InappMessage, fallback: str) -> s.Message
     else:
         title = t["inapp_granted_title"]
         body = t["inapp_granted_body"].format(
-            incident=m.incident_title,
-            amount=amount,
-            plan=m.plan_name,
-            date=format_date_long(m.statement_date, locale),
+            **text_isolated(
+                {
+                    "incident": m.incident_title,
+                    "amount": amount,
+                    "plan": m.plan_name,
+                    "date": format_date_long(m.statement_date, locale),
+                },
+                choice.direction,
+                IN_SENTENCE,
+            )
         )
     actions.append(
         s.MessageAction(name="dismiss", href=f"{base}/dismiss", label=t["inapp_dismiss_action"])
