@@ -108,7 +108,13 @@ def test_serve_refuses_a_port_in_use(container: Container) -> None:
 def test_the_command_records_reports_and_stops_cleanly_on_sigterm(container: Container) -> None:
     offers = sent_campaign(container, n=1)
     port = free_port()
-    env = {**os.environ, "MAKEGOOD_DATABASE_URL": container.settings.database_url}
+    # The receiver runs with the sender's settings: its Message-ID domain comes from the same
+    # public URL, so it knows the report is about one of our messages.
+    env = {
+        **os.environ,
+        "MAKEGOOD_DATABASE_URL": container.settings.database_url,
+        "MAKEGOOD_PUBLIC_URL": container.settings.public_url,
+    }
     server = subprocess.Popen(
         [sys.executable, "-m", "makegood", "bounces", "serve", "--port", str(port)],
         env=env,

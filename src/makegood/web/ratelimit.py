@@ -63,6 +63,8 @@ class TokenBucket:
 
     def _tokens(self, entry: tuple[float, float], now: float) -> float:
         tokens, last = entry
+        # A wall clock may step back: time never refills a bucket negatively.
+        now = max(now, last)
         # (elapsed * per-minute / 60 rather than elapsed * per-second: whole seconds of refill
         # come out exact, so `retry_after` seconds later a token is really there)
         return min(float(self.capacity), tokens + (now - last) * self.refill_per_minute / 60.0)
