@@ -17,7 +17,7 @@ exactly as issue 13 defines it:
   once into the empty table (fresh) and once more (re-import);
 - campaign create: one hand-written DuckDB query (the cohort of the incident's window and
   regions joined with accounts.csv and plans.csv, amount and exclusion per account), written
-  out and COPYed into a table made `LIKE cohort_members INCLUDING ALL`;
+  out and COPYed into a table made `LIKE cohort_members INCLUDING ALL` (steps_create.py);
 - launch: COPY of one row per offer (id, account_id, amount_minor, token_hash) into a table
   with a primary key and a unique token_hash; the rows are made before the clock starts.
 
@@ -41,14 +41,13 @@ import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 
-import duckdb
 import psycopg
 import sqlalchemy as sa
+import steps_create  # bench/: the campaign-create floor lives there, shared with its own bench
 from sqlalchemy.engine import make_url
-
-from makegood.domain.currencies import exponent
 
 ADMIN_URL = os.environ.get(
     "MAKEGOOD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -128,59 +127,6 @@ def bare_import(dsn: str, accounts_csv: Path) -> Run:
             " next_bill_date = excluded.next_bill_date, billing_day = excluded.billing_day,"
             " updated_at = excluded.updated_at"
         )
-        conn.commit()
-        return Run(time.perf_counter() - began)
-
-
-def bare_create(dsn: str, world: dict[str, object], folder: Path, scratch: Path) -> Run:
-    """One DuckDB query (cohort, accounts, plans -> amount and exclusion), then COPY its rows."""
-    outage = world["outage"]
-    assert isinstance(outage, dict)
-    regions = ", ".join(f"'{r}'" for r in outage["regions"])
-    region_filter = f"AND region IN ({regions})" if regions else ""
-    plans = [line.split(",")[-1] for line in (folder / "plans.csv").read_text().splitlines()[1:]]
-    scales = ", ".join(f"('{c}', {10 ** exponent(c)})" for c in sorted(set(plans)))
-    out = scratch / "bare_members.csv"
-    query = f"""
-        COPY (
-        WITH cohort AS (
-            SELECT account_id, count(*) AS failed_attempts, min(ts) AS first_failure_at,
-                   max(ts) AS last_failure_at
-            FROM read_parquet('{folder}/attempts/*.parquet')
-            WHERE outcome = 'failure' AND ts >= TIMESTAMPTZ '{outage["start"]}'
-              AND ts < TIMESTAMPTZ '{outage["end"]}' {region_filter}
-            GROUP BY account_id
-        ),
-        accounts AS (SELECT * FROM read_csv('{folder}/accounts.csv', header = true,
-                                            all_varchar = true)),
-        plans AS (SELECT * FROM read_csv('{folder}/plans.csv', header = true,
-                                         all_varchar = true)),
-        scales(currency, scale) AS (VALUES {scales}),
-        priced AS (
-            SELECT c.*, a.account_id AS known, a.status, a.plan_id, p.currency,
-                   CAST(round(CAST(p.monthly_price AS DECIMAL(18, 4)) * s.scale
-                              * {PERCENT} / 100) AS BIGINT) AS amount_minor
-            FROM cohort c
-            LEFT JOIN accounts a USING (account_id)
-            LEFT JOIN plans p ON p.plan_id = a.plan_id
-            LEFT JOIN scales s ON s.currency = p.currency
-        )
-        SELECT 'bare' AS campaign_id, account_id, failed_attempts, first_failure_at,
-               last_failure_at,
-               CASE WHEN known IS NULL THEN 'unknown_account'
-                    WHEN status <> 'active' THEN 'not_active'
-                    WHEN amount_minor = 0 THEN 'zero_amount' END AS excluded_reason,
-               plan_id, currency, amount_minor
-        FROM priced
-        ) TO '{out}' (HEADER false)
-    """
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("SET session_replication_role = replica")  # the FK to campaigns: not here
-        cur.execute("CREATE TABLE bare_members (LIKE cohort_members INCLUDING ALL)")
-        conn.commit()
-        began = time.perf_counter()
-        duckdb.sql(query)
-        copy_file(cur, "COPY bare_members FROM STDIN (FORMAT csv)", out)
         conn.commit()
         return Run(time.perf_counter() - began)
 
@@ -336,9 +282,16 @@ def main() -> None:
             env,
         )
         campaign = last_line(created)
-        steps.append(
-            Step("campaign create", created, bare_create(dsn, world, folder, scratch), 2.0)
+        floor = steps_create.bare_create(
+            accounts_csv,
+            folder / "plans.csv",
+            str(folder / "attempts"),
+            url=url,
+            starts_at=datetime.fromisoformat(outage["start"]),
+            ends_at=datetime.fromisoformat(outage["end"]),
+            regions=list(outage["regions"]),
         )
+        steps.append(Step("campaign create", created, Run(floor.seconds), 2.0))
         startup = {
             "makegood --help": makegood(["--help"], env),
             "makegood campaign approve ID": makegood(["campaign", "approve", campaign], env),
