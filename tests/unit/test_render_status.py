@@ -102,6 +102,8 @@ def test_arabic_status_email_isolates_each_incidents_values() -> None:
     amount = "\u200f0.24 US$"
     assert mail.language == "ar"
     assert 'dir="rtl"' in mail.html
+    # laid out from the right in clients that ignore `dir` (the frame every e-mail shares)
+    assert "text-align:right" in mail.html
     assert f"<bdi>{amount}</bdi>" in mail.html
     assert f"\u2068{amount}\u2069" in mail.text
     assert "\u2068Outage number 1\u2069" in mail.text

@@ -51,8 +51,9 @@ def test_override_is_used_and_the_rest_falls_back_to_the_package(tmp_path: Path)
 
 def test_override_of_the_shared_layout_and_a_new_language(tmp_path: Path) -> None:
     packaged_base = Path(__file__).parents[2] / "src/makegood/notify/templates/base.html"
-    base = packaged_base.read_text(encoding="utf-8")
-    write(tmp_path, "base.html", base.replace("<body", "<!-- operator layout -->\n<body"))
+    # The shared layout is the frame every HTML e-mail is drawn in.
+    frame = (packaged_base.parent / "email_frame.html").read_text(encoding="utf-8")
+    write(tmp_path, "email_frame.html", frame.replace("<body", "<!-- operator layout -->\n<body"))
     for name in ("offer.txt", "offer.html", "reminder.txt", "reminder.html", "short.txt"):
         english = (packaged_base.parent / "en" / name).read_text(encoding="utf-8")
         write(tmp_path, f"sv/{name}", english.replace("Hello,", "Hej,"))

@@ -146,6 +146,17 @@ def text_isolated(
     return wrapped
 
 
+def direction_context(direction: str) -> dict[str, str]:
+    """`dir` and the sides `start` and `end` by name, for every e-mail's frame: e-mail clients
+    (Outlook's above all) ignore CSS logical properties."""
+    rtl = direction == "rtl"
+    return {
+        "dir": direction,
+        "start": "right" if rtl else "left",
+        "end": "left" if rtl else "right",
+    }
+
+
 def claim_url(settings: Settings, token: str) -> str:
     """The account-specific link a subscriber opens to claim (``{public_url}/claim/{token}``)."""
     return f"{settings.public_base}/claim/{token}"
@@ -167,10 +178,7 @@ def render_offer_email(notice: OfferNotice, settings: Settings) -> RenderedEmail
     context: dict[str, object] = {
         "granted": granted,
         "locale": loc,
-        "dir": choice.direction,
-        # E-mail clients (Outlook's above all) ignore CSS logical properties: sides by name.
-        "start": "right" if choice.direction == "rtl" else "left",
-        "end": "left" if choice.direction == "rtl" else "right",
+        **direction_context(choice.direction),
         "service_name": settings.service_name,
         "amount": format_money(notice.amount_minor, notice.currency, loc),
         "plan_name": notice.plan_name,

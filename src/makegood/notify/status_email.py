@@ -18,6 +18,7 @@ from makegood.notify.formatting import format_date_long, format_datetime_utc, fo
 from makegood.notify.render import (
     RenderedEmail,
     claim_url,
+    direction_context,
     email_locale,
     html_isolated,
     text_isolated,
@@ -49,7 +50,7 @@ def render_status_email(notice: StatusNotice, settings: Settings) -> RenderedEma
     language, locale = choice.language, choice.locale
     context: dict[str, Any] = {
         "locale": locale,
-        "dir": choice.direction,
+        **direction_context(choice.direction),
         "service_name": settings.service_name,
         "support_phone": settings.support_phone,
         "support_url": settings.support_url,
