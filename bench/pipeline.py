@@ -10,7 +10,8 @@ The world is made by `makegood demo generate` (once, then reused from `--world`)
 makegood step runs as a user would run it, `makegood ...` in a fresh process on a fresh
 database; its time includes the interpreter's start-up and its peak memory is that process's
 `ru_maxrss`. Each bare figure is measured in the same run, on the same files and row counts,
-exactly as issue 13 defines it:
+exactly as issue 13 defines it (each floor lives in its step's module, steps_import.py,
+steps_create.py and steps_launch.py, shared with that step's own benchmark):
 
 - import accounts: COPY of the CSV into an unindexed staging table, then one INSERT ... ON
   CONFLICT into a table made `LIKE accounts INCLUDING ALL` (the same indexes and checks);
@@ -19,7 +20,8 @@ exactly as issue 13 defines it:
   regions joined with accounts.csv and plans.csv, amount and exclusion per account), written
   out and COPYed into a table made `LIKE cohort_members INCLUDING ALL` (steps_create.py);
 - launch: COPY of one row per offer (id, account_id, amount_minor, token_hash) into a table
-  with a primary key and a unique token_hash; the rows are made before the clock starts.
+  with a primary key and a unique token_hash, as many rows as the launch issued; the rows are
+  made before the clock starts.
 
 At the end the totals, their ratio, and the same pipeline extrapolated linearly in accounts
 to 20M and 200M subscribers.
@@ -30,10 +32,8 @@ to 20M and 200M subscribers.
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
 import os
-import secrets
 import shutil
 import subprocess
 import sys
@@ -46,7 +46,9 @@ from pathlib import Path
 
 import psycopg
 import sqlalchemy as sa
-import steps_create  # bench/: the campaign-create floor lives there, shared with its own bench
+import steps_create
+import steps_import
+import steps_launch  # bench/: the campaign-create floor lives there, shared with its own bench
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
@@ -97,62 +99,6 @@ def last_line(run: Run) -> str:
 
 def psycopg_url(url: str) -> str:
     return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
-
-
-def copy_file(cur: psycopg.Cursor, statement: str, path: Path) -> None:
-    with cur.copy(statement) as copy, path.open("rb") as source:
-        while chunk := source.read(1 << 20):
-            copy.write(chunk)
-
-
-def bare_import(dsn: str, accounts_csv: Path) -> Run:
-    """COPY into an unindexed staging table, then one INSERT ... ON CONFLICT (one transaction)."""
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute("CREATE TABLE IF NOT EXISTS bare_accounts (LIKE accounts INCLUDING ALL)")
-        conn.commit()
-        began = time.perf_counter()
-        cur.execute(
-            "CREATE TEMP TABLE bare_stage (account_id text, email text, plan_id text,"
-            " status text, country text, locale text, next_bill_date text) ON COMMIT DROP"
-        )
-        copy_file(cur, "COPY bare_stage FROM STDIN (FORMAT csv, HEADER true)", accounts_csv)
-        cur.execute(
-            "INSERT INTO bare_accounts (account_id, email, plan_id, status, country, locale,"
-            " next_bill_date, billing_day, updated_at)"
-            " SELECT account_id, email, plan_id, status, country, locale, next_bill_date::date,"
-            " extract(day FROM next_bill_date::date), now() FROM bare_stage"
-            " ON CONFLICT (account_id) DO UPDATE SET email = excluded.email,"
-            " plan_id = excluded.plan_id, status = excluded.status,"
-            " country = excluded.country, locale = excluded.locale,"
-            " next_bill_date = excluded.next_bill_date, billing_day = excluded.billing_day,"
-            " updated_at = excluded.updated_at"
-        )
-        conn.commit()
-        return Run(time.perf_counter() - began)
-
-
-def bare_launch(dsn: str, offers: int, scratch: Path) -> Run:
-    """COPY of one row per offer into a table with a primary key and a unique token_hash."""
-    rows = scratch / "bare_offers.tsv"
-    with psycopg.connect(dsn) as conn, conn.cursor() as cur:
-        cur.execute(
-            "SELECT account_id, amount_minor FROM bare_members"
-            " WHERE excluded_reason IS NULL ORDER BY account_id LIMIT %s",
-            (offers,),
-        )
-        with rows.open("w") as out:
-            for i, (account_id, amount) in enumerate(cur):
-                token_hash = hashlib.sha256(secrets.token_bytes(32)).hexdigest()
-                out.write(f"off_{i:016x}\t{account_id}\t{amount}\t{token_hash}\n")
-        cur.execute(
-            "CREATE TABLE bare_offers (id varchar(40) PRIMARY KEY, account_id varchar(128)"
-            " NOT NULL, amount_minor bigint NOT NULL, token_hash char(64) NOT NULL UNIQUE)"
-        )
-        conn.commit()
-        began = time.perf_counter()
-        copy_file(cur, "COPY bare_offers FROM STDIN", rows)
-        conn.commit()
-        return Run(time.perf_counter() - began)
 
 
 def count(dsn: str, sql: str) -> int:
@@ -239,7 +185,6 @@ def main() -> None:
     with admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
     dsn = psycopg_url(url)
-    scratch = Path(tempfile.mkdtemp(prefix="mg-pipeline-"))
     try:
         makegood(["db", "upgrade"], env)
         makegood(["import", "plans", str(folder / "plans.csv")], env)
@@ -247,10 +192,11 @@ def main() -> None:
         accounts_csv = folder / "accounts.csv"
         say("import accounts (fresh) ...")
         fresh = makegood(["import", "accounts", str(accounts_csv)], env)
-        steps.append(Step("import accounts", fresh, bare_import(dsn, accounts_csv), 2.0))
         say("import accounts (again) ...")
         again = makegood(["import", "accounts", str(accounts_csv)], env)
-        steps.append(Step("re-import accounts", again, bare_import(dsn, accounts_csv), 2.0))
+        bare_fresh, bare_again = steps_import.bare_import(url, accounts_csv)
+        steps.append(Step("import accounts", fresh, Run(bare_fresh), 2.0))
+        steps.append(Step("re-import accounts", again, Run(bare_again), 2.0))
         regions = [arg for r in outage["regions"] for arg in ("--region", r)]
         incident = last_line(
             makegood(
@@ -299,10 +245,10 @@ def main() -> None:
         say("campaign launch ...")
         launched = makegood(["campaign", "launch", campaign], env)
         offers = count(dsn, f"SELECT count(*) FROM offers WHERE campaign_id = '{campaign}'")
-        steps.append(Step("campaign launch", launched, bare_launch(dsn, offers, scratch), 2.5))
+        floor_launch = steps_launch.bare_launch(url, offers)
+        steps.append(Step("campaign launch", launched, Run(floor_launch["seconds"]), 2.5))
         report(steps, int(world["accounts"]), offers, startup)  # type: ignore[arg-type]
     finally:
-        shutil.rmtree(scratch, ignore_errors=True)
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
