@@ -61,7 +61,9 @@ def test_campaign_lifecycle_over_the_api(
     zero = client.post("/api/v1/campaigns", headers=creator, json={**body, "pay_within_days": 0})
     assert zero.status_code == 422
     response = client.post(
-        "/api/v1/campaigns", headers=creator, json={**body, "pay_within_days": 30}
+        "/api/v1/campaigns",
+        headers=creator,
+        json={**body, "pay_within_days": 30, "appeal_days": 45},
     )
     assert response.status_code == 202, response.text
     campaign = response.json()
@@ -72,6 +74,7 @@ def test_campaign_lifecycle_over_the_api(
     campaign = client.get(f"/api/v1/campaigns/{campaign['id']}", headers=approver).json()
     assert campaign["state"] == "draft"
     assert campaign["pay_within_days"] == 30
+    assert campaign["appeal_days"] == 45
     assert campaign["affected_count"] == 3
     assert campaign["build"]["state"] == "done"
     assert campaign["build"]["decided"] == 3

@@ -66,8 +66,9 @@ def draft(run: Run, tmp_path: Path) -> str:
     )  # fmt: skip
     incident_id = created.stdout.strip()
     campaign = run(
-        "campaign", "create", incident_id, "--events", str(events), "--pay-within-days", "30"
-    )
+        "campaign", "create", incident_id, "--events", str(events), "--pay-within-days", "30",
+        "--appeal-days", "14",
+    )  # fmt: skip
     assert campaign.exit_code == 0, campaign.output
     return campaign.stdout.strip().splitlines()[-1]
 
@@ -91,6 +92,7 @@ def test_preview_json_is_one_document(run: Run, draft: str) -> None:
     assert result.exit_code == 0
     data = json.loads(result.stdout)
     assert data["eligible"] == 2
+    assert data["appeal_days"] == 14  # --appeal-days reached the campaign
     report = json.loads(run("report", draft, "--json").stdout)
     assert report["pay_within_days"] == 30  # --pay-within-days reached the campaign
     assert report["unapplied_overdue"] == 0
@@ -170,6 +172,7 @@ def test_bad_accounts_file_lists_rows_and_changes_nothing(
         (["--percent", "0"], "percent"),
         (["--claim-days", "0"], "--claim-days"),
         (["--pay-within-days", "0"], "--pay-within-days"),
+        (["--appeal-days", "0"], "--appeal-days"),
     ],
 )
 def test_bad_policy_options_are_refused(

@@ -107,6 +107,13 @@ def _policy_file(path: str) -> CreditPolicy:
     default=None,
     help="Each claimed or granted credit must be applied within N days (report counts it).",
 )
+@click.option(
+    "--appeal-days",
+    type=click.IntRange(1, 365),
+    default=30,
+    show_default=True,
+    help="Days from launch during which a subscriber not found affected may appeal.",
+)
 @click.option("--plan", "plans", multiple=True, help="Eligible plan; repeat. Default: all.")
 @click.option("--mode", type=click.Choice(["claim", "auto"]), default="claim", show_default=True)
 @engine_option
@@ -120,6 +127,7 @@ def campaign_create(
     policy_file: str | None,
     claim_days: int,
     pay_within_days: int | None,
+    appeal_days: int,
     plans: tuple[str, ...],
     mode: str,
     engine: str,
@@ -136,6 +144,7 @@ def campaign_create(
         policy=_policy(percent, fixed, policy_file),
         claim_days=claim_days,
         pay_within_days=pay_within_days,
+        appeal_days=appeal_days,
         plans=list(plans) if plans else None,
         mode=Mode(mode),
         source=source,

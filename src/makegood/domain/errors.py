@@ -51,3 +51,11 @@ class OfferAlreadyClaimed(OfferUnavailable):
 
 class OfferRevoked(OfferUnavailable):
     """The link was replaced or the offer withdrawn."""
+
+
+class AppealLinkInvalid(MakegoodError):
+    """An appeal link that is unknown, or whose appeal window has closed."""
+
+
+class AppealWindowClosed(AppealLinkInvalid):
+    """The campaign's appeal window closed: the link no longer files an appeal."""

@@ -109,6 +109,7 @@ def _command(uow: UnitOfWork, campaign_id: str) -> CreateCampaign:
         policy=campaign.policy,
         claim_days=campaign.claim_days,
         pay_within_days=campaign.pay_within_days,
+        appeal_days=campaign.appeal_days,
         plans=None,  # the stored policy carries its eligible plans
         mode=campaign.mode,  # type: ignore[arg-type]
         actor=campaign.created_by,

@@ -22,6 +22,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
+from makegood.domain.appeals import check_appeal_days
 from makegood.domain.errors import InvalidInput
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState
@@ -65,6 +66,7 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
         raise InvalidInput("--claim-days must be at least 1")
     if cmd.pay_within_days is not None and not 1 <= cmd.pay_within_days <= MAX_PAY_WITHIN_DAYS:
         raise InvalidInput(f"pay_within_days must be from 1 to {MAX_PAY_WITHIN_DAYS} days")
+    check_appeal_days(cmd.appeal_days)
     incident = get_incident(uow, cmd.incident_id)
     plans = cmd.policy.eligibility.plans
     if plans is not None:
@@ -92,6 +94,7 @@ def campaign_row(cmd: CreateCampaign, campaign_id: str, state: str, container: C
         policy=to_document(cmd.policy),
         claim_days=cmd.claim_days,
         pay_within_days=cmd.pay_within_days,
+        appeal_days=cmd.appeal_days,
         eligible_plans=sorted(set(plans)) if (plans := cmd.policy.eligibility.plans) else None,
         events_source=cmd.events,
         affected_count=0,

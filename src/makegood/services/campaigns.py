@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
+from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
@@ -49,6 +50,8 @@ class CreateCampaign:
     master: str | None = None
     # Days within which a claimed or granted credit must be applied (None: no deadline).
     pay_within_days: int | None = None
+    # Days from launch during which a subscriber the snapshot did not find may appeal.
+    appeal_days: int = DEFAULT_APPEAL_DAYS
 
 
 @dataclass(frozen=True)
@@ -67,6 +70,7 @@ class Campaign:
     launched_at: datetime | None
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     pay_within_days: int | None = None
+    appeal_days: int = DEFAULT_APPEAL_DAYS
 
 
 def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campaign:
@@ -95,6 +99,7 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
         launched_at=row["launched_at"],
         raw=dict(row),
         pay_within_days=row["pay_within_days"],
+        appeal_days=row["appeal_days"],
     )
 
 
@@ -156,6 +161,7 @@ def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
         "mode": campaign.mode,
         "policy": to_document(campaign.policy),
         "claim_days": campaign.claim_days,
+        "appeal_days": campaign.appeal_days,
         "plans": campaign.eligible_plans,
         "affected": campaign.affected_count,
         "eligible": eligible,

@@ -12,6 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from makegood.bootstrap import Container
+from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
 from makegood.domain.currencies import is_known_currency
 from makegood.domain.errors import InvalidInput, MakegoodError
 from makegood.domain.money import MoneyError, parse_amount
@@ -93,6 +94,7 @@ def create_command(
     mode: str,
     actor: str,
     pay_within_days: int | None = None,
+    appeal_days: int = DEFAULT_APPEAL_DAYS,
 ) -> CreateCampaign:
     """The create-campaign command from form or JSON fields, with clear errors."""
     if not events.strip():
@@ -110,6 +112,7 @@ def create_command(
         mode=chosen,
         actor=actor,
         pay_within_days=pay_within_days,
+        appeal_days=appeal_days,
     )
 
 

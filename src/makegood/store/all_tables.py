@@ -5,6 +5,7 @@ Each area keeps its tables in its own module on the shared `metadata`; add one i
 
 from makegood.store import (
     tables,
+    tables_appeals,  # noqa: F401 - appeal links and appeals
     tables_billing,  # noqa: F401 - ledger, postings, reversals
     tables_notify,  # noqa: F401 - delivery events, suppressions
     tables_web,  # noqa: F401 - console users, sessions, API keys

@@ -91,6 +91,8 @@ campaigns = sa.Table(
     sa.Column("launch_issued", sa.Integer, nullable=True),
     sa.Column("launch_total", sa.Integer, nullable=True),
     sa.Column("launch_cursor", ACCOUNT_ID, nullable=True),
+    # Days from launch during which a subscriber the snapshot did not find may appeal.
+    sa.Column("appeal_days", sa.Integer, nullable=False, server_default="30"),
     sa.CheckConstraint(
         "state IN ('building', 'failed', 'draft', 'approved', 'launching', 'launched')",
         name="state",
@@ -98,6 +100,7 @@ campaigns = sa.Table(
     sa.CheckConstraint("mode IN ('claim', 'auto')", name="mode"),
     sa.CheckConstraint("claim_days > 0", name="claim_days"),
     sa.CheckConstraint("pay_within_days > 0", name="pay_within_days"),
+    sa.CheckConstraint("appeal_days > 0", name="appeal_days"),
     sa.Index(None, "incident_id"),
 )
 
@@ -161,7 +164,8 @@ offers = sa.Table(
     sa.Column("created_at", UTCDateTime, nullable=False),
     sa.Column("expires_at", UTCDateTime, nullable=False),
     sa.Column("credited_at", UTCDateTime, nullable=True),
-    sa.Column("credited_via", sa.String(16), nullable=True),  # web | inapp | auto | agent
+    # web | inapp | auto | agent | appeal (granted by an appeal in automatic mode)
+    sa.Column("credited_via", sa.String(16), nullable=True),
     # SHA-256 of the claim link the launch e-mail carries (null in automatic mode). Other links
     # of the offer (SMS, push, reminders, replaced ones) are rows of `claim_tokens`.
     sa.Column("token_hash", sa.String(64), nullable=True, unique=True),

@@ -154,6 +154,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             policy=to_document(c.policy),
             claim_days=c.claim_days,
             pay_within_days=c.pay_within_days,
+            appeal_days=c.appeal_days,
             eligible_plans=c.eligible_plans,
             affected_count=c.affected_count,
             created_at=c.created_at,
@@ -185,6 +186,7 @@ def _campaign_routes(api: FastAPI, container: Container, auth: Auth) -> None:
             body.mode,
             api_actor(k),
             body.pay_within_days,
+            body.appeal_days,
         )
         return campaign_public(create_for_remote(container, cmd))
 

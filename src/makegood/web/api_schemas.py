@@ -64,6 +64,13 @@ class CampaignCreate(BaseModel):
         description="Every credit claimed or granted must be applied (on a statement, or "
         "acknowledged by the billing connector) within this many days; null: no deadline.",
     )
+    appeal_days: int = Field(
+        default=30,
+        ge=1,
+        le=365,
+        description="Days from launch during which a subscriber the snapshot did not find "
+        "affected may appeal through the status e-mail's link.",
+    )
 
 
 class LaunchProgress(BaseModel):
@@ -95,6 +102,7 @@ class CampaignPublic(BaseModel):
     policy: dict[str, Any]
     claim_days: int
     pay_within_days: int | None
+    appeal_days: int = Field(description="Days from launch during which appeals are taken.")
     eligible_plans: list[str] | None
     affected_count: int
     created_at: datetime
@@ -122,6 +130,7 @@ class PreviewPublic(BaseModel):
     mode: str
     policy: dict[str, Any]
     claim_days: int
+    appeal_days: int = 30
     plans: list[str] | None
     affected: int
     eligible: int

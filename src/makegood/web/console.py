@@ -163,6 +163,7 @@ def create_console(container: Container) -> FastAPI:
         plans: Annotated[str, Form(max_length=4000)] = "",
         mode: Annotated[str, Form(max_length=8)] = "claim",
         pay_within_days: Annotated[str, Form(max_length=8)] = "",
+        appeal_days: Annotated[int, Form(ge=1, le=365)] = 30,
     ) -> Response:
         """Submit the draft (a worker builds it) and show its page, which follows the build."""
         cmd = create_command(
@@ -174,6 +175,7 @@ def create_console(container: Container) -> FastAPI:
             mode,
             session.user.email,
             _days_field(pay_within_days, "pay_within_days"),
+            appeal_days,
         )
         campaign_id = create_for_remote(container, cmd)
         return RedirectResponse(f"{PREFIX}/campaigns/{path_segment(campaign_id)}", status_code=303)

@@ -1,0 +1,154 @@
+"""The home of appeal links and appeals: every read and write of both tables goes here.
+
+Links are found by the SHA-256 of their token, never by the token. An appeal is written with
+INSERT ... ON CONFLICT DO NOTHING on UNIQUE (account_id, incident_id), so two filings at once
+make one appeal; state changes are conditional UPDATEs on the state they leave. Every function
+runs in the caller's transaction; none commits.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from makegood.store import tables as t
+from makegood.store.tables_appeals import appeal_links, appeals
+
+
+def launched_campaigns(conn: sa.Connection, incident_ids: Sequence[str]) -> dict[str, Any]:
+    """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
+    if not incident_ids:
+        return {}
+    c = t.campaigns
+    rows = conn.execute(
+        sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
+        .where(
+            c.c.incident_id.in_(list(incident_ids)),
+            c.c.state == "launched",
+            c.c.launched_at.is_not(None),
+        )
+        .order_by(c.c.launched_at.desc(), c.c.id.desc())
+    ).mappings()
+    chosen: dict[str, Any] = {}
+    for r in rows:
+        chosen.setdefault(r["incident_id"], r)
+    return chosen
+
+
+def add_links(conn: sa.Connection, links: Sequence[dict[str, Any]]) -> None:
+    """New appeal links (token_hash, account_id, incident_id, campaign_id, created_at,
+    expires_at)."""
+    if links:
+        conn.execute(appeal_links.insert(), list(links))
+
+
+def link(conn: sa.Connection, token_hash: str) -> sa.RowMapping | None:
+    """The link with this hash, with its incident's title and window, or None."""
+    al, i = appeal_links, t.incidents
+    return (
+        conn.execute(
+            sa.select(
+                al,
+                i.c.title.label("incident_title"),
+                i.c.starts_at.label("incident_starts_at"),
+                i.c.ends_at.label("incident_ends_at"),
+                t.accounts.c.locale,
+            )
+            .join(i, i.c.id == al.c.incident_id)
+            .join(t.accounts, t.accounts.c.account_id == al.c.account_id)
+            .where(al.c.token_hash == token_hash)
+        )
+        .mappings()
+        .first()
+    )
+
+
+def appeal_of(conn: sa.Connection, account_id: str, incident_id: str) -> sa.RowMapping | None:
+    """The account's appeal for the incident, or None."""
+    a = appeals
+    query = sa.select(a).where(a.c.account_id == account_id, a.c.incident_id == incident_id)
+    return conn.execute(query).mappings().first()
+
+
+def file(conn: sa.Connection, row: dict[str, Any]) -> bool:
+    """Insert the appeal unless the account has one for the incident; True if inserted."""
+    dialect = conn.dialect.name
+    insert: Any
+    if dialect == "postgresql":
+        insert = postgresql.insert(appeals)
+    elif dialect == "sqlite":
+        insert = sqlite.insert(appeals)
+    else:  # pragma: no cover - the two supported databases
+        raise NotImplementedError(dialect)
+    statement = (
+        insert.values(**row)
+        .on_conflict_do_nothing(index_elements=["account_id", "incident_id"])
+        .returning(appeals.c.id)
+    )
+    return conn.execute(statement).first() is not None
+
+
+def get(conn: sa.Connection, appeal_id: str, lock: bool = False) -> sa.RowMapping | None:
+    query = sa.select(appeals).where(appeals.c.id == appeal_id)
+    if lock:
+        query = query.with_for_update()
+    return conn.execute(query).mappings().first()
+
+
+def queued_ids(conn: sa.Connection, limit: int) -> list[str]:
+    """Up to `limit` queued appeals, oldest first, locked (SKIP LOCKED on PostgreSQL, so
+    several workers share them)."""
+    a = appeals
+    query = (
+        sa.select(a.c.id)
+        .where(a.c.state == "queued")
+        .order_by(a.c.created_at, a.c.id)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    return [str(i) for i in conn.execute(query).scalars()]
+
+
+def count_queued(conn: sa.Connection) -> int:
+    query = sa.select(sa.func.count()).select_from(appeals).where(appeals.c.state == "queued")
+    return int(conn.execute(query).scalar_one())
+
+
+def move(conn: sa.Connection, appeal_id: str, leaving: str, values: dict[str, Any]) -> bool:
+    """Move the appeal out of state `leaving` with `values` (its new state among them); False
+    when it was no longer in `leaving` (another worker or agent moved it first)."""
+    a = appeals
+    result = conn.execute(
+        a.update().where(a.c.id == appeal_id, a.c.state == leaving).values(**values)
+    )
+    return bool(result.rowcount == 1)
+
+
+def queue_page(conn: sa.Connection, limit: int = 200) -> list[sa.RowMapping]:
+    """The console's appeal queue: `needs_review` first (oldest first), then the others
+    (newest first), with the account's e-mail and the incident's title."""
+    a, acc, i = appeals, t.accounts, t.incidents
+    review_first = sa.case((a.c.state == "needs_review", 0), else_=1)
+    query = (
+        sa.select(
+            a,
+            acc.c.email,
+            acc.c.locale,
+            i.c.title.label("incident_title"),
+            i.c.starts_at.label("incident_starts_at"),
+            i.c.ends_at.label("incident_ends_at"),
+        )
+        .join(acc, acc.c.account_id == a.c.account_id)
+        .join(i, i.c.id == a.c.incident_id)
+        .order_by(
+            review_first,
+            sa.case((a.c.state == "needs_review", a.c.created_at)),
+            a.c.created_at.desc(),
+            a.c.id,
+        )
+        .limit(limit)
+    )
+    return list(conn.execute(query).mappings())

@@ -1,0 +1,59 @@
+"""An account the snapshot did not find affected by a launched campaign's incident."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.services.appeals import issue_links
+from makegood.store import tables as t
+from tests.integration.credit_status_seed import StatusWorld, add_incident, seed_account
+
+
+@dataclass
+class AppealWorld:
+    status: StatusWorld
+    incident_id: str
+    campaign_id: str
+    starts_at: datetime
+
+    @property
+    def account_id(self) -> str:
+        return self.status.account_id
+
+
+def seed_missed(
+    container: Container,
+    *,
+    locale: str = "en-US",
+    email: str = "ana.appeal@example.com",
+    launched_days_ago: float = 1,
+    **campaign: Any,
+) -> AppealWorld:
+    """The account and one incident (3 hours, starting a day before launch) whose launched
+    campaign did not find it; `campaign` sets further campaign columns (appeal_days, mode,
+    events_source...)."""
+    now = container.now()
+    starts_at = now - timedelta(days=launched_days_ago, hours=5)
+    with container.engine.begin() as conn:
+        world = seed_account(conn, now, email=email, locale=locale)
+        add_incident(conn, world, "missed", starts_at=starts_at, now=now, member=False)
+        incident_id = world.incidents["missed"]
+        c = t.campaigns
+        campaign_id = conn.execute(
+            sa.select(c.c.id).where(c.c.incident_id == incident_id)
+        ).scalar_one()
+        if campaign:
+            conn.execute(c.update().where(c.c.id == campaign_id).values(**campaign))
+    return AppealWorld(world, incident_id, campaign_id, starts_at)
+
+
+def appeal_link(container: Container, world: AppealWorld) -> str:
+    """A fresh appeal link of the account for the incident (as a status e-mail carries)."""
+    with container.engine.begin() as conn:
+        tokens = issue_links(conn, world.account_id, [world.incident_id], container.now())
+    return tokens[world.incident_id]
