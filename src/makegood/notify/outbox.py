@@ -167,7 +167,11 @@ def mark_sent(conn: sa.Connection, message_ids: list[str], now: datetime) -> int
     """Record acceptance by the mail server and erase the raw claim tokens; returns how many."""
     if not message_ids:
         return 0
-    result = conn.execute(
+    return int(conn.execute(_sent(message_ids, now)).rowcount)
+
+
+def _sent(message_ids: list[str], now: datetime) -> sa.Update:
+    return (
         sa.update(t.messages)
         .where(t.messages.c.id.in_(message_ids), t.messages.c.state.in_(DELIVERABLE))
         .values(
@@ -179,7 +183,6 @@ def mark_sent(conn: sa.Connection, message_ids: list[str], now: datetime) -> int
             last_error=None,
         )
     )
-    return int(result.rowcount)
 
 
 def mark_accepted(conn: sa.Connection, message_ids: list[str], now: datetime) -> int:
@@ -192,16 +195,18 @@ def mark_accepted(conn: sa.Connection, message_ids: list[str], now: datetime) ->
     if not message_ids:
         return 0
     if conn.dialect.name != "postgresql":
-        marked = mark_sent(conn, message_ids, now)
+        # An event for exactly the rows this statement marked, as on PostgreSQL: a message
+        # retired or sent by someone else meanwhile is neither marked nor given an event.
+        marked = list(conn.execute(_sent(message_ids, now).returning(t.messages.c.id)).scalars())
         if marked:
             conn.execute(
                 sa.insert(message_events),
                 [
                     {"message_id": mid, "kind": "accepted", "source": "smtp", "at": now}
-                    for mid in message_ids
+                    for mid in marked
                 ],
             )
-        return marked
+        return len(marked)
     rows = conn.execute(_mark_accepted_statement(), {"ids": message_ids, "now": now}).all()
     return len(rows)
 
