@@ -26,8 +26,8 @@ def register(cli: click.Group) -> None:
         """Serve the claim pages (GET /claim/TOKEN shows an offer, POST applies it)."""
         import uvicorn
 
+        from makegood.observability.metrics_dir import shared_metrics_dir
         from makegood.observability.structured_logs import logging_config
-        from makegood.web.app import create_app
 
         settings = container().settings
         settings.refuse_public_secret_on(host)
@@ -35,14 +35,21 @@ def register(cli: click.Group) -> None:
         # in every line and traceback, as text or (MAKEGOOD_LOG_FORMAT=json) one JSON object.
         log_config = logging_config(settings)
         say(f"claim pages on http://{host}:{port}/claim/<token>; press Ctrl-C to stop")
-        # One process serves the app built here; several each build their own (and their own
-        # database pool) from the environment.
-        uvicorn.run(
-            create_app(container()) if workers == 1 else "makegood.web.app:app_from_environment",
-            factory=workers > 1,
-            workers=workers,
-            host=host,
-            port=port,
-            log_config=log_config,
-            server_header=False,
-        )
+        # Several workers write their metrics to one directory, so /metrics adds them up
+        # whichever worker answers; set before the app (and prometheus_client) is imported.
+        with shared_metrics_dir(workers):
+            from makegood.web.app import create_app
+
+            # One process serves the app built here; several each build their own (and their
+            # own database pool) from the environment.
+            uvicorn.run(
+                create_app(container())
+                if workers == 1
+                else "makegood.web.app:app_from_environment",
+                factory=workers > 1,
+                workers=workers,
+                host=host,
+                port=port,
+                log_config=log_config,
+                server_header=False,
+            )

@@ -14,15 +14,17 @@ from dataclasses import dataclass
 
 import sqlalchemy as sa
 
-from makegood.observability.exposition import Labels
 from makegood.store import outbox
 from makegood.store import tables as t
+
+# Label values (in the family's label order) and the count.
+Samples = list[tuple[tuple[str, ...], float]]
 
 
 @dataclass(frozen=True)
 class DatabaseCounts:
-    offers: list[tuple[Labels, float]]
-    messages: list[tuple[Labels, float]]
+    offers: Samples
+    messages: Samples
 
 
 def read_counts(conn: sa.Connection) -> DatabaseCounts:
@@ -37,8 +39,8 @@ def read_counts(conn: sa.Connection) -> DatabaseCounts:
         .order_by(m.c.channel, m.c.state)
     ).all()
     return DatabaseCounts(
-        offers=[((("state", str(s)),), float(n)) for s, n in offers],
-        messages=[((("channel", str(c)), ("state", str(s))), float(n)) for c, s, n in messages],
+        offers=[((str(s),), float(n)) for s, n in offers],
+        messages=[((str(c), str(s)), float(n)) for c, s, n in messages],
     )
 
 

@@ -1,60 +1,136 @@
 """The `/metrics` endpoint: request latencies, claims, and offers and messages by state.
 
-Protected by a bearer token (MAKEGOOD_METRICS_TOKEN); without one the route answers 404, so an
-unconfigured deployment does not expose it. Labels never carry a request path as sent (claim
-links carry their token in the path): requests are labelled by their route template.
+Instruments and exposition are `prometheus_client`'s. Protected by a bearer token
+(MAKEGOOD_METRICS_TOKEN); without one the route answers 404, so an unconfigured deployment does
+not expose it. Labels never carry a request path as sent (claim links carry their token in the
+path): requests are labelled by their route template.
+
+One process: the app's own registry. Several (`serve --workers N`, or PROMETHEUS_MULTIPROC_DIR
+set): each process writes its figures to files in PROMETHEUS_MULTIPROC_DIR and any process
+answering a scrape adds up all of them (prometheus_client's multiprocess mode), so a scrape
+sees the whole server's figures whichever worker answers.
 """
 
 from __future__ import annotations
 
 import hmac
+import os
 import time
-from dataclasses import dataclass, field
+from collections.abc import AsyncIterator, Iterable
+from contextlib import asynccontextmanager
+from typing import Any
 
 import sqlalchemy as sa
 from fastapi import APIRouter, FastAPI, Request, Response
+from prometheus_client import (
+    CONTENT_TYPE_PLAIN_0_0_4,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    disable_created_metrics,
+    generate_latest,
+    multiprocess,
+)
+from prometheus_client.core import GaugeMetricFamily, Metric
+from prometheus_client.registry import Collector
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from makegood.bootstrap import Container
-from makegood.observability.database_counts import CachedCounts
-from makegood.observability.exposition import Counter, Histogram, gauge_lines
+from makegood.observability.database_counts import CachedCounts, Samples
 
-CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
+CONTENT_TYPE = CONTENT_TYPE_PLAIN_0_0_4
 CLAIM_ROUTE = "/claim/{token}"
+MULTIPROCESS_DIR = "PROMETHEUS_MULTIPROC_DIR"
+
+# Seconds; the claim target is p99 <= 50 ms, so the buckets are dense below 0.1 s.
+LATENCY_BUCKETS: tuple[float, ...] = (
+    0.001,
+    0.0025,
+    0.005,
+    0.01,
+    0.025,
+    0.05,
+    0.1,
+    0.25,
+    0.5,
+    1.0,
+    2.5,
+    5.0,
+    10.0,
+)
+
+# `*_created` series (a timestamp per counter) are not part of this endpoint's families, and
+# multiprocess mode cannot report them anyway.
+disable_created_metrics()
 
 
-@dataclass
+def multiprocess_dir() -> str | None:
+    """PROMETHEUS_MULTIPROC_DIR when set (multiprocess mode), else None."""
+    return os.environ.get(MULTIPROCESS_DIR) or None
+
+
 class WebMetrics:
-    """The in-process instruments of one web app."""
+    """The instruments of one web app, in `registry` (one process) or in the shared directory
+    (multiprocess mode, where `registry` holds nothing of theirs)."""
 
-    requests: Histogram = field(
-        default_factory=lambda: Histogram(
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.requests = Histogram(
             "makegood_http_request_duration_seconds",
             "Time to answer an HTTP request, by method, route template and status class.",
+            ("method", "route", "status"),
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
         )
-    )
-    claims: Counter = field(
-        default_factory=lambda: Counter(
-            "makegood_claims_total",
+        self.claims = Counter(
+            "makegood_claims",
             "POST /claim requests answered, by outcome (claimed, or the HTTP status).",
+            ("outcome",),
+            registry=registry,
         )
-    )
-    claim_latency: Histogram = field(
-        default_factory=lambda: Histogram(
-            "makegood_claim_duration_seconds", "Time to answer POST /claim/{token}."
+        self.claim_latency = Histogram(
+            "makegood_claim_duration_seconds",
+            "Time to answer POST /claim/{token}.",
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
         )
-    )
 
     def record(self, method: str, route: str, status: int, seconds: float) -> None:
         status_class = f"{status // 100}xx"
-        self.requests.observe(
-            seconds, (("method", method), ("route", route), ("status", status_class))
-        )
+        self.requests.labels(method, route, status_class).observe(seconds)
         if method == "POST" and route == CLAIM_ROUTE:
             # A claim answers 303 to the confirmation page; anything else did not credit.
             outcome = "claimed" if status == 303 else str(status)
-            self.claims.inc((("outcome", outcome),))
+            self.claims.labels(outcome).inc()
             self.claim_latency.observe(seconds)
+
+
+class DatabaseCollector(Collector):
+    """Offers and messages by state, and whether the database answered, read at scrape time."""
+
+    def __init__(self, counts: CachedCounts) -> None:
+        self.counts = counts
+
+    def collect(self) -> Iterable[Metric]:
+        up = GaugeMetricFamily("makegood_database_up", "1 if the database answered.")
+        try:
+            db = self.counts.get()
+        except sa.exc.DBAPIError:
+            up.add_metric([], 0)
+            yield up
+            return
+        up.add_metric([], 1)
+        yield up
+        yield _gauge("makegood_offers", "Offers by state.", ["state"], db.offers)
+        yield _gauge(
+            "makegood_messages", "Messages by channel and state.", ["channel", "state"], db.messages
+        )
+
+
+def _gauge(name: str, help_text: str, labels: list[str], samples: Samples) -> GaugeMetricFamily:
+    family = GaugeMetricFamily(name, help_text, labels=labels)
+    for values, value in samples:
+        family.add_metric(list(values), value)
+    return family
 
 
 def route_label(scope: Scope) -> str:
@@ -103,11 +179,24 @@ def authorised(request: Request, token: str) -> bool:
     return hmac.compare_digest(value.strip().encode(), token.encode())
 
 
-def metrics_router(container: Container, metrics: WebMetrics) -> APIRouter:
+def metrics_router(
+    container: Container, registry: CollectorRegistry, shared_dir: str | None
+) -> APIRouter:
     """GET /metrics in the Prometheus text format."""
     router = APIRouter()
     settings = container.settings
-    counts = CachedCounts(container.engine, settings.metrics_cache_seconds)
+    database = DatabaseCollector(CachedCounts(container.engine, settings.metrics_cache_seconds))
+    if shared_dir is None:
+        registry.register(database)
+
+    def scrape() -> bytes:
+        if shared_dir is None:
+            return generate_latest(registry)
+        # Every process's files, added up, read anew for each scrape (as the library asks).
+        merged = CollectorRegistry()
+        multiprocess.MultiProcessCollector(merged, path=shared_dir)
+        merged.register(database)
+        return generate_latest(merged)
 
     @router.get("/metrics", include_in_schema=False)
     def prometheus_metrics(request: Request) -> Response:
@@ -122,24 +211,32 @@ def metrics_router(container: Container, metrics: WebMetrics) -> APIRouter:
                 media_type="text/plain",
                 headers={"WWW-Authenticate": "Bearer"},
             )
-        lines = metrics.requests.render() + metrics.claims.render()
-        lines += metrics.claim_latency.render()
-        try:
-            db = counts.get()
-        except sa.exc.DBAPIError:
-            lines += gauge_lines("makegood_database_up", "1 if the database answered.", [((), 0)])
-        else:
-            lines += gauge_lines("makegood_database_up", "1 if the database answered.", [((), 1)])
-            lines += gauge_lines("makegood_offers", "Offers by state.", db.offers)
-            lines += gauge_lines("makegood_messages", "Messages by channel and state.", db.messages)
-        return Response("\n".join(lines) + "\n", media_type=CONTENT_TYPE)
+        return Response(scrape(), media_type=CONTENT_TYPE)
 
     return router
 
 
 def install_metrics(app: FastAPI, container: Container) -> None:
     """Time every request and serve GET /metrics on `app`."""
-    metrics = WebMetrics()
+    shared_dir = multiprocess_dir()
+    registry = CollectorRegistry()
+    metrics = WebMetrics(registry)
     app.state.metrics = metrics
     app.add_middleware(RequestTimer, metrics=metrics)
-    app.include_router(metrics_router(container, metrics))
+    app.include_router(metrics_router(container, registry, shared_dir))
+    if shared_dir is not None:
+        _mark_dead_on_shutdown(app, shared_dir)
+
+
+def _mark_dead_on_shutdown(app: FastAPI, shared_dir: str) -> None:
+    """When this worker stops, tell the shared directory (its counts stay in the totals;
+    only figures that belong to live processes are dropped)."""
+    serve = app.router.lifespan_context
+
+    @asynccontextmanager
+    async def lifespan(app_: FastAPI) -> AsyncIterator[Any]:
+        async with serve(app_) as state:
+            yield state
+        multiprocess.mark_process_dead(os.getpid(), path=shared_dir)
+
+    app.router.lifespan_context = lifespan
