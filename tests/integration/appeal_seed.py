@@ -4,6 +4,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email import message_from_bytes
+from email.message import EmailMessage
+from email.policy import default
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -56,4 +60,21 @@ def appeal_link(container: Container, world: AppealWorld) -> str:
     """A fresh appeal link of the account for the incident (as a status e-mail carries)."""
     with container.engine.begin() as conn:
         tokens = issue_links(conn, world.account_id, [world.incident_id], container.now())
-    return tokens[world.incident_id]
+    return tokens[world.incident_id][0]
+
+
+def mails(container: Container) -> list[EmailMessage]:
+    """The e-mails the file transport wrote (MAKEGOOD_MAIL_DIR), oldest name first."""
+    folder = Path(container.settings.mail_dir)
+    if not folder.exists():
+        return []
+    return [
+        message_from_bytes(p.read_bytes(), policy=default)  # type: ignore[misc]
+        for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
+    ]
+
+
+def text_of(message: EmailMessage) -> str:
+    body = message.get_body(("plain",))
+    assert body is not None
+    return str(body.get_content())  # type: ignore[attr-defined]

@@ -16,7 +16,7 @@ from makegood.services.appeals import file_appeal, issue_links, view_appeal
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeal_links, appeals
 from tests.conftest import FrozenClock
-from tests.integration.appeal_seed import appeal_link, seed_missed
+from tests.integration.appeal_seed import appeal_link, mails, seed_missed, text_of
 
 
 def _count(container: Container, table: sa.Table) -> int:
@@ -115,3 +115,30 @@ def test_concurrent_filings_make_one_appeal(pg_database_url: str, tmp_path, cloc
         assert _count(container, appeals) == 1
     finally:
         engine.dispose()
+
+
+def test_the_status_email_carries_a_fresh_appeal_link_for_a_missed_incident(
+    container: Container,
+) -> None:
+    from makegood.notify.dispatch import dispatch_pending
+    from makegood.notify.status_requests import queue_status_emails, request_status
+
+    world = seed_missed(container, locale="fr-FR")
+    with container.uow() as uow:
+        request_status(uow, "ANA.appeal@example.com", container.now())
+    assert queue_status_emails(container) == 1
+    with container.engine.connect() as conn:
+        links = conn.execute(sa.select(t.messages.c.status_links)).scalar_one()
+        stored = conn.execute(sa.select(appeal_links.c.token_hash)).scalars().all()
+    token = links[f"appeal:{world.incident_id}"]  # the raw link waits in the outbox row only
+    assert stored == [hash_token(token)]
+
+    assert dispatch_pending(container).sent == 1
+    [mail] = mails(container)
+    text = text_of(mail)
+    assert f"http://claims.test/appeal/{token}" in text
+    assert "vérifierons à nouveau nos journaux" in text  # in the account's language
+    with container.engine.connect() as conn:  # erased once the server accepted the message
+        assert conn.execute(sa.select(t.messages.c.status_links)).scalar_one() is None
+    with container.uow() as uow:
+        assert view_appeal(uow, token, container.now()).incident_title == "Outage missed"

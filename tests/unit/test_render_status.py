@@ -107,3 +107,32 @@ def test_arabic_status_email_isolates_each_incidents_values() -> None:
     assert f"<bdi>{amount}</bdi>" in mail.html
     assert f"\u2068{amount}\u2069" in mail.text
     assert "\u2068Outage number 1\u2069" in mail.text
+
+
+@pytest.mark.parametrize("language", sorted(LOCALES))
+def test_not_affected_carries_the_appeal_link_in_each_language(language: str) -> None:
+    """The marked place of issue 15, item 3: an appeal link and its closing date, in the
+    account's own words; without a link nothing about appeals is said."""
+    from makegood.notify.status_email import appeal_key, appeal_until_key
+
+    entries = [_entry("not_affected", 1)]
+    credits = AccountCredits("acc_1", "a@example.com", LOCALES[language], entries)
+    links = {appeal_key("inc_1"): "A" * 43, appeal_until_key("inc_1"): "2026-04-21T09:00:00+00:00"}
+    mail = render_status_email(StatusNotice(credits, links), SETTINGS)
+    bare = render_status_email(StatusNotice(credits, {}), SETTINGS)
+    english = render_status_email(
+        StatusNotice(AccountCredits("acc_1", "a@example.com", "en-US", entries), links), SETTINGS
+    )
+
+    link = f"{SETTINGS.public_base}/appeal/{'A' * 43}"
+    assert link in mail.text
+    assert f'href="{link}"' in mail.html
+    assert "/appeal/" not in bare.text
+    assert "/appeal/" not in bare.html
+    assert len(mail.text) > len(bare.text)
+    if language != "en":  # its own words, not English's
+        assert "check our logs again" not in mail.text
+    else:
+        assert "check our logs again" in english.text
+    for part in (mail.text, mail.html):
+        assert "{{" not in part

@@ -29,8 +29,32 @@ from makegood.store.credit_status import WINDOW_DAYS, AccountCredits, IncidentCr
 
 STEM = "status"
 # An incident's values that sit in sentences, isolated as the offer e-mail's are.
-ENTRY_ISOLATED = ("title", "window", "amount", "expires", "statement_date", "posted_by")
+ENTRY_ISOLATED = (
+    "title",
+    "window",
+    "amount",
+    "expires",
+    "statement_date",
+    "posted_by",
+    "appeal_until",
+)
 TEMPLATE = "credit_status"  # messages.template of a status e-mail
+APPEAL_KEY = "appeal:"  # status_links keys of appeal links: "appeal:" + incident id
+
+
+def appeal_key(incident_id: str) -> str:
+    """The key of an incident's appeal link among a status e-mail's fresh links."""
+    return APPEAL_KEY + incident_id
+
+
+def appeal_until_key(incident_id: str) -> str:
+    """The key of when that link's appeal window closes (ISO 8601)."""
+    return "appeal_until:" + incident_id
+
+
+def appeal_url(settings: Settings, token: str) -> str:
+    """The link a subscriber opens to appeal (``{public_url}/appeal/{token}``)."""
+    return f"{settings.public_base}/appeal/{token}"
 
 
 @dataclass(frozen=True, slots=True)
@@ -83,6 +107,7 @@ def _entry(
     # An offer opened between the request and the send has no fresh link here (its launch
     # e-mail carries one); every offer open when the request was taken has.
     token = links.get(entry.offer_id or "")
+    appeal = links.get(appeal_key(entry.incident_id))
     return {
         "status": entry.status,
         "title": entry.title,
@@ -99,7 +124,13 @@ def _entry(
         ),
         "posted_by": entry.posted_by,
         "reason": entry.reason or "",
+        "appeal_url": appeal_url(settings, appeal) if appeal else "",
+        "appeal_until": _until(links.get(appeal_until_key(entry.incident_id)), locale),
     }
+
+
+def _until(iso: str | None, locale: str) -> str:
+    return _when(datetime.fromisoformat(iso), locale) if iso else ""
 
 
 def _when(moment: datetime | None, locale: str) -> str:

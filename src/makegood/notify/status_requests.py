@@ -7,7 +7,8 @@ address belongs to a subscriber. The worker (and `makegood dispatch`) run
 that address, and for each one that had no status e-mail in the last hour it writes one
 `credit_status` e-mail in the outbox, with a fresh claim link for each open offer (earlier
 links keep working until the offer expires: the claim checks the offer's expiry whatever the
-link). The request row, and with it the address, is then deleted.
+link) and a fresh appeal link for each incident where it was not found affected, while that
+campaign takes appeals. The request row, and with it the address, is then deleted.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import new_tokens_with_hashes
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
+from makegood.notify.status_email import appeal_key, appeal_until_key
 from makegood.services import audit
+from makegood.services.appeals import APPEALABLE
+from makegood.services.appeals import issue_links as issue_appeal_links
 from makegood.store import offers
 from makegood.store import tables as t
 from makegood.store.credit_status import account_credits
@@ -107,6 +111,13 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
             ],
         )
         links = {offer_id: token for offer_id, (token, _) in zip(offered, pairs, strict=True)}
+    # An incident where the snapshot did not find the account: a fresh appeal link while the
+    # campaign's appeal window is open (services/appeals.py stores only its hash).
+    missed = [e.incident_id for e in credits.incidents if e.status in APPEALABLE]
+    appeal_tokens = issue_appeal_links(uow.conn, account_id, missed, now)
+    for incident_id, (token, until) in appeal_tokens.items():
+        links[appeal_key(incident_id)] = token
+        links[appeal_until_key(incident_id)] = until.isoformat()
     message_id = new_id("msg")
     uow.conn.execute(
         m.insert().values(
@@ -128,6 +139,10 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
         action="status.queued",
         subject_type="account",
         subject_id=account_id,
-        detail={"message_id": message_id, "fresh_links": len(links)},
+        detail={
+            "message_id": message_id,
+            "fresh_links": len(links) - 2 * len(appeal_tokens),
+            "appeal_links": len(appeal_tokens),
+        },
     )
     return 1

@@ -49,8 +49,9 @@ class AppealPage:
 
 def issue_links(
     conn: sa.Connection, account_id: str, incident_ids: list[str], now: datetime
-) -> dict[str, str]:
-    """A fresh appeal link (incident id -> raw token) for each of these incidents whose
+) -> dict[str, tuple[str, datetime]]:
+    """A fresh appeal link (incident id -> raw token and the instant the window closes) for
+    each of these incidents whose
     newest launched campaign's appeal window is still open and that the account has not
     appealed yet; only the hashes are stored."""
     campaigns = store.launched_campaigns(conn, incident_ids)
@@ -63,7 +64,8 @@ def issue_links(
     if not open_windows:
         return {}
     pairs = new_tokens_with_hashes(len(open_windows))
-    rows, tokens = [], {}
+    rows: list[dict[str, object]] = []
+    tokens: dict[str, tuple[str, datetime]] = {}
     for (incident_id, (campaign_id, ends)), (token, digest) in zip(
         open_windows.items(), pairs, strict=True
     ):
@@ -77,7 +79,7 @@ def issue_links(
                 "expires_at": ends,
             }
         )
-        tokens[incident_id] = token
+        tokens[incident_id] = (token, ends)
     store.add_links(conn, rows)
     return tokens
 
