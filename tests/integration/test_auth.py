@@ -20,6 +20,7 @@ from makegood.bootstrap import Container, bootstrap
 from makegood.cli.main import cli
 from makegood.services.users import SESSION_LIFETIME
 from makegood.settings import get_settings
+from makegood.store.engine import make_engine
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
@@ -214,7 +215,7 @@ def test_cookie_is_secure_when_the_public_url_is_https(
     database_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
     settings = make_settings(database_url, tmp_path, public_url="https://claims.example.com")
-    container = Container(settings=settings, engine=sa.create_engine(database_url), clock=clock)
+    container = Container(settings=settings, engine=make_engine(database_url), clock=clock)
     try:
         add_staff(container, "viewer")
         with TestClient(

@@ -18,6 +18,7 @@ from makegood.domain.errors import InvalidInput
 from makegood.services.imports import import_accounts
 from makegood.store import ledger
 from makegood.store import tables as t
+from makegood.store.engine import make_engine
 from makegood.store.tables_billing import credit_states, ledger_entries
 from tests.conftest import FrozenClock, make_settings
 from tests.factories import ACCOUNT_COLUMNS, account, write_csv
@@ -28,7 +29,7 @@ GRANTED = datetime(2026, 3, 21, tzinfo=UTC)
 
 def with_policy(database_url: str, tmp_path: Path, clock: FrozenClock, policy: str) -> Container:
     settings = make_settings(database_url, tmp_path, billing_inactive_policy=policy)
-    return Container(settings, sa.create_engine(database_url), clock)
+    return Container(settings, make_engine(database_url), clock)
 
 
 def seed(container: Container) -> None:

@@ -25,6 +25,7 @@ from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
 from makegood.store import ledger
+from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings
 from tests.conftest import FrozenClock, make_settings
 from tests.integration.billing_seed import add_account, add_credit, add_plan, table_snapshot
@@ -92,7 +93,7 @@ def connected(
     database_url: str, tmp_path: Path, clock: FrozenClock, **overrides: object
 ) -> Container:
     settings = make_settings(database_url, tmp_path, **{"billing_retry_seconds": 0, **overrides})
-    return Container(settings, sa.create_engine(database_url), clock)
+    return Container(settings, make_engine(database_url), clock)
 
 
 def seed(container: Container) -> dict[str, str]:

@@ -8,11 +8,10 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
-
 from makegood.billing.export import export_credits
 from makegood.bootstrap import Container
 from makegood.cli.telemetry_cmds import _csv_rows
+from makegood.store.engine import make_engine
 from makegood.telemetry.cohort import compute_cohort
 from tests.conftest import FrozenClock, make_settings
 from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
@@ -26,7 +25,7 @@ def test_billing_export_quotes_formula_cells_and_keeps_negative_amounts_numeric(
     database_url: str, tmp_path: Path, clock: FrozenClock
 ) -> None:
     settings = make_settings(database_url, tmp_path, billing_connector="export")
-    container = Container(settings, sa.create_engine(database_url), clock)
+    container = Container(settings, make_engine(database_url), clock)
     with container.uow() as uow:
         add_plan(uow.conn)
         add_account(uow.conn, FORMULA)

@@ -24,6 +24,7 @@ from makegood.cli.main import cli
 from makegood.services.build_jobs import run_pending_builds
 from makegood.settings import get_settings
 from makegood.store import tables as t
+from makegood.store.engine import make_engine
 from makegood.store.tables_billing import credit_states
 from makegood.web.app import create_app
 from tests import factories as f
@@ -73,7 +74,7 @@ def run(database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> R
 
 
 def campaigns(database_url: str) -> int:
-    engine = sa.create_engine(database_url)
+    engine = make_engine(database_url)
     try:
         with engine.connect() as conn:
             return conn.execute(sa.select(sa.func.count()).select_from(t.campaigns)).scalar_one()
@@ -282,7 +283,7 @@ def test_a_subscriber_cancelled_after_the_outage_gets_a_credit_billing_settles(
     assert run("campaign", "approve", campaign).exit_code == 0
     assert run("campaign", "launch", campaign).exit_code == 0
     settings = make_settings(database_url, tmp_path, billing_inactive_policy=inactive)
-    container = Container(settings, sa.create_engine(database_url), clock)
+    container = Container(settings, make_engine(database_url), clock)
     try:
         with container.uow() as uow:
             query = sa.select(t.credits.c.account_id, t.credits.c.amount_minor)

@@ -18,6 +18,7 @@ from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.services.claims import grant_offer
 from makegood.store import tables as t
+from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
 from tests.conftest import FrozenClock, make_settings
 from tests.integration.billing_seed import add_account, add_campaign, add_open_offer, add_plan
@@ -33,9 +34,7 @@ class Refusing:
 
 
 def world(database_url: str, tmp_path: Path, clock: FrozenClock) -> tuple[Container, str]:
-    container = Container(
-        make_settings(database_url, tmp_path), sa.create_engine(database_url), clock
-    )
+    container = Container(make_settings(database_url, tmp_path), make_engine(database_url), clock)
     with container.uow() as uow:
         add_plan(uow.conn)
         campaign = add_campaign(uow.conn)

@@ -37,6 +37,7 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
+from makegood.store.engine import make_engine
 from makegood.web.app import create_app
 
 
@@ -167,7 +168,7 @@ def test_a_credit_posted_to_stripe_is_reversed_through_stripe(
 ) -> None:
     with FakeStripe() as fake:
         settings = stripe_settings(database_url, tmp_path, fake)
-        container = Container(settings, sa.create_engine(database_url), clock)
+        container = Container(settings, make_engine(database_url), clock)
         seeded = seed_offer(container.engine, clock.now)
         with container.uow() as uow:
             uow.conn.execute(
@@ -210,7 +211,7 @@ def test_the_command_prints_the_reversal_id_or_one_json_document(
     database_url: str, clock: FrozenClock, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
     settings = make_settings(database_url, tmp_path)
-    container = Container(settings, sa.create_engine(database_url), clock)
+    container = Container(settings, make_engine(database_url), clock)
     ids = campaign_with_three_accounts(container, clock)
     runner = CliRunner()
 

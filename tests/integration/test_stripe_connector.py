@@ -14,6 +14,7 @@ from makegood.billing.push import push
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.store import ledger
+from makegood.store.engine import make_engine
 from makegood.store.tables import accounts
 from makegood.store.tables_billing import connector_postings, ledger_entries
 from tests.conftest import FrozenClock
@@ -38,7 +39,7 @@ def stripe_container(
     database_url: str, tmp_path: Path, clock: FrozenClock, fake: FakeStripe, **overrides: object
 ) -> Iterator[Container]:
     settings = stripe_settings(database_url, tmp_path, fake, **overrides)
-    container = Container(settings=settings, engine=sa.create_engine(database_url), clock=clock)
+    container = Container(settings=settings, engine=make_engine(database_url), clock=clock)
     yield container
     container.engine.dispose()
 

@@ -16,6 +16,7 @@ import sqlalchemy as sa
 
 from makegood.billing.push import push
 from makegood.bootstrap import Container
+from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings, ledger_entries
 from tests.conftest import FrozenClock
 from tests.integration.billing_seed import (
@@ -44,7 +45,7 @@ def test_resuming_after_a_crash_posts_each_remaining_credit_once_and_none_twice(
 ) -> None:
     with FakeStripe() as fake:
         settings = stripe_settings(database_url, tmp_path, fake)
-        container = Container(settings, sa.create_engine(database_url), clock)
+        container = Container(settings, make_engine(database_url), clock)
         with container.uow() as uow:
             add_plan(uow.conn)
             for n in range(CREDITS):
