@@ -107,3 +107,4 @@ def test_logged_request_lines_hide_addresses_and_tokens() -> None:
         "/api/v1/accounts?email=<address>&limit=5"
     )
     assert mask_claim_tokens("POST /claim/abc_DEF/done") == "POST /claim/<token>/done"
+    assert mask_claim_tokens("GET /appeal/abc_DEF HTTP/1.1") == "GET /appeal/<token> HTTP/1.1"

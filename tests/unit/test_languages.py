@@ -5,6 +5,7 @@ currency."""
 
 from __future__ import annotations
 
+import string
 from datetime import UTC, date, datetime, timedelta
 from email import message_from_bytes, policy
 from pathlib import Path
@@ -240,3 +241,19 @@ def test_arabic_in_app_message_isolates_its_values() -> None:
     assert public.amount == amount  # the field itself is left plain for the app
     assert f"\u2068{amount}\u2069" in public.body
     assert "«\u2068Playback outage\u2069»" in public.body
+
+
+def _placeholders(text: str) -> set[str]:
+    return {name for _, name, _, _ in string.Formatter().parse(text) if name}
+
+
+@pytest.mark.parametrize("language", sorted(LANGUAGES))
+def test_every_language_has_every_page_text_with_englishs_placeholders(language: str) -> None:
+    """Every text of the subscriber pages (claim, /credits, appeal...) in every language, with
+    the same values to fill as English's."""
+    from makegood.web.texts import TEXTS
+
+    english = TEXTS["en"]
+    assert set(TEXTS[language]) == set(english)
+    for key, text in english.items():
+        assert _placeholders(TEXTS[language][key]) == _placeholders(text), key

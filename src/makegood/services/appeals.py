@@ -45,6 +45,7 @@ class AppealPage:
     expires_at: datetime
     state: str | None  # the appeal already filed for this account and incident, or None
     filed_at: datetime | None
+    closed: bool  # the appeal window has closed (an appeal filed before still shows)
 
 
 def issue_links(
@@ -94,12 +95,10 @@ def _link(uow: UnitOfWork, token: str) -> sa.RowMapping:
 
 
 def view_appeal(uow: UnitOfWork, token: str, now: datetime) -> AppealPage:
-    """Read only: what the link's page shows. AppealLinkInvalid for an unknown link; an
-    expired one still shows an appeal filed through it, else AppealWindowClosed."""
+    """Read only: what the link's page shows (`closed` once its window has closed).
+    AppealLinkInvalid for an unknown link."""
     link = _link(uow, token)
     existing = store.appeal_of(uow.conn, link["account_id"], link["incident_id"])
-    if existing is None:
-        check_window_open(link["expires_at"], now)
     return AppealPage(
         locale=link["locale"],
         incident_title=link["incident_title"],
@@ -108,12 +107,14 @@ def view_appeal(uow: UnitOfWork, token: str, now: datetime) -> AppealPage:
         expires_at=link["expires_at"],
         state=None if existing is None else existing["state"],
         filed_at=None if existing is None else existing["created_at"],
+        closed=now >= link["expires_at"],
     )
 
 
 def file_appeal(uow: UnitOfWork, token: str, note: str | None, now: datetime) -> AppealPage:
     """File the account's appeal for the link's incident once and commit; an appeal already
-    filed (through this link or another) is shown, never doubled, and its note is kept."""
+    filed (through this link or another) is shown, never doubled, and its note is kept.
+    AppealLinkInvalid for an unknown link, AppealWindowClosed once its window has closed."""
     link = _link(uow, token)
     account_id, incident_id = link["account_id"], link["incident_id"]
     if store.appeal_of(uow.conn, account_id, incident_id) is None:

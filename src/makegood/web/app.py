@@ -22,6 +22,7 @@ from makegood.observability.metrics import install_metrics
 from makegood.services.claims import claim_with_link, view_offer
 from makegood.web import csrf
 from makegood.web.api import create_api
+from makegood.web.appeal_page import appeal_router
 from makegood.web.console import create_console
 from makegood.web.credits_page import credits_router
 from makegood.web.csrf import COOKIE_PATH, NONCE_COOKIE
@@ -137,6 +138,8 @@ def create_app(container: Container) -> FastAPI:
         return JSONResponse({"status": "ok"})
 
     claim_routes(app, container, pages, claim_limiter)
+    # GET/POST /appeal/{token}: unknown links spend the claim pages' failed-lookup tokens.
+    app.include_router(appeal_router(container, pages, claim_limiter, small_form))
     return app
 
 

@@ -8,14 +8,16 @@ import logging
 import re
 from typing import Any
 
-_CLAIM_PATH = re.compile(r"(/claim/)[^/\s?#\"']+")
+# Claim and appeal links: each token is as good as the credit (or the appeal) it opens.
+_CLAIM_PATH = re.compile(r"(/(?:claim|appeal)/)[^/\s?#\"']+")
 # Plain or percent-encoded (`%40`) addresses, as they appear in a logged request line.
 _ADDRESS = re.compile(r"[^\s/?&=\"']+(?:@|%40)[^\s/?&#\"']+", re.IGNORECASE)
 
 
 def mask_claim_tokens(text: str) -> str:
-    """`GET /claim/abc.../done` -> `GET /claim/<token>/done`; addresses -> `<address>`."""
-    if "/claim/" in text:
+    """`GET /claim/abc.../done` -> `GET /claim/<token>/done` (and `/appeal/...` likewise);
+    addresses -> `<address>`."""
+    if "/claim/" in text or "/appeal/" in text:
         text = _CLAIM_PATH.sub(r"\1<token>", text)
     if "@" in text or "%40" in text:
         text = _ADDRESS.sub("<address>", text)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
+from makegood.web.texts_appeal import APPEAL_TEXTS
 from makegood.web.texts_it_nl import TEXTS_IT_NL
 from makegood.web.texts_ko_ar import TEXTS_KO_AR
 from makegood.web.texts_more import MORE_TEXTS
@@ -316,6 +317,8 @@ TEXTS.update(TEXTS_IT_NL)
 TEXTS.update(TEXTS_PL_TR)
 TEXTS.update(TEXTS_KO_AR)
 for _language, _more in STATUS_TEXTS.items():
+    TEXTS[_language].update(_more)
+for _language, _more in APPEAL_TEXTS.items():
     TEXTS[_language].update(_more)
 
 
