@@ -78,3 +78,47 @@ def text_of(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
     return str(body.get_content())  # type: ignore[attr-defined]
+
+
+def write_attempts(
+    container: Container, world: AppealWorld, rows: list[tuple[float, str, str]], name: str = "a"
+) -> str:
+    """An attempt log (minutes after the incident's start, outcome, region) for the account,
+    plus another account's failures; the campaign reads it. Returns its path."""
+    from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+
+    path = Path(container.settings.mail_dir).parent / f"attempts-{name}.csv"
+    attempts = [
+        attempt(
+            world.account_id,
+            (world.starts_at + timedelta(minutes=m)).isoformat(),
+            outcome=outcome,
+            region=region,
+        )
+        for m, outcome, region in rows
+    ]
+    attempts.append(attempt("someone-else", (world.starts_at + timedelta(minutes=3)).isoformat()))
+    write_csv(path, ATTEMPT_COLUMNS, attempts)
+    with container.engine.begin() as conn:
+        conn.execute(
+            t.campaigns.update()
+            .where(t.campaigns.c.id == world.campaign_id)
+            .values(events_source=str(path))
+        )
+    return str(path)
+
+
+def file_appeal_for(container: Container, world: AppealWorld, note: str | None = None) -> str:
+    """File the account's appeal through a fresh link; returns the appeal's id."""
+    from makegood.services.appeals import file_appeal
+    from makegood.store.tables_appeals import appeals
+
+    token = appeal_link(container, world)
+    with container.uow() as uow:
+        file_appeal(uow, token, note, container.now())
+    with container.engine.connect() as conn:
+        return str(
+            conn.execute(
+                sa.select(appeals.c.id).where(appeals.c.account_id == world.account_id)
+            ).scalar_one()
+        )

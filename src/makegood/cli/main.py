@@ -15,6 +15,10 @@ import click
 # command's own, so the listing needs no import).
 COMMANDS: dict[str, tuple[tuple[str, ...], str]] = {
     "apikey": (("user_cmds",), "API keys for /api/v1 (only their SHA-256 is stored)."),
+    "appeals": (
+        ("appeal_cmds",),
+        "Appeals of subscribers not found affected: check them against the logs.",
+    ),
     "billing": (("billing_cmds",), "Billing: close cycles into statements that carry the credits."),
     "bounces": (
         ("notify_cmds",),

@@ -22,6 +22,8 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain.calendar import statement_date_for
 from makegood.notify import outbox, tracking
+from makegood.notify.appeal_email import TEMPLATES as APPEAL_TEMPLATES
+from makegood.notify.appeal_email import AppealNotice, render_appeal_email
 from makegood.notify.mime import (
     ComposedEmail,
     InvalidRecipient,
@@ -37,7 +39,9 @@ from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.notify.tracking import DeliveryEvent
 from makegood.notify.transports import ComposeFailed, DeliveryError, Unsendable
 from makegood.settings import Settings
+from makegood.store import appeals as appeal_store
 from makegood.store.credit_status import account_credits
+from makegood.telemetry.account_log import AccountLog
 
 # Consecutive connection failures after which the server is taken to be down for this run.
 UNREACHABLE_AFTER = 3
@@ -143,16 +147,39 @@ def _prepare(
             return None
         notice = StatusNotice(credits, dict(mail.status_links or {}))
         return Prepared(mail, recipient, partial(_compose, mail, container.settings, now, notice))
+    if mail.template in APPEAL_TEMPLATES:
+        appeal = appeal_store.for_email(conn, appeal_store.appeal_id_of_email(mail.id))
+        if appeal is None:
+            _give_up(conn, mail.id, "not sent: the appeal no longer exists", now, report)
+            return None
+        told = AppealNotice(
+            template=mail.template,
+            locale=mail.locale,
+            incident_title=appeal["incident_title"],
+            incident_starts_at=appeal["incident_starts_at"],
+            incident_ends_at=appeal["incident_ends_at"],
+            log=AccountLog.from_json(appeal["findings"] or {}),
+            reason=appeal["reason"],
+        )
+        return Prepared(
+            mail, recipient, partial(_compose, mail, container.settings, now, appeal=told)
+        )
     return Prepared(mail, recipient, partial(_compose, mail, container.settings, now))
 
 
 def _compose(
-    mail: OutgoingEmail, settings: Settings, now: datetime, status: StatusNotice | None = None
+    mail: OutgoingEmail,
+    settings: Settings,
+    now: datetime,
+    status: StatusNotice | None = None,
+    appeal: AppealNotice | None = None,
 ) -> ComposedEmail:
     """The bytes of one message; Unsendable when it cannot be made (see record_outcomes)."""
     try:
         if status is not None:
             rendered = render_status_email(status, settings)
+        elif appeal is not None:
+            rendered = render_appeal_email(appeal, settings)
         else:
             rendered = render_offer_email(notice_of(mail, now), settings)
         composed = compose_email(

@@ -26,6 +26,7 @@ from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.notify.transports import MailTransport, open_transport
+from makegood.services.appeal_processing import process_appeals
 from makegood.services.build_jobs import run_pending_builds
 
 UNREACHABLE = "mail server unreachable"
@@ -72,6 +73,17 @@ def reach_everyone(container: Container, say: Status) -> None:
             say(f"worker: {granted} unclaimed offers granted before expiry")
 
 
+def decide_appeals(container: Container, say: Status) -> int:
+    """Queued appeals decided against the logs (what `makegood appeals process` does)."""
+    report = process_appeals(container)
+    if report.processed or report.unreadable:
+        say(
+            f"worker: appeals {report.offered} offered, {report.needs_review} for review, "
+            f"{len(report.unreadable)} left queued"
+        )
+    return report.processed
+
+
 def run_worker(
     container: Container,
     stop: threading.Event,
@@ -107,6 +119,7 @@ def run_worker(
     try:
         while not stop.is_set():
             built = run_pending_builds(container, stop, say)
+            built += decide_appeals(container, say)
             reach_everyone(container, say)
             report = dispatch_pending(
                 container,

@@ -152,3 +152,70 @@ def queue_page(conn: sa.Connection, limit: int = 200) -> list[sa.RowMapping]:
         .limit(limit)
     )
     return list(conn.execute(query).mappings())
+
+
+def account_facts(conn: sa.Connection, account_id: str) -> sa.RowMapping | None:
+    """What eligibility needs of the account and its plan (status, plan, price, currency,
+    cancelled_at), or None for an account no longer known."""
+    a, p = t.accounts, t.plans
+    query = (
+        sa.select(
+            a.c.status,
+            a.c.plan_id,
+            a.c.cancelled_at,
+            p.c.monthly_price_minor,
+            p.c.currency,
+        )
+        .join(p, p.c.plan_id == a.c.plan_id)
+        .where(a.c.account_id == account_id)
+    )
+    return conn.execute(query).mappings().first()
+
+
+def has_offer(conn: sa.Connection, account_id: str, incident_id: str) -> bool:
+    """Whether the account already has an offer for the incident (from any campaign)."""
+    o = t.offers
+    query = sa.select(o.c.id).where(o.c.account_id == account_id, o.c.incident_id == incident_id)
+    return conn.execute(query).first() is not None
+
+
+def add_member(conn: sa.Connection, row: dict[str, Any]) -> None:
+    """The appealing account's evidence in the campaign's snapshot (it was not in it), so the
+    claim page, the offer e-mail and the status API show what the logs held."""
+    cm = t.cohort_members
+    present = conn.execute(
+        sa.select(cm.c.account_id).where(
+            cm.c.campaign_id == row["campaign_id"], cm.c.account_id == row["account_id"]
+        )
+    ).first()
+    if present is None:
+        conn.execute(cm.insert().values(**row))
+
+
+# An appeal's e-mails have ids derived from the appeal's, so each exists at most once (by
+# primary key) and the sender finds its appeal: "msg_" + the appeal id's body + a suffix.
+EMAIL_SUFFIXES = {"appeal_review": "_r", "appeal_declined": "_d"}
+
+
+def email_id(appeal_id: str, template: str) -> str:
+    return "msg_" + appeal_id.partition("_")[2] + EMAIL_SUFFIXES[template]
+
+
+def appeal_id_of_email(message_id: str) -> str:
+    return "apl_" + message_id.partition("_")[2][:-2]
+
+
+def for_email(conn: sa.Connection, appeal_id: str) -> sa.RowMapping | None:
+    """An appeal with what its e-mails say: the incident's title and window."""
+    a, i = appeals, t.incidents
+    query = (
+        sa.select(
+            a,
+            i.c.title.label("incident_title"),
+            i.c.starts_at.label("incident_starts_at"),
+            i.c.ends_at.label("incident_ends_at"),
+        )
+        .join(i, i.c.id == a.c.incident_id)
+        .where(a.c.id == appeal_id)
+    )
+    return conn.execute(query).mappings().first()

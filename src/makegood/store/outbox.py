@@ -5,7 +5,7 @@ its own: the offer carries its state (`offers.inapp_state`: unread, read, dismis
 it has none) and urgency, and `all_messages()` shows it beside the stored ones with the same
 columns, so readers see one outbox. Its id is `app_` + the offer id's body (or the id it had
 when it was a row, kept by migration 0004). Its template follows from the offer: a credit
-granted at launch (automatic mode) says so, every other offer invites a claim.
+granted at launch or by an appeal (automatic mode) says so, every other offer invites a claim.
 
 The launch e-mail of an offer has the id `msg_` + the offer id's body: the primary key is then
 the per-offer e-mail key, and a second launch e-mail for the same offer cannot exist.
@@ -52,7 +52,9 @@ def inapp_id() -> sa.ColumnElement[str]:
 
 def inapp_template() -> sa.ColumnElement[str]:
     o = t.offers
-    return sa.case((o.c.credited_via == "auto", "offer_granted"), else_="offer_claim")
+    # Granted without a claim: at launch in automatic mode, or by an appeal in that mode.
+    granted = o.c.credited_via.in_(("auto", "appeal"))
+    return sa.case((granted, "offer_granted"), else_="offer_claim")
 
 
 def inapp_messages() -> sa.Select[Any]:

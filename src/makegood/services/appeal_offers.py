@@ -1,0 +1,96 @@
+"""One offer issued for an appeal: the rows a launch writes for one account, in the caller's
+transaction (services/launch_rows.py makes them, store/ writes them).
+
+The offer gets a fresh claim window (the campaign's claim days from now: the launch's window
+may have closed while the appeal waited). In automatic mode it is granted at once, with its
+credit, and `credited_via` says `appeal`. The account's evidence joins the campaign's snapshot,
+so the claim page, the e-mail and the status API show what the logs held.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import sqlalchemy as sa
+
+from makegood.domain.policy import Decision, Mode
+from makegood.notify.channels import launch_rows
+from makegood.services.campaigns import Campaign
+from makegood.services.launch_rows import CREDIT_COLUMNS, LaunchTerms, chunk_rows, credit_dicts
+from makegood.store import appeals as store
+from makegood.store import ledger, offers, outbox
+from makegood.store import tables as t
+from makegood.store.bulk_insert import insert_rows
+from makegood.store.uow import UnitOfWork
+from makegood.telemetry.account_log import AccountLog
+
+VIA = "appeal"
+
+
+def issue_offer(
+    uow: UnitOfWork,
+    campaign: Campaign,
+    account_id: str,
+    plan_id: str,
+    decision: Decision,
+    log: AccountLog,
+    now: datetime,
+    *,
+    auto: bool | None = None,
+    messages: bool = True,
+    channels: tuple[str, ...] = (),
+    actor: str = "system:appeal",
+) -> str:
+    """Write the offer (and in automatic mode its credit) and, with `messages`, its e-mail and
+    its messages on `channels` (notify.channels.configured_channels); returns the offer's
+    id. UNIQUE (account_id, incident_id) refuses a second offer for the incident."""
+    assert decision.amount is not None
+    conn = uow.conn
+    auto = campaign.mode == Mode.AUTO if auto is None else auto
+    terms = LaunchTerms(
+        campaign_id=campaign.id,
+        incident_id=campaign.incident_id,
+        expires_at=now + timedelta(days=campaign.claim_days),
+        auto=auto,
+    )
+    member = (account_id, decision.amount.minor, decision.amount.currency, plan_id)
+    rows = chunk_rows([member], account_id, terms, now, uow.dialect == "postgresql")
+    offer_id = str(rows.offers[0][0])
+    offers.insert(conn, offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
+    if messages:
+        outbox.queue_launch_emails(conn, rows.emails, rows.emails_copy)
+        if channels:  # SMS / push, as a launch sends them
+            links, extra = launch_rows(
+                channels,
+                offer_id=offer_id,
+                account_id=account_id,
+                template=str(rows.emails[0][4]),
+                needs_link=rows.offers[0][12] is not None,
+                now=now,
+            )
+            offers.add_links(conn, links)
+            outbox.queue(conn, extra)
+    if rows.credits:
+        insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
+        ledger.add_grants(conn, credit_dicts(rows), now, actor)
+        conn.execute(sa.update(t.offers).where(t.offers.c.id == offer_id).values(credited_via=VIA))
+    if log.failed_attempts and log.first_failure_at and log.last_failure_at:
+        store.add_member(
+            conn,
+            {
+                "campaign_id": campaign.id,
+                "account_id": account_id,
+                "failed_attempts": log.failed_attempts,
+                "first_failure_at": log.first_failure_at,
+                "last_failure_at": log.last_failure_at,
+                "excluded_reason": None,
+                "plan_id": plan_id,
+                "currency": decision.amount.currency,
+                "amount_minor": decision.amount.minor,
+                "impact_minutes": log.impact_minutes,
+                "tier": decision.tier,
+                "why": decision.why,
+                "why_count": decision.why_count,
+            },
+        )
+    return offer_id

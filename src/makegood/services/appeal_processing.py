@@ -1,0 +1,219 @@
+"""Processing appeals: read the campaign's attempt logs again for the one account, decide.
+
+`process_appeals` (the worker's pass and `makegood appeals process`) takes queued appeals one
+at a time, each in a transaction of its own holding the appeal's row (SKIP LOCKED on
+PostgreSQL, so several workers share the queue), reads the campaign's events source for that
+account over the incident's whole window, any region and device (telemetry.account_log), and
+decides under the campaign's policy with the rule the bulk path uses (domain.policy.decide,
+with the account's plan, price, currency and status):
+
+- failures found and otherwise eligible -> an offer, written and e-mailed as a launch's
+  (services.appeal_offers; granted at once in automatic mode): `offered`;
+- otherwise -> an e-mail telling the subscriber what the logs hold, and `needs_review`: the
+  console's appeal queue, where an agent grants or declines (services.appeal_decisions).
+
+Every step is audited. An appeal whose logs cannot be read stays queued and is reported.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from decimal import ROUND_CEILING
+
+import sqlalchemy as sa
+
+from makegood.bootstrap import Container
+from makegood.domain.appeals import AppealState, check_transition
+from makegood.domain.errors import MakegoodError
+from makegood.domain.money import Money
+from makegood.domain.policy import AccountFacts, Decision, Evidence, Outage, decide
+from makegood.notify.channels import configured_channels
+from makegood.services import audit
+from makegood.services.appeal_offers import VIA, issue_offer
+from makegood.services.campaigns import Campaign, get_campaign
+from makegood.services.incidents import get_incident
+from makegood.store import appeals as store
+from makegood.store import outbox
+from makegood.store.uow import UnitOfWork
+from makegood.telemetry.account_log import AccountLog, read_account_log
+
+ACTOR = "system:appeal"
+REVIEW_TEMPLATE = "appeal_review"
+Progress = Callable[[str, str], None]  # (appeal id, outcome)
+
+
+@dataclass
+class ProcessReport:
+    """What one pass did: appeals offered, sent for review, and left queued (logs unreadable)."""
+
+    offered: int = 0
+    needs_review: int = 0
+    unreadable: list[str] = field(default_factory=list)  # "apl_...: why"
+
+    @property
+    def processed(self) -> int:
+        return self.offered + self.needs_review
+
+
+def process_appeals(container: Container, progress: Progress | None = None) -> ProcessReport:
+    """Decide every queued appeal once; returns what was done."""
+    report = ProcessReport()
+    skipped: set[str] = set()
+    channels = configured_channels(container.settings)
+    while True:
+        with container.uow() as uow:
+            ids = [i for i in store.queued_ids(uow.conn, len(skipped) + 1) if i not in skipped]
+            if not ids:
+                return report
+            appeal_id = ids[0]
+            try:
+                outcome = _process(uow, container, appeal_id, channels)
+            except MakegoodError as exc:
+                uow.rollback()
+                skipped.add(appeal_id)
+                report.unreadable.append(f"{appeal_id}: {exc}")
+                if progress:
+                    progress(appeal_id, "left queued")
+                continue
+            uow.commit()
+        if outcome == AppealState.OFFERED:
+            report.offered += 1
+        else:
+            report.needs_review += 1
+        if progress:
+            progress(appeal_id, outcome)
+
+
+def _process(
+    uow: UnitOfWork, container: Container, appeal_id: str, channels: tuple[str, ...]
+) -> AppealState:
+    appeal = store.get(uow.conn, appeal_id, lock=True)
+    assert appeal is not None
+    campaign = get_campaign(uow, appeal["campaign_id"])
+    incident = get_incident(uow, appeal["incident_id"])
+    account_id = appeal["account_id"]
+    log = read_account_log(
+        campaign.raw["events_source"], account_id, incident.starts_at, incident.ends_at
+    )
+    now = container.now()
+    outage = Outage(incident.starts_at, incident.ends_at)
+    facts_row = store.account_facts(uow.conn, account_id)
+    facts = _facts(facts_row)
+    offered = store.has_offer(uow.conn, account_id, appeal["incident_id"])
+    findings = log.as_json()
+    decision: Decision | None = None
+    if log.failed_attempts:
+        evidence = Evidence(log.failed_attempts, max(1, log.impact_minutes))
+        decision = decide(facts, campaign.policy, evidence, outage, offered)
+    if decision is not None and decision.eligible and facts_row is not None:
+        check_transition(appeal["state"], AppealState.OFFERED)
+        offer_id = issue_offer(
+            uow,
+            campaign,
+            account_id,
+            facts_row["plan_id"],
+            decision,
+            log,
+            now,
+            channels=channels,
+        )
+        store.move(
+            uow.conn,
+            appeal_id,
+            AppealState.QUEUED,
+            {
+                "state": AppealState.OFFERED,
+                "findings": findings,
+                "processed_at": now,
+                "offer_id": offer_id,
+            },
+        )
+        assert decision.amount is not None
+        audit.record(
+            uow,
+            now,
+            ACTOR,
+            "appeal.offered",
+            "appeal",
+            appeal_id,
+            {
+                "via": VIA,
+                "offer_id": offer_id,
+                "account_id": account_id,
+                "amount_minor": decision.amount.minor,
+                "currency": decision.amount.currency,
+                "mode": campaign.mode,
+                "failed_attempts": log.failed_attempts,
+            },
+        )
+        return AppealState.OFFERED
+    check_transition(appeal["state"], AppealState.NEEDS_REVIEW)
+    findings["excluded"] = decision.excluded if decision is not None else None
+    findings["proposed"] = _proposed(facts, campaign, log, outage, offered)
+    store.move(
+        uow.conn,
+        appeal_id,
+        AppealState.QUEUED,
+        {"state": AppealState.NEEDS_REVIEW, "findings": findings, "processed_at": now},
+    )
+    outbox.queue(
+        uow.conn,
+        [
+            {
+                "id": store.email_id(appeal_id, REVIEW_TEMPLATE),
+                "offer_id": None,
+                "account_id": account_id,
+                "channel": "email",
+                "template": REVIEW_TEMPLATE,
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "created_at": now,
+            }
+        ],
+    )
+    audit.record(
+        uow,
+        now,
+        ACTOR,
+        "appeal.needs_review",
+        "appeal",
+        appeal_id,
+        {
+            "account_id": account_id,
+            "failed_attempts": log.failed_attempts,
+            "successful_attempts": log.successful_attempts,
+            "excluded": findings["excluded"],
+        },
+    )
+    return AppealState.NEEDS_REVIEW
+
+
+def _facts(row: sa.RowMapping | None) -> AccountFacts | None:
+    if row is None:
+        return None
+    return AccountFacts(
+        status=row["status"],
+        plan_id=row["plan_id"],
+        price=Money(row["currency"], row["monthly_price_minor"]),
+        cancelled_at=row["cancelled_at"],
+    )
+
+
+def _proposed(
+    facts: AccountFacts | None,
+    campaign: Campaign,
+    log: AccountLog,
+    outage: Outage,
+    offered: bool,
+) -> dict[str, object]:
+    """What an agent's grant would credit: the policy's amount for an account that could not
+    watch for the whole window (the subscriber's word, which the logs did not confirm), or
+    the reason there is none."""
+    minutes = int(outage.minutes.to_integral_value(rounding=ROUND_CEILING))
+    evidence = Evidence(max(1, log.failed_attempts), max(1, minutes))
+    decision = decide(facts, campaign.policy, evidence, outage, offered)
+    if decision.amount is None:
+        return {"excluded": decision.excluded}
+    return {"amount_minor": decision.amount.minor, "currency": decision.amount.currency}
