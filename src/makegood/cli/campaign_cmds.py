@@ -135,7 +135,7 @@ def campaign_create(
 ) -> None:
     """Build a draft campaign from the incident's cohort; prints its id."""
     from makegood.domain.policy import Mode
-    from makegood.services.campaigns import CreateCampaign, create_campaign, preview
+    from makegood.services.campaigns import CreateCampaign, create_campaign, snapshot_counts
 
     c = container()
     cmd = CreateCampaign(
@@ -155,9 +155,9 @@ def campaign_create(
     )
     campaign_id = create_campaign(c, cmd, progress=progress_printer("cohort accounts decided"))
     with c.uow() as uow:
-        summary = preview(uow, campaign_id)
+        affected, eligible = snapshot_counts(uow, campaign_id)
     say(
-        f"draft campaign: {summary['affected']} affected, {summary['eligible']} eligible; "
+        f"draft campaign: {affected} affected, {eligible} eligible; "
         f"see `makegood campaign preview {campaign_id}`"
     )
     print_id(campaign_id)

@@ -12,9 +12,11 @@ engine's limit and fixed-size chunks.
 
 from __future__ import annotations
 
+import contextlib
 import shutil
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -131,9 +133,10 @@ def build_snapshot(
 ) -> int:
     """Compute and store the snapshot of `campaign_id`; returns the accounts affected.
 
-    In one transaction: `begin(uow)` (insert the campaign, or check the build is still ours),
-    the export of accounts and plans, the engine's decisions, the snapshot rows, the affected
-    count and the audit entry, then `finish(uow)` (mark the state), then commit.
+    In one transaction: the export of accounts and plans (on PostgreSQL while the cohort is
+    computed), `begin(uow)` (insert the campaign, or check the build is still ours), the
+    engine's decisions, the snapshot rows, the affected count and the audit entry, then
+    `finish(uow)` (mark the state), then commit.
     """
     from makegood.telemetry.engines import cohort_function, decide_function, engine_options
 
@@ -144,23 +147,37 @@ def build_snapshot(
     temp_root = str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None
     scratch = Path(tempfile.mkdtemp(prefix="makegood-build-", dir=temp_root))
     try:
-        hooks.say("computing the cohort")
-        with (
-            compute_cohort(
-                cmd.source or cmd.events,
-                incident.starts_at,
-                incident.ends_at,
-                incident.regions,
-                incident.devices,
-                min_failures=cmd.min_failures,
-                strict=cmd.strict,
-                **options,
-            ) as cohort,
-            container.uow() as uow,
-        ):
-            begin(uow)
+        with contextlib.ExitStack() as stack:
+            # PostgreSQL: accounts and plans are exported (COPY TO STDOUT, the server's work)
+            # while the engine computes the cohort. SQLite: after it, as a transaction there
+            # takes the database's write lock from its start.
+            beside = container.engine.dialect.name == "postgresql"
+            if beside:
+                uow = stack.enter_context(container.uow())
+                pool = stack.enter_context(ThreadPoolExecutor(1, "build-export"))
+                exported = pool.submit(
+                    export_eligibility_inputs, uow.conn, cmd.incident_id, scratch
+                )
+            hooks.say("computing the cohort")
+            cohort = stack.enter_context(
+                compute_cohort(
+                    cmd.source or cmd.events,
+                    incident.starts_at,
+                    incident.ends_at,
+                    incident.regions,
+                    incident.devices,
+                    min_failures=cmd.min_failures,
+                    strict=cmd.strict,
+                    **options,
+                )
+            )
             hooks.say("reading accounts and plans")
-            files = export_eligibility_inputs(uow.conn, cmd.incident_id, scratch)
+            if beside:
+                files = exported.result()
+            else:
+                uow = stack.enter_context(container.uow())
+                files = export_eligibility_inputs(uow.conn, cmd.incident_id, scratch)
+            begin(uow)
             hooks.say("deciding eligibility and amounts")
             outage = Outage(incident.starts_at, incident.ends_at)
             affected: int = decide(

@@ -130,6 +130,19 @@ def create_campaign(
     return campaign_build.create_campaign(container, cmd, progress)
 
 
+def snapshot_counts(uow: UnitOfWork, campaign_id: str) -> tuple[int, int]:
+    """(affected, eligible) of the campaign: what `campaign create` prints, one count of the
+    snapshot rather than the whole preview (whose liability and tiers each read it again)."""
+    campaign = get_campaign(uow, campaign_id)
+    cm = t.cohort_members
+    eligible = uow.conn.execute(
+        sa.select(sa.func.count()).where(
+            cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None)
+        )
+    ).scalar_one()
+    return campaign.affected_count, int(eligible)
+
+
 def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
     """Counts, exclusions by reason, and liability per currency if every offer is claimed."""
     campaign = get_campaign(uow, campaign_id)
