@@ -5,6 +5,7 @@ being written its campaign cannot be deleted (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -20,18 +21,26 @@ from makegood.telemetry.engine import connect_duckdb
 from tests.conftest import FrozenClock, make_settings
 from tests.integration.web_seed import seed_draft
 
+# Ids a CSV must quote (a quote, a comma, a line break), instants to the microsecond, NULLs.
+ODD_IDS = ('acc "q", x', "acc\nline")
+AT_US = 1774118400000000  # 2026-03-21 18:40 UTC
+DECISIONS = [
+    ("acc-a", 2, AT_US + 1, AT_US + 60_999_999, None, "pln", "USD", 30, 5, 0, "outage", 1),
+    (ODD_IDS[0], 1, AT_US, AT_US, "unknown_account", None, None, None, 1, None, None, None),
+    (ODD_IDS[1], 1, AT_US, AT_US, "not_active", "pln", "USD", None, 1, None, None, None),
+]
+
 
 @pytest.fixture
 def decisions() -> Iterator[Any]:
-    """A DuckDB connection holding a `decisions` table of two accounts (one eligible)."""
+    """A DuckDB connection holding a `decisions` table of three accounts (one eligible)."""
     duck = connect_duckdb()
     duck.execute(
-        "CREATE TABLE decisions AS SELECT * FROM (VALUES "
-        "('acc-a', 2, 1000000, 2000000, NULL, 'pln', 'USD', 30, 5, NULL, 'outage', 1), "
-        "('acc-b', 1, 1000000, 1000000, 'unknown_account', NULL, NULL, NULL, 1, NULL, NULL, "
-        "NULL)) AS d(account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
-        "currency, amount_minor, impact_minutes, tier, why, why_count)"
+        "CREATE TABLE decisions (account_id VARCHAR, failed_attempts BIGINT, first_us BIGINT, "
+        "last_us BIGINT, excluded_reason VARCHAR, plan_id VARCHAR, currency VARCHAR, "
+        "amount_minor BIGINT, impact_minutes BIGINT, tier INT, why VARCHAR, why_count BIGINT)"
     )
+    duck.executemany("INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", DECISIONS)
     yield duck
     duck.close()
 
@@ -44,24 +53,51 @@ def members(container: Container, campaign_id: str) -> list[str]:
 
 
 def test_a_snapshot_for_a_missing_campaign_is_refused_and_writes_nothing(
-    container: Container, decisions: Any, tmp_path: Path
+    container: Container, decisions: Any
 ) -> None:
     with container.uow() as uow, pytest.raises(LookupError, match="cmp_missing"):
-        write_snapshot(uow.conn, decisions, "cmp_missing", tmp_path)
+        write_snapshot(uow.conn, decisions, "cmp_missing")
     assert members(container, "cmp_missing") == []
 
 
-def test_a_snapshot_is_written_for_its_existing_campaign(
-    container: Container, decisions: Any, tmp_path: Path
+def test_a_snapshot_is_written_exactly_for_its_existing_campaign(
+    container: Container, decisions: Any
 ) -> None:
     draft = seed_draft(container, created_by="seed", accounts=1)
     with container.uow() as uow:
         uow.conn.execute(
             t.cohort_members.delete().where(t.cohort_members.c.campaign_id == draft.campaign_id)
         )
-        write_snapshot(uow.conn, decisions, draft.campaign_id, tmp_path)
+        write_snapshot(uow.conn, decisions, draft.campaign_id)
         uow.commit()
-    assert members(container, draft.campaign_id) == ["acc-a", "acc-b"]
+    cm = t.cohort_members
+    with container.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(*[c for c in cm.c if c.name != "campaign_id"])
+            .where(cm.c.campaign_id == draft.campaign_id)
+            .order_by(cm.c.account_id)
+        ).all()
+    at = datetime(2026, 3, 21, 18, 40, tzinfo=UTC)
+    assert [tuple(r) for r in rows] == sorted(
+        [
+            (
+                "acc-a",
+                2,
+                at + timedelta(microseconds=1),
+                at + timedelta(seconds=60, microseconds=999999),
+                None,
+                "pln",
+                "USD",
+                30,
+                5,
+                0,
+                "outage",
+                1,
+            ),
+            (ODD_IDS[0], 1, at, at, "unknown_account", None, None, None, 1, None, None, None),
+            (ODD_IDS[1], 1, at, at, "not_active", "pln", "USD", None, 1, None, None, None),
+        ]
+    )
 
 
 @pytest.fixture
@@ -73,7 +109,7 @@ def pg_container(pg_database_url: str, tmp_path: Path, clock: FrozenClock) -> It
 
 @pytest.mark.postgres
 def test_the_campaign_cannot_be_deleted_while_its_snapshot_is_written(
-    pg_container: Container, decisions: Any, tmp_path: Path
+    pg_container: Container, decisions: Any
 ) -> None:
     draft = seed_draft(pg_container, created_by="seed", accounts=1)
     url = pg_container.engine.url.set(drivername="postgresql")
@@ -81,7 +117,7 @@ def test_the_campaign_cannot_be_deleted_while_its_snapshot_is_written(
         uow.conn.execute(
             t.cohort_members.delete().where(t.cohort_members.c.campaign_id == draft.campaign_id)
         )
-        write_snapshot(uow.conn, decisions, draft.campaign_id, tmp_path)
+        write_snapshot(uow.conn, decisions, draft.campaign_id)
         with psycopg.connect(url.render_as_string(hide_password=False)) as other:
             other.execute("SET lock_timeout = '200ms'")
             with pytest.raises(psycopg.errors.LockNotAvailable):

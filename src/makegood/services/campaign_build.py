@@ -184,7 +184,7 @@ def build_snapshot(
                 cohort.conn, files, cmd.policy, outage, scratch=scratch, **options
             )
             hooks.say("writing the snapshot")
-            write_snapshot(uow.conn, cohort.conn, campaign_id, scratch, hooks.progress)
+            write_snapshot(uow.conn, cohort.conn, campaign_id, hooks.progress)
             _finish(uow, container, cmd, campaign_id, affected)
             if finish:
                 finish(uow)
