@@ -45,6 +45,9 @@ CONSOLE: dict[tuple[str, str], set[str] | str] = {
     ("POST", "/offers/{offer_id}/resend"): {"agent", "admin"},
     ("POST", "/offers/{offer_id}/extend"): {"agent", "admin"},
     ("POST", "/offers/{offer_id}/grant"): {"agent", "admin"},
+    ("GET", "/appeals"): {"agent", "admin"},
+    ("POST", "/appeals/{appeal_id}/grant"): {"agent", "admin"},
+    ("POST", "/appeals/{appeal_id}/decline"): {"agent", "admin"},
     ("GET", "/audit"): EVERY,
     ("GET", "/admin"): {"admin"},
     ("POST", "/admin/apikeys/{key_id}/revoke"): {"admin"},
@@ -120,6 +123,7 @@ def ids(container: Container, tmp_path: Path) -> dict[str, str]:
         "message_id": "msg_unknown",
         "key_id": "key_unknown",
         "user_id": "usr_unknown",
+        "appeal_id": "apl_unknown",
     }
 
 

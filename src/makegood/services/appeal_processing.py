@@ -99,7 +99,7 @@ def _process(
     now = container.now()
     outage = Outage(incident.starts_at, incident.ends_at)
     facts_row = store.account_facts(uow.conn, account_id)
-    facts = _facts(facts_row)
+    facts = facts_of(facts_row)
     offered = store.has_offer(uow.conn, account_id, appeal["incident_id"])
     findings = log.as_json()
     decision: Decision | None = None
@@ -190,7 +190,7 @@ def _process(
     return AppealState.NEEDS_REVIEW
 
 
-def _facts(row: sa.RowMapping | None) -> AccountFacts | None:
+def facts_of(row: sa.RowMapping | None) -> AccountFacts | None:
     if row is None:
         return None
     return AccountFacts(
@@ -201,6 +201,20 @@ def _facts(row: sa.RowMapping | None) -> AccountFacts | None:
     )
 
 
+def proposed_decision(
+    facts: AccountFacts | None,
+    campaign: Campaign,
+    log: AccountLog,
+    outage: Outage,
+    offered: bool,
+) -> Decision:
+    """What an agent's grant credits: the policy's decision for an account that could not
+    watch for the whole window (the subscriber's word, which the logs did not confirm)."""
+    minutes = int(outage.minutes.to_integral_value(rounding=ROUND_CEILING))
+    evidence = Evidence(max(1, log.failed_attempts), max(1, minutes))
+    return decide(facts, campaign.policy, evidence, outage, offered)
+
+
 def _proposed(
     facts: AccountFacts | None,
     campaign: Campaign,
@@ -208,12 +222,8 @@ def _proposed(
     outage: Outage,
     offered: bool,
 ) -> dict[str, object]:
-    """What an agent's grant would credit: the policy's amount for an account that could not
-    watch for the whole window (the subscriber's word, which the logs did not confirm), or
-    the reason there is none."""
-    minutes = int(outage.minutes.to_integral_value(rounding=ROUND_CEILING))
-    evidence = Evidence(max(1, log.failed_attempts), max(1, minutes))
-    decision = decide(facts, campaign.policy, evidence, outage, offered)
+    """The proposed grant as stored on the appeal: its amount, or the reason there is none."""
+    decision = proposed_decision(facts, campaign, log, outage, offered)
     if decision.amount is None:
         return {"excluded": decision.excluded}
     return {"amount_minor": decision.amount.minor, "currency": decision.amount.currency}

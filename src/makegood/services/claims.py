@@ -367,6 +367,14 @@ def claim_offer_by_id(
     return result
 
 
+def grant_in_transaction(
+    uow: UnitOfWork, offer_id: str, now: datetime, via: str, actor: str
+) -> ClaimResult:
+    """`grant_offer` without the commit: the caller commits it with its own changes (an
+    appeal granted by an agent)."""
+    return _credit_offer(uow, offer_id, now, OfferState.GRANTED, via, actor=actor)
+
+
 def grant_offer(
     uow: UnitOfWork, offer_id: str, now: datetime, via: str, actor: str = "system"
 ) -> ClaimResult:

@@ -138,6 +138,19 @@ def extend_offer(container: Container, offer_id: str, days: int, actor: str) -> 
     return expires_at
 
 
+def check_grant_limit(amount_minor: int, currency: str, limits: dict[str, int] | None) -> None:
+    """GrantLimitExceeded when a grant of `amount_minor` `currency` is above the agent's limit
+    (`limits`: currency -> largest grant in minor units; None: no limit, admins)."""
+    if limits is None:
+        return
+    limit = limits.get(currency, 0)
+    if amount_minor > limit:
+        raise GrantLimitExceeded(
+            f"this credit is {format_major(amount_minor, currency)} {currency}; your limit is "
+            f"{format_major(limit, currency)}: ask an admin"
+        )
+
+
 def goodwill_grant(
     container: Container,
     offer_id: str,
@@ -154,14 +167,7 @@ def goodwill_grant(
     now = container.now()
     with container.uow() as uow:
         offer = _open_offer(uow, offer_id)
-        if limits is not None:
-            limit = limits.get(offer["currency"], 0)
-            if offer["amount_minor"] > limit:
-                raise GrantLimitExceeded(
-                    f"this credit is {format_major(offer['amount_minor'], offer['currency'])} "
-                    f"{offer['currency']}; your limit is {format_major(limit, offer['currency'])}: "
-                    "ask an admin"
-                )
+        check_grant_limit(offer["amount_minor"], offer["currency"], limits)
         if offer["expires_at"] <= now:
             # A goodwill grant is exactly for the subscriber who missed the window: reopen it
             # for this one grant, in the same transaction.

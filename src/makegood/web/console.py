@@ -50,6 +50,7 @@ from makegood.web.auth import (
 )
 from makegood.web.charts import bar_chart, column_chart
 from makegood.web.console_admin import add_admin_routes
+from makegood.web.console_appeals import add_appeal_routes
 from makegood.web.console_render import ConsolePages, path_segment
 from makegood.web.console_support import add_support_routes
 from makegood.web.detection_chart import detection_chart, detection_rows
@@ -239,6 +240,7 @@ def create_console(container: Container) -> FastAPI:
         )
 
     add_support_routes(app, container, auth, pages)
+    add_appeal_routes(app, container, auth, pages)
     add_admin_routes(app, container, auth, pages)
     _install_errors(app, auth, pages)
     return app
