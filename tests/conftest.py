@@ -133,3 +133,68 @@ def container(database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator
     engine = make_engine(settings.database_url)
     yield Container(settings=settings, engine=engine, clock=clock)
     engine.dispose()
+
+
+class LimitsClock:
+    """The wall clock the rate limits' memory store reads, stopped; moved only by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture
+def limits_clock(monkeypatch: pytest.MonkeyPatch) -> LimitsClock:
+    """Stops the rate limits' time: `limits` reads `time.time()` in its memory store (no clock
+    to hand it), so that module's `time` is replaced, and makegood.rate_limits' with it."""
+    import limits.storage.memory
+
+    import makegood.rate_limits
+
+    clock = LimitsClock()
+    monkeypatch.setattr(limits.storage.memory, "time", clock)
+    monkeypatch.setattr(makegood.rate_limits, "wall_clock", clock)
+    return clock
+
+
+REDIS_URL = os.environ.get("MAKEGOOD_TEST_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url() -> str:
+    """The test Redis (a database of its own); skipped where none answers, failed in CI. Each
+    test gets its own key prefix, `redis_prefix`, so tests running at once never share counts."""
+    import redis
+
+    client = redis.Redis.from_url(REDIS_URL, socket_connect_timeout=1)
+    try:
+        client.ping()
+    except redis.RedisError as exc:
+        if IN_CI:
+            pytest.fail(f"Redis must be reachable in CI at {REDIS_URL}: {exc}")
+        pytest.skip(f"Redis not reachable at {REDIS_URL}")
+    finally:
+        client.close()
+    return REDIS_URL
+
+
+@pytest.fixture
+def redis_prefix(redis_url: str) -> Iterator[str]:
+    import redis
+
+    prefix = f"mgtest-{secrets.token_hex(6)}"
+    yield prefix
+    client = redis.Redis.from_url(redis_url)
+    try:
+        for key in client.scan_iter(match=f"{prefix}:*"):
+            client.delete(key)
+    finally:
+        client.close()

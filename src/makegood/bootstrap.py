@@ -5,12 +5,17 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 
 from makegood.settings import Settings, get_settings
 from makegood.store.engine import make_engine
 from makegood.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from limits.storage import Storage
 
 Clock = Callable[[], datetime]
 
@@ -29,6 +34,14 @@ class Container:
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)
+
+    @cached_property
+    def rate_limit_storage(self) -> Storage:
+        """Where rate limits and send pacing count (MAKEGOOD_RATE_LIMIT_STORAGE): one store
+        per container, so a memory store is this process's and a Redis one the fleet's."""
+        from makegood.rate_limits import open_storage
+
+        return open_storage(self.settings.rate_limit_storage, self.settings.rate_limit_prefix)
 
     def now(self) -> datetime:
         value = self.clock()

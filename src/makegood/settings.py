@@ -106,6 +106,11 @@ class Settings(BaseSettings):
     # minute, and status requests per e-mail address per hour; 0: no limit.
     status_requests_per_minute: int = Field(default=10, ge=0)
     status_emails_per_hour: int = Field(default=3, ge=0)
+    # Where the rate limits and send pacing count (makegood/rate_limits.py, docs/security.md):
+    # memory:// (each process on its own) or redis://HOST:PORT/DB (rediss:// for TLS), shared
+    # by every process and host using it; keys start with the prefix (one per deployment).
+    rate_limit_storage: str = "memory://"
+    rate_limit_prefix: str = Field(default="makegood", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
 
     # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
     billing_connector: str = "statement"  # statement | stripe | webhook | export
@@ -147,6 +152,24 @@ class Settings(BaseSettings):
             f"MAKEGOOD_SECRET_KEY is the public development secret, which serves on loopback "
             f"only, not on {host}: set MAKEGOOD_SECRET_KEY to a random value of at least "
             f"{MIN_SECRET_LENGTH} characters, or serve on --host 127.0.0.1"
+        )
+
+    @field_validator("rate_limit_storage")
+    @classmethod
+    def _known_storage(cls, value: str) -> str:
+        parts = urlsplit(value.strip())
+        if value.strip() == "memory://":
+            return "memory://"
+        if parts.scheme in ("redis", "rediss") and parts.hostname:
+            try:
+                parts.port  # noqa: B018 (raises on a port that is not a number)
+            except ValueError:
+                pass
+            else:
+                return value.strip()
+        raise ValueError(
+            "must be memory:// (limits counted in each process) or redis://HOST:PORT/DB "
+            "(rediss:// for TLS), e.g. redis://127.0.0.1:6379/0"
         )
 
     @field_validator("service_name", "support_phone", "support_url")

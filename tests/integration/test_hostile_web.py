@@ -6,8 +6,8 @@ claim page, the confirmation, the genuine page, the login page and the console p
 payload never appears unescaped, no link or form points at javascript:, and every response
 carries the Content-Security-Policy.
 
-Link guessing: failed claim lookups (404, 403) spend a per-address token; with none left every
-claim request answers 429 without a database statement, while valid links spend nothing.
+Link guessing: failed claim lookups (404, 403) count against a per-address limit; past it every
+claim request answers 429 without a database statement, while valid links count nothing.
 """
 
 from __future__ import annotations
@@ -38,6 +38,7 @@ from makegood.web import csrf
 from makegood.web.app import create_app
 from makegood.web.csrf import NONCE_COOKIE
 from makegood.web.texts import TEXTS
+from tests.conftest import LimitsClock
 from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
 from tests.integration.web_seed import (
     CSRF_FIELD,
@@ -77,27 +78,13 @@ def client(container: Container) -> Iterator[TestClient]:
         yield client
 
 
-class Ticks:
-    """A monotonic clock for the claim limiter that moves only when told."""
-
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def claim_app(
-    container: Container, failures_per_minute: int, clock: Ticks | None = None
-) -> FastAPI:
-    """The real app with MAKEGOOD_CLAIM_FAILURES_PER_MINUTE set (and the limiter's clock)."""
+def claim_app(container: Container, failures_per_minute: int) -> FastAPI:
+    """The real app with MAKEGOOD_CLAIM_FAILURES_PER_MINUTE set (the limits' time is the
+    `limits_clock` fixture's where a test needs it to stand still)."""
     settings = container.settings.model_copy(
         update={"claim_failures_per_minute": failures_per_minute}
     )
-    app = create_app(replace(container, settings=settings))
-    if clock is not None:
-        app.state.claim_limiter.clock = clock
-    return app
+    return create_app(replace(container, settings=settings))
 
 
 @pytest.fixture
@@ -267,10 +254,9 @@ def assert_limited(response: httpx.Response, retry_after: int, language: str = "
 
 
 def test_failed_claim_lookups_are_limited_per_client_without_touching_the_database(
-    container: Container,
+    container: Container, limits_clock: LimitsClock
 ) -> None:
-    ticks = Ticks()  # stands still: nothing refills during the test
-    app = claim_app(container, 5, ticks)
+    app = claim_app(container, 5)  # the limits' time stands still during the test
     now = container.now()
     seeded = seed_offer(container.engine, now)
     replaced = seed_offer(container.engine, now, email="old.link@example.com", token_revoked=True)
@@ -308,9 +294,9 @@ def test_failed_claim_lookups_are_limited_per_client_without_touching_the_databa
         finally:
             sa.event.remove(container.engine, "before_cursor_execute", listen)
 
-        assert_limited(french, 12, "fr")  # 5 a minute: the next token in 12 s
+        assert_limited(french, 60, "fr")  # 5 in any minute: the first leaves it in 60 s
         for response in (claim, done, guess, unrouted):
-            assert_limited(response, 12)
+            assert_limited(response, 60)
         assert sent == [], "a limited client must not reach the database"
         assert snapshot(container.engine) == before
         assert credit_rows(container.engine, seeded.offer_id) == []
@@ -329,8 +315,10 @@ def test_failed_claim_lookups_are_limited_per_client_without_touching_the_databa
         )
 
 
-def test_limited_page_speaks_the_browsers_language(container: Container) -> None:
-    app = claim_app(container, 1, Ticks())
+def test_limited_page_speaks_the_browsers_language(
+    container: Container, limits_clock: LimitsClock
+) -> None:
+    app = claim_app(container, 1)
     with TestClient(app, follow_redirects=False) as client:
         assert client.get(f"/claim/{new_token()}").status_code == 404
         for header, language in [
@@ -346,9 +334,11 @@ def test_limited_page_speaks_the_browsers_language(container: Container) -> None
             assert_limited(limited, 60, language)
 
 
-def test_many_valid_claims_from_one_client_are_never_limited(container: Container) -> None:
+def test_many_valid_claims_from_one_client_are_never_limited(
+    container: Container, limits_clock: LimitsClock
+) -> None:
     limit = 5
-    app = claim_app(container, limit, Ticks())  # no refill: every token spent stays spent
+    app = claim_app(container, limit)  # time stands still: every failure stays in the window
     now = container.now()
     offers = [
         seed_offer(container.engine, now, email=f"subscriber{i}@example.com") for i in range(30)
@@ -369,25 +359,28 @@ def test_many_valid_claims_from_one_client_are_never_limited(container: Containe
             assert client.get(f"/claim/{offer.token}").status_code == 200
         for offer in offers:
             assert len(credit_rows(container.engine, offer.offer_id)) == 1
-        # the last token is still there: one more failure is answered, then the limit holds
+        # one failure is still allowed: it is answered, then the limit holds
         assert client.get(f"/claim/{new_token()}").status_code == 404
         assert client.get(f"/claim/{offers[0].token}").status_code == 429
 
 
-def test_claim_limit_refills_with_time(container: Container) -> None:
-    ticks = Ticks()
-    app = claim_app(container, 5, ticks)
+def test_claim_failures_leave_the_window_a_minute_after_each_was_made(
+    container: Container, limits_clock: LimitsClock
+) -> None:
+    app = claim_app(container, 5)
     seeded = seed_offer(container.engine, container.now())
     with TestClient(app, follow_redirects=False) as client:
-        assert [client.get(f"/claim/{new_token()}").status_code for _ in range(5)] == [404] * 5
-        assert_limited(client.get(f"/claim/{seeded.token}"), 12)
-        ticks.now += 11
+        assert client.get(f"/claim/{new_token()}").status_code == 404
+        limits_clock.advance(30)
+        assert [client.get(f"/claim/{new_token()}").status_code for _ in range(4)] == [404] * 4
+        assert_limited(client.get(f"/claim/{seeded.token}"), 30)  # the first leaves at 60 s
+        limits_clock.advance(29)
         assert_limited(client.get(f"/claim/{seeded.token}"), 1)
-        ticks.now += 1  # one token back
+        limits_clock.advance(1.5)  # the first failure is out of the window: room for one
         assert client.get(f"/claim/{seeded.token}").status_code == 200
         assert client.get(f"/claim/{new_token()}").status_code == 404
-        assert_limited(client.get(f"/claim/{seeded.token}"), 12)
-        ticks.now += 3600  # full again, and no more than full
+        assert_limited(client.get(f"/claim/{seeded.token}"), 30)  # the next four leave at 90 s
+        limits_clock.advance(3600)  # all gone, and no more than five allowed again
         assert [client.get(f"/claim/{new_token()}").status_code for _ in range(6)] == [404] * 5 + [
             429
         ]

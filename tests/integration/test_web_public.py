@@ -14,8 +14,8 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.services.genuine import Verdict, read_pasted
 from makegood.web.app import create_app
-from makegood.web.genuine import TokenBucket
 from makegood.web.texts import TEXTS
+from tests.conftest import LimitsClock
 from tests.integration.claim_seed import seed_offer, snapshot
 
 
@@ -73,18 +73,22 @@ def test_genuine_check_is_rate_limited_per_client(client: TestClient) -> None:
     assert statuses[10:] == [429, 429]
 
 
-def test_token_bucket_refills_over_time() -> None:
-    now = [0.0]
-    bucket = TokenBucket(capacity=2, refill_per_minute=6, clock=lambda: now[0])
-    assert [bucket.allow("a"), bucket.allow("a"), bucket.allow("a")] == [True, True, False]
-    assert bucket.allow("b")  # per client
-    now[0] += 10  # one token back every 10 s
-    assert bucket.allow("a")
-    assert not bucket.allow("a")
-    small = TokenBucket(capacity=1, max_clients=2, clock=lambda: now[0])
-    for key in ("x", "y", "z"):
-        small.allow(key)
-    assert list(small.buckets) == ["y", "z"]
+def test_genuine_checks_come_back_as_they_leave_the_minute(
+    client: TestClient, limits_clock: LimitsClock
+) -> None:
+    first = client.post("/genuine", data={"code": "x"})
+    assert first.status_code == 200
+    limits_clock.advance(30)
+    assert [client.post("/genuine", data={"code": "x"}).status_code for _ in range(10)] == [
+        200
+    ] * 9 + [429]
+    limited = client.post("/genuine", data={"code": "x"})
+    assert limited.headers["retry-after"] == "30"  # the first check leaves the minute then
+    limits_clock.advance(30.5)
+    assert [client.post("/genuine", data={"code": "x"}).status_code for _ in range(2)] == [
+        200,
+        429,
+    ]
 
 
 def test_read_pasted() -> None:

@@ -1,4 +1,4 @@
-"""Pure billing rules: charge-backs on drafts, dedupe keys, pacing, backoff, webhook signatures."""
+"""Pure billing rules: charge-backs on drafts, dedupe keys, backoff, webhook signatures."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import hashlib
 import hmac
 from datetime import UTC, date, datetime
 
-from makegood.billing.connectors import Pacer, backoff_seconds
+from makegood.billing.connectors import backoff_seconds
 from makegood.billing.ledger import ChargeBack, PlanCharge, add_charge_backs, draft_statements
 from makegood.billing.webhook_connector import sign, verify
 from makegood.store.ledger import Entry
@@ -45,23 +45,6 @@ def test_dedupe_keys_make_each_application_once_per_statement_or_posting() -> No
     assert Entry("applied", "c", "a", "USD", -5, statement_id="s").dedupe_key == "applied:c:s"
     assert Entry("posted", "c", "a", "USD", -5, posting_id="p").dedupe_key == "posted:c"
     assert Entry("clawback", "c", "a", "USD", -5, posting_id="p").dedupe_key == "clawback:c:p"
-
-
-def test_the_pacer_spaces_calls_by_the_rate() -> None:
-    now = [100.0]
-    slept: list[float] = []
-
-    def sleep(seconds: float) -> None:
-        slept.append(seconds)
-        now[0] += seconds
-
-    pacer = Pacer(4, clock=lambda: now[0], sleep=sleep)
-    for _ in range(3):
-        pacer.wait()
-    assert slept == [0.25, 0.25]
-    now[0] += 10
-    pacer.wait()
-    assert slept == [0.25, 0.25]  # idle time is not saved up into a burst... nor punished
 
 
 def test_backoff_doubles() -> None:

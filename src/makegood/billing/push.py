@@ -15,6 +15,7 @@ from makegood.billing import inactive, postings
 from makegood.billing.connectors import CONNECTORS, Connector, Outcome, backoff_seconds
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
+from makegood.rate_limits import Pacer
 from makegood.services import audit
 from makegood.store.uow import UnitOfWork
 
@@ -63,7 +64,10 @@ def make_connector(container: Container) -> Connector:
     if name == "stripe":
         from makegood.billing.stripe_connector import StripeConnector
 
-        return StripeConnector(container.settings)
+        pacer = Pacer(
+            container.rate_limit_storage, "stripe", container.settings.stripe_rate_per_second
+        )
+        return StripeConnector(container.settings, pacer)
     from makegood.billing.webhook_connector import WebhookConnector
 
     return WebhookConnector(container.settings)

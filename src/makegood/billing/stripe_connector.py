@@ -12,10 +12,12 @@ from __future__ import annotations
 from typing import Any
 
 import stripe
+from limits.storage import MemoryStorage
 
-from makegood.billing.connectors import Outcome, Pacer
+from makegood.billing.connectors import Outcome
 from makegood.billing.postings import Posting
 from makegood.domain.errors import InvalidInput
+from makegood.rate_limits import Pacer
 from makegood.settings import Settings
 
 DESCRIPTION_MAX = 350  # Stripe's limit for balance transaction descriptions
@@ -34,7 +36,9 @@ class StripeConnector:
             base_addresses={"api": settings.stripe_api_base.rstrip("/")},
             max_network_retries=0,
         )
-        self.pacer = pacer or Pacer(settings.stripe_rate_per_second)
+        # Stripe's limit is per account: with a shared rate-limit store, every process that
+        # pushes postings shares this one rate.
+        self.pacer = pacer or Pacer(MemoryStorage(), "stripe", settings.stripe_rate_per_second)
 
     def send(self, posting: Posting) -> Outcome:
         if not posting.stripe_customer_id:
@@ -43,7 +47,7 @@ class StripeConnector:
                 error=f"account {posting.account_id} has no stripe_customer_id: import it "
                 "in the accounts file, then run `makegood billing push` again",
             )
-        self.pacer.wait()
+        self.pacer.acquire()
         try:
             txn = self.client.v1.customers.balance_transactions.create(
                 posting.stripe_customer_id,

@@ -106,6 +106,9 @@ def worker(once: bool) -> None:
     box = container()
     settings = box.settings
     check_templates(settings, box.now())  # an override mistake stops us before any send
+    from makegood.rate_limits import require_storage
+
+    require_storage(box.rate_limit_storage, settings.rate_limit_storage)  # the pacing's store
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

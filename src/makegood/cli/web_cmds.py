@@ -28,9 +28,12 @@ def register(cli: click.Group) -> None:
 
         from makegood.observability.metrics_dir import shared_metrics_dir
         from makegood.observability.structured_logs import logging_config
+        from makegood.rate_limits import require_storage
 
-        settings = container().settings
+        box = container()
+        settings = box.settings
         settings.refuse_public_secret_on(host)
+        require_storage(box.rate_limit_storage, settings.rate_limit_storage)
         # Claim links carry their token in the path: the log config masks it, and addresses,
         # in every line and traceback, as text or (MAKEGOOD_LOG_FORMAT=json) one JSON object.
         log_config = logging_config(settings)

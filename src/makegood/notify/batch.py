@@ -32,12 +32,12 @@ from makegood.notify.mime import (
     dkim_signed,
 )
 from makegood.notify.outbox import OutgoingEmail
-from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.notify.tracking import DeliveryEvent
 from makegood.notify.transports import ComposeFailed, DeliveryError, Unsendable
+from makegood.rate_limits import Pacer
 from makegood.settings import Settings
 from makegood.store import appeals as appeal_store
 from makegood.store.credit_status import account_credits
@@ -90,7 +90,7 @@ def prepare_batch(
     batch: list[OutgoingEmail],
     report: DispatchReport,
     stop: threading.Event | None,
-    limiter: TokenBucket | None,
+    limiter: Pacer | None,
 ) -> Ready:
     """The batch's messages that are to be sent; the others are retired here."""
     now = container.now()

@@ -30,9 +30,9 @@ from makegood.domain.tokens import hash_token, new_token
 from makegood.notify import outbox, tracking
 from makegood.notify.batch import DispatchReport, retry_delay
 from makegood.notify.feedback import signature
-from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
 from makegood.notify.tracking import DeliveryEvent
+from makegood.rate_limits import Pacer
 from makegood.settings import Settings
 from makegood.store import tables as t
 
@@ -87,7 +87,7 @@ def dispatch_channel(
     channel: str,
     *,
     stop: threading.Event | None = None,
-    limiter: TokenBucket | None = None,
+    limiter: Pacer | None = None,
     retry_failed_now: bool = False,
     client: httpx.Client | None = None,
 ) -> DispatchReport:

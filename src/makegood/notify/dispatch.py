@@ -33,10 +33,10 @@ from makegood.bootstrap import Container
 from makegood.notify import outbox
 from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_outcomes
 from makegood.notify.mime import envelope_sender
-from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.smtp import Outgoing
 from makegood.notify.status_requests import queue_status_emails
 from makegood.notify.transports import DeliveryError, MailTransport, open_transport
+from makegood.rate_limits import Pacer
 from makegood.store.uow import UnitOfWork
 
 __all__ = ["BATCH_SIZE", "DispatchReport", "dispatch_pending"]
@@ -64,7 +64,7 @@ def dispatch_pending(
     retry_failed_now: bool = True,
     batch_size: int | None = None,
     stop: threading.Event | None = None,
-    limiter: TokenBucket | None = None,
+    limiter: Pacer | None = None,
 ) -> DispatchReport:
     """Send every due e-mail once: pending ones whose time has come and, by default, every
     failed one (the `dispatch` command retries failures at once; the worker passes
@@ -134,7 +134,7 @@ def _start_batch(
     cursor: _Cursor,
     report: DispatchReport,
     stop: threading.Event | None,
-    limiter: TokenBucket | None,
+    limiter: Pacer | None,
 ) -> _InFlight | None:
     """Lock, prepare and hand over the next batch, its transaction left open; None when no
     message is due any more."""

@@ -23,9 +23,9 @@ import httpx
 from makegood.bootstrap import Container
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.dispatch import DispatchReport, dispatch_pending
-from makegood.notify.ratelimit import TokenBucket
 from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.notify.transports import MailTransport, open_transport
+from makegood.rate_limits import Pacer
 from makegood.services.appeal_processing import process_appeals
 from makegood.services.build_jobs import run_pending_builds
 
@@ -100,10 +100,12 @@ def run_worker(
     say = status or (lambda _line: None)
     own_transport = transport is None
     mailer = transport if transport is not None else open_transport(settings)
-    limiter = TokenBucket(settings.email_rate_per_second)
+    # Paced in the rate-limit store: with Redis, every worker of the fleet shares one rate.
+    storage = container.rate_limit_storage
+    limiter = Pacer(storage, "email", settings.email_rate_per_second)
     channels = configured_channels(settings)
     rates = {"sms": settings.sms_rate_per_second, "push": settings.push_rate_per_second}
-    buckets = {c: TokenBucket(rates[c]) for c in channels}
+    buckets = {c: Pacer(storage, c, rates[c]) for c in channels}
     http = httpx.Client(timeout=settings.channel_timeout_seconds) if channels else None
     totals = WorkerTotals()
     switch_interval = sys.getswitchinterval()

@@ -30,7 +30,7 @@ from makegood.web.edge import RequestEdge
 from makegood.web.errors import install_error_pages
 from makegood.web.genuine import genuine_router
 from makegood.web.pages import Pages
-from makegood.web.ratelimit import RateLimited, TokenBucket, client_address
+from makegood.web.ratelimit import RateLimit, RateLimited, client_address, web_limits
 from makegood.web.webhooks import webhooks_router
 
 
@@ -90,7 +90,7 @@ def app_from_environment() -> FastAPI:
 def create_app(container: Container) -> FastAPI:
     """The web app over `container` (settings, database, clock).
 
-    `app.state.claim_limiter` is the claim pages' failed-lookup limiter (None when
+    `app.state.claim_limiter` is the claim pages' failed-lookup limit (None when
     MAKEGOOD_CLAIM_FAILURES_PER_MINUTE is 0).
     """
     settings = container.settings
@@ -112,15 +112,13 @@ def create_app(container: Container) -> FastAPI:
     app.add_middleware(
         SecurityHeaders, headers=security_headers(pages.style_hash, console.state.style_hash)
     )
-    failures = settings.claim_failures_per_minute
-    claim_limiter = (
-        TokenBucket(capacity=failures, refill_per_minute=failures) if failures > 0 else None
-    )
+    limits = web_limits(container)
+    claim_limiter = limits.claim_failures
     app.state.claim_limiter = claim_limiter
     install_error_pages(app, container, pages, claim_limiter)
     install_metrics(app, container)  # GET /metrics (MAKEGOOD_METRICS_TOKEN) and timings
-    app.include_router(genuine_router(container, pages, TokenBucket()))
-    app.include_router(credits_router(container, pages))  # GET/POST /credits
+    app.include_router(genuine_router(container, pages, limits.genuine))
+    app.include_router(credits_router(container, pages, limits))  # GET/POST /credits
     app.include_router(webhooks_router(container))  # POST /webhooks/email (notify)
     # Separate applications: the API has its own OpenAPI document and JSON errors; the
     # console its own login redirects and error pages. The claim pages stay out of both.
@@ -170,7 +168,7 @@ async def small_form(request: Request) -> dict[str, str]:
 
 
 def claim_routes(
-    app: FastAPI, container: Container, pages: Pages, claim_limiter: TokenBucket | None
+    app: FastAPI, container: Container, pages: Pages, claim_limiter: RateLimit | None
 ) -> None:
     """GET /claim/{token}, its POST and /done, refused (429) to a client out of failed lookups."""
     settings = container.settings
@@ -178,7 +176,7 @@ def claim_routes(
 
     def refuse_if_limited(request: Request) -> None:
         """429 before any database work for a client out of failed lookups (errors.py spends
-        them). A client that never failed costs one dict lookup."""
+        them). Spends nothing: a valid link is never slowed."""
         if claim_limiter is not None:
             client = client_address(request)
             if claim_limiter.limited(client):

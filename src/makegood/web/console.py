@@ -54,7 +54,12 @@ from makegood.web.console_appeals import add_appeal_routes
 from makegood.web.console_render import ConsolePages, path_segment
 from makegood.web.console_support import add_support_routes
 from makegood.web.detection_chart import detection_chart, detection_rows
-from makegood.web.ratelimit import TokenBucket, client_address
+from makegood.web.ratelimit import (
+    UNAVAILABLE_RETRY_SECONDS,
+    RateLimitUnavailable,
+    client_address,
+    web_limits,
+)
 
 PREFIX = "/console"
 LOGIN_NONCE = "mg_login_nonce"
@@ -289,11 +294,7 @@ def _install_errors(app: FastAPI, auth: Auth, pages: ConsolePages) -> None:
 def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: ConsolePages) -> None:
     settings = container.settings
     secure = settings.public_url.lower().startswith("https://")
-    # Timed by the container's clock, so the refill follows the same time as everything else
-    # (and a test's frozen clock, instead of how fast the machine hashes passwords).
-    login_limiter = TokenBucket(
-        capacity=10, refill_per_minute=10, clock=lambda: container.now().timestamp()
-    )
+    login_limiter = web_limits(container).login
     Reader = Annotated[SessionUser, Depends(auth.require(Permission.READ))]  # noqa: N806
 
     def login_page(
@@ -343,7 +344,20 @@ def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: Console
         except csrf.CsrfRejected:
             return login_page(request, 403, "The form expired: please sign in again.", email, next)
         client = client_address(request)
-        if not login_limiter.allow(client):
+        try:
+            allowed = login_limiter.hit(client)
+        except RateLimitUnavailable:
+            # Fails closed: without its count, a password check would be unlimited guessing.
+            busy = login_page(
+                request,
+                503,
+                "Signing in is unavailable for a moment: try again shortly.",
+                email,
+                next,
+            )
+            busy.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+            return busy
+        if not allowed:
             limited = login_page(request, 429, "Too many attempts: wait a minute.", email, next)
             limited.headers["Retry-After"] = str(login_limiter.retry_after(client))
             return limited

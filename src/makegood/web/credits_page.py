@@ -5,15 +5,15 @@ subscriber, and does the same work either way: it queues the request (one INSERT
 notify.status_requests) and the worker decides, out of band, whether anything is sent. Rate
 limits: per client address (MAKEGOOD_STATUS_REQUESTS_PER_MINUTE, 429 past it) and per e-mail
 address (MAKEGOOD_STATUS_EMAILS_PER_HOUR; past it the same page answers and nothing is
-queued, which says nothing about the address either). The limiters are in-process token
-buckets (web/ratelimit.py); the e-mail limiter is keyed by a hash, never the address.
+queued, which says nothing about the address either). The limits are web/ratelimit.py's, in
+the store MAKEGOOD_RATE_LIMIT_STORAGE names, keyed by an HMAC, never the address; when that
+store does not answer, POST answers 503 and queues nothing (fails closed).
 
 CSRF: as on the claim page, a nonce cookie (path /credits) and an HMAC of it in the form.
 """
 
 # No `from __future__ import annotations`: FastAPI must see the Form annotations.
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Form, Request, Response
@@ -22,7 +22,7 @@ from makegood.bootstrap import Container
 from makegood.notify.status_requests import request_status
 from makegood.web import csrf
 from makegood.web.pages import Pages
-from makegood.web.ratelimit import TokenBucket, client_address
+from makegood.web.ratelimit import WebLimits, client_address
 
 COOKIE = "mg_credits_nonce"
 PATH = "/credits"
@@ -34,14 +34,12 @@ def _plausible(email: str) -> bool:
     return bool(at and local and domain) and len(email) <= 320
 
 
-def credits_router(container: Container, pages: Pages) -> APIRouter:
+def credits_router(container: Container, pages: Pages, limits: WebLimits) -> APIRouter:
     settings = container.settings
     router = APIRouter()
     secure_cookie = settings.public_url.lower().startswith("https://")
-    per_minute = settings.status_requests_per_minute
-    per_hour = settings.status_emails_per_hour
-    clients = TokenBucket(per_minute, per_minute) if per_minute > 0 else None
-    addresses = TokenBucket(per_hour, per_hour / 60.0) if per_hour > 0 else None
+    clients = limits.status_clients
+    addresses = limits.status_emails
 
     def page(request: Request, status: int, notice: str | None) -> Response:
         nonce = request.cookies.get(COOKIE)
@@ -74,7 +72,7 @@ def credits_router(container: Container, pages: Pages) -> APIRouter:
     ) -> Response:
         """Always the same answer for a well-formed request; see the module doc."""
         client = client_address(request)
-        if clients is not None and not clients.allow(client):
+        if clients is not None and not clients.hit(client):
             language = pages.language_for(None, request.headers.get("accept-language"))
             limited = pages.render("limited.html", status=429, language=language)
             limited.headers["Retry-After"] = str(clients.retry_after(client))
@@ -87,8 +85,7 @@ def credits_router(container: Container, pages: Pages) -> APIRouter:
             return page(request, 403, "again")
         if not _plausible(email):
             return page(request, 422, "invalid")
-        key = hashlib.sha256(email.strip().lower().encode("utf-8", "replace")).hexdigest()
-        if addresses is None or addresses.allow(key):
+        if addresses is None or addresses.hit(email.strip().lower()):
             with container.uow() as uow:
                 request_status(uow, email, container.now())
         return page(request, 200, "sent")

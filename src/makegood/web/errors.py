@@ -11,7 +11,13 @@ from makegood.domain import errors
 from makegood.services.claims import OfferView, view_offer
 from makegood.web.csrf import CsrfRejected
 from makegood.web.pages import Pages
-from makegood.web.ratelimit import RateLimited, TokenBucket, client_address
+from makegood.web.ratelimit import (
+    UNAVAILABLE_RETRY_SECONDS,
+    RateLimit,
+    RateLimited,
+    RateLimitUnavailable,
+    client_address,
+)
 
 CLAIM_PREFIX = "/claim/"
 
@@ -44,7 +50,7 @@ def on_claim_path(request: Request) -> bool:
 
 
 def install_error_pages(
-    app: FastAPI, container: Container, pages: Pages, claim_limiter: TokenBucket | None = None
+    app: FastAPI, container: Container, pages: Pages, claim_limiter: RateLimit | None = None
 ) -> None:
     """Register handlers that answer domain errors (and unknown paths) with clear pages.
 
@@ -55,7 +61,7 @@ def install_error_pages(
 
     def note_failure(request: Request, status: int) -> None:
         if claim_limiter is not None and status in (403, 404) and on_claim_path(request):
-            claim_limiter.allow(client_address(request))
+            claim_limiter.hit(client_address(request))
 
     def too_many_failures(request: Request, retry_after: int) -> Response:
         # Nothing about the link or its account: no lookup is made while a client is limited.
@@ -88,6 +94,13 @@ def install_error_pages(
         assert isinstance(exc, RateLimited)
         return too_many_failures(request, exc.retry_after)
 
+    def limits_unavailable(request: Request, exc: Exception) -> Response:
+        # A limit that fails closed could not ask its store: refuse for now, say when to retry.
+        language = pages.language_for(None, request.headers.get("accept-language"))
+        response = pages.render("limited.html", status=503, language=language, unavailable=True)
+        response.headers["Retry-After"] = str(UNAVAILABLE_RETRY_SECONDS)
+        return response
+
     def http_error(request: Request, exc: Exception) -> Response:
         assert isinstance(exc, StarletteHTTPException)
         if exc.status_code == 404:
@@ -104,4 +117,5 @@ def install_error_pages(
     app.add_exception_handler(errors.OfferUnavailable, claim_unavailable)
     app.add_exception_handler(CsrfRejected, claim_unavailable)
     app.add_exception_handler(RateLimited, rate_limited)
+    app.add_exception_handler(RateLimitUnavailable, limits_unavailable)
     app.add_exception_handler(StarletteHTTPException, http_error)

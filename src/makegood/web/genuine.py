@@ -1,7 +1,8 @@
 """The public "is this message genuine?" page, rate-limited per client IP.
 
-Rate limit: a token bucket per client address (`makegood.web.ratelimit.TokenBucket`, which this
-module still exports): every check spends a token, whatever its answer. Per process, in memory.
+Rate limit: per client address (`makegood.web.ratelimit`, GENUINE_CHECKS_PER_MINUTE in any
+minute): every check spends one, whatever its answer; in the store MAKEGOOD_RATE_LIMIT_STORAGE
+names (lets checks through when that store does not answer: see web/ratelimit.py).
 """
 
 from __future__ import annotations
@@ -13,12 +14,10 @@ from fastapi import APIRouter, Form, Request, Response
 from makegood.bootstrap import Container
 from makegood.services.genuine import check_pasted
 from makegood.web.pages import Pages
-from makegood.web.ratelimit import TokenBucket, client_address
-
-__all__ = ["TokenBucket", "genuine_router"]
+from makegood.web.ratelimit import RateLimit, client_address
 
 
-def genuine_router(container: Container, pages: Pages, limiter: TokenBucket) -> APIRouter:
+def genuine_router(container: Container, pages: Pages, limiter: RateLimit) -> APIRouter:
     router = APIRouter()
 
     @router.get("/genuine")
@@ -33,7 +32,7 @@ def genuine_router(container: Container, pages: Pages, limiter: TokenBucket) -> 
         point to our address; 429 past the limit."""
         language = pages.language_for(None, request.headers.get("accept-language"))
         client = client_address(request)
-        if not limiter.allow(client):
+        if not limiter.hit(client):
             response = pages.render(
                 "genuine.html", status=429, language=language, verdict="limited", address=""
             )

@@ -1,27 +1,41 @@
-"""Per-client token buckets for the public pages, held in this process's memory.
+"""The public pages' and the console's rate limits (on makegood.rate_limits, so shared by
+every process when MAKEGOOD_RATE_LIMIT_STORAGE names a Redis).
 
-Each key (a client address) may spend `capacity` tokens at once and gains `refill_per_minute`
-back, up to `capacity`. The buckets reset when the server restarts and are per process (run one
-worker, or put a shared limiter in front). At most `max_clients` keys are remembered; the one
-touched longest ago is forgotten first, so memory stays bounded whatever the traffic.
+Each limit allows `amount` hits per client address (or hashed e-mail address) in any window of
+`seconds`. Two ways to use one: `hit(key)` spends one per request and says whether there was room
+(the genuine check, console login, /credits); or spend only on failures and ask `limited(key)`,
+which spends nothing, before doing any work (the claim pages: a valid link is never slowed).
 
-Two ways to use it: `allow(key)` spends a token per request and says whether there was one (the
-genuine check, console login); or spend only on failures (`allow`) and ask `limited(key)`, which
-spends nothing, before doing any work (the claim pages: a valid link is never slowed).
+When the store does not answer (docs/security.md, "Rate limits"): the claim pages and the
+genuine check let requests through (they only slow the guessing of 256-bit tokens, and a claim
+must not fail because Redis is down); /credits (mail to whatever address is typed) and the
+console login (password guessing) refuse with 503 until it answers again.
 """
 
 from __future__ import annotations
 
-import math
-import threading
-import time
-from collections import OrderedDict
-from collections.abc import Callable
+from dataclasses import dataclass
 
 from starlette.requests import Request
 
-# Float slack: a bucket refilled to 0.9999999999 by rounding counts as holding one token.
-_EPSILON = 1e-9
+from makegood.bootstrap import Container
+from makegood.rate_limits import RateLimit, RateLimitUnavailable
+
+__all__ = [
+    "RateLimit",
+    "RateLimitUnavailable",
+    "RateLimited",
+    "WebLimits",
+    "client_address",
+    "web_limits",
+]
+
+MINUTE = 60
+HOUR = 3600
+# What the pages' 503 tells a client to wait when the store did not answer.
+UNAVAILABLE_RETRY_SECONDS = 30
+GENUINE_CHECKS_PER_MINUTE = 10
+LOGINS_PER_MINUTE = 10
 
 
 def client_address(request: Request) -> str:
@@ -32,69 +46,49 @@ def client_address(request: Request) -> str:
 
 
 class RateLimited(Exception):
-    """A client spent its tokens; it may try again in `retry_after` seconds (at least 1)."""
+    """A client spent its allowance; it may try again in `retry_after` seconds (at least 1)."""
 
     def __init__(self, retry_after: int) -> None:
         super().__init__(f"rate limited; retry after {retry_after} s")
         self.retry_after = retry_after
 
 
-class TokenBucket:
-    """Per-key token buckets; `allow(key)` spends one token if there is one."""
+@dataclass(frozen=True)
+class WebLimits:
+    """The limits of one web app; None where the setting turned a limit off (0)."""
 
-    def __init__(
-        self,
-        capacity: int = 10,
-        refill_per_minute: float = 10.0,
-        max_clients: int = 10_000,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        if capacity < 1 or refill_per_minute <= 0 or max_clients < 1:
-            raise ValueError(
-                "a token bucket needs capacity >= 1, refill_per_minute > 0 and max_clients >= 1"
-            )
-        self.capacity = capacity
-        self.refill_per_minute = float(refill_per_minute)
-        self.max_clients = max_clients
-        self.clock = clock
-        # key -> (tokens at `last`, last); oldest-touched first.
-        self.buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
-        self._lock = threading.Lock()
+    claim_failures: RateLimit | None
+    genuine: RateLimit
+    status_clients: RateLimit | None
+    status_emails: RateLimit | None
+    login: RateLimit
 
-    def _tokens(self, entry: tuple[float, float], now: float) -> float:
-        tokens, last = entry
-        # A wall clock may step back: time never refills a bucket negatively.
-        now = max(now, last)
-        # (elapsed * per-minute / 60 rather than elapsed * per-second: whole seconds of refill
-        # come out exact, so `retry_after` seconds later a token is really there)
-        return min(float(self.capacity), tokens + (now - last) * self.refill_per_minute / 60.0)
 
-    def allow(self, key: str) -> bool:
-        """Spend one token of `key` if it has one; True when it had."""
-        with self._lock:
-            now = self.clock()
-            entry = self.buckets.pop(key, None)
-            tokens = float(self.capacity) if entry is None else self._tokens(entry, now)
-            allowed = tokens + _EPSILON >= 1.0
-            if allowed:
-                tokens = max(0.0, tokens - 1.0)
-            self.buckets[key] = (tokens, now)
-            while len(self.buckets) > self.max_clients:
-                self.buckets.popitem(last=False)
-            return allowed
+def web_limits(container: Container) -> WebLimits:
+    """The web app's limits from the settings, counted in the container's store."""
+    settings = container.settings
+    storage = container.rate_limit_storage
+    secret = settings.secret_key
 
-    def limited(self, key: str) -> bool:
-        """True when `key` has no token left; spends nothing. A key that never spent costs one
-        dict lookup (no clock read, no lock)."""
-        entry = self.buckets.get(key)
-        if entry is None:
-            return False
-        return self._tokens(entry, self.clock()) + _EPSILON < 1.0
+    def limit(name: str, amount: int, seconds: int, *, fail_open: bool) -> RateLimit | None:
+        if amount <= 0:
+            return None
+        return RateLimit(storage, name, amount, seconds, secret=secret, fail_open=fail_open)
 
-    def retry_after(self, key: str) -> int:
-        """Whole seconds until `key` has a token again; at least 1."""
-        entry = self.buckets.get(key)
-        if entry is None:
-            return 1
-        missing = 1.0 - self._tokens(entry, self.clock())
-        return max(1, math.ceil(missing * 60.0 / self.refill_per_minute - _EPSILON))
+    genuine = limit("genuine", GENUINE_CHECKS_PER_MINUTE, MINUTE, fail_open=True)
+    login = limit("console-login", LOGINS_PER_MINUTE, MINUTE, fail_open=False)
+    assert genuine is not None
+    assert login is not None
+    return WebLimits(
+        claim_failures=limit(
+            "claim-failures", settings.claim_failures_per_minute, MINUTE, fail_open=True
+        ),
+        genuine=genuine,
+        status_clients=limit(
+            "status-clients", settings.status_requests_per_minute, MINUTE, fail_open=False
+        ),
+        status_emails=limit(
+            "status-emails", settings.status_emails_per_hour, HOUR, fail_open=False
+        ),
+        login=login,
+    )
