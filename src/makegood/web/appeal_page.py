@@ -5,7 +5,7 @@ when" field, or the appeal already filed; it changes nothing (mail scanners fetc
 POST, with the page's CSRF token, files the appeal once (services/appeals.py) and sends the
 browser back to GET, which then shows its state. The language is the account's, as on the
 claim page (Accept-Language only for pages that name no account). Unknown links answer the
-claim pages' 404 page and spend the claim pages' failed-lookup tokens; a closed window is a
+claim pages' 404 page and count against the claim pages' failed-lookup limit; a closed window is a
 410 page of its own.
 
 CSRF: as on the claim page, a nonce cookie (path /appeal) and an HMAC of it and the link's
@@ -30,7 +30,7 @@ from makegood.notify.formatting import format_datetime_utc
 from makegood.services.appeals import AppealPage, file_appeal, view_appeal
 from makegood.web import csrf
 from makegood.web.pages import Pages, languages_from_header
-from makegood.web.ratelimit import RateLimited, TokenBucket, client_address
+from makegood.web.ratelimit import RateLimit, RateLimited, client_address
 from makegood.web.texts import TEXTS
 
 COOKIE = "mg_appeal_nonce"
@@ -42,7 +42,7 @@ FormReader = Callable[[Request], Awaitable[dict[str, str]]]
 
 
 def appeal_router(
-    container: Container, pages: Pages, limiter: TokenBucket | None, small_form: FormReader
+    container: Container, pages: Pages, limiter: RateLimit | None, small_form: FormReader
 ) -> APIRouter:
     settings = container.settings
     router = APIRouter()
@@ -63,7 +63,7 @@ def appeal_router(
 
     def refused(request: Request, exc: Exception) -> Response:
         if limiter is not None:
-            limiter.allow(client_address(request))  # a failed lookup or a refused form
+            limiter.hit(client_address(request))  # a failed lookup or a refused form
         choice = language(None, request)
         if isinstance(exc, csrf.CsrfRejected):
             return pages.render("forbidden.html", status=403, language=choice)
