@@ -1,15 +1,22 @@
-"""Settings from the environment (prefix MAKEGOOD_); read once, lazily, never at import time."""
+"""Settings from the environment (prefix MAKEGOOD_); read once, lazily, never at import time.
+
+The environment is read here rather than by pydantic-settings, which costs a command's start-up
+about 0.07 s of imports (dotenv, argparse, cloud secret stores) for what is one dictionary
+look-up per field: `MAKEGOOD_<FIELD>` in any case, as text, under the keyword arguments and over
+the defaults. pydantic validates the values, defaults included, as before.
+"""
 
 from __future__ import annotations
 
 import ipaddress
+import os
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit
 
-from pydantic import Field, field_validator, model_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from makegood.domain.addresses import is_envelope_address
 from makegood.domain.errors import InvalidInput
@@ -22,10 +29,18 @@ DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside
 MIN_SECRET_LENGTH = 32
 
 
-class Settings(BaseSettings):
-    """Everything an operator can set. Defaults run the embedded demo with no server."""
+ENV_PREFIX = "MAKEGOOD_"
 
-    model_config = SettingsConfigDict(env_prefix="MAKEGOOD_", extra="ignore")
+
+class Settings(BaseModel):
+    """Everything an operator can set. Defaults run the embedded demo with no server.
+
+    `Settings()` reads `MAKEGOOD_<FIELD>` from the environment; keyword arguments win over it."""
+
+    model_config = ConfigDict(extra="ignore", validate_default=True)
+
+    def __init__(self, **values: Any) -> None:
+        super().__init__(**{**_from_environment(type(self).model_fields), **values})
 
     environment: str = "development"  # development | production
     database_url: str = "sqlite:///makegood.db"
@@ -220,6 +235,18 @@ class Settings(BaseSettings):
             return host.encode("idna").decode("ascii")
         except UnicodeError:
             return "localhost"
+
+
+def _from_environment(fields: dict[str, Any]) -> dict[str, str]:
+    """The fields set in the environment, by field name. Names match in any case; when two
+    spellings of one name are set, the one later in the environment wins."""
+    environ = {name.lower(): value for name, value in os.environ.items()}
+    found = {}
+    for field in fields:
+        value = environ.get(f"{ENV_PREFIX}{field}".lower())
+        if value is not None:
+            found[field] = value
+    return found
 
 
 def _is_loopback(host: str) -> bool:

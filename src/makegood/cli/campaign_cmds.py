@@ -9,8 +9,7 @@ import click
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_id, print_json, say
 from makegood.cli.progress import progress_printer
-from makegood.cli.source_options import attempt_source_options
-from makegood.cli.telemetry_cmds import engine_option
+from makegood.cli.source_options import attempt_source_options, engine_option
 from makegood.domain.errors import InvalidInput
 
 if TYPE_CHECKING:

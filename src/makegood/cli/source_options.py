@@ -1,5 +1,6 @@
-"""The options naming playback-attempt logs and how to read them, shared by every command
-that reads them (cohort, detect, campaign create, incident create --from-detection)."""
+"""The options naming playback-attempt logs, how to read them and which engine scans them,
+shared by every command that reads them (cohort, detect, campaign create, incident create
+--from-detection). Light on purpose: `campaign` imports it for every sub-command."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from typing import Any, TypeVar
 
 import click
 
+from makegood.telemetry.engines import ENGINES
 from makegood.telemetry.source import BAD_ROW_POLICIES, AttemptSource
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -71,3 +73,17 @@ def attempt_source_options(*, events_required: bool = True) -> Callable[[F], F]:
         return command  # type: ignore[no-any-return]
 
     return decorate
+
+
+def engine_option(func: click.decorators.FC) -> click.decorators.FC:
+    """--engine and --master, shared by cohort, detect and campaign create."""
+    func = click.option(
+        "--master", default=None, help="Spark master URL for --engine spark (default local[*])."
+    )(func)
+    return click.option(
+        "--engine",
+        type=click.Choice(ENGINES),
+        default="duckdb",
+        show_default=True,
+        help="What scans the logs; both give identical results.",
+    )(func)

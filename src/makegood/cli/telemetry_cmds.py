@@ -11,10 +11,10 @@ import click
 
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_json, say
-from makegood.cli.source_options import attempt_source_options
+from makegood.cli.source_options import attempt_source_options, engine_option
 from makegood.domain.csv_cells import safe_cell
 from makegood.telemetry.cohort import COHORT_COLUMNS, CohortResult, CohortRow
-from makegood.telemetry.engines import ENGINES, cohort_function, engine_options
+from makegood.telemetry.engines import cohort_function, engine_options
 from makegood.telemetry.incident_scope import load_incident_scope
 from makegood.telemetry.source import AttemptSource
 
@@ -48,20 +48,6 @@ def _summary(incident_id: str, result: CohortResult) -> str:
     if s.below_min_failures:
         text += f"; {s.below_min_failures} accounts below --min-failures"
     return text
-
-
-def engine_option(func: click.decorators.FC) -> click.decorators.FC:
-    """--engine and --master, shared by cohort and detect."""
-    func = click.option(
-        "--master", default=None, help="Spark master URL for --engine spark (default local[*])."
-    )(func)
-    return click.option(
-        "--engine",
-        type=click.Choice(ENGINES),
-        default="duckdb",
-        show_default=True,
-        help="What scans the logs; both give identical results.",
-    )(func)
 
 
 @click.command("cohort")

@@ -1,0 +1,65 @@
+"""A command with no work to do starts without the libraries other commands need (issue 13,
+item 4): `makegood campaign approve` of an unknown campaign, as a user runs it, imports no web
+framework, template engine, migration tool, log engine or ORM, and on SQLite no PostgreSQL
+driver. What it imports is read from `python -X importtime`, never timed here (bench/startup.py
+prints the times)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from sqlalchemy.engine import make_url
+
+# Top-level packages (or makegood's own areas) a no-work approve must not import.
+HEAVY = (
+    "alembic",
+    "argon2",
+    "babel",
+    "duckdb",
+    "fastapi",
+    "httpx",
+    "jinja2",
+    "makegood.notify",
+    "makegood.telemetry.cohort",
+    "makegood.web",
+    "matplotlib",
+    "pyarrow",
+    "pydantic_settings",
+    "pyspark",
+    "sqlalchemy.orm",
+    "starlette",
+)
+
+
+def imported_modules(stderr: str) -> set[str]:
+    """The modules a `-X importtime` run imported, from its report on standard error."""
+    names = set()
+    for line in stderr.splitlines():
+        if line.startswith("import time:") and not line.endswith("| imported package"):
+            names.add(line.rsplit("|", 1)[1].strip())
+    return names
+
+
+def _loaded(modules: set[str], package: str) -> bool:
+    return any(name == package or name.startswith(package + ".") for name in modules)
+
+
+def test_approve_with_no_work_imports_only_what_it_needs(database_url: str) -> None:
+    env = {**os.environ, "MAKEGOOD_DATABASE_URL": database_url}
+    out = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "makegood", "campaign", "approve", "cmp_x"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert out.returncode == 3, out.stderr[-2000:]
+    assert "error: no campaign 'cmp_x'" in out.stderr
+    modules = imported_modules(out.stderr)
+    assert "sqlalchemy" in modules  # the report was read
+    heavy = [package for package in HEAVY if _loaded(modules, package)]
+    if make_url(database_url).get_backend_name() == "sqlite":
+        heavy += [package for package in ("psycopg", "psycopg_binary") if _loaded(modules, package)]
+    assert heavy == []
