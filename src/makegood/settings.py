@@ -3,25 +3,36 @@
 The environment is read here rather than by pydantic-settings, which costs a command's start-up
 about 0.07 s of imports (dotenv, argparse, cloud secret stores) for what is one dictionary
 look-up per field: `MAKEGOOD_<FIELD>` in any case, as text, under the keyword arguments and over
-the defaults. pydantic validates the values, defaults included, as before.
+the defaults. The values are validated by pydantic-core, with pydantic's rules and messages,
+defaults included (settings_fields.py says how and why).
 """
 
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from email.utils import parseaddr
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Annotated, Any
 from urllib.parse import urlsplit
-
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
 from makegood.domain.addresses import is_envelope_address
 from makegood.domain.errors import InvalidInput
 from makegood.domain.languages import DEFAULT_FALLBACK, check_fallback
 from makegood.domain.text import single_line
+from makegood.settings_fields import (
+    AtLeast,
+    Check,
+    Matches,
+    Values,
+    build_validator,
+    field_names,
+)
+
+if TYPE_CHECKING:
+    from pydantic_core import SchemaValidator
 
 DEV_SECRET = "development-only-secret-change-me"  # noqa: S105 - refused outside development
 # The secret signs CSRF tokens and console forms: outside development it must be at least this
@@ -32,22 +43,57 @@ MIN_SECRET_LENGTH = 32
 ENV_PREFIX = "MAKEGOOD_"
 
 
-class Settings(BaseModel):
+def _one_line(value: str) -> str:
+    # Quoted in every e-mail: a line break there would reshape the message's text.
+    try:
+        return single_line(value, "the value")
+    except InvalidInput as exc:
+        raise ValueError(str(exc).removeprefix("the value: ")) from None
+
+
+OneLine = Annotated[str, Check(_one_line)]
+
+
+def _known_storage(value: str) -> str:
+    parts = urlsplit(value.strip())
+    if value.strip() == "memory://":
+        return "memory://"
+    if parts.scheme in ("redis", "rediss") and parts.hostname:
+        try:
+            parts.port  # noqa: B018 (raises on a port that is not a number)
+        except ValueError:
+            pass
+        else:
+            return value.strip()
+    raise ValueError(
+        "must be memory:// (limits counted in each process) or redis://HOST:PORT/DB "
+        "(rediss:// for TLS), e.g. redis://127.0.0.1:6379/0"
+    )
+
+
+class Settings:
     """Everything an operator can set. Defaults run the embedded demo with no server.
 
-    `Settings()` reads `MAKEGOOD_<FIELD>` from the environment; keyword arguments win over it."""
-
-    model_config = ConfigDict(extra="ignore", validate_default=True)
+    `Settings()` reads `MAKEGOOD_<FIELD>` from the environment; keyword arguments win over it.
+    Every annotated attribute is a setting; an invalid value raises pydantic's ValidationError
+    naming the field."""
 
     def __init__(self, **values: Any) -> None:
-        super().__init__(**{**_from_environment(type(self).model_fields), **values})
+        validated = _validator().validate_python({**_from_environment(), **values})
+        self.__dict__.update(validated)
+
+    def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:
+        """A copy with `update` applied, not validated again (as pydantic's model_copy)."""
+        copy = object.__new__(Settings)
+        copy.__dict__.update({**self.__dict__, **(update or {})})
+        return copy
 
     environment: str = "development"  # development | production
     database_url: str = "sqlite:///makegood.db"
     # Connections each process keeps open (and up to half as many more at a peak). A web
     # process runs up to 40 requests at once in its thread pool: below that they queue for a
     # connection instead of opening and closing one per request.
-    database_pool_size: int = Field(default=20, ge=1)
+    database_pool_size: Annotated[int, AtLeast(1)] = 20
     public_url: str = "http://127.0.0.1:8000"
     secret_key: str = DEV_SECRET
 
@@ -60,7 +106,7 @@ class Settings(BaseModel):
     # The right side of every Message-ID; default: the host of public_url (see message_domain).
     message_id_domain: str | None = None
     # Offers a launch writes and commits together (0: 20,000 on PostgreSQL, 5,000 on SQLite).
-    launch_chunk_size: int = Field(default=0, ge=0)
+    launch_chunk_size: Annotated[int, AtLeast(0)] = 0
     dispatch_max_attempts: int = 5
     dispatch_retry_seconds: int = 60  # first retry delay; doubles with each attempt
     # Notifications at volume (issue 5; see docs/notifications.md).
@@ -104,28 +150,28 @@ class Settings(BaseModel):
     spark_driver_memory: str | None = None
 
     # What subscribers see.
-    service_name: str = "StreamCo"
-    support_phone: str = "+1 800 555 0100"
-    support_url: str = "https://help.example.com"
+    service_name: OneLine = "StreamCo"
+    support_phone: OneLine = "+1 800 555 0100"
+    support_url: OneLine = "https://help.example.com"
     # The language (and formats) of a subscriber whose locale matches none we have: one of
     # domain.languages.LANGUAGES, optionally with a region ("en-GB"); checked at start.
     fallback_locale: str = DEFAULT_FALLBACK
     # Claim pages: failed lookups (404 unknown link, 403 CSRF) a client address may make at once
     # and per minute before its /claim requests answer 429 (see docs/web.md); 0: no limit.
-    claim_failures_per_minute: int = Field(default=20, ge=0)
+    claim_failures_per_minute: Annotated[int, AtLeast(0)] = 20
     # Request bodies larger than this are refused (413) before they are read, on every route
     # (web/edge.py); provider webhooks post events in batches, so they have their own limit.
-    max_body_bytes: int = Field(default=1024 * 1024, ge=4096)
-    max_webhook_body_bytes: int = Field(default=10 * 1024 * 1024, ge=4096)
+    max_body_bytes: Annotated[int, AtLeast(4096)] = 1024 * 1024
+    max_webhook_body_bytes: Annotated[int, AtLeast(4096)] = 10 * 1024 * 1024
     # "Where is my credit?" (POST /credits, docs/web.md): requests a client address may make per
     # minute, and status requests per e-mail address per hour; 0: no limit.
-    status_requests_per_minute: int = Field(default=10, ge=0)
-    status_emails_per_hour: int = Field(default=3, ge=0)
+    status_requests_per_minute: Annotated[int, AtLeast(0)] = 10
+    status_emails_per_hour: Annotated[int, AtLeast(0)] = 3
     # Where the rate limits and send pacing count (makegood/rate_limits.py, docs/security.md):
     # memory:// (each process on its own) or redis://HOST:PORT/DB (rediss:// for TLS), shared
     # by every process and host using it; keys start with the prefix (one per deployment).
-    rate_limit_storage: str = "memory://"
-    rate_limit_prefix: str = Field(default="makegood", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    rate_limit_storage: Annotated[str, Check(_known_storage)] = "memory://"
+    rate_limit_prefix: Annotated[str, Matches(r"^[A-Za-z0-9_.:-]{1,64}$")] = "makegood"
 
     # Billing (issue 6; see docs/billing.md): where credits go and what inactive accounts get.
     billing_connector: str = "statement"  # statement | stripe | webhook | export
@@ -145,18 +191,6 @@ class Settings(BaseModel):
     log_format: str = "text"  # text | json (one object per line, personal data masked)
     log_level: str = "INFO"
 
-    @model_validator(mode="after")
-    def _refuse_weak_secret(self) -> Settings:
-        if self.environment != "development" and (
-            self.secret_key == DEV_SECRET or len(self.secret_key) < MIN_SECRET_LENGTH
-        ):
-            raise ValueError(
-                "MAKEGOOD_SECRET_KEY must be set to a random value of at least "
-                f"{MIN_SECRET_LENGTH} characters outside development "
-                "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
-            )
-        return self
-
     def refuse_public_secret_on(self, host: str) -> None:
         """Raise InvalidInput when a server on `host` would run with the public development
         secret where others can reach it (anything but loopback): its CSRF tokens would be
@@ -168,55 +202,6 @@ class Settings(BaseModel):
             f"only, not on {host}: set MAKEGOOD_SECRET_KEY to a random value of at least "
             f"{MIN_SECRET_LENGTH} characters, or serve on --host 127.0.0.1"
         )
-
-    @field_validator("rate_limit_storage")
-    @classmethod
-    def _known_storage(cls, value: str) -> str:
-        parts = urlsplit(value.strip())
-        if value.strip() == "memory://":
-            return "memory://"
-        if parts.scheme in ("redis", "rediss") and parts.hostname:
-            try:
-                parts.port  # noqa: B018 (raises on a port that is not a number)
-            except ValueError:
-                pass
-            else:
-                return value.strip()
-        raise ValueError(
-            "must be memory:// (limits counted in each process) or redis://HOST:PORT/DB "
-            "(rediss:// for TLS), e.g. redis://127.0.0.1:6379/0"
-        )
-
-    @field_validator("service_name", "support_phone", "support_url")
-    @classmethod
-    def _one_line(cls, value: str) -> str:
-        # Quoted in every e-mail: a line break there would reshape the message's text.
-        try:
-            return single_line(value, "the value")
-        except InvalidInput as exc:
-            raise ValueError(str(exc).removeprefix("the value: ")) from None
-
-    @model_validator(mode="after")
-    def _check_fallback_locale(self) -> Settings:
-        self.fallback_locale = check_fallback(self.fallback_locale)
-        return self
-
-    @model_validator(mode="after")
-    def _check_envelope_sender(self) -> Settings:
-        # Checked here, once: a sender the SMTP transport refused would fail every message.
-        name, value = (
-            ("MAKEGOOD_BOUNCE_ADDRESS", self.bounce_address)
-            if self.bounce_address
-            else ("MAKEGOOD_MAIL_FROM", self.mail_from)
-        )
-        address = parseaddr(value)[1] or value
-        # parseaddr drops what it cannot read ("a@b c" -> "a@bc"): the address must be there.
-        if not (is_envelope_address(address) and address in value):
-            raise ValueError(
-                f"{name} must hold a plain ASCII e-mail address, alone or with a name "
-                "(Customer Care <care@example.com>): it is the envelope sender"
-            )
-        return self
 
     @property
     def public_base(self) -> str:
@@ -237,12 +222,54 @@ class Settings(BaseModel):
             return "localhost"
 
 
-def _from_environment(fields: dict[str, Any]) -> dict[str, str]:
-    """The fields set in the environment, by field name. Names match in any case; when two
+def _refuse_weak_secret(values: Values) -> Values:
+    if values["environment"] != "development" and (
+        values["secret_key"] == DEV_SECRET or len(values["secret_key"]) < MIN_SECRET_LENGTH
+    ):
+        raise ValueError(
+            "MAKEGOOD_SECRET_KEY must be set to a random value of at least "
+            f"{MIN_SECRET_LENGTH} characters outside development "
+            "(python3 -c 'import secrets; print(secrets.token_urlsafe(32))')"
+        )
+    return values
+
+
+def _check_fallback_locale(values: Values) -> Values:
+    return {**values, "fallback_locale": check_fallback(values["fallback_locale"])}
+
+
+def _check_envelope_sender(values: Values) -> Values:
+    # Checked here, once: a sender the SMTP transport refused would fail every message.
+    name, value = (
+        ("MAKEGOOD_BOUNCE_ADDRESS", values["bounce_address"])
+        if values["bounce_address"]
+        else ("MAKEGOOD_MAIL_FROM", values["mail_from"])
+    )
+    address = parseaddr(value)[1] or value
+    # parseaddr drops what it cannot read ("a@b c" -> "a@bc"): the address must be there.
+    if not (is_envelope_address(address) and address in value):
+        raise ValueError(
+            f"{name} must hold a plain ASCII e-mail address, alone or with a name "
+            "(Customer Care <care@example.com>): it is the envelope sender"
+        )
+    return values
+
+
+# The checks across settings, in this order, once every field is valid.
+CHECKS = (_refuse_weak_secret, _check_fallback_locale, _check_envelope_sender)
+
+
+@lru_cache(maxsize=1)
+def _validator() -> SchemaValidator:
+    return build_validator(Settings, CHECKS)
+
+
+def _from_environment() -> dict[str, str]:
+    """The settings set in the environment, by field name. Names match in any case; when two
     spellings of one name are set, the one later in the environment wins."""
     environ = {name.lower(): value for name, value in os.environ.items()}
     found = {}
-    for field in fields:
+    for field in field_names(Settings):
         value = environ.get(f"{ENV_PREFIX}{field}".lower())
         if value is not None:
             found[field] = value

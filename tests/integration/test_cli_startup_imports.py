@@ -1,8 +1,8 @@
 """A command with no work to do starts without the libraries other commands need (issue 13,
 item 4): `makegood campaign approve` of an unknown campaign, as a user runs it, imports no web
-framework, template engine, migration tool, log engine or ORM, and on SQLite no PostgreSQL
-driver. What it imports is read from `python -X importtime`, never timed here (bench/startup.py
-prints the times)."""
+framework, template engine, migration tool, log engine, ORM or pydantic model machinery, and on
+SQLite no PostgreSQL driver. What it imports is read from `python -X importtime`, never timed
+here (bench/startup.py prints the times)."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ HEAVY = (
     "makegood.web",
     "matplotlib",
     "pyarrow",
+    "pydantic",  # the settings need pydantic-core only (settings_fields.py)
     "pydantic_settings",
     "pyspark",
     "sqlalchemy.orm",

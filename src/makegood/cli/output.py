@@ -11,7 +11,7 @@ from functools import wraps
 from typing import Any, ParamSpec, TypeVar
 
 import click
-from pydantic import ValidationError
+from pydantic_core import ValidationError
 
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
 
