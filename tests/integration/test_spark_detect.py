@@ -13,7 +13,7 @@ from makegood.telemetry.detect import Detection, DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
 from makegood.telemetry.spark_detect import detect_spark
 from makegood.telemetry.spark_session import get_spark
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 pytestmark = pytest.mark.slow
 

@@ -22,7 +22,7 @@ from makegood.bootstrap import Container
 from makegood.services.users import SCOPES, resolve_session
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE, console_csrf_token
-from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.integration.claim_seed import seed_offer
 from tests.integration.web_seed import ROLES, add_staff, api_key, seed_draft, session_cookie
 

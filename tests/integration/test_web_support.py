@@ -144,7 +144,7 @@ def test_console_campaign_needs_a_second_approver(
     client: TestClient, container: Container, tmp_path: Path
 ) -> None:
     from makegood.services.build_jobs import run_pending_builds
-    from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
+    from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
     from tests.integration.web_seed import seed_draft
 
     draft = seed_draft(container, created_by="seed", accounts=2)

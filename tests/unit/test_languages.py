@@ -22,7 +22,7 @@ from makegood.services.inapp import InappMessage
 from makegood.settings import Settings
 from makegood.web.api_messages import message_public
 from makegood.web.pages import Pages
-from tests.unit.test_render import LINK, SETTINGS, notice
+from tests.factories.notices import LINK, SETTINGS, notice
 
 NOW = datetime(2026, 3, 25, 12, 0, tzinfo=UTC)
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from email import message_from_bytes, policy
 
 import pytest
@@ -11,9 +12,9 @@ from makegood.notify.dsn import outbox_id
 from makegood.notify.mime import compose_email
 from makegood.notify.render import RenderedEmail
 from makegood.settings import Settings
-from tests.unit.test_render_mime import NOW
 
 RENDERED = RenderedEmail(subject="Sorry", text="Hello\n", html="<p>Hello</p>", language="en")
+NOW = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
 
 
 def header_of(settings: Settings) -> str:

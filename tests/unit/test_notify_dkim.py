@@ -14,7 +14,7 @@ import pytest
 from makegood.notify.mime import ComposedEmail, compose_email, dkim_signed, envelope_sender
 from makegood.notify.render import render_offer_email
 from makegood.settings import Settings
-from tests.unit.test_render import notice
+from tests.factories.notices import notice
 
 
 @pytest.fixture

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from makegood.notify.render import render_offer_email
-from tests.unit.test_render import CASES, LINK, SETTINGS, notice
+from tests.factories.notices import CASES, LINK, SETTINGS, notice
 
 
 @pytest.mark.parametrize(("locale", "currency", "minor", "amount", "expiry", "language"), CASES)

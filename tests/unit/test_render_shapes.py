@@ -10,7 +10,7 @@ import pytest
 
 from makegood.notify import render
 from makegood.notify.render import render_offer_email
-from tests.unit.test_render import CASES, SETTINGS, notice
+from tests.factories.notices import CASES, SETTINGS, notice
 
 
 @pytest.mark.parametrize("locale", [case[0] for case in CASES])

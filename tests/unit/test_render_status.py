@@ -10,7 +10,7 @@ import pytest
 from makegood.notify.render import template_languages
 from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.store.credit_status import STATUSES, AccountCredits, IncidentCredit
-from tests.unit.test_render import SETTINGS
+from tests.factories.notices import SETTINGS
 
 START = datetime(2026, 3, 22, 20, 0, tzinfo=UTC)
 LOCALES = {

@@ -12,7 +12,7 @@ from makegood.notify.preview import check_templates
 from makegood.notify.render import render_offer_email, render_short_text
 from makegood.notify.template_source import TemplateFault
 from makegood.settings import Settings
-from tests.unit.test_render import LINK, SETTINGS, notice
+from tests.factories.notices import LINK, SETTINGS, notice
 
 NOW = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
 

@@ -16,7 +16,7 @@ from makegood.notify.why_texts import WHY_TEXTS, why_sentence
 from makegood.services.claims import Evidence, OfferView
 from makegood.web.pages import offer_text
 from makegood.web.texts import TEXTS
-from tests.unit.test_render import SETTINGS, notice
+from tests.factories.notices import SETTINGS, notice
 
 
 def test_every_offer_and_reminder_template_says_why() -> None:

@@ -1,4 +1,4 @@
-"""Builders of input files in the data contract, for tests."""
+"""Input files in the data contract (plans, accounts, attempt logs), for tests."""
 
 from __future__ import annotations
 
