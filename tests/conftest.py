@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import secrets
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
@@ -13,31 +13,15 @@ import sqlalchemy as sa
 from sqlalchemy.engine import make_url
 
 from makegood.bootstrap import Container
-from makegood.settings import Settings
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 PG_ADMIN_URL = os.environ.get(
     "MAKEGOOD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-class FrozenClock:
-    """A clock the test moves by hand; never sleeps."""
-
-    def __init__(self, start: datetime) -> None:
-        self.now = start
-
-    def __call__(self) -> datetime:
-        return self.now
-
-    def advance(self, **delta: float) -> datetime:
-        self.now = self.now + timedelta(**delta)
-        return self.now
-
-    def set(self, value: datetime) -> None:
-        self.now = value
 
 
 class PostgresServer:
@@ -112,19 +96,6 @@ def pg_database_url(postgres_server: PostgresServer) -> Iterator[str]:
 @pytest.fixture
 def clock() -> FrozenClock:
     return FrozenClock(datetime(2026, 3, 23, 9, 0, tzinfo=UTC))
-
-
-def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Settings:
-    values: dict[str, object] = {
-        "database_url": database_url,
-        "mail_dir": tmp_path / "mail",
-        "public_url": "http://claims.test",
-        "smtp_url": None,
-        # The API and console read attempt logs only under this directory (docs/security.md).
-        "events_root": tmp_path,
-    }
-    values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
 
 
 @pytest.fixture

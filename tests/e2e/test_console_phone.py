@@ -16,16 +16,8 @@ from makegood.cli import data_cmds
 from makegood.demo.world import generate_world
 from makegood.services import console_queries as q
 from makegood.services.claims import claim_offer_by_id
-from tests.e2e.test_browser_flows import (  # noqa: F401 - the fixtures are used by name
-    PHONE,
-    Site,
-    browser,
-    launched_campaign,
-    shot,
-    sign_in,
-    site,
-)
-from tests.integration.web_seed import add_staff
+from tests.factories.staff import add_staff
+from tests.harness.browser import PHONE, Site, launched_campaign, shot, sign_in
 
 pytestmark = [
     pytest.mark.slow,
@@ -56,7 +48,7 @@ def fits_the_phone(page: Any, name: str) -> list[float]:
     return list(page.evaluate(CHART_TEXT_SIZES))
 
 
-def test_campaign_and_account_pages_fit_a_phone(browser: Any, site: Site) -> None:  # noqa: F811
+def test_campaign_and_account_pages_fit_a_phone(browser: Any, site: Site) -> None:
     draft = launched_campaign(site)
     with site.container.uow() as uow:
         offers = q.offers_for(uow, campaign_id=draft.campaign_id)
@@ -83,8 +75,8 @@ def test_campaign_and_account_pages_fit_a_phone(browser: Any, site: Site) -> Non
 
 
 def test_the_detection_chart_stays_legible_on_a_phone(
-    browser: Any,  # noqa: F811
-    site: Site,  # noqa: F811
+    browser: Any,
+    site: Site,
     tmp_path: Path,
 ) -> None:
     world = generate_world(tmp_path / "world", accounts=3_000, days=2, attempts=120_000)

@@ -22,14 +22,14 @@ from makegood.notify.dispatch import dispatch_pending
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.web.app import create_app
-from tests.conftest import FrozenClock, make_settings
-from tests.e2e import test_origin_case as origin
-from tests.e2e.test_origin_case import CSRF, Inbox
-from tests.integration.credit_status_seed import StatusWorld, add_incident, seed_account
-from tests.integration.web_seed import api_key
+from tests.factories.credit_status import StatusWorld, add_incident, seed_account
+from tests.factories.staff import api_key
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
+from tests.harness.smtp import Inbox
 
 LINK = re.compile(r"http://claims\.test/claim/([A-Za-z0-9_-]{43,})")
-smtp_inbox = origin.smtp_inbox  # a real SMTP server (aiosmtpd) keeping what it accepts
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
 @pytest.fixture

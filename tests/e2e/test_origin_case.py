@@ -5,55 +5,23 @@ from __future__ import annotations
 
 import json
 import re
-import socket
-from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
-from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
-from typing import Any
 
 import httpx
 import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 
 from makegood.bootstrap import bootstrap
 from makegood.cli.main import cli
 from makegood.settings import Settings, get_settings
 from makegood.web.app import create_app
-from tests import factories as f
-from tests.e2e.test_claim_http import served
+from tests.factories import files as f
+from tests.harness.http import served
+from tests.harness.smtp import Inbox
 
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 LINK = re.compile(r"(http://[^\s\"<>]+/claim/([A-Za-z0-9_-]{43,}))")
-
-
-class Inbox:
-    """An aiosmtpd handler that keeps every message it accepts."""
-
-    def __init__(self) -> None:
-        self.messages: list[tuple[list[str], EmailMessage]] = []
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        message = message_from_bytes(envelope.content, policy=policy.default)
-        assert isinstance(message, EmailMessage)
-        self.messages.append((list(envelope.rcpt_tos), message))
-        return "250 OK"
-
-
-@pytest.fixture
-def smtp_inbox() -> Iterator[tuple[str, Inbox]]:
-    inbox = Inbox()
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    controller = Controller(inbox, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield f"smtp://127.0.0.1:{controller.port}", inbox
-    finally:
-        controller.stop()
 
 
 def run(env: dict[str, str], monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 
 from makegood.notify.formatting import format_money
-from tests.e2e.test_browser_flows import PHONE, Site, browser, shot, site  # noqa: F401
-from tests.integration.claim_seed import seed_offer
+from tests.factories.offers import seed_offer
+from tests.harness.browser import PHONE, Site, shot
 
 pytestmark = [
     pytest.mark.slow,
@@ -18,7 +18,7 @@ pytestmark = [
 ]
 
 
-def test_arabic_claim_page_on_a_phone(browser: Any, site: Site) -> None:  # noqa: F811
+def test_arabic_claim_page_on_a_phone(browser: Any, site: Site) -> None:
     seeded = seed_offer(
         site.container.engine,
         site.container.now(),

@@ -4,10 +4,7 @@ snapshot, the offer, its credit and the statements (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import date, timedelta
-
-import pytest
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -15,10 +12,9 @@ with warnings.catch_warnings():
 
 from makegood.billing.close import close_through
 from makegood.bootstrap import Container
-from makegood.web.app import create_app
-from tests.conftest import FrozenClock
-from tests.integration.credit_status_seed import StatusWorld, add_incident, seed_account
-from tests.integration.web_seed import api_key
+from tests.factories.credit_status import StatusWorld, add_incident, seed_account
+from tests.factories.staff import api_key
+from tests.harness.clock import FrozenClock
 
 FIELDS = {
     "incident_id",
@@ -33,12 +29,6 @@ FIELDS = {
     "impact_minutes",
     "statement_date",
 }
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def _world(container: Container) -> StatusWorld:

@@ -5,7 +5,6 @@ an exponent, a separator, a sign or a huge number is refused at once with the fi
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -21,18 +20,11 @@ from makegood.cli.main import cli
 from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.tables_web import users
-from makegood.web.app import create_app
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.test_web_support import form_token, sign_in
-from tests.integration.web_seed import api_key, count, seed_draft
+from tests.factories.staff import api_key, count, seed_draft
+from tests.harness.console import form_token, sign_in
 
 HOSTILE_AMOUNTS = ["1e600000", "1e10000000", "1e30", "99999999999999999999", "1_000", "-5"]
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def _incident_and_events(container: Container, tmp_path: Path) -> tuple[str, Path]:

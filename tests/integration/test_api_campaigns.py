@@ -4,11 +4,8 @@ approve (by a second key) -> launch -> report, offers, account look-up and audit
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
-
-import pytest
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -16,15 +13,8 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.services.build_jobs import run_pending_builds
-from makegood.web.app import create_app
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.web_seed import api_key, seed_draft
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
+from tests.factories.staff import api_key, seed_draft
 
 
 def test_campaign_lifecycle_over_the_api(

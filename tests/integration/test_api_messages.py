@@ -4,9 +4,6 @@ the same path as the claim link, dismissed for good."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-
-import pytest
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -14,16 +11,9 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.store import tables as t
-from makegood.web.app import create_app
-from tests.conftest import FrozenClock
-from tests.integration.claim_seed import credit_rows, seed_offer
-from tests.integration.web_seed import add_inapp_message, api_key
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
+from tests.factories.offers import credit_rows, seed_offer
+from tests.factories.staff import add_inapp_message, api_key
+from tests.harness.clock import FrozenClock
 
 
 def test_messages_are_in_the_accounts_language_with_a_claim_action(

@@ -19,8 +19,8 @@ from schemathesis.checks import (
 
 from makegood.bootstrap import Container
 from makegood.web.app import create_app
-from tests.integration.claim_seed import seed_offer
-from tests.integration.web_seed import add_inapp_message, api_key, seed_draft
+from tests.factories.offers import seed_offer
+from tests.factories.staff import add_inapp_message, api_key, seed_draft
 
 EXAMPLES = 25
 

@@ -15,8 +15,9 @@ from makegood.domain.tokens import hash_token
 from makegood.services.appeals import file_appeal, issue_links, view_appeal
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeal_links, appeals
-from tests.conftest import FrozenClock
-from tests.integration.appeal_seed import appeal_link, mails, seed_missed, text_of
+from tests.factories.appeals import appeal_link, seed_missed
+from tests.harness.clock import FrozenClock
+from tests.harness.mailbox import mails, text_of
 
 
 def _count(container: Container, table: sa.Table) -> int:
@@ -87,7 +88,7 @@ def test_an_expired_or_unknown_link_files_nothing(container: Container, clock: F
 @pytest.mark.postgres
 def test_concurrent_filings_make_one_appeal(pg_database_url: str, tmp_path, clock) -> None:  # type: ignore[no-untyped-def]
     from makegood.store.engine import make_engine
-    from tests.conftest import make_settings
+    from tests.harness.settings import make_settings
 
     settings = make_settings(pg_database_url, tmp_path)
     engine = make_engine(settings.database_url)

@@ -24,8 +24,10 @@ from makegood.store.engine import make_engine
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.web_seed import CSRF_FIELD, PASSWORD, add_staff, count, email_for
+from tests.factories.staff import PASSWORD, add_staff, count, email_for
+from tests.harness.clock import FrozenClock
+from tests.harness.console import CSRF_FIELD
+from tests.harness.settings import make_settings
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
@@ -42,12 +44,6 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def test_user_add_stores_an_argon2_hash_and_refuses_bad_input(
@@ -197,7 +193,7 @@ def test_sessions_expire(client: TestClient, container: Container, clock: Frozen
 def test_console_forms_need_the_sessions_csrf_token(
     client: TestClient, container: Container
 ) -> None:
-    from tests.integration.claim_seed import seed_offer
+    from tests.factories.offers import seed_offer
 
     seeded = seed_offer(container.engine, container.now())
     add_staff(container, "agent")
@@ -241,7 +237,7 @@ def test_cookie_is_secure_when_the_public_url_is_https(
 
 
 def test_api_needs_a_live_key_with_the_scope(client: TestClient, container: Container) -> None:
-    from tests.integration.web_seed import api_key
+    from tests.factories.staff import api_key
 
     assert client.get("/api/v1/incidents").status_code == 401
     assert client.get("/api/v1/incidents").headers["www-authenticate"] == "Bearer"

@@ -13,7 +13,7 @@ from makegood.bootstrap import bootstrap
 from makegood.cli.main import cli
 from makegood.settings import get_settings
 from makegood.store.engine import make_engine
-from tests.integration.billing_seed import add_account, add_credit, add_plan
+from tests.factories.billing import add_account, add_credit, add_plan
 
 
 @pytest.fixture

@@ -14,7 +14,7 @@ from makegood.billing.close import CloseProgress, close_through, summary_documen
 from makegood.billing.statements import StatementView, statements_document, statements_for
 from makegood.bootstrap import Container
 from makegood.store.tables import accounts, statements
-from tests.integration.billing_seed import (
+from tests.factories.billing import (
     add_account,
     add_credit,
     add_plan,

@@ -12,8 +12,9 @@ from makegood.billing.close import CloseSummary, close_through
 from makegood.bootstrap import Container
 from makegood.store.engine import make_engine
 from makegood.store.tables import credits, statement_lines, statements
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import add_account, add_credit, add_plan
+from tests.factories.billing import add_account, add_credit, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 ACCOUNTS = 60
 THROUGH = date(2026, 6, 1)  # three cycles: Apr 1, May 1, Jun 1

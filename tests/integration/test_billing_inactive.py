@@ -20,9 +20,10 @@ from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import credit_states, ledger_entries
-from tests.conftest import FrozenClock, make_settings
+from tests.factories.billing import add_account, add_credit, add_plan
 from tests.factories.files import ACCOUNT_COLUMNS, account, write_csv
-from tests.integration.billing_seed import add_account, add_credit, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 GRANTED = datetime(2026, 3, 21, tzinfo=UTC)
 

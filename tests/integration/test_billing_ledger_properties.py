@@ -29,8 +29,9 @@ from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import add_account, add_campaign, add_open_offer, add_plan
+from tests.factories.billing import add_account, add_campaign, add_open_offer, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 ACCOUNTS = [("a0", "basic"), ("a1", "basic"), ("a2", "yen"), ("a3", "basic")]
 CAMPAIGNS = 2

@@ -30,9 +30,9 @@ from makegood.services.campaigns import (
 )
 from makegood.store import build_jobs as jobs
 from makegood.store import tables as t
-from tests.conftest import FrozenClock
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.web_seed import seed_draft
+from tests.factories.staff import seed_draft
+from tests.harness.clock import FrozenClock
 
 
 @pytest.fixture

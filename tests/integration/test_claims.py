@@ -21,8 +21,8 @@ from makegood.services.claims import (
 )
 from makegood.store import tables as t
 from makegood.store.tables_billing import ledger_entries
-from tests.conftest import FrozenClock
-from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
+from tests.factories.offers import credit_rows, seed_offer, snapshot
+from tests.harness.clock import FrozenClock
 
 
 def test_view_shows_the_offer_and_changes_nothing(container: Container) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import re
 import string
 import warnings
-from collections.abc import Iterator
 
 import pytest
 
@@ -16,19 +15,12 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.domain.languages import LANGUAGES
-from makegood.web.app import create_app
 from makegood.web.csrf import NONCE_COOKIE
 from makegood.web.texts import TEXTS
-from tests.conftest import FrozenClock
-from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
+from tests.factories.offers import credit_rows, seed_offer, snapshot
+from tests.harness.clock import FrozenClock
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def page_of(html: str) -> str:

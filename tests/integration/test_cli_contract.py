@@ -15,7 +15,7 @@ from makegood.cli.main import cli
 from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from tests import factories as f
+from tests.factories import files as f
 
 Run = Callable[..., Result]
 

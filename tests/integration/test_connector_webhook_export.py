@@ -27,8 +27,9 @@ from makegood.domain.errors import InvalidInput
 from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import add_account, add_credit, add_plan, table_snapshot
+from tests.factories.billing import add_account, add_credit, add_plan, table_snapshot
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 SECRET = "whsec_test_makegood"
 GRANTED = datetime(2026, 3, 21, 12, tzinfo=UTC)

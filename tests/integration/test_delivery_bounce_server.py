@@ -26,10 +26,9 @@ from makegood.notify.bounce_server import serve_bounces
 from makegood.notify.feedback import FeedbackReport
 from makegood.notify.history import offer_messages
 from makegood.store.engine import make_engine
-from tests.integration.notify_seed import message_row
-from tests.integration.test_delivery_tracking import arf, dsn, mid, sent_campaign
-from tests.integration.test_dispatch import free_port
-from tests.integration.test_worker_crash import wait_for
+from tests.factories.mail_reports import arf, dsn, mid
+from tests.factories.outbox import message_row, sent_campaign
+from tests.harness.net import free_port, wait_for
 
 BOUNCES = "bounces@care.example.com"
 

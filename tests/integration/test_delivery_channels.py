@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -23,10 +24,16 @@ from makegood.services.campaigns import CreateCampaign, approve_campaign, create
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
 from makegood.store import tables as t
-from tests.integration import test_campaign_lifecycle
-from tests.integration.test_dispatch import with_settings
+from tests.factories.worlds import evening_outage
+from tests.harness.settings import with_settings
 
-world = test_campaign_lifecycle.world  # plans, accounts and an incident (fixture)
+
+@pytest.fixture
+def world(container: Container, tmp_path: Path) -> tuple[str, str]:
+    """Plans, accounts, attempts and an incident: (incident id, events path)."""
+    return evening_outage(container, tmp_path)
+
+
 SECRET = "channel-secret-42"
 
 

@@ -19,9 +19,9 @@ from makegood.notify.dsn import read_report, unxtext, xtext
 from makegood.notify.history import offer_messages
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.tcp_servers import serving
-from tests.integration.test_dispatch import with_settings
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.settings import with_settings
+from tests.harness.tcp import serving
 
 
 class _DsnServer(socketserver.StreamRequestHandler):

@@ -15,9 +15,9 @@ from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.worker import run_worker
 from makegood.services.claims import claim_offer
 from makegood.store import tables as t
-from tests.conftest import FrozenClock
-from tests.integration.notify_seed import SeededOffer, Subscriber, seed_campaign
-from tests.integration.test_dispatch import with_settings
+from tests.factories.outbox import SeededOffer, Subscriber, seed_campaign
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import with_settings
 
 SUBSCRIBERS = [
     Subscriber("acc-en", locale="en-US"),

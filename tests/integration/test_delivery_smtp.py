@@ -20,12 +20,11 @@ from makegood.notify.smtp import FAIL_FAST_AFTER, AsyncSmtpTransport, Outgoing
 from makegood.notify.smtp_endpoint import parse_smtp_url
 from makegood.notify.transports import PermanentFailure, TemporaryFailure
 from makegood.store.tables_notify import message_events
-from tests.integration import test_dispatch
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.tcp_servers import serving
-from tests.integration.test_dispatch import RecordingHandler, free_port, with_settings
-
-smtp = test_dispatch.smtp  # the recording SMTP server fixture
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.net import free_port
+from tests.harness.settings import with_settings
+from tests.harness.smtp import RecordingHandler, one_message
+from tests.harness.tcp import serving
 
 
 class HangingHandler:
@@ -194,10 +193,6 @@ def test_unreachable_port_is_a_connection_failure() -> None:
     assert outcome is not None
     assert outcome.connection
     assert outcome.temporary
-
-
-def one_message(recipient: str) -> Outgoing:
-    return Outgoing(ComposedEmail("<x@t>", b"Subject: x\r\n\r\nhi\r\n"), "s@t", recipient)
 
 
 @pytest.mark.parametrize(

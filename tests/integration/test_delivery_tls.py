@@ -23,9 +23,10 @@ from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.smtp import AsyncSmtpTransport
 from makegood.notify.smtp_endpoint import tls_context
 from makegood.notify.transports import TemporaryFailure
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.test_delivery_smtp import one_message
-from tests.integration.test_dispatch import free_port, with_settings
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.net import free_port
+from tests.harness.settings import with_settings
+from tests.harness.smtp import one_message
 
 USER, PASSWORD = "mailer", "s3cret p@ss"
 

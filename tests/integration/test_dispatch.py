@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import socket
-import threading
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
-from email.message import EmailMessage
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from makegood.bootstrap import Container
 from makegood.domain.tokens import hash_token
@@ -23,72 +17,16 @@ from makegood.notify.template_source import TemplateFault
 from makegood.store import offers as offers_store
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events
-from tests.integration.notify_seed import SeededOffer, Subscriber, message_row, seed_campaign
+from tests.factories.outbox import SeededOffer, Subscriber, message_row, seed_campaign
+from tests.harness.net import free_port
+from tests.harness.settings import with_settings
+from tests.harness.smtp import RecordingHandler, body
 
 SUBSCRIBERS = [
     Subscriber("acc-us", locale="en-US", currency="USD", amount_minor=24),
     Subscriber("acc-fr", locale="fr-FR", currency="EUR", amount_minor=30),
     Subscriber("acc-jp", locale="ja-JP", currency="JPY", amount_minor=30),
 ]
-
-
-@dataclass
-class RecordingHandler:
-    """Accepts mail like a real server, except for recipients told to answer otherwise."""
-
-    replies: dict[str, str] = field(default_factory=dict)  # recipient -> "451 ..." / "550 ..."
-    received: list[tuple[list[str], bytes]] = field(default_factory=list)
-    lock: threading.Lock = field(default_factory=threading.Lock)
-
-    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook name
-        self, server: Any, session: Any, envelope: Any, address: str, rcpt_options: Any
-    ) -> str:
-        reply = self.replies.get(address)
-        if reply is not None:
-            return reply
-        envelope.rcpt_tos.append(address)
-        return "250 OK"
-
-    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
-        with self.lock:
-            self.received.append((list(envelope.rcpt_tos), bytes(envelope.original_content)))
-        return "250 2.0.0 accepted"
-
-    def messages_to(self, address: str) -> list[EmailMessage]:
-        with self.lock:
-            return [
-                message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
-                for rcpts, raw in self.received
-                if address in rcpts
-            ]
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RecordingHandler, str]]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
-
-
-def with_settings(container: Container, **changes: object) -> Container:
-    return replace(container, settings=container.settings.model_copy(update=changes))
-
-
-def body(msg: EmailMessage, kind: str) -> str:
-    part = msg.get_body((kind,))
-    assert part is not None, f"no {kind} part"
-    return str(part.get_content())  # type: ignore[attr-defined]
 
 
 def seed(container: Container, subscribers: list[Subscriber] = SUBSCRIBERS) -> list[SeededOffer]:

@@ -2,29 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from dataclasses import replace
 
-import pytest
-from aiosmtpd.controller import Controller
 from click.testing import CliRunner, Result
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.test_dispatch import RecordingHandler, free_port
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RecordingHandler, str]]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.smtp import RecordingHandler
 
 
 def run(container: Container, *args: str) -> Result:

@@ -15,8 +15,9 @@ from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.transports import FileTransport
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.notify_seed import Subscriber, seed_campaign
+from tests.factories.outbox import Subscriber, seed_campaign
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 
 class CountingTransport(FileTransport):

@@ -15,7 +15,7 @@ from makegood.domain.policy import FixedAmount, PercentOfPrice, single
 from makegood.telemetry.eligibility import decide_in_duckdb
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.policy_sql import percent_ratio
-from tests.eligibility_worlds import World, decided_rows, worlds
+from tests.factories.eligibility_worlds import World, decided_rows, worlds
 
 
 def run_duckdb(world: World) -> dict[str, tuple[object, ...]]:

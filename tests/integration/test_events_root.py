@@ -24,14 +24,8 @@ from makegood.store import tables as t
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.web_seed import (
-    CSRF_FIELD,
-    add_staff,
-    api_key,
-    count,
-    seed_draft,
-    session_cookie,
-)
+from tests.factories.staff import add_staff, api_key, count, seed_draft, session_cookie
+from tests.harness.console import CSRF_FIELD
 
 SECRET_CELL = "SECRET-CELL-7f3a"
 

@@ -43,11 +43,14 @@ from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
 from makegood.store.tables_notify import message_events
-from tests.conftest import FrozenClock, make_settings
-from tests.integration import notify_seed
-from tests.integration.claim_seed import seed_offer
-from tests.integration.notify_seed import SeededOffer, Subscriber
-from tests.integration.tcp_servers import serving
+from tests.factories import outbox as outbox_factory
+from tests.factories.offers import seed_offer
+from tests.factories.outbox import SeededOffer, Subscriber
+from tests.harness.clock import FrozenClock
+from tests.harness.net import free_port
+from tests.harness.postgres import admin_engine, terminate_other_backends
+from tests.harness.settings import make_settings
+from tests.harness.tcp import serving
 
 pytestmark = pytest.mark.postgres
 
@@ -96,24 +99,6 @@ def seed_campaign(engine: sa.Engine, now: datetime, members: int) -> None:
             "'USD', 80 FROM generate_series(1, %(n)s) AS i",
             {"s": now - timedelta(hours=5), "e": now - timedelta(hours=2), "n": members},
         )
-
-
-def admin_engine(url: str) -> sa.Engine:
-    return make_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)
-
-
-def terminate_other_backends(admin: sa.Engine, in_transaction_only: bool = False) -> int:
-    """Drop every other connection to this database (or those mid-transaction); how many."""
-    with admin.connect() as conn:
-        pids = conn.exec_driver_sql(
-            "SELECT pid, xact_start IS NOT NULL FROM pg_stat_activity "
-            "WHERE datname = current_database() AND pid <> pg_backend_pid() "
-            "AND backend_type = 'client backend'"
-        ).all()
-        victims = [pid for pid, busy in pids if busy or not in_transaction_only]
-        for pid in victims:
-            conn.execute(sa.text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
-        return len(victims)
 
 
 def test_connection_dropped_during_a_claim_credits_once_and_a_retry_works(
@@ -246,12 +231,6 @@ CONNECTIONS = 4
 HANG_TIMEOUT = 0.5  # seconds: smtp_timeout_seconds while the server hangs
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 def mailing(container: Container, url: str, **changes: object) -> Container:
     """The container with the SMTP server at `url` and the batch shape above."""
     update = {
@@ -265,7 +244,7 @@ def mailing(container: Container, url: str, **changes: object) -> Container:
 
 def seed_mails(container: Container) -> list[SeededOffer]:
     subscribers = [Subscriber(f"acc-{n:02d}") for n in range(MAILS)]
-    return notify_seed.seed_campaign(container.engine, subscribers, now=container.now())
+    return outbox_factory.seed_campaign(container.engine, subscribers, now=container.now())
 
 
 def message_id_of(raw: bytes) -> str:

@@ -22,9 +22,10 @@ from makegood.services.claims import claim_with_link
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.claim_seed import seed_offer
-from tests.integration.test_faults import admin_engine, terminate_other_backends
+from tests.factories.offers import seed_offer
+from tests.harness.clock import FrozenClock
+from tests.harness.postgres import admin_engine, terminate_other_backends
+from tests.harness.settings import make_settings
 
 
 @pytest.fixture

@@ -26,7 +26,8 @@ from makegood.store import tables as t
 from makegood.store.tables_web import api_keys
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.web_seed import CSRF_FIELD, add_staff, seed_draft, session_cookie
+from tests.factories.staff import add_staff, seed_draft, session_cookie
+from tests.harness.console import CSRF_FIELD
 
 
 def run(*args: str) -> Result:
@@ -43,12 +44,6 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def key_of(container: Container, owner: str | None, name: str = "k") -> dict[str, str]:

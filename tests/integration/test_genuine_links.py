@@ -19,7 +19,7 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.web.app import create_app
 from makegood.web.texts import TEXTS
-from tests.integration.claim_seed import seed_offer
+from tests.factories.offers import seed_offer
 
 PUBLIC = "https://credits.streamco.test/make-good"
 

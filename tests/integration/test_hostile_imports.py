@@ -31,8 +31,9 @@ from makegood.store import tables as t
 from makegood.store.all_tables import metadata
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
-from tests import factories as f
-from tests.conftest import FrozenClock, make_settings
+from tests.factories import files as f
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 HYPOTHESIS = settings(
     max_examples=40,

@@ -34,7 +34,7 @@ from makegood.store import offers as offers_store
 from makegood.web import csrf
 from makegood.web.app import create_app
 from makegood.web.csrf import NONCE_COOKIE
-from tests.integration.claim_seed import SeededOffer, seed_offer, snapshot
+from tests.factories.offers import SeededOffer, seed_offer, snapshot
 
 HYPOTHESIS = settings(
     max_examples=30,

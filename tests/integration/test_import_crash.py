@@ -19,7 +19,7 @@ import pytest
 import sqlalchemy as sa
 
 from makegood.store.engine import make_engine
-from tests import factories as f
+from tests.factories import files as f
 
 pytestmark = pytest.mark.postgres
 ROWS = 400_000

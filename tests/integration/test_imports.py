@@ -11,7 +11,7 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
 from makegood.services.imports import import_accounts, import_plans
 from makegood.store import tables as t
-from tests import factories as f
+from tests.factories import files as f
 
 
 def _rows(container: Container, table: sa.Table) -> list[dict[str, object]]:

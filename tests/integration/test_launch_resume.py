@@ -33,8 +33,8 @@ from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
 from makegood.web.app import create_app
-from tests.conftest import make_settings
-from tests.integration.web_seed import api_key
+from tests.factories.staff import api_key
+from tests.harness.settings import make_settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

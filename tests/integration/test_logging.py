@@ -6,7 +6,6 @@ import io
 import json
 import logging
 import os
-import socket
 import subprocess
 import sys
 import time
@@ -20,7 +19,8 @@ from makegood.domain.tokens import new_token
 from makegood.observability.structured_logs import JsonFormatter, MaskPersonalData
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
-from tests.integration.claim_seed import seed_offer
+from tests.factories.offers import seed_offer
+from tests.harness.net import free_port
 
 EMAIL = "jane.doe@example.com"
 
@@ -63,13 +63,6 @@ def test_every_field_is_masked_in_json_lines() -> None:
     assert entry["offers"] == 3
     assert token not in line
     assert EMAIL not in line.lower()
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port: int = sock.getsockname()[1]
-        return port
 
 
 def test_a_served_claim_logs_json_without_personal_data(tmp_path: Path) -> None:

@@ -16,8 +16,9 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.store.engine import make_engine
 from makegood.web.app import create_app
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.claim_seed import seed_offer
+from tests.factories.offers import seed_offer
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 TOKEN = "scrape-me-0123456789"
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -83,7 +84,7 @@ def test_metrics_move_with_a_claim(live: Container) -> None:
 
 
 def test_messages_are_counted_by_channel_and_state(live: Container) -> None:
-    from tests.integration.web_seed import add_inapp_message
+    from tests.factories.staff import add_inapp_message
 
     seeded = seed_offer(live.engine, live.now())
     add_inapp_message(live, seeded.offer_id, seeded.account_id)

@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.notify import outbox
 from makegood.store.tables_notify import message_events
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
 
 
 def accepted_events(container: Container) -> list[str]:

@@ -16,8 +16,8 @@ from makegood.services.reports import campaign_report
 from makegood.store import tables as t
 from makegood.store.credit_deadlines import unpaid_credits
 from makegood.store.tables_billing import connector_postings, credit_states
-from tests.conftest import FrozenClock
-from tests.integration.seed_rows import insert_incident_and_campaign
+from tests.factories.incidents import insert_incident_and_campaign
+from tests.harness.clock import FrozenClock
 
 N = 10
 DAY = datetime(2026, 3, 22, tzinfo=UTC)  # credits granted around here; statements on 1 April

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 
@@ -26,10 +26,10 @@ from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import credit_states
-from makegood.web.app import create_app
-from tests import factories as f
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.web_seed import api_key
+from tests.factories import files as f
+from tests.factories.staff import api_key
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 Run = Callable[..., Result]
 
@@ -188,12 +188,6 @@ def test_policy_and_shortcuts_are_exclusive(
     assert campaigns(database_url) == 0
 
 
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
-
-
 def test_the_api_takes_the_same_document(
     run: Run, world: tuple[str, Path], client: TestClient, container: Container
 ) -> None:
@@ -232,8 +226,8 @@ def test_the_api_takes_the_same_document(
 def test_the_console_form_takes_a_policy_and_shows_tiers_and_amounts(
     run: Run, world: tuple[str, Path], client: TestClient, container: Container, tmp_path: Path
 ) -> None:
-    from tests.integration.test_console_html import nu_messages
-    from tests.integration.test_web_support import form_token, sign_in
+    from tests.harness.console import form_token, sign_in
+    from tests.harness.html_check import nu_messages
 
     incident, events = world
     sign_in(client, container, "approver")

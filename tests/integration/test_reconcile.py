@@ -20,8 +20,9 @@ from makegood.services.claims import grant_offer
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import add_account, add_campaign, add_open_offer, add_plan
+from tests.factories.billing import add_account, add_campaign, add_open_offer, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 NOW = datetime(2026, 3, 25, tzinfo=UTC)
 

@@ -30,15 +30,9 @@ from makegood.notify.feedback import signature
 from makegood.store import tables as t
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.claim_seed import seed_offer
-from tests.integration.web_seed import (
-    CSRF_FIELD,
-    add_staff,
-    api_key,
-    count,
-    email_for,
-    session_cookie,
-)
+from tests.factories.offers import seed_offer
+from tests.factories.staff import add_staff, api_key, count, email_for, session_cookie
+from tests.harness.console import CSRF_FIELD
 
 SECRET = "whsec-test"
 INCIDENT = {"title": "Outage", "starts_at": "2026-03-22T20:00:00Z", "ends_at": "2026-03-22T22:00Z"}

@@ -3,30 +3,15 @@ only the new link, never the one the resend revoked (issue 12, item 9)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
 import sqlalchemy as sa
-from aiosmtpd.controller import Controller
 
 from makegood.bootstrap import Container
 from makegood.notify.dispatch import dispatch_pending
 from makegood.services.support import resend_link
 from makegood.store import tables as t
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.test_dispatch import RecordingHandler, body, free_port, with_settings
-
-
-@pytest.fixture
-def smtp() -> Iterator[tuple[RecordingHandler, str]]:
-    handler = RecordingHandler()
-    port = free_port()
-    controller = Controller(handler, hostname="127.0.0.1", port=port)
-    controller.start()
-    try:
-        yield handler, f"smtp://127.0.0.1:{port}"
-    finally:
-        controller.stop()
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.settings import with_settings
+from tests.harness.smtp import RecordingHandler, body
 
 
 def test_resend_sends_only_the_new_link(

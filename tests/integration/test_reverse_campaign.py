@@ -23,15 +23,11 @@ from makegood.services.reversal import reverse_campaign
 from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.billing_seed import (
-    FakeStripe,
-    add_account,
-    add_open_offer,
-    stripe_settings,
-    table_snapshot,
-)
-from tests.integration.claim_seed import SeededOffer, seed_offer
+from tests.factories.billing import add_account, add_open_offer, table_snapshot
+from tests.factories.offers import SeededOffer, seed_offer
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
+from tests.harness.stripe import FakeStripe, stripe_settings
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")

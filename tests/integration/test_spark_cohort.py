@@ -273,7 +273,7 @@ def test_both_engines_refuse_a_missing_scope_column_alike(tmp_path: Path) -> Non
     ids=["default", "min-failures", "strict"],
 )
 def test_the_documented_cases_of_docs_cohort_md(tmp_path: Path, options: dict[str, Any]) -> None:
-    from tests.integration.test_cohort_semantics import IMPACT, ROWS
+    from tests.factories.cohort_cases import IMPACT, ROWS
 
     path = write_csv(tmp_path / "attempts.csv", ATTEMPT_COLUMNS, ROWS)
     rows, _ = both(str(path), regions=["us-east"], **options)

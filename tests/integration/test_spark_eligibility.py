@@ -15,7 +15,7 @@ from makegood.domain.policy import FixedAmount, PercentOfPrice, single
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.spark_eligibility import decide_in_spark
 from makegood.telemetry.spark_session import get_spark
-from tests.eligibility_worlds import World, decided_rows, worlds
+from tests.factories.eligibility_worlds import World, decided_rows, worlds
 
 pytestmark = pytest.mark.slow
 

@@ -17,14 +17,9 @@ from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables import accounts
 from makegood.store.tables_billing import connector_postings, ledger_entries
-from tests.conftest import FrozenClock
-from tests.integration.billing_seed import (
-    FakeStripe,
-    add_account,
-    add_credit,
-    add_plan,
-    stripe_settings,
-)
+from tests.factories.billing import add_account, add_credit, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.stripe import FakeStripe, stripe_settings
 
 GRANTED = datetime(2026, 3, 21, 12, tzinfo=UTC)
 

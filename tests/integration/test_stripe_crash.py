@@ -18,14 +18,9 @@ from makegood.billing.push import push
 from makegood.bootstrap import Container
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings, ledger_entries
-from tests.conftest import FrozenClock
-from tests.integration.billing_seed import (
-    FakeStripe,
-    add_account,
-    add_credit,
-    add_plan,
-    stripe_settings,
-)
+from tests.factories.billing import add_account, add_credit, add_plan
+from tests.harness.clock import FrozenClock
+from tests.harness.stripe import FakeStripe, stripe_settings
 
 CREDITS = 10
 ANSWERED_BEFORE_CRASH = 4

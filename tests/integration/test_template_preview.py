@@ -16,8 +16,9 @@ from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.notify_seed import Subscriber, seed_campaign
+from tests.factories.outbox import Subscriber, seed_campaign
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 SAMPLE_LINK = "http://claims.test/claim/sample-claim-token"
 # locale, sample amount (499 minor units of the locale's currency)

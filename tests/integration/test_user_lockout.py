@@ -24,7 +24,8 @@ from makegood.store import tables as t
 from makegood.store.tables_web import users
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.web_seed import CSRF_FIELD, PASSWORD, add_staff, email_for, session_cookie
+from tests.factories.staff import PASSWORD, add_staff, email_for, session_cookie
+from tests.harness.console import CSRF_FIELD
 
 NEW_PASSWORD = "a much longer new passphrase"
 
@@ -43,12 +44,6 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def signed_in(client: TestClient, container: Container, role: str) -> str:

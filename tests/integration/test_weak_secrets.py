@@ -12,7 +12,7 @@ import pytest
 from pydantic import ValidationError
 
 from makegood.settings import DEV_SECRET, MIN_SECRET_LENGTH, Settings
-from tests.integration.test_logging import free_port
+from tests.harness.net import free_port
 
 
 @pytest.mark.parametrize("secret", ["", "x", "s" * (MIN_SECRET_LENGTH - 1), DEV_SECRET])

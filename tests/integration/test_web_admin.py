@@ -5,11 +5,9 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 
 import click
-import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -23,10 +21,10 @@ from makegood.services.users import create_api_key, resolve_api_key
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events
 from makegood.store.tables_web import api_keys
-from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.claim_seed import seed_offer
-from tests.integration.web_seed import CSRF_FIELD, add_inapp_message, add_staff, session_cookie
+from tests.factories.offers import seed_offer
+from tests.factories.staff import add_inapp_message, add_staff, session_cookie
+from tests.harness.console import CSRF_FIELD
 
 
 @click.group()
@@ -35,12 +33,6 @@ def cli() -> None:
 
 
 user_cmds.register(cli)
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def sign_in(client: TestClient, container: Container, role: str) -> None:

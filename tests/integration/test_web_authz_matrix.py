@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
@@ -20,11 +19,10 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.services.users import SCOPES, resolve_session
-from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE, console_csrf_token
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-from tests.integration.claim_seed import seed_offer
-from tests.integration.web_seed import ROLES, add_staff, api_key, seed_draft, session_cookie
+from tests.factories.offers import seed_offer
+from tests.factories.staff import ROLES, add_staff, api_key, seed_draft, session_cookie
 
 PUBLIC = "public"
 # (method, path) -> the roles allowed; PUBLIC needs no login.
@@ -97,12 +95,6 @@ def mounted_routes(client: TestClient, prefix: str) -> set[tuple[str, str]]:
                 # `{account_id:path}` is `{account_id}` to a caller (the id may hold a `/`)
                 found.add((method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)))
     return found
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 @pytest.fixture

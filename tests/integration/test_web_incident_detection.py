@@ -24,7 +24,7 @@ from makegood.telemetry.detect import DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.web_seed import add_staff, seed_draft, session_cookie
+from tests.factories.staff import add_staff, seed_draft, session_cookie
 
 
 @click.group()

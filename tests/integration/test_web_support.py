@@ -4,11 +4,9 @@ goodwill grant within the agent's limit; each audited and shown on the account p
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
 
 with warnings.catch_warnings():
@@ -16,44 +14,11 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidInput
-from makegood.services.users import authenticate
 from makegood.store import tables as t
-from makegood.web.app import create_app
-from makegood.web.auth import SESSION_COOKIE
-from tests.conftest import FrozenClock
-from tests.integration.claim_seed import credit_rows, seed_offer
-from tests.integration.web_seed import (
-    CSRF_FIELD,
-    PASSWORD,
-    add_staff,
-    count,
-    email_for,
-    session_cookie,
-)
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
-
-
-def sign_in(client: TestClient, container: Container, role: str, **limits: int) -> None:
-    try:
-        user = add_staff(container, role, limits or None)
-    except InvalidInput:  # added earlier in this test
-        with container.uow() as uow:
-            user = authenticate(uow, email_for(role), PASSWORD)  # type: ignore[assignment]
-        assert user is not None
-    raw = session_cookie(container, user)[SESSION_COOKIE]
-    client.cookies.set(SESSION_COOKIE, raw, path="/console")
-
-
-def form_token(client: TestClient, path: str) -> str:
-    match = CSRF_FIELD.search(client.get(path).text)
-    assert match
-    return match.group(1)
+from tests.factories.offers import credit_rows, seed_offer
+from tests.factories.staff import count
+from tests.harness.clock import FrozenClock
+from tests.harness.console import form_token, sign_in
 
 
 def offer_row(container: Container, offer_id: str) -> sa.RowMapping:
@@ -145,7 +110,7 @@ def test_console_campaign_needs_a_second_approver(
 ) -> None:
     from makegood.services.build_jobs import run_pending_builds
     from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
-    from tests.integration.web_seed import seed_draft
+    from tests.factories.staff import seed_draft
 
     draft = seed_draft(container, created_by="seed", accounts=2)
     start = container.now() - timedelta(hours=23, minutes=30)

@@ -7,43 +7,21 @@ import signal
 import subprocess
 import sys
 import threading
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import sqlalchemy as sa
 from click.testing import CliRunner
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.notify.worker import run_worker
-from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
-from tests.integration import test_dispatch
-from tests.integration.notify_seed import Subscriber, message_row, seed_campaign
-from tests.integration.test_dispatch import RecordingHandler, with_settings
-
-smtp = test_dispatch.smtp  # the recording SMTP server fixture
-
-
-def wait_for(condition: object, *, seconds: float = 30.0, what: str = "condition") -> None:
-    """Poll `condition()` until true; fails the test after `seconds`."""
-    deadline = time.monotonic() + seconds
-    while not condition():  # type: ignore[operator]
-        if time.monotonic() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        time.sleep(0.02)  # polling interval, not synchronisation
-
-
-def email_states(engine: sa.Engine) -> dict[str, int]:
-    with engine.connect() as conn:
-        rows = conn.execute(
-            sa.select(t.messages.c.state, sa.func.count())
-            .where(t.messages.c.channel == "email")
-            .group_by(t.messages.c.state)
-        ).all()
-    return {state: int(n) for state, n in rows}
+from tests.factories.outbox import Subscriber, message_row, seed_campaign
+from tests.harness.net import wait_for
+from tests.harness.rows import email_states
+from tests.harness.settings import with_settings
+from tests.harness.smtp import RecordingHandler
 
 
 def test_worker_drains_what_arrives_and_stops_when_asked(

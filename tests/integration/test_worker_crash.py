@@ -24,9 +24,9 @@ import sqlalchemy as sa
 from aiosmtpd.controller import Controller
 
 from makegood.store.engine import make_engine
-from tests.integration.notify_seed import Subscriber, seed_campaign
-from tests.integration.test_dispatch import free_port
-from tests.integration.test_worker import email_states, wait_for
+from tests.factories.outbox import Subscriber, seed_campaign
+from tests.harness.net import free_port, wait_for
+from tests.harness.rows import email_states
 
 BATCH = 20
 TOTAL = 100

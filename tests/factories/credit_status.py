@@ -10,7 +10,7 @@ import sqlalchemy as sa
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
-from tests.integration.seed_rows import insert_incident_and_campaign
+from tests.factories.incidents import insert_incident_and_campaign
 
 
 @dataclass

@@ -7,11 +7,13 @@ from datetime import date, datetime, timedelta
 
 import sqlalchemy as sa
 
+from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
+from makegood.notify.dispatch import dispatch_pending
 from makegood.store import outbox
 from makegood.store import tables as t
-from tests.integration.seed_rows import insert_incident_and_campaign
+from tests.factories.incidents import insert_incident_and_campaign
 
 
 @dataclass(frozen=True)
@@ -168,3 +170,11 @@ def message_row(engine: sa.Engine, message_id: str) -> sa.Row[tuple[object, ...]
     with engine.connect() as conn:
         m = outbox.all_messages()  # stored messages and in-app ones alike
         return conn.execute(sa.select(m).where(m.c.id == message_id)).one()
+
+
+def sent_campaign(container: Container, n: int = 3) -> list[SeededOffer]:
+    offers = seed_campaign(
+        container.engine, [Subscriber(f"acc-{i}") for i in range(n)], now=container.now()
+    )
+    assert dispatch_pending(container).sent == n  # .eml files: accepted events recorded
+    return offers

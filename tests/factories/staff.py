@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from datetime import timedelta
 
@@ -20,11 +19,10 @@ from makegood.services.users import (
 )
 from makegood.store import tables as t
 from makegood.web.auth import SESSION_COOKIE
-from tests.integration.seed_rows import insert_incident_and_campaign
+from tests.factories.incidents import insert_incident_and_campaign
 
 ROLES = ("viewer", "agent", "approver", "admin")
 PASSWORD = "correct horse battery staple"
-CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
 def email_for(role: str) -> str:

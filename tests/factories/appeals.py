@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from email import message_from_bytes
-from email.message import EmailMessage
-from email.policy import default
-from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.services.appeals import issue_links
+from makegood.services.appeals import file_appeal, issue_links
 from makegood.store import tables as t
-from tests.integration.credit_status_seed import StatusWorld, add_incident, seed_account
+from makegood.store.tables_appeals import appeals
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.credit_status import StatusWorld, add_incident, seed_account
 
 
 @dataclass
@@ -63,30 +61,11 @@ def appeal_link(container: Container, world: AppealWorld) -> str:
     return tokens[world.incident_id][0]
 
 
-def mails(container: Container) -> list[EmailMessage]:
-    """The e-mails the file transport wrote (MAKEGOOD_MAIL_DIR), oldest name first."""
-    folder = Path(container.settings.mail_dir)
-    if not folder.exists():
-        return []
-    return [
-        message_from_bytes(p.read_bytes(), policy=default)  # type: ignore[misc]
-        for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
-    ]
-
-
-def text_of(message: EmailMessage) -> str:
-    body = message.get_body(("plain",))
-    assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
-
-
 def write_attempts(
     container: Container, world: AppealWorld, rows: list[tuple[float, str, str]], name: str = "a"
 ) -> str:
     """An attempt log (minutes after the incident's start, outcome, region) for the account,
     plus another account's failures; the campaign reads it. Returns its path."""
-    from tests.factories import ATTEMPT_COLUMNS, attempt, write_csv
-
     path = Path(container.settings.mail_dir).parent / f"attempts-{name}.csv"
     attempts = [
         attempt(
@@ -110,9 +89,6 @@ def write_attempts(
 
 def file_appeal_for(container: Container, world: AppealWorld, note: str | None = None) -> str:
     """File the account's appeal through a fresh link; returns the appeal's id."""
-    from makegood.services.appeals import file_appeal
-    from makegood.store.tables_appeals import appeals
-
     token = appeal_link(container, world)
     with container.uow() as uow:
         file_appeal(uow, token, note, container.now())

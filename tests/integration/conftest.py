@@ -1,0 +1,39 @@
+"""Fixtures of the integration tests: the web app's test client, an SMTP server that records
+what it accepts."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Iterator
+
+import pytest
+from aiosmtpd.controller import Controller
+
+with warnings.catch_warnings():
+    warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
+    from fastapi.testclient import TestClient
+
+from makegood.bootstrap import Container
+from makegood.web.app import create_app
+from tests.harness.net import free_port
+from tests.harness.smtp import RecordingHandler
+
+
+@pytest.fixture
+def smtp() -> Iterator[tuple[RecordingHandler, str]]:
+    """A real SMTP server (aiosmtpd) on a free port: (its handler, its smtp:// URL)."""
+    handler = RecordingHandler()
+    port = free_port()
+    controller = Controller(handler, hostname="127.0.0.1", port=port)
+    controller.start()
+    try:
+        yield handler, f"smtp://127.0.0.1:{port}"
+    finally:
+        controller.stop()
+
+
+@pytest.fixture
+def client(container: Container) -> Iterator[TestClient]:
+    """The web app in-process, redirects not followed."""
+    with TestClient(create_app(container), follow_redirects=False) as client:
+        yield client
