@@ -1,27 +1,20 @@
-"""Rows for billing tests, inserted with SQLAlchemy Core (plans, accounts, credits)."""
+"""Plans, accounts and granted credits for the billing tests, written through the import's
+store code and the claim service (the credit, its ledger entry and audit entry as in life)."""
 
 from __future__ import annotations
 
-import itertools
 from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.store import ledger
-from makegood.store.tables import (
-    accounts,
-    campaigns,
-    credits,
-    offers,
-    plans,
-    statement_lines,
-    statements,
-)
+from makegood.store.tables import accounts, campaigns, credits, statement_lines, statements
+from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
+from tests.factories.offers import add_offer, claim
 
 SEEDED_AT = datetime(2026, 3, 1, tzinfo=UTC)
-_serial = itertools.count(1)
+OPEN_UNTIL = datetime(2026, 12, 31, tzinfo=UTC)
 
 
 def add_plan(
@@ -31,15 +24,7 @@ def add_plan(
     currency: str = "USD",
     name: str | None = None,
 ) -> str:
-    conn.execute(
-        plans.insert().values(
-            plan_id=plan_id,
-            name=name or f"Plan {plan_id}",
-            monthly_price_minor=price_minor,
-            currency=currency,
-            updated_at=SEEDED_AT,
-        )
-    )
+    save_plans(conn, [plan(plan_id, name=name, price_minor=price_minor, currency=currency)])
     return plan_id
 
 
@@ -52,20 +37,15 @@ def add_account(
     billing_day: int | None = None,
     stripe_customer_id: str | None = None,
 ) -> str:
-    conn.execute(
-        accounts.insert().values(
-            account_id=account_id,
-            email=f"{account_id}@example.com",
-            plan_id=plan_id,
-            status=status,
-            country="US",
-            locale="en-US",
-            next_bill_date=next_bill_date,
-            billing_day=billing_day or next_bill_date.day,
-            updated_at=SEEDED_AT,
-            stripe_customer_id=stripe_customer_id,
-        )
+    row = account(
+        account_id,
+        plan_id=plan_id,
+        status=status,
+        next_bill_date=next_bill_date,
+        billing_day=billing_day,
+        stripe_customer_id=stripe_customer_id,
     )
+    save_accounts(conn, [row])
     return account_id
 
 
@@ -77,45 +57,22 @@ def add_credit(
     currency: str = "USD",
     plan_id: str = "basic",
     title: str = "Streaming outage",
-    applied_minor: int = 0,
 ) -> dict[str, Any]:
-    """A granted credit with the incident, campaign and offer it needs; returns their ids."""
+    """A credit the subscriber claimed at `granted_at` (through the claim service), with the
+    incident, campaign and offer it needs; returns their ids."""
     incident_id, campaign_id = _incident_and_campaign(conn, title, affected_count=1)
-    n = next(_serial)
-    offer_id, credit_id = f"ofr_t{n}", f"crd_t{n}"
-    conn.execute(
-        offers.insert().values(
-            id=offer_id,
-            campaign_id=campaign_id,
-            incident_id=incident_id,
-            account_id=account_id,
-            state="claimed",
-            amount_minor=amount_minor,
-            currency=currency,
-            plan_id=plan_id,
-            created_at=SEEDED_AT,
-            expires_at=datetime(2026, 12, 31, tzinfo=UTC),
-            credited_at=granted_at,
-            credited_via="web",
-        )
+    offer_id = add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=account_id,
+        plan_id=plan_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        created_at=SEEDED_AT,
+        expires_at=OPEN_UNTIL,
     )
-    conn.execute(
-        credits.insert().values(
-            id=credit_id,
-            offer_id=offer_id,
-            account_id=account_id,
-            campaign_id=campaign_id,
-            amount_minor=amount_minor,
-            currency=currency,
-            granted_at=granted_at,
-            applied_minor=applied_minor,
-        )
-    )
-    # The ledger moves with the credit, as in the services that grant them.
-    entries = [ledger.Entry("granted", credit_id, account_id, currency, amount_minor)]
-    if applied_minor:
-        entries.append(ledger.Entry("applied", credit_id, account_id, currency, -applied_minor))
-    ledger.append(conn, entries, granted_at, "test")
+    credit_id = claim(conn, offer_id, granted_at).credit_id
     return {"credit_id": credit_id, "campaign_id": campaign_id, "offer_id": offer_id}
 
 
@@ -149,25 +106,20 @@ def add_open_offer(
     plan_id: str = "basic",
 ) -> str:
     """One more open offer in an existing campaign (claim or grant it through the services)."""
-    campaign = conn.execute(
+    incident_id = conn.execute(
         sa.select(campaigns.c.incident_id).where(campaigns.c.id == campaign_id)
     ).scalar_one()
-    offer_id = f"ofr_o{next(_serial)}"
-    conn.execute(
-        offers.insert().values(
-            id=offer_id,
-            campaign_id=campaign_id,
-            incident_id=campaign,
-            account_id=account_id,
-            state="open",
-            amount_minor=amount_minor,
-            currency=currency,
-            plan_id=plan_id,
-            created_at=SEEDED_AT,
-            expires_at=datetime(2026, 12, 31, tzinfo=UTC),
-        )
+    return add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=account_id,
+        plan_id=plan_id,
+        amount_minor=amount_minor,
+        currency=currency,
+        created_at=SEEDED_AT,
+        expires_at=OPEN_UNTIL,
     )
-    return offer_id
 
 
 def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
@@ -177,16 +129,11 @@ def add_campaign(conn: sa.Connection, title: str = "Streaming outage") -> str:
 
 def _incident_and_campaign(conn: sa.Connection, title: str, affected_count: int) -> tuple[str, str]:
     """A launched claim campaign on a March outage; (incident id, campaign id)."""
-    n = next(_serial)
-    incident_id, campaign_id = f"inc_c{n}", f"cmp_c{n}"
-    insert_incident_and_campaign(
+    return insert_incident_and_campaign(
         conn,
-        incident_id=incident_id,
-        campaign_id=campaign_id,
         title=title,
         starts_at=datetime(2026, 3, 20, 18, tzinfo=UTC),
         ends_at=datetime(2026, 3, 20, 23, tzinfo=UTC),
         at=SEEDED_AT,
         affected_count=affected_count,
     )
-    return incident_id, campaign_id

@@ -1,4 +1,6 @@
-"""One account seen through several incidents: offered, claimed, excluded, not affected..."""
+"""One account seen through several incidents: offered, claimed, excluded, not affected...
+written through the import's store code, the incident service, store/offers.py and the claim
+service."""
 
 from __future__ import annotations
 
@@ -8,9 +10,10 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from makegood.domain.ids import new_id
-from makegood.domain.tokens import hash_token, new_token
-from makegood.store import tables as t
+from makegood.domain.tokens import new_token
+from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
+from tests.factories.offers import add_link, add_member, add_offer, claim
 
 
 @dataclass
@@ -31,27 +34,19 @@ def seed_account(
     next_bill_date: date = date(2026, 4, 1),
 ) -> StatusWorld:
     account_id, plan_id = new_id("acc"), new_id("pln")
-    conn.execute(
-        t.plans.insert().values(
-            plan_id=plan_id,
-            name="Premium Streaming",
-            monthly_price_minor=799,
-            currency="USD",
-            updated_at=now,
-        )
-    )
-    conn.execute(
-        t.accounts.insert().values(
-            account_id=account_id,
-            email=email,
-            plan_id=plan_id,
-            status="active",
-            country="US",
-            locale=locale,
-            next_bill_date=next_bill_date,
-            billing_day=next_bill_date.day,
-            updated_at=now,
-        )
+    save_plans(conn, [plan(plan_id, name="Premium Streaming")], now)
+    save_accounts(
+        conn,
+        [
+            account(
+                account_id,
+                plan_id=plan_id,
+                email=email,
+                locale=locale,
+                next_bill_date=next_bill_date,
+            )
+        ],
+        now,
     )
     world = StatusWorld(account_id, email)
     world.incidents["plan"] = plan_id
@@ -73,12 +68,10 @@ def add_incident(
     impact_minutes: int | None = 95,
 ) -> None:
     """An incident with a launched campaign; the account in its snapshot when `member`, with an
-    offer in `offer_state` when given (and a credit when claimed or granted)."""
-    incident_id, campaign_id = new_id("inc"), new_id("cmp")
-    insert_incident_and_campaign(
+    offer in `offer_state` when given ("claimed": claimed at `credited_at` through the claim
+    service) and one claim link."""
+    incident_id, campaign_id = insert_incident_and_campaign(
         conn,
-        incident_id=incident_id,
-        campaign_id=campaign_id,
         title=f"Outage {name}",
         starts_at=starts_at,
         ends_at=starts_at + timedelta(hours=3),
@@ -89,56 +82,36 @@ def add_incident(
     world.incidents[name] = incident_id
     plan_id = world.incidents["plan"]
     if member:
-        conn.execute(
-            t.cohort_members.insert().values(
-                campaign_id=campaign_id,
-                account_id=world.account_id,
-                failed_attempts=3,
-                first_failure_at=starts_at + timedelta(minutes=5),
-                last_failure_at=starts_at + timedelta(minutes=40),
-                excluded_reason=excluded_reason,
-                plan_id=plan_id,
-                currency="USD",
-                amount_minor=None if excluded_reason else 24,
-                impact_minutes=impact_minutes,
-            )
+        add_member(
+            conn,
+            campaign_id,
+            world.account_id,
+            plan_id=plan_id,
+            currency="USD",
+            amount_minor=None if excluded_reason else 24,
+            first_failure_at=starts_at + timedelta(minutes=5),
+            last_failure_at=starts_at + timedelta(minutes=40),
+            excluded_reason=excluded_reason,
+            impact_minutes=impact_minutes,
         )
     if offer_state is None:
         return
-    offer_id = new_id("ofr")
-    conn.execute(
-        t.offers.insert().values(
-            id=offer_id,
-            campaign_id=campaign_id,
-            incident_id=incident_id,
-            account_id=world.account_id,
-            state=offer_state,
-            amount_minor=24,
-            currency="USD",
-            plan_id=plan_id,
-            created_at=starts_at + timedelta(hours=5),
-            expires_at=expires_at or now + timedelta(days=5),
-            credited_at=credited_at,
-            credited_via="web" if credited_at else None,
-        )
+    if offer_state not in ("open", "claimed", "revoked"):
+        raise ValueError(f"add_incident: offer_state {offer_state!r}: open, claimed or revoked")
+    if (offer_state == "claimed") != (credited_at is not None):
+        raise ValueError("add_incident: a claimed offer needs credited_at, and only it")
+    offer_id = add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=world.account_id,
+        plan_id=plan_id,
+        state="revoked" if offer_state == "revoked" else "open",
+        created_at=starts_at + timedelta(hours=5),
+        expires_at=expires_at or now + timedelta(days=5),
     )
     token = new_token()
-    conn.execute(
-        t.claim_tokens.insert().values(
-            token_hash=hash_token(token), offer_id=offer_id, created_at=starts_at
-        )
-    )
+    add_link(conn, offer_id, token, starts_at)
     world.offers[name], world.tokens[name] = offer_id, token
     if credited_at is not None:
-        conn.execute(
-            t.credits.insert().values(
-                id=new_id("crd"),
-                offer_id=offer_id,
-                account_id=world.account_id,
-                campaign_id=campaign_id,
-                amount_minor=24,
-                currency="USD",
-                granted_at=credited_at,
-                applied_minor=0,
-            )
-        )
+        claim(conn, offer_id, credited_at)

@@ -1,4 +1,4 @@
-"""Rows every seed helper needs: an incident and a campaign on it (one shape, one place)."""
+"""An incident (declared through the incident service) and a campaign on it, in one shape."""
 
 from __future__ import annotations
 
@@ -7,14 +7,15 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from makegood.domain.ids import new_id
+from makegood.services.incidents import create_incident
 from makegood.store import tables as t
+from tests.factories.joined import JoinedUnitOfWork
 
 
 def insert_incident_and_campaign(
     conn: sa.Connection,
     *,
-    incident_id: str,
-    campaign_id: str,
     title: str,
     starts_at: datetime,
     ends_at: datetime,
@@ -26,21 +27,25 @@ def insert_incident_and_campaign(
     created_by: str = "test",
     incident_created_by: str | None = None,
     **campaign: Any,
-) -> None:
+) -> tuple[str, str]:
     """A whole-world incident and a 3% campaign on it (claim mode unless said), created at
-    `at`; extra keyword arguments are further campaign columns (approved_at, launched_by...)."""
-    conn.execute(
-        t.incidents.insert().values(
-            id=incident_id,
-            title=title,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            regions=[],
-            devices=[],
-            created_at=at,
-            created_by=incident_created_by or created_by,
-        )
+    `at`; extra keyword arguments are further campaign columns (approved_at, launched_by...).
+    Returns (incident id, campaign id).
+
+    The campaign row is written as it stands after its build: campaigns have no repository
+    in store/ yet, and the build itself needs attempt logs (tests/factories/worlds.py).
+    """
+    incident_id = create_incident(
+        JoinedUnitOfWork(conn),
+        title,
+        starts_at,
+        ends_at,
+        [],
+        [],
+        at,
+        actor=incident_created_by or created_by,
     )
+    campaign_id = new_id("cmp")
     conn.execute(
         t.campaigns.insert().values(
             id=campaign_id,
@@ -57,3 +62,4 @@ def insert_incident_and_campaign(
             **campaign,
         )
     )
+    return incident_id, campaign_id

@@ -1,4 +1,5 @@
-"""Rows a launched campaign leaves behind (offers, tokens, outbox), inserted directly for tests."""
+"""What a launched campaign leaves behind (offers, links, outbox), written through the import's
+store code, the incident service, store/offers.py, the grant service and store/outbox.py."""
 
 from __future__ import annotations
 
@@ -8,12 +9,12 @@ from datetime import date, datetime, timedelta
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.domain.ids import new_id
-from makegood.domain.tokens import hash_token, new_token
+from makegood.domain.tokens import new_token
 from makegood.notify.dispatch import dispatch_pending
 from makegood.store import outbox
-from makegood.store import tables as t
+from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
+from tests.factories.offers import add_member, add_offer, grant
 
 
 @dataclass(frozen=True)
@@ -49,20 +50,16 @@ def seed_campaign(
     claim_days: int = 7,
     title: str = "Streaming outage",
 ) -> list[SeededOffer]:
-    """A launched campaign with one offer, token and two messages per subscriber."""
-    incident_id = new_id("inc")
-    campaign_id = new_id("cmp")
+    """A launched campaign with, per subscriber, one offer (granted in "auto" mode, through the
+    grant service), its in-app message and its launch e-mail, queued."""
     starts_at = now - timedelta(hours=20)
-    ends_at = now - timedelta(hours=15)
     seeded: list[SeededOffer] = []
     with engine.begin() as conn:
-        insert_incident_and_campaign(
+        incident_id, campaign_id = insert_incident_and_campaign(
             conn,
-            incident_id=incident_id,
-            campaign_id=campaign_id,
             title=title,
             starts_at=starts_at,
-            ends_at=ends_at,
+            ends_at=now - timedelta(hours=15),
             at=now,
             affected_count=len(subscribers),
             mode=mode,
@@ -72,96 +69,85 @@ def seed_campaign(
             launched_at=now,
             launched_by="test",
         )
-        plans_done = set(conn.execute(sa.select(t.plans.c.plan_id)).scalars())
+        currencies = sorted({sub.currency for sub in subscribers})
+        save_plans(
+            conn,
+            [plan(f"plan-{c.lower()}", name=f"Unlimited {c}", currency=c) for c in currencies],
+            now,
+        )
         for sub in subscribers:
-            plan_id = f"plan-{sub.currency.lower()}"
-            if plan_id not in plans_done:
-                plans_done.add(plan_id)
-                conn.execute(
-                    sa.insert(t.plans).values(
-                        plan_id=plan_id,
-                        name=f"Unlimited {sub.currency}",
-                        monthly_price_minor=799,
-                        currency=sub.currency,
-                        updated_at=now,
-                    )
-                )
-            seeded.append(
-                _seed_offer(conn, sub, plan_id, incident_id, campaign_id, now, mode, claim_days)
-            )
+            seeded.append(_seed_offer(conn, sub, incident_id, campaign_id, now, mode, claim_days))
     return seeded
 
 
 def _seed_offer(
     conn: sa.Connection,
     sub: Subscriber,
-    plan_id: str,
     incident_id: str,
     campaign_id: str,
     now: datetime,
     mode: str,
     claim_days: int,
 ) -> SeededOffer:
-    conn.execute(
-        sa.insert(t.accounts).values(
-            account_id=sub.account_id,
-            email=sub.address,
-            plan_id=plan_id,
-            status="active",
-            country="XX",
-            locale=sub.locale,
-            next_bill_date=sub.next_bill_date,
-            billing_day=sub.next_bill_date.day,
-            updated_at=now,
-        )
+    plan_id = f"plan-{sub.currency.lower()}"
+    save_accounts(
+        conn,
+        [
+            account(
+                sub.account_id,
+                plan_id=plan_id,
+                email=sub.address,
+                country="XX",
+                locale=sub.locale,
+                next_bill_date=sub.next_bill_date,
+            )
+        ],
+        now,
     )
-    conn.execute(
-        sa.insert(t.cohort_members).values(
-            campaign_id=campaign_id,
-            account_id=sub.account_id,
-            failed_attempts=3,
-            first_failure_at=now - timedelta(hours=19, minutes=50),
-            last_failure_at=now - timedelta(hours=17, minutes=5),
-            excluded_reason=None,
-            plan_id=plan_id,
-            currency=sub.currency,
-            amount_minor=sub.amount_minor,
-        )
+    add_member(
+        conn,
+        campaign_id,
+        sub.account_id,
+        plan_id=plan_id,
+        currency=sub.currency,
+        amount_minor=sub.amount_minor,
+        first_failure_at=now - timedelta(hours=19, minutes=50),
+        last_failure_at=now - timedelta(hours=17, minutes=5),
     )
-    offer_id = new_id("ofr")
     granted = mode == "auto"
     token = None if granted else new_token()
-    conn.execute(
-        sa.insert(t.offers).values(
-            id=offer_id,
-            campaign_id=campaign_id,
-            incident_id=incident_id,
-            account_id=sub.account_id,
-            state="granted" if granted else "open",
-            amount_minor=sub.amount_minor,
-            currency=sub.currency,
-            plan_id=plan_id,
-            created_at=now,
-            expires_at=now + timedelta(days=claim_days),
-            credited_at=now if granted else None,
-            credited_via="auto" if granted else None,
-            token_hash=None if token is None else hash_token(token),
-            inapp_state="unread",  # its in-app message lives on the offer
-        )
+    offer_id = add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=sub.account_id,
+        plan_id=plan_id,
+        amount_minor=sub.amount_minor,
+        currency=sub.currency,
+        created_at=now,
+        expires_at=now + timedelta(days=claim_days),
+        token=token,
+        inapp=True,  # its in-app message lives on the offer
     )
-    email_id, inapp_id = new_id("msg"), "app_" + offer_id.partition("_")[2]
-    common = {"offer_id": offer_id, "account_id": sub.account_id, "created_at": now}
-    conn.execute(
-        sa.insert(t.messages).values(
-            id=email_id,
-            channel="email",
-            template="offer_granted" if granted else "offer_claim",
-            state="pending",
-            attempts=0,
-            next_attempt_at=now,
-            claim_token=token,
-            **common,
-        )
+    if granted:
+        grant(conn, offer_id, now, via="auto")
+    email_id, inapp_id = outbox.launch_email_id(offer_id), "app_" + offer_id.partition("_")[2]
+    outbox.queue(
+        conn,
+        [
+            {
+                "id": email_id,
+                "offer_id": offer_id,
+                "account_id": sub.account_id,
+                "channel": "email",
+                "template": "offer_granted" if granted else "offer_claim",
+                "state": "pending",
+                "attempts": 0,
+                "next_attempt_at": now,
+                "claim_token": token,
+                "created_at": now,
+            }
+        ],
     )
     return SeededOffer(sub.account_id, sub.address, offer_id, email_id, inapp_id, token)
 
@@ -173,6 +159,7 @@ def message_row(engine: sa.Engine, message_id: str) -> sa.Row[tuple[object, ...]
 
 
 def sent_campaign(container: Container, n: int = 3) -> list[SeededOffer]:
+    """A campaign of `n` subscribers whose e-mails the file transport sent."""
     offers = seed_campaign(
         container.engine, [Subscriber(f"acc-{i}") for i in range(n)], now=container.now()
     )

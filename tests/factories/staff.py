@@ -1,4 +1,5 @@
-"""Users, sessions, API keys, in-app messages and draft campaigns for the web tests."""
+"""Users, sessions and API keys (through the user service), in-app messages and draft campaigns
+for the web tests."""
 
 from __future__ import annotations
 
@@ -17,9 +18,12 @@ from makegood.services.users import (
     create_api_key,
     start_session,
 )
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.web.auth import SESSION_COOKIE
+from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
+from tests.factories.offers import add_member, grant
 
 ROLES = ("viewer", "agent", "approver", "admin")
 PASSWORD = "correct horse battery staple"
@@ -54,17 +58,17 @@ def api_key(container: Container, *scopes: str) -> dict[str, str]:
 def add_inapp_message(
     container: Container, offer_id: str, account_id: str, template: str = "offer_claim"
 ) -> str:
-    """Give the offer its in-app message (as a launch does); "offer_granted" makes the offer
-    one granted at launch (automatic mode). Returns the message's id."""
+    """Give the open offer of `account_id` its in-app message (as a launch does);
+    "offer_granted" grants it as a launch in automatic mode does. Returns the message's id."""
     now = container.now()
-    o = t.offers
-    values: dict[str, object] = {"inapp_state": "unread"}
-    if template == "offer_granted":
-        values |= {"state": "granted", "credited_at": now, "credited_via": "auto"}
     with container.engine.begin() as conn:
-        conn.execute(
-            o.update().where(o.c.id == offer_id, o.c.account_id == account_id).values(**values)
-        )
+        owner = conn.execute(
+            sa.select(t.offers.c.account_id).where(t.offers.c.id == offer_id)
+        ).scalar_one()
+        assert owner == account_id, f"offer {offer_id} is not {account_id}'s"
+        outbox.set_inapp_state(conn, offer_id, "unread")
+        if template == "offer_granted":
+            grant(conn, offer_id, now, via="auto")
     return "app_" + offer_id.partition("_")[2]
 
 
@@ -85,37 +89,28 @@ def seed_draft(
     """An incident and a draft campaign whose snapshot makes `accounts` accounts eligible;
     account i has locale `locales[i % len(locales)]` and e-mail `emails[i]` when given."""
     now = container.now()
-    incident_id, campaign_id, plan_id = new_id("inc"), new_id("cmp"), new_id("pln")
+    plan_id = new_id("pln")
     account_ids = [new_id("acc") for _ in range(accounts)]
     start = now - timedelta(days=1)
+    next_bill = (now + timedelta(days=10)).date()
     with container.engine.begin() as conn:
-        conn.execute(
-            t.plans.insert().values(
-                plan_id=plan_id,
-                name="Standard",
-                monthly_price_minor=999,
-                currency="USD",
-                updated_at=now,
-            )
-        )
-        for i, account_id in enumerate(account_ids):
-            conn.execute(
-                t.accounts.insert().values(
-                    account_id=account_id,
-                    email=emails[i] if i < len(emails) else f"sub{i}-{account_id[-6:]}@example.com",
-                    plan_id=plan_id,
-                    status="active",
-                    country="US",
-                    locale=locales[i % len(locales)],
-                    next_bill_date=(now + timedelta(days=10)).date(),
-                    billing_day=(now + timedelta(days=10)).day,
-                    updated_at=now,
-                )
-            )
-        insert_incident_and_campaign(
+        save_plans(conn, [plan(plan_id, name="Standard", price_minor=999)], now)
+        save_accounts(
             conn,
-            incident_id=incident_id,
-            campaign_id=campaign_id,
+            [
+                account(
+                    account_id,
+                    plan_id=plan_id,
+                    email=emails[i] if i < len(emails) else f"sub{i}-{account_id[-6:]}@example.com",
+                    locale=locales[i % len(locales)],
+                    next_bill_date=next_bill,
+                )
+                for i, account_id in enumerate(account_ids)
+            ],
+            now,
+        )
+        incident_id, campaign_id = insert_incident_and_campaign(
+            conn,
             title="Evening outage",
             starts_at=start,
             ends_at=start + timedelta(hours=3),
@@ -125,23 +120,18 @@ def seed_draft(
             created_by=created_by,
             incident_created_by="ops@care.example.com",
         )
-        conn.execute(
-            t.cohort_members.insert(),
-            [
-                {
-                    "campaign_id": campaign_id,
-                    "account_id": account_id,
-                    "failed_attempts": 2,
-                    "first_failure_at": start + timedelta(minutes=5),
-                    "last_failure_at": start + timedelta(minutes=50),
-                    "excluded_reason": None,
-                    "plan_id": plan_id,
-                    "currency": "USD",
-                    "amount_minor": 30,
-                }
-                for account_id in account_ids
-            ],
-        )
+        for account_id in account_ids:
+            add_member(
+                conn,
+                campaign_id,
+                account_id,
+                plan_id=plan_id,
+                currency="USD",
+                amount_minor=30,
+                failed_attempts=2,
+                first_failure_at=start + timedelta(minutes=5),
+                last_failure_at=start + timedelta(minutes=50),
+            )
     return Draft(campaign_id, incident_id, account_ids)
 
 

@@ -16,7 +16,9 @@ from makegood.services.reports import campaign_report
 from makegood.store import tables as t
 from makegood.store.credit_deadlines import unpaid_credits
 from makegood.store.tables_billing import connector_postings, credit_states
+from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
+from tests.factories.offers import add_offer, claim
 from tests.harness.clock import FrozenClock
 
 N = 10
@@ -31,69 +33,27 @@ def _credit(
     granted_at: datetime,
     next_bill: date,
 ) -> str:
+    """Account `name`, billed on `next_bill`, claims its offer at `granted_at`: the credit id."""
     plan_id = f"pln-{name}"
-    conn.execute(
-        t.plans.insert().values(
-            plan_id=plan_id,
-            name="Basic",
-            monthly_price_minor=799,
-            currency="USD",
-            updated_at=DAY,
-        )
+    save_plans(conn, [plan(plan_id, name="Basic")], DAY)
+    save_accounts(conn, [account(name, plan_id=plan_id, next_bill_date=next_bill)], DAY)
+    offer_id = add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=name,
+        plan_id=plan_id,
+        created_at=DAY - timedelta(days=2),
+        expires_at=DAY + timedelta(days=30),
     )
-    conn.execute(
-        t.accounts.insert().values(
-            account_id=name,
-            email=f"{name}@example.com",
-            plan_id=plan_id,
-            status="active",
-            country="US",
-            locale="en-US",
-            next_bill_date=next_bill,
-            billing_day=next_bill.day,
-            updated_at=DAY,
-        )
-    )
-    offer_id, credit_id = new_id("ofr"), new_id("crd")
-    conn.execute(
-        t.offers.insert().values(
-            id=offer_id,
-            campaign_id=campaign_id,
-            incident_id=incident_id,
-            account_id=name,
-            state="claimed",
-            amount_minor=24,
-            currency="USD",
-            plan_id=plan_id,
-            created_at=DAY - timedelta(days=2),
-            expires_at=DAY + timedelta(days=30),
-            credited_at=granted_at,
-            credited_via="web",
-        )
-    )
-    conn.execute(
-        t.credits.insert().values(
-            id=credit_id,
-            offer_id=offer_id,
-            account_id=name,
-            campaign_id=campaign_id,
-            amount_minor=24,
-            currency="USD",
-            granted_at=granted_at,
-            applied_minor=0,
-        )
-    )
-    return credit_id
+    return claim(conn, offer_id, granted_at).credit_id
 
 
 def _world(container: Container) -> tuple[str, dict[str, str]]:
-    incident_id, campaign_id = new_id("inc"), new_id("cmp")
     april, may = date(2026, 4, 1), date(2026, 5, 1)
     with container.engine.begin() as conn:
-        insert_incident_and_campaign(
+        incident_id, campaign_id = insert_incident_and_campaign(
             conn,
-            incident_id=incident_id,
-            campaign_id=campaign_id,
             title="Outage",
             starts_at=DAY - timedelta(days=3),
             ends_at=DAY - timedelta(days=2, hours=20),
