@@ -1,5 +1,5 @@
 """Fixtures of the integration tests: the web app's test client, an SMTP server that records
-what it accepts."""
+what it accepts, the database URL in the environment for commands."""
 
 from __future__ import annotations
 
@@ -14,6 +14,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
+from makegood.settings import get_settings
 from makegood.web.app import create_app
 from tests.harness.net import free_port
 from tests.harness.smtp import RecordingHandler
@@ -37,3 +38,12 @@ def client(container: Container) -> Iterator[TestClient]:
     """The web app in-process, redirects not followed."""
     with TestClient(create_app(container), follow_redirects=False) as client:
         yield client
+
+
+@pytest.fixture
+def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
+    """The database's URL in MAKEGOOD_DATABASE_URL, for commands that build their own container."""
+    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
+    get_settings.cache_clear()
+    yield database_url
+    get_settings.cache_clear()

@@ -5,21 +5,20 @@ from __future__ import annotations
 import hashlib
 import re
 import warnings
-from collections.abc import Iterator
 from pathlib import Path
 
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
+
+from tests.harness.cli import invoke
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from makegood.bootstrap import Container, bootstrap
+from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.services.users import SESSION_LIFETIME
-from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.web.app import create_app
@@ -31,19 +30,7 @@ from tests.harness.settings import make_settings
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container, input=stdin)
-    finally:
-        container.engine.dispose()
-
-
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
+    return invoke(cli, *args, stdin=stdin)
 
 
 def test_user_add_stores_an_argon2_hash_and_refuses_bad_input(

@@ -3,25 +3,15 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from datetime import UTC, date, datetime
 
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from makegood.bootstrap import bootstrap
 from makegood.cli.main import cli
-from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from tests.factories.billing import add_account, add_credit, add_plan
-
-
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
+from tests.harness.cli import invoke
 
 
 @pytest.fixture
@@ -40,13 +30,7 @@ def seeded(db: str) -> dict[str, str]:
 
 
 def run(*args: str) -> Result:
-    # The container is built from the environment as the command would build it, and passed
-    # in so its engine can be disposed afterwards (warnings are errors: no leaked connections).
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container, catch_exceptions=False)
-    finally:
-        container.engine.dispose()
+    return invoke(cli, *args, catch_exceptions=False)
 
 
 def test_close_prints_a_json_summary_and_says_what_it_did(seeded: dict[str, str]) -> None:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -13,14 +12,13 @@ import click
 import duckdb
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from makegood.bootstrap import bootstrap
 from makegood.cli import telemetry_cmds
-from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.harness.cli import invoke
 
 
 @click.group()
@@ -31,23 +29,8 @@ def cli() -> None:
 telemetry_cmds.register(cli)
 
 
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
-
-
 def run(*args: str) -> Result:
-    """Invoke with a container built from the environment, as the command would build it, but
-    passed in so its engine can be disposed afterwards (warnings are errors: no leaked
-    connections)."""
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container)
-    finally:
-        container.engine.dispose()
+    return invoke(cli, *args)
 
 
 def add_incident(database_url: str, regions: list[str], devices: list[str]) -> str:

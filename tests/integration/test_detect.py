@@ -4,23 +4,21 @@ from __future__ import annotations
 
 import json
 import xml.etree.ElementTree as ET
-from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
 
 import click
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from makegood.bootstrap import bootstrap
 from makegood.cli import data_cmds, telemetry_cmds
 from makegood.demo.world import BACKGROUND_FAILURE_RATE, Outage, World, generate_world
-from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
 from makegood.telemetry.detect import DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
+from tests.harness.cli import invoke
 
 
 @click.group()
@@ -42,11 +40,7 @@ def world(tmp_path_factory: pytest.TempPathFactory) -> World:
 
 
 def run(*args: str) -> Result:
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container)
-    finally:
-        container.engine.dispose()
+    return invoke(cli, *args)
 
 
 @pytest.mark.parametrize(("bucket", "seconds"), [("1m", 60), ("5m", 300)])
@@ -154,14 +148,6 @@ def test_bad_detect_options_exit_2(world: World, tmp_path: Path) -> None:
         result = run("detect", "--events", events, *args)
         assert result.exit_code == 2, (args, result.stderr)
         assert message in result.stderr
-
-
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
 
 
 def test_incident_from_detection_declares_that_window_and_scope(db: str, world: World) -> None:

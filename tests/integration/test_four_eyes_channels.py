@@ -7,21 +7,21 @@ from __future__ import annotations
 
 import json
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
 
 import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
+
+from tests.harness.cli import invoke
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from makegood.bootstrap import Container, bootstrap
+from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.services.users import create_api_key
-from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.tables_web import api_keys
 from makegood.web.app import create_app
@@ -31,19 +31,7 @@ from tests.harness.console import CSRF_FIELD
 
 
 def run(*args: str) -> Result:
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container)
-    finally:
-        container.engine.dispose()
-
-
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
+    return invoke(cli, *args)
 
 
 def key_of(container: Container, owner: str | None, name: str = "k") -> dict[str, str]:

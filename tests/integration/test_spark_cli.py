@@ -10,15 +10,15 @@ from typing import Any
 
 import click
 import pytest
-from click.testing import CliRunner, Result
+from click.testing import Result
 
-from makegood.bootstrap import bootstrap
 from makegood.cli import detect_cmds, telemetry_cmds
 from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
 from makegood.telemetry.spark_session import get_spark
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.harness.cli import invoke
 
 pytestmark = pytest.mark.slow
 
@@ -62,11 +62,7 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
 
 
 def run(*args: str) -> Result:
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container)
-    finally:
-        container.engine.dispose()
+    return invoke(cli, *args)
 
 
 def test_cohort_with_engine_spark_prints_what_duckdb_prints(db: str, tmp_path: Path) -> None:

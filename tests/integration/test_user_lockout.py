@@ -6,20 +6,19 @@ cannot sign in."""
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
-from click.testing import CliRunner, Result
+from click.testing import Result
+
+from tests.harness.cli import invoke
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from makegood.bootstrap import Container, bootstrap
+from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.services.users import authenticate, resolve_session, start_session
-from makegood.settings import get_settings
 from makegood.store import tables as t
 from makegood.store.tables_web import users
 from makegood.web.app import create_app
@@ -31,19 +30,7 @@ NEW_PASSWORD = "a much longer new passphrase"
 
 
 def run(*args: str, stdin: str | None = None) -> Result:
-    container = bootstrap()
-    try:
-        return CliRunner().invoke(cli, list(args), obj=container, input=stdin)
-    finally:
-        container.engine.dispose()
-
-
-@pytest.fixture
-def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
-    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", database_url)
-    get_settings.cache_clear()
-    yield database_url
-    get_settings.cache_clear()
+    return invoke(cli, *args, stdin=stdin)
 
 
 def signed_in(client: TestClient, container: Container, role: str) -> str:
