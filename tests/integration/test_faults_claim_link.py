@@ -42,7 +42,12 @@ def facts(engine: sa.Engine) -> tuple[str, int, int, int]:
             count(sa.select(t.offers.c.state)).scalar_one(),
             count(sa.select(sa.func.count()).select_from(t.credits)).scalar_one(),
             count(sa.select(sa.func.count()).select_from(ledger_entries)).scalar_one(),
-            count(sa.select(sa.func.count()).select_from(t.audit_log)).scalar_one(),
+            # The offer's audit entries (the factory's incident has its own).
+            count(
+                sa.select(sa.func.count())
+                .select_from(t.audit_log)
+                .where(t.audit_log.c.subject_type == "offer")
+            ).scalar_one(),
         )
 
 
