@@ -15,7 +15,7 @@ from sqlalchemy.engine import make_url
 from makegood.bootstrap import Container
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
-from tests.harness.clock import FrozenClock
+from tests.harness.clock import FrozenClock, LimitsClock
 from tests.harness.settings import make_settings
 
 PG_ADMIN_URL = os.environ.get(
@@ -104,22 +104,6 @@ def container(database_url: str, tmp_path: Path, clock: FrozenClock) -> Iterator
     engine = make_engine(settings.database_url)
     yield Container(settings=settings, engine=engine, clock=clock)
     engine.dispose()
-
-
-class LimitsClock:
-    """The wall clock the rate limits' memory store reads, stopped; moved only by hand."""
-
-    def __init__(self) -> None:
-        self.now = 1_800_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
-
-    def time(self) -> float:
-        return self.now
-
-    def advance(self, seconds: float) -> None:
-        self.now += seconds
 
 
 @pytest.fixture

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from makegood.store.tables_appeals import appeals
-from tests.e2e.test_browser_flows import DESKTOP, PHONE, Site, browser, shot, site  # noqa: F401
-from tests.integration.appeal_seed import appeal_link, seed_missed
+from tests.factories.appeals import appeal_link, seed_missed
+from tests.harness.browser import DESKTOP, PHONE, Site, shot
 
 pytestmark = [
     pytest.mark.slow,
@@ -20,7 +20,7 @@ pytestmark = [
 ]
 
 
-def test_the_status_page(browser: Any, site: Site) -> None:  # noqa: F811
+def test_the_status_page(browser: Any, site: Site) -> None:
     page = browser.new_page(viewport=DESKTOP, locale="en-US")
     page.goto(f"{site.base}/credits")
     assert page.get_by_role("heading", level=1).inner_text() == "Where is my credit?"
@@ -28,7 +28,7 @@ def test_the_status_page(browser: Any, site: Site) -> None:  # noqa: F811
     shot(page, "credits-en-desktop")
 
 
-def test_the_appeal_page_files_once(browser: Any, site: Site) -> None:  # noqa: F811
+def test_the_appeal_page_files_once(browser: Any, site: Site) -> None:
     world = seed_missed(site.container, email="ana.appeal@example.com")
     token = appeal_link(site.container, world)
     page = browser.new_page(viewport=DESKTOP)
@@ -49,7 +49,7 @@ def test_the_appeal_page_files_once(browser: Any, site: Site) -> None:  # noqa: 
     assert notes == ["around 9 pm"]
 
 
-def test_the_arabic_appeal_page_on_a_phone(browser: Any, site: Site) -> None:  # noqa: F811
+def test_the_arabic_appeal_page_on_a_phone(browser: Any, site: Site) -> None:
     world = seed_missed(site.container, locale="ar-EG", email="layla.appeal@example.com")
     page = browser.new_page(viewport=PHONE)
     page.goto(f"{site.base}/appeal/{appeal_link(site.container, world)}")

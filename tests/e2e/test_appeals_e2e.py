@@ -27,15 +27,15 @@ from makegood.store.engine import make_engine
 from makegood.store.tables_appeals import appeals
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE, console_csrf_token
-from tests.conftest import FrozenClock, make_settings
-from tests.e2e import test_origin_case as origin
-from tests.e2e.test_origin_case import CSRF, Inbox
-from tests.integration.appeal_seed import AppealWorld, seed_missed, write_attempts
-from tests.integration.web_seed import add_staff, session_cookie
+from tests.factories.appeals import AppealWorld, seed_missed, write_attempts
+from tests.factories.staff import add_staff, session_cookie
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
+from tests.harness.smtp import Inbox
 
 APPEAL = re.compile(r"http://claims\.test/appeal/([A-Za-z0-9_-]{43,})")
 CLAIM = re.compile(r"http://claims\.test/claim/([A-Za-z0-9_-]{43,})")
-smtp_inbox = origin.smtp_inbox  # a real SMTP server (aiosmtpd) keeping what it accepts
+CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
 
 @pytest.fixture

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
@@ -12,8 +13,8 @@ from makegood.bootstrap import Container
 from makegood.services.appeals import file_appeal, issue_links
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals
-from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.factories.credit_status import StatusWorld, add_incident, seed_account
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 
 @dataclass

@@ -47,3 +47,19 @@ CASES = [
     ("ko-KR", "KRW", 30, "₩30", "2026년 3월 30일 AM 9:00 UTC", "ko"),
     ("ar-EG", "EGP", 30, "\u200f0.30 ج.م.\u200f", "30 مارس 2026، 9:00 ص UTC", "ar"),
 ]
+
+# language -> the locale the render tests use for it
+LOCALES = {
+    "en": "en-US",
+    "es": "es-ES",
+    "fr": "fr-FR",
+    "de": "de-DE",
+    "pt": "pt-BR",
+    "ja": "ja-JP",
+    "it": "it-IT",
+    "nl": "nl-NL",
+    "pl": "pl-PL",
+    "tr": "tr-TR",
+    "ko": "ko-KR",
+    "ar": "ar-EG",
+}

@@ -1,4 +1,4 @@
-"""A clock the tests move by hand."""
+"""Clocks the tests move by hand: the services' clock, and the rate limits' wall clock."""
 
 from __future__ import annotations
 
@@ -20,3 +20,19 @@ class FrozenClock:
 
     def set(self, value: datetime) -> None:
         self.now = value
+
+
+class LimitsClock:
+    """The wall clock the rate limits' memory store reads, stopped; moved only by hand."""
+
+    def __init__(self) -> None:
+        self.now = 1_800_000_000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+    def time(self) -> float:
+        return self.now
+
+    def advance(self, seconds: float) -> None:
+        self.now += seconds

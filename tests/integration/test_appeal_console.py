@@ -4,9 +4,7 @@ within their limit or declines with a reason; both audited and e-mailed to the s
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 with warnings.catch_warnings():
@@ -20,23 +18,10 @@ from makegood.services.users import User, authenticate, resolve_session
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals
 from makegood.store.tables_web import users
-from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE, console_csrf_token
-from tests.integration.appeal_seed import (
-    AppealWorld,
-    file_appeal_for,
-    mails,
-    seed_missed,
-    text_of,
-    write_attempts,
-)
-from tests.integration.web_seed import PASSWORD, add_staff, email_for, session_cookie
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
+from tests.factories.appeals import AppealWorld, file_appeal_for, seed_missed, write_attempts
+from tests.factories.staff import PASSWORD, add_staff, email_for, session_cookie
+from tests.harness.mailbox import mails, text_of
 
 
 def sign_in(

@@ -21,13 +21,8 @@ from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals
 from makegood.telemetry.account_log import read_account_log
 from makegood.telemetry.cohort import compute_cohort
-from tests.integration.appeal_seed import (
-    file_appeal_for,
-    mails,
-    seed_missed,
-    text_of,
-    write_attempts,
-)
+from tests.factories.appeals import file_appeal_for, seed_missed, write_attempts
+from tests.harness.mailbox import mails, text_of
 
 
 def _appeal(container: Container, appeal_id: str) -> dict[str, object]:

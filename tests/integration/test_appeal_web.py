@@ -5,9 +5,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 
-import pytest
 import sqlalchemy as sa
 
 with warnings.catch_warnings():
@@ -17,18 +15,11 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeal_links, appeals
-from makegood.web.app import create_app
 from makegood.web.texts import TEXTS
-from tests.conftest import FrozenClock
-from tests.integration.appeal_seed import appeal_link, seed_missed
+from tests.factories.appeals import appeal_link, seed_missed
+from tests.harness.clock import FrozenClock
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def rows(container: Container) -> tuple[list[dict[str, object]], ...]:

@@ -38,16 +38,10 @@ from makegood.web import csrf
 from makegood.web.app import create_app
 from makegood.web.csrf import NONCE_COOKIE
 from makegood.web.texts import TEXTS
-from tests.conftest import LimitsClock
-from tests.integration.claim_seed import credit_rows, seed_offer, snapshot
-from tests.integration.web_seed import (
-    CSRF_FIELD,
-    PASSWORD,
-    add_staff,
-    email_for,
-    seed_draft,
-    session_cookie,
-)
+from tests.factories.offers import credit_rows, seed_offer, snapshot
+from tests.factories.staff import PASSWORD, add_staff, email_for, seed_draft, session_cookie
+from tests.harness.clock import LimitsClock
+from tests.harness.console import CSRF_FIELD
 
 HYPOTHESIS = settings(
     max_examples=25,
@@ -70,12 +64,6 @@ padding = st.text(
     alphabet=st.characters(exclude_categories=["Cs"], exclude_characters="\x00"), max_size=10
 )
 hostile = st.tuples(padding, st.sampled_from(PAYLOADS)).map(lambda p: p[0] + p[1])
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
 
 
 def claim_app(container: Container, failures_per_minute: int) -> FastAPI:

@@ -23,7 +23,7 @@ from makegood.bootstrap import Container
 from makegood.domain.tokens import new_token
 from makegood.store import tables as t
 from makegood.web.app import create_app
-from tests.integration.web_seed import PASSWORD, add_staff, email_for
+from tests.factories.staff import PASSWORD, add_staff, email_for
 
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 LOGIN_CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')

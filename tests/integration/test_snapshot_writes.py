@@ -18,8 +18,9 @@ from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.snapshot import write_snapshot
 from makegood.telemetry.engine import connect_duckdb
-from tests.conftest import FrozenClock, make_settings
-from tests.integration.web_seed import seed_draft
+from tests.factories.staff import seed_draft
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 # Ids a CSV must quote (a quote, a comma, a line break), instants to the microsecond, NULLs.
 ODD_IDS = ('acc "q", x', "acc\nline")

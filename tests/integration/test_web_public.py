@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Iterator
-
-import pytest
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -13,16 +10,9 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.services.genuine import Verdict, read_pasted
-from makegood.web.app import create_app
 from makegood.web.texts import TEXTS
-from tests.conftest import LimitsClock
-from tests.integration.claim_seed import seed_offer, snapshot
-
-
-@pytest.fixture
-def client(container: Container) -> Iterator[TestClient]:
-    with TestClient(create_app(container), follow_redirects=False) as client:
-        yield client
+from tests.factories.offers import seed_offer, snapshot
+from tests.harness.clock import LimitsClock
 
 
 def test_withdrawn_offer_says_so_in_the_accounts_language(

@@ -10,7 +10,7 @@ from pydantic import ValidationError
 
 from makegood.rate_limits import Pacer, RateLimit, per_window, redacted
 from makegood.settings import Settings
-from tests.conftest import LimitsClock
+from tests.harness.clock import LimitsClock
 
 
 def limit(storage: MemoryStorage, amount: int = 3, seconds: int = 60) -> RateLimit:

@@ -10,8 +10,7 @@ import pytest
 from makegood.notify.appeal_email import AppealNotice, render_appeal_email
 from makegood.notify.formatting import format_datetime_utc
 from makegood.telemetry.account_log import AccountLog
-from tests.unit.test_render import SETTINGS
-from tests.unit.test_render_status import LOCALES
+from tests.factories.notices import LOCALES, SETTINGS
 
 START = datetime(2026, 3, 22, 20, 0, tzinfo=UTC)
 LOG = AccountLog(

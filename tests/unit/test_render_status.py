@@ -10,23 +10,9 @@ import pytest
 from makegood.notify.render import template_languages
 from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.store.credit_status import STATUSES, AccountCredits, IncidentCredit
-from tests.factories.notices import SETTINGS
+from tests.factories.notices import LOCALES, SETTINGS
 
 START = datetime(2026, 3, 22, 20, 0, tzinfo=UTC)
-LOCALES = {
-    "en": "en-US",
-    "es": "es-ES",
-    "fr": "fr-FR",
-    "de": "de-DE",
-    "pt": "pt-BR",
-    "ja": "ja-JP",
-    "it": "it-IT",
-    "nl": "nl-NL",
-    "pl": "pl-PL",
-    "tr": "tr-TR",
-    "ko": "ko-KR",
-    "ar": "ar-EG",
-}
 
 
 def _entry(status: str, index: int) -> IncidentCredit:
