@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -31,6 +32,8 @@ class Container:
     settings: Settings
     engine: sa.Engine
     clock: Clock = field(default=utc_now)
+    # Jitter of retry back-offs (domain/retry.py); tests pass a seeded one. Not for secrets.
+    rng: random.Random = field(default_factory=random.Random)
 
     def uow(self) -> UnitOfWork:
         return UnitOfWork(self.engine)

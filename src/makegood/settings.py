@@ -107,8 +107,13 @@ class Settings:
     message_id_domain: str | None = None
     # Offers a launch writes and commits together (0: 20,000 on PostgreSQL, 5,000 on SQLite).
     launch_chunk_size: Annotated[int, AtLeast(0)] = 0
+    # Retries of e-mail, SMS and push (domain/retry.py): attempts, the first delay (the ceiling
+    # of the jittered wait doubles with each try) and its cap; a message that never reached
+    # the server is dead once it was queued this many hours ago.
     dispatch_max_attempts: int = 5
-    dispatch_retry_seconds: int = 60  # first retry delay; doubles with each attempt
+    dispatch_retry_seconds: int = 60
+    dispatch_retry_cap_seconds: Annotated[float, AtLeast(0)] = 3600.0
+    dispatch_max_age_hours: Annotated[float, AtLeast(0)] = 168.0
     # Notifications at volume (issue 5; see docs/notifications.md).
     smtp_connections: int = 4  # concurrent SMTP sessions per worker
     dispatch_batch_size: int = 100  # messages locked, sent and committed together
@@ -182,7 +187,8 @@ class Settings:
     billing_webhook_url: str | None = None
     billing_webhook_secret: str | None = None  # HMAC-SHA256 key of Makegood-Signature
     billing_max_attempts: int = 5  # per posting and push, always with the same idempotency key
-    billing_retry_seconds: float = 0.5  # first retry delay; doubles with each attempt
+    billing_retry_seconds: float = 0.5  # first retry delay; its ceiling doubles with each try
+    billing_retry_cap_seconds: Annotated[float, AtLeast(0)] = 30.0
 
     # Operations (issue 7; see docs/operations.md): GET /metrics answers only a scraper sending
     # this bearer token (404 when unset); the database counts are re-read at most this often.

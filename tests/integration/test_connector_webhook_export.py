@@ -6,9 +6,12 @@ import csv
 import hashlib
 import hmac
 import json
+import random
+import socket
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -20,10 +23,11 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from makegood.billing.export import ack_file, export_credits
-from makegood.billing.push import push
+from makegood.billing.push import billing_retry_policy, push
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
+from makegood.domain.retry import delay
 from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings
@@ -40,7 +44,8 @@ class BillingSystem:
 
     def __init__(self) -> None:
         self.received: list[dict[str, Any]] = []
-        self.answers: list[int] = []  # statuses to answer first; then 200
+        # Statuses to answer first (0: hang up without answering); then 200.
+        self.answers: list[int] = []
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -59,6 +64,9 @@ class BillingSystem:
                     }
                 )
                 status = outer.answers.pop(0) if outer.answers else 200
+                if status == 0:
+                    self.close_connection = True  # no answer at all: the request is lost
+                    return
                 if not valid:
                     status = 401
                 answer = json.dumps({"id": f"bk-{len(outer.received)}"}).encode()
@@ -121,6 +129,7 @@ def test_webhook_posts_signed_json_retries_with_backoff_and_the_same_key(
         billing_webhook_secret=SECRET,
         billing_retry_seconds=0.25,
     )
+    container = replace(container, rng=random.Random(16))
     ids = seed(container)
     receiver.answers = [503, 429]
     delays: list[float] = []
@@ -128,7 +137,13 @@ def test_webhook_posts_signed_json_retries_with_backoff_and_the_same_key(
     summary = push(container, sleep=delays.append)
 
     assert summary.acked == 2
-    assert delays == [0.25, 0.5]  # doubling backoff before each retry
+    # The one back-off (domain/retry.py): full jitter under a ceiling that doubles, 0.25 s
+    # then 0.5 s (it was exactly 0.25 then 0.5 s, without jitter, before the rule was shared).
+    policy, rng = billing_retry_policy(container), random.Random(16)
+    expected = [delay(policy, n, rng).total_seconds() for n in (1, 2)]
+    assert delays == pytest.approx(expected)
+    assert 0 <= delays[0] <= 0.25
+    assert 0 <= delays[1] <= 0.5
     assert all(r["valid"] for r in receiver.received)
     keys = [r["key"] for r in receiver.received]
     assert keys[0] == keys[1] == keys[2]  # the first posting: two retries, one key
@@ -158,6 +173,73 @@ def test_webhook_posts_signed_json_retries_with_backoff_and_the_same_key(
         ).scalar_one()
     assert ext == f"bk-{max(i for i, r in enumerate(receiver.received, 1) if r['key'] == us_key)}"
     container.engine.dispose()
+
+
+def test_a_try_without_an_answer_uses_no_attempt(
+    database_url: str, tmp_path: Path, clock: FrozenClock, receiver: BillingSystem
+) -> None:
+    container = connected(
+        database_url,
+        tmp_path,
+        clock,
+        billing_connector="webhook",
+        billing_webhook_url=receiver.url,
+        billing_webhook_secret=SECRET,
+        billing_max_attempts=2,
+    )
+    seed(container)
+    receiver.answers = [0, 0, 503]  # two hang-ups, then one "not now": one attempt of two used
+
+    summary = push(container, sleep=lambda _: None)
+
+    # Before one rule served every channel, the hang-ups used both attempts: pending, failed.
+    assert (summary.acked, summary.failed, summary.requests) == (2, 0, 5)
+    assert summary.errors == []
+    container.engine.dispose()
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def test_a_billing_system_that_never_answers_stops_the_push_after_three_tries(
+    database_url: str, tmp_path: Path, clock: FrozenClock, receiver: BillingSystem
+) -> None:
+    down = connected(
+        database_url,
+        tmp_path,
+        clock,
+        billing_connector="webhook",
+        billing_webhook_url=f"http://127.0.0.1:{free_port()}/credits",
+        billing_webhook_secret=SECRET,
+    )
+    seed(down)
+
+    summary = push(down, sleep=lambda _: None)
+
+    # Three tries in a row without an answer, on the first posting: the push stops there
+    # (it used to try every posting MAKEGOOD_BILLING_MAX_ATTEMPTS times, 10 requests here).
+    assert (summary.acked, summary.failed, summary.requests) == (0, 1, 3)
+    assert summary.errors[-1].startswith("push stopped: the billing system did not answer 3")
+    with down.uow() as uow:
+        rows = uow.conn.execute(
+            sa.select(connector_postings.c.state, connector_postings.c.attempts).order_by(
+                connector_postings.c.id
+            )
+        ).all()
+    assert [tuple(r) for r in rows] == [("pending", 3), ("pending", 0)]
+
+    back = push(
+        replace(
+            down, settings=down.settings.model_copy(update={"billing_webhook_url": receiver.url})
+        ),
+        sleep=lambda _: None,
+    )
+
+    assert (back.acked, back.failed, back.requests) == (2, 0, 2)
+    down.engine.dispose()
 
 
 def test_a_wrong_secret_is_refused_by_the_receiver_and_recorded_as_failed(

@@ -4,6 +4,7 @@ against a real HTTP server on 127.0.0.1."""
 from __future__ import annotations
 
 import json
+import socket
 import threading
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -185,3 +186,82 @@ def test_a_failed_sms_makes_the_in_app_message_urgent_like_a_bounce(
     assert after_first == {"a-us": True, "a-jp": False, "a-kw": False}
     assert channel_states(box) == {"a-us": "dead", "a-jp": "dead", "a-kw": "sent"}
     assert urgent_inapp(box) == {"a-us": True, "a-jp": True, "a-kw": False}
+
+
+def closed_url() -> str:
+    """An address where nothing listens: every post to it is refused, unanswered."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{sock.getsockname()[1]}/sms"
+
+
+def sms_row(box: Container, account_id: str) -> sa.Row[tuple[object, ...]]:
+    m = t.messages
+    with box.engine.connect() as conn:
+        query = sa.select(m).where(m.c.channel == "sms", m.c.account_id == account_id)
+        return conn.execute(query).one()
+
+
+def test_an_unanswered_sms_uses_no_attempt_and_a_not_now_is_retried_after_its_back_off(
+    container: Container, world: tuple[str, str], provider: tuple[Provider, str]
+) -> None:
+    state, url = provider
+    box = with_settings(
+        container,
+        sms_webhook_url=url,
+        channel_webhook_secret=SECRET,
+        dispatch_max_attempts=2,
+        dispatch_retry_seconds=60,
+    )
+    launched(box, world)
+    down = with_settings(box, sms_webhook_url=closed_url())
+
+    outage = [dispatch_channel(down, "sms", retry_failed_now=True) for _ in range(3)]
+
+    # Every run stops after three unanswered posts in a row; none uses an attempt (before one
+    # rule served every channel, the second run made all three dead).
+    assert [(r.failed, r.dead) for r in outage] == [(3, 0)] * 3
+    assert {r.stopped for r in outage} == {"sms provider unreachable; the rest stays queued"}
+    row = sms_row(box, "a-jp")
+    assert (row.state, row.attempts, row.unreached) == ("failed", 3, 3)
+
+    state.replies["a-jp"] = 503  # back, but busy for this one: one attempt of two used
+    first = dispatch_channel(box, "sms", retry_failed_now=True)
+    early = dispatch_channel(box, "sms")  # as the worker does: the back-off is honoured
+    box.clock.advance(seconds=480)  # type: ignore[attr-defined]  # the longest wait after 4 tries
+    later = dispatch_channel(box, "sms")
+
+    assert (first.sent, first.failed, first.dead) == (2, 1, 0)
+    assert early.due == 0
+    assert (later.due, later.dead) == (1, 1)
+    row = sms_row(box, "a-jp")
+    assert (row.state, row.last_error) == (
+        "dead",
+        "gave up after 2 attempts: provider answered 503",
+    )
+    assert urgent_inapp(box) == {"a-us": False, "a-jp": True, "a-kw": False}
+
+
+def test_an_sms_the_provider_never_answers_is_dead_after_the_maximum_age(
+    container: Container, world: tuple[str, str]
+) -> None:
+    box = with_settings(
+        container,
+        sms_webhook_url=closed_url(),
+        channel_webhook_secret=SECRET,
+        dispatch_max_age_hours=24,
+    )
+    launched(box, world)
+
+    first = dispatch_channel(box, "sms")
+    box.clock.advance(hours=23, minutes=59)  # type: ignore[attr-defined]
+    before = dispatch_channel(box, "sms", retry_failed_now=True)
+    box.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    after = dispatch_channel(box, "sms", retry_failed_now=True)
+
+    assert [(r.failed, r.dead) for r in (first, before, after)] == [(3, 0), (3, 0), (0, 3)]
+    assert set(channel_states(box).values()) == {"dead"}
+    assert sms_row(box, "a-us").last_error.startswith(
+        "gave up: no answer from the server within 24 h of queueing: provider unreachable"
+    )
+    assert urgent_inapp(box) == {"a-us": True, "a-jp": True, "a-kw": True}

@@ -319,6 +319,55 @@ def test_an_outage_longer_than_the_attempt_limit_kills_nothing(
         assert len(handler.messages_to(offer.address)) == 1
 
 
+def test_an_outage_uses_no_attempt_so_a_later_refusal_finds_them_all(
+    container: Container, smtp: tuple[RecordingHandler, str]
+) -> None:
+    handler, url = smtp
+    down = with_settings(
+        container, smtp_url=f"smtp://127.0.0.1:{free_port()}", dispatch_max_attempts=2
+    )
+    [offer] = seed(down, SUBSCRIBERS[:1])
+    for _ in range(3):
+        dispatch_pending(down)
+    handler.replies[offer.address] = "452 4.2.2 mailbox full"
+    up = with_settings(down, smtp_url=url)
+
+    first = dispatch_pending(up)
+    second = dispatch_pending(up)
+
+    # Before one rule served every channel, the three tries of the outage counted against the
+    # limit, and the first 452 made the message dead.
+    assert (first.failed, first.dead) == (1, 0)
+    assert second.dead == 1
+    row = message_row(up.engine, offer.email_message_id)
+    assert (row.state, row.attempts) == ("dead", 5)
+    assert row.last_error == "gave up after 2 attempts: 452 4.2.2 mailbox full"
+
+
+def test_a_message_the_server_never_answers_is_dead_after_the_maximum_age(
+    container: Container,
+) -> None:
+    down = with_settings(
+        container, smtp_url=f"smtp://127.0.0.1:{free_port()}", dispatch_max_age_hours=48
+    )
+    # A granted credit's e-mail: no claim deadline would ever retire it.
+    [offer] = seed_campaign(down.engine, SUBSCRIBERS[:1], now=down.now(), mode="auto")
+
+    first = dispatch_pending(down)
+    down.clock.advance(hours=47, minutes=59)  # type: ignore[attr-defined]
+    before = dispatch_pending(down)
+    down.clock.advance(minutes=1)  # type: ignore[attr-defined]
+    after = dispatch_pending(down)
+
+    assert [(r.failed, r.dead) for r in (first, before, after)] == [(1, 0), (1, 0), (0, 1)]
+    row = message_row(down.engine, offer.email_message_id)
+    assert row.state == "dead"
+    assert row.last_error.startswith(
+        "gave up: no answer from the server within 48 h of queueing: cannot reach mail server"
+    )
+    assert message_row(down.engine, offer.inapp_message_id).urgent is True
+
+
 def test_lost_connection_is_reopened_for_the_next_message(
     container: Container, smtp: tuple[RecordingHandler, str]
 ) -> None:

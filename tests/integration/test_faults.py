@@ -34,7 +34,7 @@ from sqlalchemy import event
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import OfferAlreadyClaimed
-from makegood.notify.batch import UNREACHABLE_AFTER
+from makegood.domain.retry import UNREACHABLE_AFTER
 from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.mime import message_id
 from makegood.services.claims import claim_offer

@@ -1,4 +1,4 @@
-"""Pure billing rules: charge-backs on drafts, dedupe keys, backoff, webhook signatures."""
+"""Pure billing rules: charge-backs on drafts, dedupe keys, webhook signatures."""
 
 from __future__ import annotations
 
@@ -6,7 +6,6 @@ import hashlib
 import hmac
 from datetime import UTC, date, datetime
 
-from makegood.billing.connectors import backoff_seconds
 from makegood.billing.ledger import ChargeBack, PlanCharge, add_charge_backs, draft_statements
 from makegood.billing.webhook_connector import sign, verify
 from makegood.store.ledger import Entry
@@ -45,10 +44,6 @@ def test_dedupe_keys_make_each_application_once_per_statement_or_posting() -> No
     assert Entry("applied", "c", "a", "USD", -5, statement_id="s").dedupe_key == "applied:c:s"
     assert Entry("posted", "c", "a", "USD", -5, posting_id="p").dedupe_key == "posted:c"
     assert Entry("clawback", "c", "a", "USD", -5, posting_id="p").dedupe_key == "clawback:c:p"
-
-
-def test_backoff_doubles() -> None:
-    assert [backoff_seconds(0.5, n) for n in (1, 2, 3)] == [0.5, 1.0, 2.0]
 
 
 def test_the_signature_is_hmac_sha256_of_timestamp_dot_body() -> None:

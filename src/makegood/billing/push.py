@@ -3,6 +3,12 @@
 Idempotent and resumable: postings are created and committed before anything is sent, each
 answer is committed as soon as it arrives, and a resend always carries the same idempotency key.
 Running push again sends only what is not acknowledged; a crash mid-run loses nothing.
+
+Retries within a push follow domain/retry.py: a "not now" answer uses one of the posting's
+MAKEGOOD_BILLING_MAX_ATTEMPTS for this push, no answer at all uses none, and after
+UNREACHABLE_AFTER unanswered tries in a row the push stops (the rest stays for the next push).
+A posting is never given up for good: what a push gives up on stays `pending` (or `failed`
+when refused), and the next push tries it again.
 """
 
 from __future__ import annotations
@@ -12,9 +18,18 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from makegood.billing import inactive, postings
-from makegood.billing.connectors import CONNECTORS, Connector, Outcome, backoff_seconds
+from makegood.billing.connectors import CONNECTORS, Connector, Outcome
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
+from makegood.domain.retry import (
+    UNREACHABLE_AFTER,
+    Failure,
+    Retry,
+    RetryPolicy,
+    Tries,
+    UnreachableStreak,
+    decide,
+)
 from makegood.rate_limits import Pacer
 from makegood.services import audit
 from makegood.store.uow import UnitOfWork
@@ -84,6 +99,7 @@ def push(
     connector = connector or make_connector(container)
     settings = container.settings
     summary = PushSummary(connector.name)
+    streak = UnreachableStreak()
     with container.uow() as uow:
         inactive.release_reactivated(uow, container.now())
         inactive.settle_inactive(uow, settings.billing_inactive_policy, container.now())
@@ -93,14 +109,26 @@ def push(
         uow.commit()
         after = ""
         handled = 0
-        while page := postings.resendable_page(uow.conn, connector.name, campaign_id, after):
+        stopped = False
+        while not stopped and (
+            page := postings.resendable_page(uow.conn, connector.name, campaign_id, after)
+        ):
             for posting in page:
-                outcome = _send_with_retries(uow, connector, posting, container, sleep, summary)
+                outcome = _send_with_retries(
+                    uow, connector, posting, container, sleep, summary, streak
+                )
                 _record(uow, posting, outcome, container, summary)
                 uow.commit()
                 handled += 1
                 if progress is not None:
                     progress(handled, summary.acked)
+                stopped = streak.down
+                if stopped:
+                    summary.errors.append(
+                        f"push stopped: the billing system did not answer {UNREACHABLE_AFTER} "
+                        "tries in a row; what was not sent stays for the next push"
+                    )
+                    break
             after = page[-1].id
         audit.record(
             uow,
@@ -115,6 +143,16 @@ def push(
     return summary
 
 
+def billing_retry_policy(container: Container) -> RetryPolicy:
+    """The retry limits of one posting within one push (no maximum age: see the module)."""
+    settings = container.settings
+    return RetryPolicy(
+        settings.billing_max_attempts,
+        settings.billing_retry_seconds,
+        settings.billing_retry_cap_seconds,
+    )
+
+
 def _send_with_retries(
     uow: UnitOfWork,
     connector: Connector,
@@ -122,25 +160,30 @@ def _send_with_retries(
     container: Container,
     sleep: Callable[[float], None],
     summary: PushSummary,
+    streak: UnreachableStreak,
 ) -> Outcome:
-    settings = container.settings
-    attempts = posting.attempts
-    outcome = Outcome("retry", error="not sent")
-    for attempt in range(1, max(1, settings.billing_max_attempts) + 1):
-        if attempt > 1:
-            sleep(backoff_seconds(settings.billing_retry_seconds, attempt - 1))
+    """Send until acknowledged, refused, skipped, or retry says stop; the last outcome."""
+    policy = billing_retry_policy(container)
+    requests = posting.attempts  # every request ever made for the posting
+    tries = Tries(attempts=0)  # this push's tries of it, by kind
+    while True:
         outcome = connector.send(posting)
         if outcome.state == "skipped":
             return outcome
-        attempts += 1
+        requests += 1
         summary.requests += 1
-        postings.mark(
-            uow.conn, posting.id, container.now(), attempts=attempts, last_error=outcome.error
-        )
-        if outcome.state != "retry":
+        now = container.now()
+        postings.mark(uow.conn, posting.id, now, attempts=requests, last_error=outcome.error)
+        failure = outcome.failure
+        if streak.note(failure) or failure is None:
             return outcome  # committed with its outcome by the caller: one commit per posting
+        decision = decide(failure, outcome.error or "", tries, policy, now, container.rng)
+        if not isinstance(decision, Retry):
+            return outcome
         uow.commit()  # the failed attempt is durable before the next one
-    return outcome
+        sleep((decision.at - now).total_seconds())
+        unreached = failure is Failure.UNREACHED
+        tries = Tries(tries.attempts + (not unreached), tries.unreached + unreached)
 
 
 def _record(

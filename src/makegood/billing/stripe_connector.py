@@ -54,7 +54,9 @@ class StripeConnector:
                 params=request_params(posting),
                 options={"idempotency_key": posting.idempotency_key},
             )
-        except (stripe.RateLimitError, stripe.APIConnectionError) as exc:
+        except stripe.APIConnectionError as exc:  # no answer (network, timeout)
+            return Outcome("unreached", error=_describe(exc))
+        except stripe.RateLimitError as exc:
             return Outcome("retry", error=_describe(exc))
         except stripe.StripeError as exc:
             status = exc.http_status or 0

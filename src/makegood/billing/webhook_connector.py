@@ -91,7 +91,9 @@ class WebhookConnector:
         }
         try:
             response = self.http.post(self.url, content=body, headers=headers)
-        except httpx.HTTPError as exc:
+        except httpx.TransportError as exc:  # no answer: refused, lost, timed out
+            return Outcome("unreached", error=f"webhook: {exc.__class__.__name__}")
+        except httpx.HTTPError as exc:  # an answer that could not be read
             return Outcome("retry", error=f"webhook: {exc.__class__.__name__}")
         status = response.status_code
         if 200 <= status < 300:

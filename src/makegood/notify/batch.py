@@ -10,17 +10,25 @@ the guarantees.
 
 from __future__ import annotations
 
-import random
 import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import partial
 
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.calendar import statement_date_for
+from makegood.domain.retry import (
+    Dead,
+    Failure,
+    Retry,
+    RetryPolicy,
+    Tries,
+    UnreachableStreak,
+    decide,
+)
 from makegood.notify import outbox, tracking
 from makegood.notify.appeal_email import TEMPLATES as APPEAL_TEMPLATES
 from makegood.notify.appeal_email import AppealNotice, render_appeal_email
@@ -42,9 +50,6 @@ from makegood.settings import Settings
 from makegood.store import appeals as appeal_store
 from makegood.store.credit_status import account_credits
 from makegood.telemetry.account_log import AccountLog
-
-# Consecutive connection failures after which the server is taken to be down for this run.
-UNREACHABLE_AFTER = 3
 
 # A message's bytes, made when it is about to go out (see `_prepare`); raises Unsendable.
 Compose = Callable[[], ComposedEmail]
@@ -213,45 +218,43 @@ def record_outcomes(
     report: DispatchReport,
     now: datetime,
 ) -> list[str]:
-    """Record every refusal; returns the ids the server accepted.
+    """Record every refusal (retry or dead: domain/retry.py); returns the ids the server
+    accepted.
 
-    After UNREACHABLE_AFTER consecutive connection failures the server is taken to be down:
-    further connection failures are not counted as attempts (those messages stay queued).
+    After UNREACHABLE_AFTER connection failures in a row the server is taken to be down: the
+    run stops, and the messages it did not record stay queued as they were.
     """
-    settings = container.settings
+    policy = message_retry_policy(container.settings)
     accepted: list[str] = []
-    unreachable = 0
+    streak = UnreachableStreak()
     events: list[DeliveryEvent] = []
     unreached: list[str] = []
     for prepared, exc in zip(ready, outcomes, strict=True):
         mail = prepared.mail
         if exc is None:
             accepted.append(mail.id)
-            unreachable = 0
+            streak.note(None)
             continue
         if _never_offered(conn, mail, exc, now, report):
             continue
-        if exc.connection:
-            if report.stopped is not None:
-                continue
-            unreachable += 1
-            if unreachable >= UNREACHABLE_AFTER:
-                report.stopped = "mail server unreachable; the rest stays queued"
-        else:
-            unreachable = 0
-        attempts = mail.attempts + 1
-        # Not reaching the server says nothing about this message: an outage, however long,
-        # must not use up its attempts. It is retried (with the back-off) until it goes out
-        # or its offer closes, and then it is skipped and the in-app message made urgent.
-        dead = not exc.temporary or (
-            attempts >= settings.dispatch_max_attempts and not exc.connection
-        )
-        reason = exc.reason
-        if exc.temporary and dead:
-            reason = f"gave up after {attempts} attempts: {exc.reason}"
-        retry_at = now + retry_delay(settings.dispatch_retry_seconds, attempts)
+        failure = failure_of(exc)
+        if exc.connection and report.stopped is not None:
+            continue
+        if streak.note(Failure.UNREACHED if exc.connection else failure):
+            report.stopped = "mail server unreachable; the rest stays queued"
+        tries = Tries(mail.attempts - mail.unreached, mail.unreached, mail.queued_at)
+        match decide(failure, exc.reason, tries, policy, now, container.rng):
+            case Dead(reason=reason):
+                dead, retry_at = True, now
+            case Retry(at=retry_at):
+                dead, reason = False, exc.reason
         if not outbox.mark_failed(
-            conn, mail.id, reason=reason, dead=dead, next_attempt_at=retry_at
+            conn,
+            mail.id,
+            reason=reason,
+            dead=dead,
+            next_attempt_at=retry_at,
+            unreached=failure is Failure.UNREACHED,
         ):
             continue
         if dead:
@@ -294,17 +297,21 @@ def _never_offered(
     return False
 
 
-# The longest wait between two tries: a message kept back by a long outage is tried at least
-# this often once the server is back.
-MAX_RETRY_DELAY_SECONDS = 3600.0
+def message_retry_policy(settings: Settings) -> RetryPolicy:
+    """The retry limits of every outbox message (e-mail, SMS, push), from the settings."""
+    return RetryPolicy(
+        settings.dispatch_max_attempts,
+        settings.dispatch_retry_seconds,
+        settings.dispatch_retry_cap_seconds,
+        settings.dispatch_max_age_hours,
+    )
 
 
-def retry_delay(first_seconds: float, attempts: int) -> timedelta:
-    """Exponential back-off with jitter: first * 2^(attempts-1), at most an hour, scaled by a
-    random factor in [0.5, 1.0) so that messages deferred together do not all come back at the
-    same instant."""
-    base = min(first_seconds * 2 ** min(max(0, attempts - 1), 32), MAX_RETRY_DELAY_SECONDS)
-    return timedelta(seconds=base * random.uniform(0.5, 1.0))  # noqa: S311 - not security
+def failure_of(exc: DeliveryError) -> Failure:
+    """The kind of an SMTP failure: a refusal, a "not now", or no answer at all."""
+    if not exc.temporary:
+        return Failure.PERMANENT
+    return Failure.UNREACHED if exc.connection else Failure.TRANSIENT
 
 
 def _skip_reason(mail: OutgoingEmail, now: datetime) -> str | None:

@@ -9,8 +9,10 @@ carries the same key), ``X-Makegood-Timestamp`` and ``X-Makegood-Signature: v1=<
 HMAC-SHA256(MAKEGOOD_CHANNEL_WEBHOOK_SECRET, "<timestamp>." + body)>``.
 
 The outbox guarantees are the e-mail ones: marked sent only after a 2xx reply, in the
-transaction that commits right after the batch; 408, 429, 5xx and connection problems are
-temporary (back-off with jitter, dead after the attempt limit); other 4xx are permanent.
+transaction that commits right after the batch. Retry or dead follows domain/retry.py, as for
+e-mail: 408, 425, 429 and 5xx use an attempt (back-off with jitter, dead at the attempt
+limit); no answer at all (connection refused, timeout) uses none, is bounded by the maximum
+age, and stops the run after UNREACHABLE_AFTER in a row; other 4xx are dead at once.
 """
 
 from __future__ import annotations
@@ -26,9 +28,10 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
+from makegood.domain.retry import Dead, Failure, Retry, Tries, UnreachableStreak, decide
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify import outbox, tracking
-from makegood.notify.batch import DispatchReport, retry_delay
+from makegood.notify.batch import DispatchReport, message_retry_policy
 from makegood.notify.feedback import signature
 from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
 from makegood.notify.tracking import DeliveryEvent
@@ -101,8 +104,9 @@ def dispatch_channel(
     report = DispatchReport()
     cutoff = container.now()
     after = ""
+    streak = UnreachableStreak()
     try:
-        while not (stop is not None and stop.is_set()):
+        while report.stopped is None and not (stop is not None and stop.is_set()):
             with container.uow() as uow:
                 rows = _lock_due(uow.conn, channel, cutoff, after, retry_failed_now)
                 if not rows:
@@ -113,8 +117,12 @@ def dispatch_channel(
                 for row in rows:
                     if limiter is not None and not limiter.acquire(stop):
                         break
-                    if _send_row(container, uow.conn, http, url, row, report):
+                    if _send_row(container, uow.conn, http, url, row, report, streak):
                         accepted.append(row["id"])
+                    if streak.down:
+                        # The rest of the batch stays as it was, for a later run.
+                        report.stopped = f"{channel} provider unreachable; the rest stays queued"
+                        break
                 now = container.now()
                 report.sent += outbox.mark_sent(uow.conn, accepted, now)
                 tracking.record_events(
@@ -134,6 +142,7 @@ def _send_row(
     url: str,
     row: dict[str, Any],
     report: DispatchReport,
+    streak: UnreachableStreak,
 ) -> bool:
     """Post one message; records a failure here and returns True when the provider took it."""
     settings = container.settings
@@ -173,17 +182,25 @@ def _send_row(
         },
         ensure_ascii=False,
     ).encode("utf-8")
-    failure = _post(http, url, body, row["id"], settings.channel_webhook_secret or "")
-    if failure is None:
+    outcome = _post(http, url, body, row["id"], settings.channel_webhook_secret or "")
+    streak.note(None if outcome is None else outcome[0])
+    if outcome is None:
         return True
-    temporary, reason = failure
-    attempts = row["attempts"] + 1
-    dead = not temporary or attempts >= settings.dispatch_max_attempts
-    retry_at = now + retry_delay(settings.dispatch_retry_seconds, attempts)
-    if outbox.mark_failed(conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at):
+    failure, error = outcome
+    tries = Tries(row["attempts"] - row["unreached"], row["unreached"], row["created_at"])
+    policy = message_retry_policy(settings)
+    match decide(failure, error, tries, policy, now, container.rng):
+        case Dead(reason=reason):
+            dead, retry_at = True, now
+        case Retry(at=retry_at):
+            dead, reason = False, error
+    unreached = failure is Failure.UNREACHED
+    if outbox.mark_failed(
+        conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at, unreached=unreached
+    ):
         report.dead += dead
         report.failed += not dead
-        kind = "deferred" if temporary else "bounced"
+        kind = "bounced" if failure is Failure.PERMANENT else "deferred"
         tracking.record_events(conn, [DeliveryEvent(row["id"], kind, "worker", now, reason)])
         if dead:
             # Like a bounced e-mail: this channel will not reach them, so the app must.
@@ -193,8 +210,8 @@ def _send_row(
 
 def _post(
     http: httpx.Client, url: str, body: bytes, message_id: str, secret: str
-) -> tuple[bool, str] | None:
-    """None when the provider accepted; else (temporary?, reason)."""
+) -> tuple[Failure, str] | None:
+    """None when the provider accepted; else (the kind of failure, reason)."""
     timestamp = str(int(time.time()))
     headers = {
         "Content-Type": "application/json",
@@ -204,13 +221,16 @@ def _post(
     }
     try:
         response = http.post(url, content=body, headers=headers)
-    except httpx.HTTPError as exc:
-        return True, f"provider unreachable: {type(exc).__name__}"
+    except httpx.TransportError as exc:  # no answer: refused, lost, timed out
+        return Failure.UNREACHED, f"provider unreachable: {type(exc).__name__}"
+    except httpx.HTTPError as exc:  # an answer that could not be read
+        return Failure.TRANSIENT, f"provider answer unreadable: {type(exc).__name__}"
     if 200 <= response.status_code < 300:
         return None
     status = response.status_code
     reason = f"provider answered {status}"
-    return (status >= 500 or status in TEMPORARY_STATUSES), reason
+    temporary = status >= 500 or status in TEMPORARY_STATUSES
+    return (Failure.TRANSIENT if temporary else Failure.PERMANENT), reason
 
 
 def _lock_due(
@@ -238,6 +258,8 @@ def _lock_due(
             m.c.channel,
             m.c.template,
             m.c.attempts,
+            m.c.unreached,
+            m.c.created_at,
             m.c.claim_token,
             m.c.account_id,
             a.c.locale,

@@ -27,7 +27,9 @@ class OutgoingEmail:
 
     id: str
     template: str
-    attempts: int
+    attempts: int  # every try so far
+    unreached: int  # of those, the ones that never reached the server (no attempt used)
+    queued_at: datetime  # the message's created_at: its retries' deadline counts from it
     claim_token: str | None
     recipient: str
     locale: str
@@ -106,6 +108,8 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             m.c.id,
             m.c.template,
             m.c.attempts,
+            m.c.unreached,
+            m.c.created_at,
             m.c.claim_token,
             m.c.offer_id,
             m.c.account_id,
@@ -123,6 +127,8 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             locked.c.id,
             locked.c.template,
             locked.c.attempts,
+            locked.c.unreached,
+            locked.c.created_at.label("queued_at"),
             locked.c.claim_token,
             a.c.email.label("recipient"),
             a.c.locale,
@@ -251,8 +257,10 @@ def mark_failed(
     reason: str,
     dead: bool,
     next_attempt_at: datetime,
+    unreached: bool = False,
 ) -> bool:
-    """Record a failed attempt: 'failed' to be retried later, or 'dead' for good.
+    """Record a failed try: 'failed' to be retried later, or 'dead' for good; `unreached`
+    when it never reached the server (counted apart: it used no attempt).
 
     A dead message loses its raw claim token too: it will not be sent, and a support resend
     issues a fresh link.
@@ -263,6 +271,8 @@ def mark_failed(
         "state": "dead" if dead else "failed",
         "next_attempt_at": next_attempt_at,
     }
+    if unreached:
+        values["unreached"] = t.messages.c.unreached + 1
     if dead:
         values["claim_token"] = None
         values["status_links"] = None

@@ -255,7 +255,10 @@ messages = sa.Table(
     # offer_claim | offer_granted | offer_reminder | credit_status
     sa.Column("template", sa.String(32), nullable=False),
     sa.Column("state", sa.String(16), nullable=False),
-    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("attempts", sa.Integer, nullable=False, server_default="0"),  # every try
+    # Of those, the failed tries that never reached the server: they use no attempt
+    # (domain/retry.py), so the attempt limit counts attempts - unreached.
+    sa.Column("unreached", sa.Integer, nullable=False, server_default="0"),
     sa.Column("next_attempt_at", UTCDateTime, nullable=False),
     sa.Column("last_error", sa.Text, nullable=True),
     # The raw claim token, only until the mail server accepted the message; then erased.
