@@ -139,7 +139,10 @@ def run_worker(
                     container, channel, stop=stop, limiter=buckets[channel], client=http
                 )
                 totals.add(other)
-                worked += other.processed
+                if other.stopped is None:
+                    worked += other.processed
+                else:  # the provider does not answer: its tries are no reason to go on
+                    say(f"worker: {other.stopped}")
             if stop.is_set():
                 break
             if report.stopped is not None and report.stopped.startswith(UNREACHABLE):
