@@ -3,8 +3,8 @@
 One retry rule for every channel (domain/retry.py): a try that got no answer uses no attempt,
 so the outbox keeps how many of a message's tries (`attempts`, all of them) were of that kind.
 
-Revision ID: 0006_unreached
-Revises: 0005_appeals
+Revision ID: 0007_unreached
+Revises: 0006_snapshot_writes
 """
 
 from __future__ import annotations
@@ -14,8 +14,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0006_unreached"
-down_revision: str | None = "0005_appeals"
+revision: str = "0007_unreached"
+down_revision: str | None = "0006_snapshot_writes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
