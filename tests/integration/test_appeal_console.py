@@ -61,7 +61,7 @@ def state_of(container: Container, appeal_id: str) -> dict[str, object]:
 def test_the_queue_shows_what_the_logs_held_and_the_note(
     client: TestClient, container: Container
 ) -> None:
-    _, appeal_id = review_case(container)
+    world, appeal_id = review_case(container)
     sign_in(client, container)
     page = client.get("/console/appeals")
     assert page.status_code == 200
@@ -71,6 +71,10 @@ def test_the_queue_shows_what_the_logs_held_and_the_note(
     assert "3 successful play(s)" in html
     assert "0.24" in html  # what a grant would credit
     assert f"/console/appeals/{appeal_id}/decline" in html
+    # The account's page lists it too, with the way to the queue.
+    account = client.get(f"/console/accounts/{world.account_id}").text
+    assert 'class="appeal" data-state="needs_review"' in account
+    assert f'href="/console/appeals#appeal-{appeal_id}"' in account
 
 
 def test_decline_needs_a_reason_and_tells_the_subscriber(

@@ -4,8 +4,11 @@ nothing, POST needs the page's CSRF token and files once, closed and unknown lin
 from __future__ import annotations
 
 import re
+import threading
 import warnings
+from pathlib import Path
 
+import pytest
 import sqlalchemy as sa
 
 with warnings.catch_warnings():
@@ -14,10 +17,13 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.store import tables as t
+from makegood.store.engine import make_engine
 from makegood.store.tables_appeals import appeal_links, appeals
+from makegood.web.app import create_app
 from makegood.web.texts import TEXTS
 from tests.factories.appeals import appeal_link, seed_missed
 from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 
 CSRF_FIELD = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -113,3 +119,37 @@ def test_closed_and_unknown_links(
     assert '<main data-page="not_found">' in unknown.text
     with container.engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(appeals)).scalar_one() == 0
+
+
+@pytest.mark.postgres
+def test_concurrent_posts_through_two_links_file_one_appeal(
+    pg_database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    settings = make_settings(pg_database_url, tmp_path)
+    engine = make_engine(settings.database_url)
+    container = Container(settings=settings, engine=engine, clock=clock)
+    try:
+        world = seed_missed(container)
+        links = [appeal_link(container, world), appeal_link(container, world)]
+        with TestClient(create_app(container), follow_redirects=False) as client:
+            tokens = [csrf_of(client.get(f"/appeal/{link}").text) for link in links]
+            barrier = threading.Barrier(8)
+            answers: list[int] = []
+
+            def post(i: int) -> None:
+                barrier.wait()
+                answer = client.post(
+                    f"/appeal/{links[i % 2]}", data={"csrf_token": tokens[i % 2], "note": str(i)}
+                )
+                answers.append(answer.status_code)
+
+            threads = [threading.Thread(target=post, args=(i,)) for i in range(8)]
+            for th in threads:
+                th.start()
+            for th in threads:
+                th.join()
+        assert answers == [303] * 8
+        with engine.connect() as conn:
+            assert conn.execute(sa.select(sa.func.count()).select_from(appeals)).scalar_one() == 1
+    finally:
+        engine.dispose()

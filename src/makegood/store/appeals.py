@@ -219,3 +219,15 @@ def for_email(conn: sa.Connection, appeal_id: str) -> sa.RowMapping | None:
         .where(a.c.id == appeal_id)
     )
     return conn.execute(query).mappings().first()
+
+
+def of_account(conn: sa.Connection, account_id: str) -> list[sa.RowMapping]:
+    """The account's appeals, newest first, with each incident's title (the support page)."""
+    a, i = appeals, t.incidents
+    query = (
+        sa.select(a, i.c.title.label("incident_title"))
+        .join(i, i.c.id == a.c.incident_id)
+        .where(a.c.account_id == account_id)
+        .order_by(a.c.created_at.desc(), a.c.id)
+    )
+    return list(conn.execute(query).mappings())
