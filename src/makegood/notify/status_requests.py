@@ -89,6 +89,7 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
         sa.select(sa.func.count())
         .select_from(m)
         .where(
+            m.c.offer_id.is_(None),  # a status e-mail: ix_messages_account_id holds only those
             m.c.account_id == account_id,
             m.c.template == STATUS_TEMPLATE,
             m.c.created_at > now - ONE_PER,

@@ -161,7 +161,7 @@ def get_offer(uow: UnitOfWork, offer_id: str) -> dict[str, Any]:
 
 def messages_for(uow: UnitOfWork, account_id: str, limit: int = 200) -> list[dict[str, Any]]:
     """Every message of the account (both channels) with its delivery state; never the token."""
-    m = outbox.all_messages()
+    m = outbox.account_messages(account_id)
     rows = uow.conn.execute(
         sa.select(
             m.c.id,
@@ -174,7 +174,6 @@ def messages_for(uow: UnitOfWork, account_id: str, limit: int = 200) -> list[dic
             m.c.created_at,
             m.c.sent_at,
         )
-        .where(m.c.account_id == account_id)
         .order_by(m.c.created_at.desc(), m.c.id.desc())
         .limit(_limit(limit))
     ).mappings()

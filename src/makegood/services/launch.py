@@ -211,16 +211,19 @@ def _write(
 ) -> int:
     """Write one chunk and move the campaign's progress; returns its offers issued so far."""
     conn = uow.conn
-    offers.insert(conn, offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
-    outbox.queue_launch_emails(conn, rows.emails, rows.emails_copy)
+    # On PostgreSQL the chunk comes as COPY text; its rows as tuples are made only for SQLite.
+    offers.insert(
+        conn, offers.LAUNCH_COLUMNS, () if rows.offers_copy else rows.offers, rows.offers_copy
+    )
+    outbox.queue_launch_emails(conn, () if rows.emails_copy else rows.emails, rows.emails_copy)
     if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
-        for offer in rows.offers:
+        for offer_id, member in zip(rows.offer_ids, rows.members, strict=True):
             links, messages = launch_rows(
                 channels,
-                offer_id=offer[0],
-                account_id=offer[3],
-                template=rows.emails[0][4],
-                needs_link=offer[12] is not None,
+                offer_id=offer_id,
+                account_id=member[0],
+                template=rows.template,
+                needs_link=rows.digests is not None,
                 now=now,
             )
             offers.add_links(conn, links)
@@ -232,7 +235,7 @@ def _write(
     return int(
         conn.execute(
             c.update()
-            .where(c.c.id == rows.offers[0][1])
+            .where(c.c.id == rows.terms.campaign_id)
             .values(
                 launch_issued=c.c.launch_issued + len(rows.members),
                 launch_cursor=rows.scanned_to,

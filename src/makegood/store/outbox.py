@@ -77,10 +77,9 @@ def inapp_messages() -> sa.Select[Any]:
     ).where(o.c.inapp_state.is_not(None))
 
 
-def all_messages() -> sa.Subquery:
-    """Stored messages and derived in-app ones, as one selectable with `messages`' columns."""
+def _stored() -> sa.Select[Any]:
     m = t.messages
-    stored = sa.select(
+    return sa.select(
         m.c.id,
         m.c.offer_id,
         m.c.account_id,
@@ -95,7 +94,23 @@ def all_messages() -> sa.Subquery:
         m.c.sent_at,
         m.c.urgent,
     )
-    return sa.union_all(stored, inapp_messages()).subquery("all_messages")
+
+
+def all_messages() -> sa.Subquery:
+    """Stored messages and derived in-app ones, as one selectable with `messages`' columns."""
+    return sa.union_all(_stored(), inapp_messages()).subquery("all_messages")
+
+
+def account_messages(account_id: str) -> sa.Subquery:
+    """`all_messages()` of one account, each part found by an index: the messages of no offer
+    by `ix_messages_account_id` (which holds only those), an offer's through the offer."""
+    m, o = t.messages, t.offers
+    of_account = sa.select(o.c.id).where(o.c.account_id == account_id)
+    return sa.union_all(
+        _stored().where(m.c.offer_id.is_(None), m.c.account_id == account_id),
+        _stored().where(m.c.offer_id.in_(of_account)),
+        inapp_messages().where(o.c.account_id == account_id),
+    ).subquery("account_messages")
 
 
 def queue(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:

@@ -1,0 +1,77 @@
+"""launch_lean: fewer per-row costs in what a launch writes per offer
+
+- Drops the foreign keys of `offers` (campaign_id, incident_id, account_id) and of `messages`
+  (offer_id, account_id). Checked row by row, they were more than half of the database's time in
+a launch (docs/performance.md, section Launch). The references still hold: no code path
+deletes an account, incident, campaign, offer or message, and every writer takes the ids it
+writes from rows it reads in the same transaction (docs/architecture.md, "Where exactly-once
+lives").
+- `ix_messages_account_id` keeps only messages of no offer (status e-mails): an offer's
+  messages are found through the offer, so a launch e-mail adds no entry to it.
+
+Revision ID: 0005_launch_lean
+Revises: 0004_launch
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+revision: str = "0005_launch_lean"
+down_revision: str | None = "0004_launch"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+# (table, column, referenced table, referenced column)
+_DROPPED = (
+    ("offers", "campaign_id", "campaigns", "id"),
+    ("offers", "incident_id", "incidents", "id"),
+    ("offers", "account_id", "accounts", "account_id"),
+    ("messages", "offer_id", "offers", "id"),
+    ("messages", "account_id", "accounts", "account_id"),
+)
+
+
+def _name(table: str, column: str, referred: str) -> str:
+    return f"fk_{table}_{column}_{referred}"
+
+
+_NO_OFFER = sa.text("offer_id IS NULL")
+
+
+def upgrade() -> None:
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_account_id"))
+        batch_op.create_index(
+            batch_op.f("ix_messages_account_id"),
+            ["account_id"],
+            unique=False,
+            postgresql_where=_NO_OFFER,
+            sqlite_where=_NO_OFFER,
+        )
+    for table in ("offers", "messages"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, column, referred, _ in _DROPPED:
+                if name == table:
+                    batch_op.drop_constraint(
+                        batch_op.f(_name(table, column, referred)), type_="foreignkey"
+                    )
+
+
+def downgrade() -> None:
+    for table in ("messages", "offers"):
+        with op.batch_alter_table(table, schema=None) as batch_op:
+            for name, column, referred, referred_column in _DROPPED:
+                if name == table:
+                    batch_op.create_foreign_key(
+                        batch_op.f(_name(table, column, referred)),
+                        referred,
+                        [column],
+                        [referred_column],
+                    )
+    with op.batch_alter_table("messages", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_messages_account_id"))
+        batch_op.create_index(batch_op.f("ix_messages_account_id"), ["account_id"], unique=False)
