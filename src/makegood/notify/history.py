@@ -54,7 +54,7 @@ def offer_messages(conn: sa.Connection, offer_id: str) -> list[MessageView]:
             m.c.created_at,
             m.c.sent_at,
         )
-        .where(m.c.offer_id == offer_id)
+        .where(outbox.of_offer(m, offer_id))
         .order_by(m.c.created_at, m.c.id)
     ).all()
     if not rows:

@@ -13,6 +13,7 @@ from functools import lru_cache
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql
 
+from makegood.store import outbox as outbox_store
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events
 from makegood.store.types import UTCDateTime
@@ -302,7 +303,7 @@ def retire_unsent_emails(conn: sa.Connection, offer_id: str, reason: str) -> int
     result = conn.execute(
         sa.update(t.messages)
         .where(
-            t.messages.c.offer_id == offer_id,
+            outbox_store.of_offer(t.messages, offer_id),
             t.messages.c.channel == EMAIL,
             t.messages.c.state.in_(DELIVERABLE),
         )

@@ -39,7 +39,10 @@ def queue_reminders(container: Container, *, days: float) -> int:
     """Queue one reminder per open offer expiring within `days`; returns how many."""
     now = container.now()
     o, m, c = t.offers, t.messages, t.campaigns
-    reminded = sa.exists().where(m.c.offer_id == o.c.id, m.c.template == REMINDER)
+    # A reminder is never a launch e-mail: `ix_messages_offer_id` finds it.
+    reminded = sa.exists().where(
+        m.c.offer_id == o.c.id, outbox.not_launch_email(m), m.c.template == REMINDER
+    )
     query = (
         sa.select(o.c.id, o.c.account_id)
         .select_from(o.join(c, c.c.id == o.c.campaign_id))

@@ -43,6 +43,28 @@ def launch_email_id(offer_id: str) -> str:
     return "msg_" + offer_id.partition("_")[2]
 
 
+def launch_email_id_of(offer_id: sa.ColumnElement[str]) -> sa.ColumnElement[str]:
+    """`launch_email_id` in SQL (offer ids are `ofr_` + their body)."""
+    return sa.literal("msg_") + sa.func.substr(offer_id, 5)
+
+
+def not_launch_email(messages: sa.FromClause) -> sa.ColumnElement[bool]:
+    """The messages `ix_messages_offer_id` holds: all but the launch e-mails."""
+    return messages.c.id != launch_email_id_of(messages.c.offer_id)
+
+
+def of_offer(messages: sa.FromClause, offer_id: Any) -> sa.ColumnElement[bool]:
+    """`messages.offer_id == offer_id` for one offer id, written so that indexes find them:
+    the launch e-mail by its id, the offer's other messages by `ix_messages_offer_id`, which
+    holds only those. (Joined per offer row, PostgreSQL plans it as a scan of every message:
+    join the two parts separately, as `account_messages` does.)"""
+    m = messages.c
+    return sa.and_(
+        m.offer_id == offer_id,
+        sa.or_(m.id == launch_email_id_of(offer_id), not_launch_email(messages)),
+    )
+
+
 def inapp_id() -> sa.ColumnElement[str]:
     """The in-app message id of each offer row, as SQL."""
     o = t.offers
@@ -105,10 +127,14 @@ def account_messages(account_id: str) -> sa.Subquery:
     """`all_messages()` of one account, each part found by an index: the messages of no offer
     by `ix_messages_account_id` (which holds only those), an offer's through the offer."""
     m, o = t.messages, t.offers
-    of_account = sa.select(o.c.id).where(o.c.account_id == account_id)
     return sa.union_all(
         _stored().where(m.c.offer_id.is_(None), m.c.account_id == account_id),
-        _stored().where(m.c.offer_id.in_(of_account)),
+        _stored()  # the launch e-mails of the account's offers, by their ids
+        .join(o, m.c.id == launch_email_id_of(o.c.id))
+        .where(o.c.account_id == account_id, m.c.offer_id == o.c.id),
+        _stored()  # their other messages, by ix_messages_offer_id
+        .join(o, m.c.offer_id == o.c.id)
+        .where(o.c.account_id == account_id, not_launch_email(m)),
         inapp_messages().where(o.c.account_id == account_id),
     ).subquery("account_messages")
 

@@ -243,6 +243,9 @@ statement_lines = sa.Table(
     sa.Index(None, "credit_id"),
 )
 
+# A message that is not its offer's launch e-mail (whose id is `msg_` + the offer id's body).
+NOT_LAUNCH_EMAIL = "id <> 'msg_' || substr(offer_id, 5)"
+
 # The transactional outbox: written in the same transaction as the offer it speaks of
 # (store/outbox.py). In-app messages are not rows here: they are derived from the offers.
 messages = sa.Table(
@@ -279,7 +282,14 @@ messages = sa.Table(
         name="state",
     ),
     sa.Index(None, "channel", "state", "next_attempt_at"),
-    sa.Index(None, "offer_id"),
+    # An offer's messages but its launch e-mail, which its id finds (`msg_` + the offer id's
+    # body; store/outbox.py `of_offer`): a launch adds no entry here (migration 0005).
+    sa.Index(
+        None,
+        "offer_id",
+        postgresql_where=sa.text(NOT_LAUNCH_EMAIL),
+        sqlite_where=sa.text(NOT_LAUNCH_EMAIL),
+    ),
     # Only messages of no offer (status e-mails) are found by account here; an offer's are
     # found through the offer (store/outbox.py `account_messages`): a launch's e-mails add no
     # entry to this index (migration 0005).

@@ -7,7 +7,9 @@ deletes an account, incident, campaign, offer or message, and every writer takes
 writes from rows it reads in the same transaction (docs/architecture.md, "Where exactly-once
 lives").
 - `ix_messages_account_id` keeps only messages of no offer (status e-mails): an offer's
-  messages are found through the offer, so a launch e-mail adds no entry to it.
+  messages are found through the offer, so a launch e-mail adds no entry to it;
+- `ix_messages_offer_id` keeps every message of an offer but its launch e-mail, which its id
+  (`msg_` + the offer id's body) finds: a launch e-mail adds no entry to it either.
 
 Revision ID: 0005_launch_lean
 Revises: 0004_launch
@@ -39,19 +41,24 @@ def _name(table: str, column: str, referred: str) -> str:
     return f"fk_{table}_{column}_{referred}"
 
 
-_NO_OFFER = sa.text("offer_id IS NULL")
+# (index, column, what it keeps)
+_PARTIAL = (
+    ("ix_messages_account_id", "account_id", sa.text("offer_id IS NULL")),
+    ("ix_messages_offer_id", "offer_id", sa.text("id <> 'msg_' || substr(offer_id, 5)")),
+)
 
 
 def upgrade() -> None:
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_account_id"))
-        batch_op.create_index(
-            batch_op.f("ix_messages_account_id"),
-            ["account_id"],
-            unique=False,
-            postgresql_where=_NO_OFFER,
-            sqlite_where=_NO_OFFER,
-        )
+        for name, column, where in _PARTIAL:
+            batch_op.drop_index(batch_op.f(name))
+            batch_op.create_index(
+                batch_op.f(name),
+                [column],
+                unique=False,
+                postgresql_where=where,
+                sqlite_where=where,
+            )
     for table in ("offers", "messages"):
         with op.batch_alter_table(table, schema=None) as batch_op:
             for name, column, referred, _ in _DROPPED:
@@ -73,5 +80,6 @@ def downgrade() -> None:
                         [referred_column],
                     )
     with op.batch_alter_table("messages", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_messages_account_id"))
-        batch_op.create_index(batch_op.f("ix_messages_account_id"), ["account_id"], unique=False)
+        for name, column, _ in _PARTIAL:
+            batch_op.drop_index(batch_op.f(name))
+            batch_op.create_index(batch_op.f(name), [column], unique=False)
