@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import re
 
 from makegood.domain.ids import new_id, new_ids
@@ -31,3 +32,17 @@ def test_bulk_tokens_look_like_new_token_and_carry_their_hash() -> None:
     assert all(len(token) == len(new_token()) for token, _ in pairs)
     assert all(re.fullmatch(r"[A-Za-z0-9_-]{43}", token) for token, _ in pairs)
     assert all(hash_token(token) == digest for token, digest in pairs)
+
+
+def test_bulk_tokens_are_32_bytes_each_and_no_byte_of_one_is_fixed() -> None:
+    """Tokens are cut from one base64 text of the whole chunk: each must still be exactly 32
+    random bytes of its own, none of them (the 32nd included) fixed by how they were cut."""
+    tokens = [token for token, _ in new_tokens_with_hashes(2_000)]
+    raw = [base64.urlsafe_b64decode(token + "=") for token in tokens]
+    assert all(len(r) == 32 for r in raw)
+    assert all(
+        base64.urlsafe_b64encode(r).rstrip(b"=").decode() == t
+        for r, t in zip(raw, tokens, strict=True)
+    )
+    for position in range(32):
+        assert len({r[position] for r in raw}) > 200  # 2,000 draws of 256 values
