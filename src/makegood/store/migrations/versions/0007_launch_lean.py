@@ -11,8 +11,8 @@ lives").
 - `ix_messages_offer_id` keeps every message of an offer but its launch e-mail, which its id
   (`msg_` + the offer id's body) finds: a launch e-mail adds no entry to it either.
 
-Revision ID: 0005_launch_lean
-Revises: 0004_launch
+Revision ID: 0007_launch_lean
+Revises: 0006_snapshot_writes
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0005_launch_lean"
-down_revision: str | None = "0004_launch"
+revision: str = "0007_launch_lean"
+down_revision: str | None = "0006_snapshot_writes"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
