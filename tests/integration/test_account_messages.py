@@ -6,41 +6,37 @@ through the account's offer, the status e-mail by account; and so is an offer's 
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
-
-import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.notify.history import offer_messages
 from makegood.services.console_queries import messages_for
-from makegood.services.launch import launch_campaign
 from makegood.store import outbox
-from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from tests.conftest import make_settings
-from tests.integration.test_launch_resume import CAMPAIGN, EXCLUDED, NOW, seed
+from tests.factories.outbox import Subscriber, seed_campaign
+from tests.harness.settings import make_settings
+
+NOW = datetime(2026, 3, 23, 9, 0, tzinfo=UTC)
 
 
 def test_an_accounts_messages_are_its_launch_email_reminder_in_app_message_and_status_email(
     database_url: str, tmp_path: Path
 ) -> None:
     engine = make_engine(database_url)
-    seed(engine, members=5)
+    mine, neighbours = seed_campaign(
+        engine, [Subscriber("acc-mine"), Subscriber("acc-neighbour")], now=NOW
+    )
     container = Container(
         settings=make_settings(database_url, tmp_path), engine=engine, clock=lambda: NOW
     )
-    launch_campaign(container, CAMPAIGN)
-    account, neighbour = f"acc{EXCLUDED:08d}", f"acc{EXCLUDED + 1:08d}"
+    offer_id = mine.offer_id
     later = NOW + timedelta(hours=1)
     with engine.begin() as conn:
-        offer_id = conn.execute(
-            sa.select(t.offers.c.id).where(t.offers.c.account_id == account)
-        ).scalar_one()
         others = (
-            (account, None, "msg_status_mine", "credit_status"),
-            (neighbour, None, "msg_status_other", "credit_status"),
-            (account, offer_id, "msg_reminder_mine", "offer_reminder"),
+            (mine.account_id, None, "msg_status_mine", "credit_status"),
+            (neighbours.account_id, None, "msg_status_other", "credit_status"),
+            (mine.account_id, offer_id, "msg_reminder_mine", "offer_reminder"),
         )
         for who, offer, message_id, template in others:
             outbox.queue(
@@ -61,14 +57,17 @@ def test_an_accounts_messages_are_its_launch_email_reminder_in_app_message_and_s
             )
 
     with container.uow() as uow:
-        listed = {(m["id"], m["offer_id"], m["channel"]) for m in messages_for(uow, account)}
+        listed = {
+            (m["id"], m["offer_id"], m["channel"]) for m in messages_for(uow, mine.account_id)
+        }
         history = {m.id for m in offer_messages(uow.conn, offer_id)}
 
     of_the_offer = {
-        (outbox.launch_email_id(offer_id), offer_id, "email"),
+        (mine.email_message_id, offer_id, "email"),
         ("msg_reminder_mine", offer_id, "email"),
-        ("app_" + offer_id.partition("_")[2], offer_id, "inapp"),
+        (mine.inapp_message_id, offer_id, "inapp"),
     }
+    assert mine.email_message_id == outbox.launch_email_id(offer_id)
     assert listed == {("msg_status_mine", None, "email"), *of_the_offer}
     assert history == {message_id for message_id, _, _ in of_the_offer}
     engine.dispose()
