@@ -1,5 +1,5 @@
 """Support's list of an account's messages finds every kind, now that the indexes on
-`messages` leave launch e-mails out (migration 0007): `ix_messages_account_id` holds only
+`messages` leave launch e-mails out (migration 0008): `ix_messages_account_id` holds only
 messages of no offer (status e-mails), `ix_messages_offer_id` an offer's messages but its
 launch e-mail (found by its id). The launch e-mail, a reminder and the in-app message are found
 through the account's offer, the status e-mail by account; and so is an offer's history."""

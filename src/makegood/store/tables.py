@@ -157,7 +157,7 @@ offers = sa.Table(
     "offers",
     metadata,
     sa.Column("id", ID, primary_key=True),
-    # No foreign keys on the ids below (migration 0007): checked row by row they were most of a
+    # No foreign keys on the ids below (migration 0008): checked row by row they were most of a
     # launch's time. A launch writes offers from the campaign row it holds locked and the
     # cohort's eligible (hence known) accounts, an appeal from the campaign and account rows it
     # read; nothing deletes a parent.
@@ -254,7 +254,7 @@ messages = sa.Table(
     metadata,
     sa.Column("id", ID, primary_key=True),
     # Null for a status e-mail ("where is my credit?"), which speaks of the whole account.
-    # No foreign keys (migration 0007, as on offers): every writer copies both ids from the
+    # No foreign keys (migration 0008, as on offers): every writer copies both ids from the
     # offer or account row it read in the same transaction, and neither is ever deleted.
     sa.Column("offer_id", ID, nullable=True),
     sa.Column("account_id", ACCOUNT_ID, nullable=False),
@@ -284,7 +284,7 @@ messages = sa.Table(
     ),
     sa.Index(None, "channel", "state", "next_attempt_at"),
     # An offer's messages but its launch e-mail, which its id finds (`msg_` + the offer id's
-    # body; store/outbox.py `of_offer`): a launch adds no entry here (migration 0007).
+    # body; store/outbox.py `of_offer`): a launch adds no entry here (migration 0008).
     sa.Index(
         None,
         "offer_id",
@@ -293,7 +293,7 @@ messages = sa.Table(
     ),
     # Only messages of no offer (status e-mails) are found by account here; an offer's are
     # found through the offer (store/outbox.py `account_messages`): a launch's e-mails add no
-    # entry to this index (migration 0007).
+    # entry to this index (migration 0008).
     sa.Index(
         None,
         "account_id",

@@ -11,8 +11,8 @@ lives").
 - `ix_messages_offer_id` keeps every message of an offer but its launch e-mail, which its id
   (`msg_` + the offer id's body) finds: a launch e-mail adds no entry to it either.
 
-Revision ID: 0007_launch_lean
-Revises: 0006_snapshot_writes
+Revision ID: 0008_launch_lean
+Revises: 0007_unreached
 """
 
 from __future__ import annotations
@@ -22,8 +22,8 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "0007_launch_lean"
-down_revision: str | None = "0006_snapshot_writes"
+revision: str = "0008_launch_lean"
+down_revision: str | None = "0007_unreached"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
