@@ -18,6 +18,8 @@ from makegood.store.uow import UnitOfWork
 if TYPE_CHECKING:
     from limits.storage import Storage
 
+    from makegood.notify.delivery import MailTransport
+
 Clock = Callable[[], datetime]
 
 
@@ -45,6 +47,28 @@ class Container:
         from makegood.rate_limits import open_storage
 
         return open_storage(self.settings.rate_limit_storage, self.settings.rate_limit_prefix)
+
+    def open_mail_transport(self) -> MailTransport:
+        """A new mail transport from settings, for one run (its caller closes it): SMTP when
+        MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
+        from makegood.domain.errors import InvalidInput
+        from makegood.notify.transports import FileTransport
+
+        settings = self.settings
+        if not settings.smtp_url:
+            return FileTransport(settings.mail_dir)
+        from makegood.notify.smtp import AsyncSmtpTransport
+        from makegood.notify.smtp_endpoint import tls_context
+
+        try:
+            return AsyncSmtpTransport(
+                settings.smtp_url,
+                timeout=settings.smtp_timeout_seconds,
+                connections=settings.smtp_connections,
+                tls_context=tls_context(settings.smtp_ca_file),
+            )
+        except (ValueError, OSError) as exc:
+            raise InvalidInput(str(exc)) from None
 
     def now(self) -> datetime:
         value = self.clock()

@@ -9,9 +9,10 @@ from pathlib import Path
 
 import pytest
 
+from makegood.notify.delivery import mask_addresses
 from makegood.notify.mime import ComposedEmail, InvalidRecipient, compose_email, message_id
 from makegood.notify.render import RenderedEmail
-from makegood.notify.transports import FileTransport, SmtpTransport, mask_addresses
+from makegood.notify.transports import FileTransport, SmtpTransport
 from makegood.settings import Settings
 
 SETTINGS = Settings(mail_from="Care <care@streamco.test>", message_id_domain="mail.streamco.test")

@@ -32,6 +32,7 @@ from makegood.domain.retry import (
 from makegood.notify import outbox, tracking
 from makegood.notify.appeal_email import TEMPLATES as APPEAL_TEMPLATES
 from makegood.notify.appeal_email import AppealNotice, render_appeal_email
+from makegood.notify.delivery import ComposeFailed, DeliveryError, DeliveryEvent, Unsendable
 from makegood.notify.mime import (
     ComposedEmail,
     InvalidRecipient,
@@ -43,8 +44,6 @@ from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import StatusNotice, render_status_email
-from makegood.notify.tracking import DeliveryEvent
-from makegood.notify.transports import ComposeFailed, DeliveryError, Unsendable
 from makegood.rate_limits import Pacer
 from makegood.settings import Settings
 from makegood.store import appeals as appeal_store

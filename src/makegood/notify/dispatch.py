@@ -32,10 +32,10 @@ from datetime import datetime
 from makegood.bootstrap import Container
 from makegood.notify import outbox
 from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_outcomes
+from makegood.notify.delivery import DeliveryError, MailTransport
 from makegood.notify.mime import envelope_sender
 from makegood.notify.smtp import Outgoing
 from makegood.notify.status_requests import queue_status_emails
-from makegood.notify.transports import DeliveryError, MailTransport, open_transport
 from makegood.rate_limits import Pacer
 from makegood.store.uow import UnitOfWork
 
@@ -75,7 +75,7 @@ def dispatch_pending(
     set the run finishes and commits the batches in hand, then returns; `limiter` paces sends.
     """
     own_transport = transport is None
-    mailer = transport if transport is not None else open_transport(container.settings)
+    mailer = transport if transport is not None else container.open_mail_transport()
     size = batch_size or container.settings.dispatch_batch_size or BATCH_SIZE
     pipelined = hasattr(mailer, "submit_many") and container.engine.dialect.name != "sqlite"
     if pipelined:

@@ -23,7 +23,7 @@ from email.message import Message
 from email.parser import HeaderParser
 from pathlib import Path
 
-from makegood.notify.tracking import DeliveryEvent
+from makegood.notify.delivery import DeliveryEvent
 
 ACTIONS = {"failed": "bounced", "delayed": "deferred", "delivered": "delivered"}
 # The status part, and the returned headers or message: RFC 3464 and their UTF-8 forms

@@ -22,7 +22,7 @@ from pathlib import Path
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
 from makegood.notify import dsn, tracking
-from makegood.notify.tracking import DeliveryEvent
+from makegood.notify.delivery import DeliveryEvent
 
 WEBHOOK_KINDS = ("accepted", "delivered", "deferred", "bounced", "complained")
 SIGNATURE_VERSION = "v1"

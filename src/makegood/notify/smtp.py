@@ -22,16 +22,16 @@ from dataclasses import dataclass
 import aiosmtplib
 
 from makegood.domain.addresses import is_envelope_address
-from makegood.notify.dsn import xtext
-from makegood.notify.mime import ComposedEmail
-from makegood.notify.smtp_endpoint import parse_smtp_url
-from makegood.notify.transports import (
+from makegood.notify.delivery import (
     ComposeFailed,
     DeliveryError,
     PermanentFailure,
     TemporaryFailure,
     Unsendable,
 )
+from makegood.notify.dsn import xtext
+from makegood.notify.mime import ComposedEmail
+from makegood.notify.smtp_endpoint import parse_smtp_url
 
 # Connection failures in one batch after which its remaining messages are not tried.
 FAIL_FAST_AFTER = 3

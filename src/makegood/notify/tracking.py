@@ -10,29 +10,17 @@ from __future__ import annotations
 import contextlib
 import hashlib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import datetime
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from makegood.notify.transports import mask_addresses
+from makegood.notify.delivery import DeliveryEvent, mask_addresses
 from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events, suppressions
 
 SUPPRESSING_KINDS = ("bounced", "complained")
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryEvent:
-    """Something that happened to one outbox message."""
-
-    message_id: str
-    kind: str  # accepted | deferred | bounced | complained | delivered | suppressed
-    source: str  # smtp | dsn | webhook | worker
-    at: datetime
-    detail: str | None = None
 
 
 def normalised_address(address: str) -> str:

@@ -14,97 +14,16 @@ import smtplib
 import ssl
 import tempfile
 from pathlib import Path
-from typing import Protocol
 
-from makegood.domain.errors import InvalidInput
+from makegood.notify.delivery import DeliveryError, PermanentFailure, TemporaryFailure
 from makegood.notify.mime import ComposedEmail
-from makegood.settings import Settings
 
-_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
-
-
-class DeliveryError(Exception):
-    """A message was not accepted; `reason` is safe to store (no addresses)."""
-
-    temporary: bool = True
-    # A permanent refusal of the recipient address itself (RCPT TO): grounds for suppression.
-    recipient_refused: bool = False
-
-    def __init__(self, reason: str, *, connection: bool = False) -> None:
-        super().__init__(reason)
-        self.reason = mask_addresses(reason)
-        self.connection = connection  # the server could not be reached or dropped us
-
-    def __str__(self) -> str:
-        return self.reason
-
-
-class TemporaryFailure(DeliveryError):
-    """A 4xx reply or a connection problem: the same message may succeed later."""
-
-    temporary = True
-
-
-class PermanentFailure(DeliveryError):
-    """A 5xx reply: the server refused this message."""
-
-    temporary = False
-
-
-class Unsendable(PermanentFailure):
-    """The message could not be made (its template fails for this notice, or the address
-    cannot be written in a header): nothing reached a server, so it is no bounce."""
-
-
-class ComposeFailed(DeliveryError):
-    """Making the message failed for a reason outside it (an operator's template that fails,
-    a signing error): nothing was sent and the message is not to blame, so it stays queued as
-    it was; the dispatcher records the rest of the batch, then stops with `error`."""
-
-    def __init__(self, error: Exception) -> None:
-        super().__init__(f"could not compose a message: {type(error).__name__}: {error}")
-        self.error = error
-
-
-class MailTransport(Protocol):
-    """Hands one message to the mail system; returns only once it was accepted."""
-
-    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None: ...
-
-    def flush(self) -> None:
-        """Make every message accepted so far durable; called before marking them sent."""
-
-    def close(self) -> None: ...
-
-
-def mask_addresses(text: str) -> str:
-    """`text` with anything that looks like an e-mail address replaced by `<address>`."""
-    return _ADDRESS.sub("<address>", text)
-
-
-def open_transport(settings: Settings) -> MailTransport:
-    """SMTP when MAKEGOOD_SMTP_URL is set, otherwise .eml files in settings.mail_dir."""
-    if settings.smtp_url:
-        # Imported here: the SMTP module builds on this one's error classes.
-        from makegood.notify.smtp import AsyncSmtpTransport
-        from makegood.notify.smtp_endpoint import tls_context
-
-        try:
-            return AsyncSmtpTransport(
-                settings.smtp_url,
-                timeout=settings.smtp_timeout_seconds,
-                connections=settings.smtp_connections,
-                tls_context=tls_context(settings.smtp_ca_file),
-            )
-        except (ValueError, OSError) as exc:
-            raise InvalidInput(str(exc)) from None
-    return FileTransport(settings.mail_dir)
 
 
 class SmtpTransport:
     """Synchronous SMTP (smtplib) through one connection reused for the whole run, reopened
-    after it drops. Kept as the simple reference; `open_transport` uses the concurrent
+    after it drops. Kept as the simple reference; the container (bootstrap.py) opens the concurrent
     aiosmtplib transport in ``smtp.py``.
 
     URL forms: ``smtp://host:port`` (plain), ``smtp://host:port?starttls=1``, ``smtps://host``

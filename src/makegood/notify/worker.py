@@ -22,9 +22,9 @@ import httpx
 
 from makegood.bootstrap import Container
 from makegood.notify.channels import configured_channels, dispatch_channel
+from makegood.notify.delivery import MailTransport
 from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.reminders import grant_expiring, queue_reminders
-from makegood.notify.transports import MailTransport, open_transport
 from makegood.rate_limits import Pacer
 from makegood.services.appeal_processing import process_appeals
 from makegood.services.build_jobs import run_pending_builds
@@ -99,7 +99,7 @@ def run_worker(
     settings = container.settings
     say = status or (lambda _line: None)
     own_transport = transport is None
-    mailer = transport if transport is not None else open_transport(settings)
+    mailer = transport if transport is not None else container.open_mail_transport()
     # Paced in the rate-limit store: with Redis, every worker of the fleet shares one rate.
     storage = container.rate_limit_storage
     limiter = Pacer(storage, "email", settings.email_rate_per_second)

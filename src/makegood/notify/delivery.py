@@ -1,0 +1,88 @@
+"""What every mail module shares, at the bottom of notify/ so none of them imports another
+in a circle: the delivery errors a transport raises, the transport interface, the delivery
+event a reply, bounce or webhook becomes, and the masking of addresses in stored reasons.
+
+A transport either returns (the message was accepted) or raises a DeliveryError that says
+whether trying again later can help (4xx replies, connection problems) or not (5xx replies).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Protocol
+
+from makegood.notify.mime import ComposedEmail
+
+_ADDRESS = re.compile(r"[^\s<>()\[\]\"',;:@]+@[^\s<>()\[\]\"',;:@]+")
+
+
+class DeliveryError(Exception):
+    """A message was not accepted; `reason` is safe to store (no addresses)."""
+
+    temporary: bool = True
+    # A permanent refusal of the recipient address itself (RCPT TO): grounds for suppression.
+    recipient_refused: bool = False
+
+    def __init__(self, reason: str, *, connection: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = mask_addresses(reason)
+        self.connection = connection  # the server could not be reached or dropped us
+
+    def __str__(self) -> str:
+        return self.reason
+
+
+class TemporaryFailure(DeliveryError):
+    """A 4xx reply or a connection problem: the same message may succeed later."""
+
+    temporary = True
+
+
+class PermanentFailure(DeliveryError):
+    """A 5xx reply: the server refused this message."""
+
+    temporary = False
+
+
+class Unsendable(PermanentFailure):
+    """The message could not be made (its template fails for this notice, or the address
+    cannot be written in a header): nothing reached a server, so it is no bounce."""
+
+
+class ComposeFailed(DeliveryError):
+    """Making the message failed for a reason outside it (an operator's template that fails,
+    a signing error): nothing was sent and the message is not to blame, so it stays queued as
+    it was; the dispatcher records the rest of the batch, then stops with `error`."""
+
+    def __init__(self, error: Exception) -> None:
+        super().__init__(f"could not compose a message: {type(error).__name__}: {error}")
+        self.error = error
+
+
+class MailTransport(Protocol):
+    """Hands one message to the mail system; returns only once it was accepted."""
+
+    def send(self, message: ComposedEmail, *, sender: str, recipient: str) -> None: ...
+
+    def flush(self) -> None:
+        """Make every message accepted so far durable; called before marking them sent."""
+
+    def close(self) -> None: ...
+
+
+def mask_addresses(text: str) -> str:
+    """`text` with anything that looks like an e-mail address replaced by `<address>`."""
+    return _ADDRESS.sub("<address>", text)
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryEvent:
+    """Something that happened to one outbox message."""
+
+    message_id: str
+    kind: str  # accepted | deferred | bounced | complained | delivered | suppressed
+    source: str  # smtp | dsn | webhook | worker
+    at: datetime
+    detail: str | None = None
