@@ -22,8 +22,8 @@ from makegood.services.build_jobs import (
     run_pending_builds,
     submit_campaign,
 )
+from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import (
-    CreateCampaign,
     approve_campaign,
     create_campaign,
     get_campaign,

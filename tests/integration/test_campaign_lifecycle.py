@@ -14,7 +14,8 @@ from makegood.domain.errors import InvalidInput, InvalidState, NotFound
 from makegood.domain.money import Money
 from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, single
 from makegood.domain.tokens import hash_token
-from makegood.services.campaigns import CreateCampaign, approve_campaign, create_campaign, preview
+from makegood.services.campaign_command import CreateCampaign
+from makegood.services.campaigns import approve_campaign, create_campaign, preview
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
 from makegood.store import offers as offers_store

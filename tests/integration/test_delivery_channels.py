@@ -21,7 +21,8 @@ from makegood.domain.policy import PercentOfPrice, single
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.feedback import verify_signature
 from makegood.notify.worker import run_worker
-from makegood.services.campaigns import CreateCampaign, approve_campaign, create_campaign
+from makegood.services.campaign_command import CreateCampaign
+from makegood.services.campaigns import approve_campaign, create_campaign
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
 from makegood.store import tables as t

@@ -134,7 +134,8 @@ def campaign_create(
 ) -> None:
     """Build a draft campaign from the incident's cohort; prints its id."""
     from makegood.domain.policy import Mode
-    from makegood.services.campaigns import CreateCampaign, create_campaign, snapshot_counts
+    from makegood.services.campaign_command import CreateCampaign
+    from makegood.services.campaigns import create_campaign, snapshot_counts
 
     c = container()
     cmd = CreateCampaign(

@@ -234,7 +234,8 @@ class DemoStory:
 
     def campaign(self, world: World, incident_id: str) -> str:
         from makegood.domain.policy import PercentOfPrice, single
-        from makegood.services.campaigns import CreateCampaign, create_campaign, preview
+        from makegood.services.campaign_command import CreateCampaign
+        from makegood.services.campaigns import create_campaign, preview
 
         done = _step(self.say, "5. Campaign: 3% of the monthly price, claim within 7 days")
         command = CreateCampaign(

@@ -31,7 +31,8 @@ from makegood.services.campaign_build import (
     campaign_row,
     check_request,
 )
-from makegood.services.campaigns import CreateCampaign, get_campaign, with_plans
+from makegood.services.campaign_command import CreateCampaign, with_plans
+from makegood.services.campaigns import get_campaign
 from makegood.services.events_root import remote_errors
 from makegood.services.incidents import get_incident
 from makegood.store import build_jobs as jobs

@@ -31,14 +31,14 @@ from makegood.domain.offers import CampaignState
 from makegood.domain.policy import Outage
 from makegood.domain.policy_document import to_document
 from makegood.services.audit import record
-from makegood.services.campaigns import with_plans
+from makegood.services.campaign_command import with_plans
 from makegood.services.incidents import Incident, get_incident
 from makegood.store import tables as t
 from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from makegood.services.campaigns import CreateCampaign
+    from makegood.services.campaign_command import CreateCampaign
 
 Progress = Callable[[int], None]
 Phase = Callable[[str], None]

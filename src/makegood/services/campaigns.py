@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -12,46 +12,21 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
-from makegood.domain.errors import InvalidInput, NotFound
+from makegood.domain.errors import NotFound
 from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
-from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion, Mode
+from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
 from makegood.services.audit import record
+from makegood.services.campaign_command import CreateCampaign
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
-    from makegood.telemetry.source import AttemptSource
+    pass
 
 BATCH = 5_000
 Progress = Callable[[int], None]
-
-
-@dataclass(frozen=True)
-class CreateCampaign:
-    """The command to build a draft: which incident, which logs, which policy."""
-
-    incident_id: str
-    events: str
-    policy: CreditPolicy
-    claim_days: int = 7
-    # --plan: eligible plans (None: every plan); a policy's [eligibility] plans say the same.
-    plans: Sequence[str] | None = None
-    mode: Mode = Mode.CLAIM
-    actor: str = "cli"
-    # How to read `events` (column and outcome mapping, bad rows); None: the plain contract.
-    source: AttemptSource | None = None
-    min_failures: int = 1  # cohort semantics, docs/cohort.md
-    strict: bool = False
-    # What computes the cohort (telemetry.engines.ENGINES; same rows on each) and, for spark,
-    # the master URL (None: local[*]).
-    engine: str = "duckdb"
-    master: str | None = None
-    # Days within which a claimed or granted credit must be applied (None: no deadline).
-    pay_within_days: int | None = None
-    # Days from launch during which a subscriber the snapshot did not find may appeal.
-    appeal_days: int = DEFAULT_APPEAL_DAYS
 
 
 @dataclass(frozen=True)
@@ -100,23 +75,6 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
         raw=dict(row),
         pay_within_days=row["pay_within_days"],
         appeal_days=row["appeal_days"],
-    )
-
-
-def with_plans(cmd: CreateCampaign) -> CreateCampaign:
-    """The command with `--plan`'s plans moved into its policy's eligible plans (one place)."""
-    if cmd.plans is None:
-        return cmd
-    policy = cmd.policy
-    if policy.eligibility.plans is not None:
-        raise InvalidInput(
-            "give the eligible plans in the policy's [eligibility] plans or as --plan, not both"
-        )
-    plans = tuple(dict.fromkeys(cmd.plans))
-    return replace(
-        cmd,
-        policy=replace(policy, eligibility=replace(policy.eligibility, plans=plans)),
-        plans=None,
     )
 
 

@@ -26,8 +26,8 @@ from makegood.domain.policy import (
 )
 from makegood.domain.policy_document import PolicyError, dotted, from_document
 from makegood.domain.policy_text import read_policy
+from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import (
-    CreateCampaign,
     approve_campaign,
     get_campaign,
 )
