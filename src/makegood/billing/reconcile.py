@@ -29,6 +29,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.errors import NotFound
+from makegood.domain.offers import claimable
 from makegood.store import tables as t
 from makegood.store.tables_billing import campaign_reversals, connector_postings, ledger_entries
 from makegood.store.uow import UnitOfWork
@@ -248,7 +249,7 @@ def _reversal_leftovers(
 ) -> list[Difference]:
     found: list[Difference] = []
     for offer in offers.values():
-        if offer.state == "open":
+        if claimable(offer.state, offer.expires_at, None, even_after_expiry=True):
             found.append(
                 Difference(
                     "reversal_incomplete",

@@ -27,13 +27,31 @@ class OfferState(StrEnum):
 CREDITED = (OfferState.CLAIMED, OfferState.GRANTED)
 
 
-def check_claimable(state: str, expires_at: datetime, now: datetime) -> None:
+def claimable(
+    state: str, expires_at: datetime, now: datetime | None, *, even_after_expiry: bool = False
+) -> bool:
+    """Whether an offer in `state` whose window ends at `expires_at` can be credited at `now`:
+    it is open and its window has not closed. `even_after_expiry` asks only whether it is open
+    (a goodwill grant, a withdrawal); then `now` may be None. The repository's SQL form of this
+    rule is `store.offers.claimable_clause`."""
+    if state != OfferState.OPEN:
+        return False
+    if even_after_expiry:
+        return True
+    if now is None:
+        raise ValueError("now is needed unless even_after_expiry")
+    return now < expires_at
+
+
+def check_claimable(
+    state: str, expires_at: datetime, now: datetime, *, even_after_expiry: bool = False
+) -> None:
     """Raise the domain error that explains why an offer in `state` cannot be claimed at `now`."""
     if state in CREDITED:
         raise errors.OfferAlreadyClaimed("this credit has already been applied")
     if state == OfferState.REVOKED:
         raise errors.OfferRevoked("this link is no longer valid")
-    if now >= expires_at:
+    if not claimable(state, expires_at, now, even_after_expiry=even_after_expiry):
         raise errors.OfferExpired("the claim window for this credit has closed")
 
 

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.calendar import statement_date_for
+from makegood.domain.offers import OfferState, claimable
 from makegood.domain.retry import (
     Dead,
     Failure,
@@ -314,12 +315,12 @@ def failure_of(exc: DeliveryError) -> Failure:
 
 
 def _skip_reason(mail: OutgoingEmail, now: datetime) -> str | None:
-    if mail.offer_state == "revoked":
+    if mail.offer_state == OfferState.REVOKED:
         return "not sent: the offer was revoked"
     if mail.template in ("offer_claim", "offer_reminder"):
-        if mail.offer_state != "open":
+        if not claimable(mail.offer_state, mail.expires_at, now, even_after_expiry=True):
             return "not sent: the credit was already applied"
-        if mail.expires_at <= now:
+        if not claimable(mail.offer_state, mail.expires_at, now):
             return "not sent: the offer expired before the e-mail could go out"
     return None
 

@@ -28,6 +28,7 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
+from makegood.domain.offers import claimable
 from makegood.domain.retry import Dead, Failure, Retry, Tries, UnreachableStreak, decide
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify import outbox, tracking
@@ -147,8 +148,9 @@ def _send_row(
     """Post one message; records a failure here and returns True when the provider took it."""
     settings = container.settings
     now = container.now()
-    claimable = row["offer_state"] == "open" and row["expires_at"] > now
-    if row["template"] != "offer_granted" and not claimable:
+    if row["template"] != "offer_granted" and not claimable(
+        row["offer_state"], row["expires_at"], now
+    ):
         if outbox.mark_skipped(conn, row["id"], reason="not sent: the offer is no longer open"):
             report.skipped += 1
         return False

@@ -47,9 +47,8 @@ def queue_reminders(container: Container, *, days: float) -> int:
         sa.select(o.c.id, o.c.account_id)
         .select_from(o.join(c, c.c.id == o.c.campaign_id))
         .where(
-            o.c.state == "open",
+            offers.claimable_clause(o, now),
             c.c.mode == "claim",
-            o.c.expires_at > now,
             o.c.expires_at <= now + timedelta(days=days),
             ~reminded,
         )
@@ -89,7 +88,7 @@ def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
     o = t.offers
     query = (
         sa.select(o.c.id, o.c.account_id)
-        .where(o.c.state == "open", o.c.expires_at > now, o.c.expires_at <= now + lead)
+        .where(offers.claimable_clause(o, now), o.c.expires_at <= now + lead)
         .order_by(o.c.id)
     )
     with container.uow() as uow:

@@ -189,19 +189,27 @@ def view_offer(uow: UnitOfWork, token: str, now: datetime) -> OfferView:
 
 
 def _credit_offer(
-    uow: UnitOfWork, offer_id: str, now: datetime, new_state: OfferState, via: str, actor: str
+    uow: UnitOfWork,
+    offer_id: str,
+    now: datetime,
+    new_state: OfferState,
+    via: str,
+    actor: str,
+    *,
+    even_after_expiry: bool = False,
 ) -> ClaimResult:
-    """Move an open, unexpired offer to `new_state` and write its credit, or raise why not."""
-    o = t.offers
+    """Move a claimable offer (`domain.offers.claimable`) to `new_state` and write its credit,
+    or raise why not."""
+    o, late = t.offers, even_after_expiry
     changed = uow.conn.execute(
         o.update()
-        .where(o.c.id == offer_id, o.c.state == OfferState.OPEN, o.c.expires_at > now)
+        .where(o.c.id == offer_id, offers.claimable_clause(o, now, even_after_expiry=late))
         .values(state=new_state, credited_at=now, credited_via=via)
     ).rowcount
     row = _offer_row(uow, offer_id)
     if changed != 1:
         # Someone else won, or the offer is expired or withdrawn: say which.
-        check_claimable(row["state"], row["expires_at"], now)
+        check_claimable(row["state"], row["expires_at"], now, even_after_expiry=late)
         raise errors.OfferAlreadyClaimed("this credit has already been applied")
     credit_id = new_id("crd")
     credit = {
@@ -252,7 +260,7 @@ _CLAIM_IN_ONE_STATEMENT = sa.text(
 WITH won AS (
     UPDATE offers SET state = :state, credited_at = :now, credited_via = :via
     WHERE id = {offers.LIVE_LINK_OFFER_SQL}
-      AND state = 'open' AND expires_at > :now
+      AND {offers.CLAIMABLE_SQL}
     RETURNING id, account_id, campaign_id, amount_minor, currency
 ), credit AS (
     INSERT INTO credits (id, offer_id, account_id, campaign_id, amount_minor, currency,
@@ -273,7 +281,7 @@ WITH won AS (
 )
 SELECT won.id, won.amount_minor, won.currency, a.locale, a.next_bill_date, a.billing_day
 FROM won JOIN accounts AS a ON a.account_id = won.account_id
-"""  # noqa: S608 (the one interpolation is a constant of store/offers.py)
+"""  # noqa: S608 (the interpolations are constants of store/offers.py)
 ).columns(
     sa.column("id", sa.String),
     sa.column("amount_minor", sa.BigInteger),
@@ -376,12 +384,20 @@ def grant_in_transaction(
 
 
 def grant_offer(
-    uow: UnitOfWork, offer_id: str, now: datetime, via: str, actor: str = "system"
+    uow: UnitOfWork,
+    offer_id: str,
+    now: datetime,
+    via: str,
+    actor: str = "system",
+    *,
+    even_after_expiry: bool = False,
 ) -> ClaimResult:
     """Credit an open offer without a claim (an agent's grant) exactly once and commit.
 
-    Same guarantees and errors as `claim_offer`; the offer ends `granted`.
+    Same guarantees and errors as `claim_offer`; the offer ends `granted`. `even_after_expiry`
+    credits it although its window has closed (a goodwill grant).
     """
-    result = _credit_offer(uow, offer_id, now, OfferState.GRANTED, via, actor=actor)
+    granted, late = OfferState.GRANTED, even_after_expiry
+    result = _credit_offer(uow, offer_id, now, granted, via, actor, even_after_expiry=late)
     uow.commit()
     return result

@@ -16,7 +16,6 @@ from urllib.parse import SplitResult, unquote, urlsplit
 
 import sqlalchemy as sa
 
-from makegood.domain.offers import OfferState
 from makegood.domain.tokens import hash_token
 from makegood.store import offers
 from makegood.store import tables as t
@@ -77,8 +76,6 @@ def check_pasted(uow: UnitOfWork, text: str, public_url: str, now: datetime) -> 
         return Verdict.UNKNOWN
     o = t.offers
     open_now = uow.conn.execute(
-        sa.select(o.c.id).where(
-            o.c.id == found[0], o.c.state == OfferState.OPEN, o.c.expires_at > now
-        )
+        sa.select(o.c.id).where(o.c.id == found[0], offers.claimable_clause(o, now))
     ).first()
     return Verdict.REAL if open_now is not None else Verdict.UNKNOWN

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
-from makegood.domain.offers import OfferState
+from makegood.domain.offers import claimable
 from makegood.services import audit
 from makegood.services.claims import ClaimResult, claim_offer_by_id
 from makegood.store import outbox
@@ -85,8 +85,8 @@ def pending_messages(uow: UnitOfWork, account_id: str, now: datetime) -> list[In
     ).mappings()
     result = []
     for r in rows:
-        claimable = r["offer_state"] == OfferState.OPEN and r["expires_at"] > now
-        if r["template"] == "offer_claim" and not claimable:
+        open_now = claimable(r["offer_state"], r["expires_at"], now)
+        if r["template"] == "offer_claim" and not open_now:
             continue
         credited = r["credited_at"] or now
         result.append(
@@ -102,7 +102,7 @@ def pending_messages(uow: UnitOfWork, account_id: str, now: datetime) -> list[In
                 plan_name=r["plan_name"],
                 incident_title=r["incident_title"],
                 expires_at=r["expires_at"],
-                claimable=claimable,
+                claimable=open_now,
                 statement_date=statement_date_for(credited, r["next_bill_date"], r["billing_day"]),
             )
         )

@@ -33,7 +33,7 @@ from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState, OfferState
 from makegood.services import audit
 from makegood.services.campaigns import get_campaign
-from makegood.store import ledger, outbox
+from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
 from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -95,7 +95,7 @@ def reverse_campaign(
             )
         except sa.exc.IntegrityError:
             raise InvalidState(f"campaign {campaign_id} was reversed already") from None
-        summary.offers_revoked = _revoke_open_offers(uow, campaign_id)
+        summary.offers_revoked = _revoke_open_offers(uow, campaign_id, now)
         _reverse_credits(uow, campaign_id, reason, now, actor, summary)
         document = summary.document()
         uow.conn.execute(
@@ -130,9 +130,11 @@ def _refuse_in_flight(uow: UnitOfWork, campaign_id: str) -> None:
         )
 
 
-def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
+def _revoke_open_offers(uow: UnitOfWork, campaign_id: str, now: datetime) -> int:
     o, m = t.offers, t.messages
-    open_offers = sa.select(o.c.id).where(o.c.campaign_id == campaign_id, o.c.state == "open")
+    # Open offers are withdrawn whether or not their window has closed.
+    still_open = offers.claimable_clause(o, now, even_after_expiry=True)
+    open_offers = sa.select(o.c.id).where(o.c.campaign_id == campaign_id, still_open)
     # Unsent e-mails would carry a link to a withdrawn offer: drop them (and their raw tokens).
     uow.conn.execute(
         m.update()
@@ -143,7 +145,7 @@ def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
     outbox.dismiss_unread_inapp(uow.conn, open_offers)
     revoked = uow.conn.execute(
         o.update()
-        .where(o.c.campaign_id == campaign_id, o.c.state == OfferState.OPEN)
+        .where(o.c.campaign_id == campaign_id, still_open)
         .values(state=OfferState.REVOKED)
     ).rowcount
     return int(revoked)

@@ -15,7 +15,7 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.money import format_major
-from makegood.domain.offers import OfferState
+from makegood.domain.offers import claimable
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify.outbox import retire_unsent_emails
 from makegood.services import audit
@@ -40,7 +40,7 @@ class Resent:
     expires_at: datetime
 
 
-def _open_offer(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
+def _open_offer(uow: UnitOfWork, offer_id: str, now: datetime) -> sa.RowMapping:
     row = (
         uow.conn.execute(
             sa.select(t.offers, t.campaigns.c.claim_days)
@@ -53,7 +53,7 @@ def _open_offer(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
     )
     if row is None:
         raise NotFound(f"no offer {offer_id!r}")
-    if row["state"] != OfferState.OPEN:
+    if not claimable(row["state"], row["expires_at"], now, even_after_expiry=True):
         raise InvalidState(f"offer {offer_id} is {row['state']}; only open offers can change")
     return row
 
@@ -66,7 +66,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
     link this resend revokes, so only the new one goes out."""
     now = container.now()
     with container.uow() as uow:
-        offer = _open_offer(uow, offer_id)
+        offer = _open_offer(uow, offer_id, now)
         expires_at = now + timedelta(days=offer["claim_days"])
         token = new_token()
         offers.replace_links(uow.conn, offer_id, hash_token(token), now)
@@ -116,7 +116,7 @@ def extend_offer(container: Container, offer_id: str, days: int, actor: str) -> 
         raise InvalidInput(f"days: give a number from 1 to {MAX_EXTEND_DAYS}")
     now = container.now()
     with container.uow() as uow:
-        offer = _open_offer(uow, offer_id)
+        offer = _open_offer(uow, offer_id, now)
         expires_at: datetime = max(offer["expires_at"], now) + timedelta(days=days)
         uow.conn.execute(
             t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
@@ -166,16 +166,8 @@ def goodwill_grant(
         raise InvalidInput(f"reason: use one of {', '.join(REASON_CODES)}")
     now = container.now()
     with container.uow() as uow:
-        offer = _open_offer(uow, offer_id)
+        offer = _open_offer(uow, offer_id, now)
         check_grant_limit(offer["amount_minor"], offer["currency"], limits)
-        if offer["expires_at"] <= now:
-            # A goodwill grant is exactly for the subscriber who missed the window: reopen it
-            # for this one grant, in the same transaction.
-            uow.conn.execute(
-                t.offers.update()
-                .where(t.offers.c.id == offer_id)
-                .values(expires_at=now + timedelta(seconds=1))
-            )
         audit.record(
             uow,
             now,
@@ -185,4 +177,5 @@ def goodwill_grant(
             offer_id,
             {"account_id": offer["account_id"], "reason": reason},
         )
-        return grant_offer(uow, offer_id, now, via="agent", actor=actor)
+        # A goodwill grant is exactly for the subscriber who missed the window.
+        return grant_offer(uow, offer_id, now, via="agent", actor=actor, even_after_expiry=True)

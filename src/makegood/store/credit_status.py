@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.calendar import statement_date_for
+from makegood.domain.offers import claimable
 from makegood.store import tables as t
 from makegood.store.tables_billing import connector_postings, credit_states
 
@@ -230,8 +231,10 @@ def _offer_status(
     state = offer["state"]
     if state == "revoked" or offer["credit_state"] == "reversed":
         return "revoked", None
-    if state == "open":
-        return ("offered" if offer["expires_at"] > now else "expired"), None
+    if claimable(state, offer["expires_at"], now):
+        return "offered", None
+    if claimable(state, offer["expires_at"], now, even_after_expiry=True):
+        return "expired", None
     credit_id = offer["credit_id"]
     if offer["connector"] is not None:
         # The billing system acknowledged it: its statement is theirs, not one of ours.

@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects.postgresql import ARRAY
 
+from makegood.domain.offers import OfferState
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded
 
@@ -43,6 +44,23 @@ LIVE_LINK_OFFER_SQL = (
     "UNION ALL SELECT offer_id FROM claim_tokens "
     "WHERE token_hash = :token_hash AND revoked_at IS NULL LIMIT 1)"
 )
+
+# The claimable rule (`domain.offers.claimable`) as SQL text, for PostgreSQL's one-statement
+# claim, whose `:now` parameter is the claim's instant.
+CLAIMABLE_SQL = "state = 'open' AND expires_at > :now"
+
+
+def claimable_clause(
+    offers_table: sa.Table | sa.Alias, now: datetime | None, *, even_after_expiry: bool = False
+) -> sa.ColumnElement[bool]:
+    """`domain.offers.claimable` as a WHERE clause on `offers_table`: open, and (unless
+    `even_after_expiry`, when `now` may be None) its window still open at `now`."""
+    is_open = offers_table.c.state == OfferState.OPEN
+    if even_after_expiry:
+        return is_open
+    if now is None:
+        raise ValueError("now is needed unless even_after_expiry")
+    return sa.and_(is_open, offers_table.c.expires_at > now)
 
 
 def insert(
