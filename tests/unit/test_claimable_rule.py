@@ -1,4 +1,4 @@
-""""An offer can be claimed" is one rule: `domain.offers.claimable`, and its SQL form
+""" "An offer can be claimed" is one rule: `domain.offers.claimable`, and its SQL form
 `store.offers.claimable_clause` (with `CLAIMABLE_SQL` for PostgreSQL's one-statement claim).
 
 The guard reads every module of the package with `ast`: a comparison of an offer's state with
@@ -50,9 +50,12 @@ def open_comparisons(path: Path) -> list[str]:
             sides += [e for s in sides if isinstance(s, ast.Tuple | ast.List) for e in s.elts]
             if any(_is_open(s) for s in sides):
                 found.append(_where(path, node.lineno))
-        elif isinstance(node, ast.Constant) and isinstance(node.value, str):
-            if _OPEN_SQL.search(node.value):
-                found.append(_where(path, node.lineno) + " (SQL)")
+        elif (
+            isinstance(node, ast.Constant)
+            and isinstance(node.value, str)
+            and _OPEN_SQL.search(node.value)
+        ):
+            found.append(_where(path, node.lineno) + " (SQL)")
     return found
 
 
@@ -78,7 +81,7 @@ def test_the_guard_sees_a_rule_written_by_hand(tmp_path: Path) -> None:
 @pytest.mark.parametrize("offset", OFFSETS)
 def test_claimable_is_open_and_before_the_window_ends(state: OfferState, offset: timedelta) -> None:
     expires_at = NOW + offset
-    assert claimable(state, expires_at, NOW) == (state == "open" and NOW < expires_at)
+    assert claimable(state, expires_at, NOW) == (state == "open" and expires_at > NOW)
     assert claimable(state, expires_at, NOW, even_after_expiry=True) == (state == "open")
     assert claimable(state, expires_at, None, even_after_expiry=True) == (state == "open")
 
