@@ -1,7 +1,8 @@
-"""An incident (declared through the incident service) and a campaign on it, in one shape."""
+"""Incidents (declared through the incident service), alone or with a campaign on them."""
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
@@ -10,7 +11,25 @@ import sqlalchemy as sa
 from makegood.domain.ids import new_id
 from makegood.services.incidents import create_incident
 from makegood.store import tables as t
+from makegood.store.uow import UnitOfWork
 from tests.factories.joined import JoinedUnitOfWork
+
+
+def declare_incident(
+    engine: sa.Engine,
+    *,
+    title: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    at: datetime,
+    regions: Sequence[str] = (),
+    devices: Sequence[str] = (),
+    actor: str = "ops@example.com",
+) -> str:
+    """An incident declared through the incident service, as `makegood incident create` does;
+    returns its id."""
+    with UnitOfWork(engine) as uow:
+        return create_incident(uow, title, starts_at, ends_at, regions, devices, at, actor)
 
 
 def insert_incident_and_campaign(

@@ -18,6 +18,7 @@ from makegood.cli import telemetry_cmds
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
+from tests.factories.incidents import declare_incident
 from tests.harness.cli import invoke
 
 
@@ -35,21 +36,18 @@ def run(*args: str) -> Result:
 
 def add_incident(database_url: str, regions: list[str], devices: list[str]) -> str:
     engine = make_engine(database_url)
-    with engine.begin() as conn:
-        conn.execute(
-            incidents.insert().values(
-                id="inc_test",
-                title="Playback outage",
-                starts_at=datetime(2026, 3, 22, 12, 0, tzinfo=UTC),
-                ends_at=datetime(2026, 3, 22, 16, 0, tzinfo=UTC),
-                regions=regions,
-                devices=devices,
-                created_at=datetime(2026, 3, 22, 17, 0, tzinfo=UTC),
-                created_by="ops@example.com",
-            )
+    try:
+        return declare_incident(
+            engine,
+            title="Playback outage",
+            starts_at=datetime(2026, 3, 22, 12, 0, tzinfo=UTC),
+            ends_at=datetime(2026, 3, 22, 16, 0, tzinfo=UTC),
+            at=datetime(2026, 3, 22, 17, 0, tzinfo=UTC),
+            regions=regions,
+            devices=devices,
         )
-    engine.dispose()
-    return "inc_test"
+    finally:
+        engine.dispose()
 
 
 @pytest.fixture

@@ -27,12 +27,16 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidState
 from makegood.domain.tokens import hash_token
 from makegood.services.campaigns import preview
+from makegood.services.incidents import create_incident
 from makegood.services.launch import launch_campaign
 from makegood.services.reversal import reverse_campaign
 from makegood.store import tables as t
+from makegood.store.bulk_insert import insert_dicts
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
 from makegood.web.app import create_app
+from tests.factories.catalog import account, plan, save_accounts, save_plans
+from tests.factories.joined import JoinedUnitOfWork
 from tests.factories.staff import api_key
 from tests.harness.settings import make_settings
 
@@ -51,17 +55,13 @@ EXCLUDED = 7  # members the cohort excluded: never offered
 def seed(engine: sa.Engine, members: int = MEMBERS) -> None:
     """An approved claim campaign of `members` eligible accounts (and a few excluded ones)."""
     accounts = [
-        {
-            "account_id": f"acc{i:08d}",
-            "email": f"sub{i}@example.com",
-            "plan_id": "pln_r",
-            "status": "active",
-            "country": "US",
-            "locale": "en-US",
-            "next_bill_date": NOW.date() + timedelta(days=9),
-            "billing_day": 1,
-            "updated_at": NOW,
-        }
+        account(
+            f"acc{i:08d}",
+            plan_id="pln_r",
+            email=f"sub{i}@example.com",
+            next_bill_date=NOW.date() + timedelta(days=9),
+            billing_day=1,
+        )
         for i in range(members + EXCLUDED)
     ]
     cohort = [
@@ -79,32 +79,24 @@ def seed(engine: sa.Engine, members: int = MEMBERS) -> None:
         for i, a in enumerate(accounts)
     ]
     with engine.begin() as conn:
-        conn.execute(
-            t.plans.insert().values(
-                plan_id="pln_r",
-                name="Standard",
-                monthly_price_minor=799,
-                currency="USD",
-                updated_at=NOW,
-            )
+        save_plans(conn, [plan("pln_r", name="Standard")], NOW)
+        save_accounts(conn, accounts, NOW)
+        incident_id = create_incident(
+            JoinedUnitOfWork(conn),
+            "Outage",
+            NOW - timedelta(hours=6),
+            NOW - timedelta(hours=1),
+            [],
+            [],
+            NOW,
+            actor="test",
         )
-        conn.execute(t.accounts.insert(), accounts)
-        conn.execute(
-            t.incidents.insert().values(
-                id="inc_resume",
-                title="Outage",
-                starts_at=NOW - timedelta(hours=6),
-                ends_at=NOW - timedelta(hours=1),
-                regions=[],
-                devices=[],
-                created_at=NOW,
-                created_by="test",
-            )
-        )
+        # As a build leaves it (campaigns have no repository in store/ yet), under a fixed id
+        # the commands below are given.
         conn.execute(
             t.campaigns.insert().values(
                 id=CAMPAIGN,
-                incident_id="inc_resume",
+                incident_id=incident_id,
                 state="approved",
                 mode="claim",
                 policy={"kind": "percent", "percent": "3"},
@@ -118,7 +110,7 @@ def seed(engine: sa.Engine, members: int = MEMBERS) -> None:
                 approved_by="approver",
             )
         )
-        conn.execute(t.cohort_members.insert(), cohort)
+        insert_dicts(conn, t.cohort_members, cohort)
 
 
 @pytest.fixture
