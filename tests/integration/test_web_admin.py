@@ -18,6 +18,7 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.cli import user_cmds
 from makegood.services.users import create_api_key, resolve_api_key
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events
 from makegood.store.tables_web import api_keys
@@ -143,19 +144,22 @@ def test_account_page_shows_every_message_with_its_delivery_history(
         conn.execute(
             t.offers.update().where(t.offers.c.id == seeded.offer_id).values(inapp_urgent=True)
         )
-        conn.execute(
-            t.messages.insert().values(
-                id="msg_mail",
-                offer_id=seeded.offer_id,
-                account_id=seeded.account_id,
-                channel="email",
-                template="offer_claim",
-                state="sent",
-                attempts=1,
-                next_attempt_at=now,
-                created_at=now - timedelta(hours=2),
-                sent_at=now - timedelta(hours=2),
-            )
+        outbox.queue(
+            conn,
+            [
+                {
+                    "id": "msg_mail",
+                    "offer_id": seeded.offer_id,
+                    "account_id": seeded.account_id,
+                    "channel": "email",
+                    "template": "offer_claim",
+                    "state": "sent",
+                    "attempts": 1,
+                    "next_attempt_at": now,
+                    "created_at": now - timedelta(hours=2),
+                    "sent_at": now - timedelta(hours=2),
+                }
+            ],
         )
         for minutes, kind, source in ((110, "accepted", "smtp"), (90, "bounced", "dsn")):
             conn.execute(
