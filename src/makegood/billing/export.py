@@ -26,12 +26,12 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.billing import inactive, postings
+from makegood.billing.tabular import Problems, read_rows
 from makegood.bootstrap import Container
 from makegood.domain.csv_cells import safe_cell
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.money import format_major
-from makegood.services import audit
-from makegood.services.tabular import Problems, read_rows
+from makegood.store import audit
 from makegood.store.tables import credits
 from makegood.store.tables_billing import connector_postings
 

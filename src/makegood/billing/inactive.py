@@ -19,8 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput
-from makegood.services import audit
-from makegood.store import ledger
+from makegood.store import audit, ledger
 from makegood.store.tables import accounts, credits
 from makegood.store.tables_billing import connector_postings, credit_states
 from makegood.store.uow import UnitOfWork

@@ -31,7 +31,7 @@ from makegood.domain.retry import (
     decide,
 )
 from makegood.rate_limits import Pacer
-from makegood.services import audit
+from makegood.store import audit
 from makegood.store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (postings handled, acknowledged)

@@ -22,10 +22,9 @@ from makegood.domain.ids import new_id
 from makegood.domain.tokens import new_tokens_with_hashes
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import appeal_key, appeal_until_key
-from makegood.services import audit
 from makegood.services.appeals import APPEALABLE
 from makegood.services.appeals import issue_links as issue_appeal_links
-from makegood.store import offers
+from makegood.store import audit, offers
 from makegood.store import tables as t
 from makegood.store.credit_status import account_credits
 from makegood.store.uow import UnitOfWork

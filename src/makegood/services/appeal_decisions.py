@@ -17,7 +17,6 @@ from makegood.bootstrap import Container
 from makegood.domain.appeals import AppealState, check_transition, clean_reason
 from makegood.domain.errors import InvalidState, NotFound
 from makegood.domain.policy import Outage
-from makegood.services import audit
 from makegood.services.appeal_offers import issue_offer
 from makegood.services.appeal_processing import facts_of, proposed_decision
 from makegood.services.campaigns import get_campaign
@@ -25,7 +24,7 @@ from makegood.services.claims import grant_in_transaction
 from makegood.services.incidents import get_incident
 from makegood.services.support import check_grant_limit
 from makegood.store import appeals as store
-from makegood.store import outbox
+from makegood.store import audit, outbox
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 

@@ -25,8 +25,8 @@ from makegood.domain.appeals import (
 )
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_tokens_with_hashes
-from makegood.services import audit
 from makegood.store import appeals as store
+from makegood.store import audit
 from makegood.store.uow import UnitOfWork
 
 # Real tokens are 43 characters; anything far longer is not a link we issued.

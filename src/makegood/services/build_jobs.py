@@ -24,7 +24,6 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import MakegoodError
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState
-from makegood.services.audit import record
 from makegood.services.campaign_build import (
     BuildHooks,
     build_snapshot,
@@ -37,6 +36,7 @@ from makegood.services.events_root import remote_errors
 from makegood.services.incidents import get_incident
 from makegood.store import build_jobs as jobs
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)

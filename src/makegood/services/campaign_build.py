@@ -30,10 +30,10 @@ from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState
 from makegood.domain.policy import Outage
 from makegood.domain.policy_document import to_document
-from makegood.services.audit import record
 from makegood.services.campaign_command import with_plans
 from makegood.services.incidents import Incident, get_incident
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
 from makegood.store.uow import UnitOfWork
 

@@ -17,9 +17,9 @@ from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
 from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
-from makegood.services.audit import record
 from makegood.services.campaign_command import CreateCampaign
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:

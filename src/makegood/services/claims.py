@@ -23,8 +23,7 @@ from makegood.domain.calendar import statement_date_for
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CREDITED, OfferState, check_claimable
 from makegood.domain.tokens import hash_token
-from makegood.services import audit
-from makegood.store import ledger, offers
+from makegood.store import audit, ledger, offers
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 

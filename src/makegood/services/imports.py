@@ -17,9 +17,9 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.services import import_checks as checks
-from makegood.services.audit import record
 from makegood.services.import_files import LoadedFile, ProblemList, load_file
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.staging import stage_and_upsert
 
 PLAN_COLUMNS = ("plan_id", "name", "monthly_price", "currency")

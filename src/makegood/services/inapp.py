@@ -16,9 +16,8 @@ import sqlalchemy as sa
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
 from makegood.domain.offers import claimable
-from makegood.services import audit
 from makegood.services.claims import ClaimResult, claim_offer_by_id
-from makegood.store import outbox
+from makegood.store import audit, outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 

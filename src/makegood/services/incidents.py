@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.text import single_line
-from makegood.services.audit import record
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 

@@ -29,7 +29,6 @@ from makegood.domain.errors import InvalidState, LaunchInterrupted
 from makegood.domain.offers import CampaignState, check_launchable
 from makegood.domain.policy import Mode
 from makegood.notify.channels import configured_channels, launch_rows
-from makegood.services.audit import record
 from makegood.services.launch_rows import (
     CREDIT_COLUMNS,
     ChunkRows,
@@ -39,6 +38,7 @@ from makegood.services.launch_rows import (
 )
 from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
+from makegood.store.audit import record
 from makegood.store.bulk_insert import insert_rows
 from makegood.store.uow import UnitOfWork
 

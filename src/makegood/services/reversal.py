@@ -31,9 +31,8 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState, OfferState
-from makegood.services import audit
 from makegood.services.campaigns import get_campaign
-from makegood.store import ledger, offers, outbox
+from makegood.store import audit, ledger, offers, outbox
 from makegood.store import tables as t
 from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork

@@ -18,9 +18,8 @@ from makegood.domain.money import format_major
 from makegood.domain.offers import claimable
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify.outbox import retire_unsent_emails
-from makegood.services import audit
 from makegood.services.claims import ClaimResult, grant_offer
-from makegood.store import offers, outbox
+from makegood.store import audit, offers, outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 

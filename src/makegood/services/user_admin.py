@@ -16,8 +16,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput, NotFound
-from makegood.services import audit
 from makegood.services.users import MIN_PASSWORD_LENGTH, Role, hash_password
+from makegood.store import audit
 from makegood.store.tables_web import users, web_sessions
 from makegood.store.uow import UnitOfWork
 

@@ -21,7 +21,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.money import MoneyError, parse_amount
-from makegood.services import audit
+from makegood.store import audit
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.store.uow import UnitOfWork
 
