@@ -19,9 +19,9 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import dispatch_pending
-from makegood.notify.worker import decide_appeals
+from makegood.services.dispatch import dispatch_pending
 from makegood.services.users import resolve_session
+from makegood.services.worker import decide_appeals
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_appeals import appeals

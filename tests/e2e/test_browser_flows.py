@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 from playwright.sync_api import expect
 
-from makegood.notify.dispatch import dispatch_pending
 from makegood.services import console_queries as q
 from makegood.services.campaigns import approve_campaign
 from makegood.services.claims import claim_offer_by_id
+from makegood.services.dispatch import dispatch_pending
 from tests.factories.staff import add_staff, seed_draft
 from tests.harness.browser import DESKTOP, PHONE, Site, launched_campaign, shot, sign_in
 

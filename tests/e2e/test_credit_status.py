@@ -18,7 +18,7 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import dispatch_pending
+from makegood.services.dispatch import dispatch_pending
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.web.app import create_app

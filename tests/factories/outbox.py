@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.tokens import new_token
-from makegood.notify.dispatch import dispatch_pending
+from makegood.services.dispatch import dispatch_pending
 from makegood.store import outbox
 from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign

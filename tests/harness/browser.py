@@ -16,8 +16,8 @@ from typing import Any
 import uvicorn
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import dispatch_pending
 from makegood.services.campaigns import approve_campaign
+from makegood.services.dispatch import dispatch_pending
 from makegood.services.launch import launch_campaign
 from makegood.web.app import create_app
 from makegood.web.redaction import uvicorn_log_config

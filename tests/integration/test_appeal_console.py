@@ -12,8 +12,8 @@ with warnings.catch_warnings():
     from fastapi.testclient import TestClient
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import dispatch_pending
 from makegood.services.appeal_processing import process_appeals
+from makegood.services.dispatch import dispatch_pending
 from makegood.services.users import User, authenticate, resolve_session
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals

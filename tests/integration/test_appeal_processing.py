@@ -14,8 +14,8 @@ from click.testing import CliRunner
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
-from makegood.notify.dispatch import dispatch_pending
 from makegood.services.appeal_processing import process_appeals
+from makegood.services.dispatch import dispatch_pending
 from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals

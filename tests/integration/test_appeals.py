@@ -121,8 +121,8 @@ def test_concurrent_filings_make_one_appeal(pg_database_url: str, tmp_path, cloc
 def test_the_status_email_carries_a_fresh_appeal_link_for_a_missed_incident(
     container: Container,
 ) -> None:
-    from makegood.notify.dispatch import dispatch_pending
-    from makegood.notify.status_requests import queue_status_emails, request_status
+    from makegood.services.dispatch import dispatch_pending
+    from makegood.services.status_requests import queue_status_emails, request_status
 
     world = seed_missed(container, locale="fr-FR")
     with container.uow() as uow:

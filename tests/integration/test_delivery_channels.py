@@ -20,11 +20,11 @@ from makegood.bootstrap import Container
 from makegood.domain.policy import PercentOfPrice, single
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.feedback import verify_signature
-from makegood.notify.worker import run_worker
 from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import approve_campaign, create_campaign
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
+from makegood.services.worker import run_worker
 from makegood.store import tables as t
 from tests.factories.worlds import evening_outage
 from tests.harness.settings import with_settings

@@ -14,11 +14,11 @@ from click.testing import CliRunner
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.notify import tracking
-from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.dsn import read_report, unxtext, xtext
 from makegood.notify.history import offer_messages
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
+from makegood.services.dispatch import dispatch_pending
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 from tests.harness.settings import with_settings
 from tests.harness.tcp import serving

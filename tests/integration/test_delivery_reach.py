@@ -11,9 +11,9 @@ from click.testing import CliRunner
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
-from makegood.notify.dispatch import dispatch_pending
-from makegood.notify.worker import run_worker
 from makegood.services.claims import claim_offer
+from makegood.services.dispatch import dispatch_pending
+from makegood.services.worker import run_worker
 from makegood.store import tables as t
 from tests.factories.outbox import SeededOffer, Subscriber, seed_campaign
 from tests.harness.clock import FrozenClock

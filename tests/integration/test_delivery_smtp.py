@@ -15,10 +15,10 @@ from aiosmtpd.controller import Controller
 
 from makegood.bootstrap import Container
 from makegood.notify.delivery import PermanentFailure, TemporaryFailure
-from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import FAIL_FAST_AFTER, AsyncSmtpTransport, Outgoing
 from makegood.notify.smtp_endpoint import parse_smtp_url
+from makegood.services.dispatch import dispatch_pending
 from makegood.store.tables_notify import message_events
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 from tests.harness.net import free_port

@@ -20,9 +20,9 @@ from aiosmtpd.smtp import AuthResult, LoginPassword
 
 from makegood.bootstrap import Container
 from makegood.notify.delivery import TemporaryFailure
-from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.smtp import AsyncSmtpTransport
 from makegood.notify.smtp_endpoint import tls_context
+from makegood.services.dispatch import dispatch_pending
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 from tests.harness.net import free_port
 from tests.harness.settings import with_settings

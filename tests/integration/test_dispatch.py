@@ -12,8 +12,8 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain.tokens import hash_token
 from makegood.notify import tracking
-from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.template_source import TemplateFault
+from makegood.services.dispatch import dispatch_pending
 from makegood.store import offers as offers_store
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events

@@ -11,8 +11,8 @@ import pytest
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.transports import FileTransport
+from makegood.services.dispatch import DispatchReport, dispatch_pending
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from tests.factories.outbox import Subscriber, seed_campaign

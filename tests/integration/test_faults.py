@@ -35,9 +35,9 @@ from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import OfferAlreadyClaimed
 from makegood.domain.retry import UNREACHABLE_AFTER
-from makegood.notify.dispatch import dispatch_pending
 from makegood.notify.mime import message_id
 from makegood.services.claims import claim_offer
+from makegood.services.dispatch import dispatch_pending
 from makegood.services.launch import launch_campaign
 from makegood.store import tables as t
 from makegood.store.engine import make_engine

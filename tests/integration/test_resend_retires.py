@@ -6,7 +6,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.notify.dispatch import dispatch_pending
+from makegood.services.dispatch import dispatch_pending
 from makegood.services.support import resend_link
 from makegood.store import tables as t
 from tests.factories.outbox import Subscriber, message_row, seed_campaign

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
-from makegood.notify.worker import run_worker
+from makegood.services.worker import run_worker
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
 from tests.factories.outbox import Subscriber, message_row, seed_campaign

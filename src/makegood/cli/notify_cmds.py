@@ -16,11 +16,11 @@ import click
 from makegood.cli.context import container
 from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
 from makegood.domain.errors import InvalidInput
-from makegood.notify.dispatch import DispatchReport, dispatch_pending
 from makegood.notify.feedback import import_bounces
 from makegood.notify.preview import check_templates
-from makegood.notify.reminders import grant_expiring, queue_reminders
-from makegood.notify.worker import run_worker
+from makegood.services.dispatch import DispatchReport, dispatch_pending
+from makegood.services.reminders import grant_expiring, queue_reminders
+from makegood.services.worker import run_worker
 
 PROGRESS_EVERY = 1000  # messages between two progress lines on stderr
 

@@ -268,7 +268,7 @@ class DemoStory:
 
     def dispatch(self) -> None:
         from makegood.cli.progress import progress_printer
-        from makegood.notify.dispatch import dispatch_pending
+        from makegood.services.dispatch import dispatch_pending
 
         done = _step(self.say, "7. Dispatch the e-mails (into the local mail folder, no server)")
         printer = progress_printer("   e-mails")

@@ -2,7 +2,7 @@
 
 No enumeration. POST answers the same page whether or not the address belongs to a
 subscriber, and does the same work either way: it queues the request (one INSERT, one commit;
-notify.status_requests) and the worker decides, out of band, whether anything is sent. Rate
+services.status_requests) and the worker decides, out of band, whether anything is sent. Rate
 limits: per client address (MAKEGOOD_STATUS_REQUESTS_PER_MINUTE, 429 past it) and per e-mail
 address (MAKEGOOD_STATUS_EMAILS_PER_HOUR; past it the same page answers and nothing is
 queued, which says nothing about the address either). The limits are web/ratelimit.py's, in
@@ -19,7 +19,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response
 
 from makegood.bootstrap import Container
-from makegood.notify.status_requests import request_status
+from makegood.services.status_requests import request_status
 from makegood.web import csrf
 from makegood.web.pages import Pages
 from makegood.web.ratelimit import WebLimits, client_address

@@ -35,8 +35,8 @@ from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_o
 from makegood.notify.delivery import DeliveryError, MailTransport
 from makegood.notify.mime import envelope_sender
 from makegood.notify.smtp import Outgoing
-from makegood.notify.status_requests import queue_status_emails
 from makegood.rate_limits import Pacer
+from makegood.services.status_requests import queue_status_emails
 from makegood.store.uow import UnitOfWork
 
 __all__ = ["BATCH_SIZE", "DispatchReport", "dispatch_pending"]

@@ -23,11 +23,11 @@ import httpx
 from makegood.bootstrap import Container
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.delivery import MailTransport
-from makegood.notify.dispatch import DispatchReport, dispatch_pending
-from makegood.notify.reminders import grant_expiring, queue_reminders
 from makegood.rate_limits import Pacer
 from makegood.services.appeal_processing import process_appeals
 from makegood.services.build_jobs import run_pending_builds
+from makegood.services.dispatch import DispatchReport, dispatch_pending
+from makegood.services.reminders import grant_expiring, queue_reminders
 
 UNREACHABLE = "mail server unreachable"
 # The SMTP sessions run on a thread of their own (see smtp.py) and need the GIL for a moment
