@@ -21,6 +21,7 @@ demo: install
 lint: install
 	$(UV) run ruff check src tests
 	$(UV) run ruff format --check src tests
+	$(UV) run lint-imports
 
 typecheck: install
 	$(UV) run mypy
