@@ -18,6 +18,7 @@ from makegood.store.uow import UnitOfWork
 if TYPE_CHECKING:
     from limits.storage import Storage
 
+    from makegood.billing.connectors import Connector
     from makegood.notify.delivery import MailTransport
 
 Clock = Callable[[], datetime]
@@ -69,6 +70,36 @@ class Container:
             )
         except (ValueError, OSError) as exc:
             raise InvalidInput(str(exc)) from None
+
+    def open_billing_connector(self) -> Connector:
+        """The connector MAKEGOOD_BILLING_CONNECTOR names, for push (not statement or export)."""
+        from makegood.billing.connectors import CONNECTORS
+        from makegood.domain.errors import InvalidInput, InvalidState
+        from makegood.rate_limits import Pacer
+
+        name = self.settings.billing_connector
+        if name not in CONNECTORS:
+            raise InvalidInput(
+                f"MAKEGOOD_BILLING_CONNECTOR={name!r} must be one of {', '.join(CONNECTORS)}"
+            )
+        if name == "statement":
+            raise InvalidState(
+                "the billing connector is `statement`: credits are applied by `makegood billing "
+                "close`; set MAKEGOOD_BILLING_CONNECTOR to stripe or webhook to push"
+            )
+        if name == "export":
+            raise InvalidState(
+                "the billing connector is `export`: write the file with `makegood billing export "
+                "--out FILE` and load the acknowledgement with `makegood billing ack FILE`"
+            )
+        if name == "stripe":
+            from makegood.billing.stripe_connector import StripeConnector
+
+            pacer = Pacer(self.rate_limit_storage, "stripe", self.settings.stripe_rate_per_second)
+            return StripeConnector(self.settings, pacer)
+        from makegood.billing.webhook_connector import WebhookConnector
+
+        return WebhookConnector(self.settings)
 
     def now(self) -> datetime:
         value = self.clock()

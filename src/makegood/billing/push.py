@@ -18,9 +18,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from makegood.billing import inactive, postings
-from makegood.billing.connectors import CONNECTORS, Connector, Outcome
+from makegood.billing.connectors import Connector, Outcome
 from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.retry import (
     UNREACHABLE_AFTER,
     Failure,
@@ -30,7 +29,6 @@ from makegood.domain.retry import (
     UnreachableStreak,
     decide,
 )
-from makegood.rate_limits import Pacer
 from makegood.store import audit
 from makegood.store.uow import UnitOfWork
 
@@ -59,35 +57,6 @@ class PushSummary:
         }
 
 
-def make_connector(container: Container) -> Connector:
-    """The connector MAKEGOOD_BILLING_CONNECTOR names, for push (not statement or export)."""
-    name = container.settings.billing_connector
-    if name not in CONNECTORS:
-        raise InvalidInput(
-            f"MAKEGOOD_BILLING_CONNECTOR={name!r} must be one of {', '.join(CONNECTORS)}"
-        )
-    if name == "statement":
-        raise InvalidState(
-            "the billing connector is `statement`: credits are applied by `makegood billing "
-            "close`; set MAKEGOOD_BILLING_CONNECTOR to stripe or webhook to push"
-        )
-    if name == "export":
-        raise InvalidState(
-            "the billing connector is `export`: write the file with `makegood billing export "
-            "--out FILE` and load the acknowledgement with `makegood billing ack FILE`"
-        )
-    if name == "stripe":
-        from makegood.billing.stripe_connector import StripeConnector
-
-        pacer = Pacer(
-            container.rate_limit_storage, "stripe", container.settings.stripe_rate_per_second
-        )
-        return StripeConnector(container.settings, pacer)
-    from makegood.billing.webhook_connector import WebhookConnector
-
-    return WebhookConnector(container.settings)
-
-
 def push(
     container: Container,
     campaign_id: str | None = None,
@@ -96,7 +65,7 @@ def push(
     sleep: Callable[[float], None] = time.sleep,
 ) -> PushSummary:
     """Post every ready credit of `campaign_id` (or all) and every pending reversal; commits."""
-    connector = connector or make_connector(container)
+    connector = connector or container.open_billing_connector()
     settings = container.settings
     summary = PushSummary(connector.name)
     streak = UnreachableStreak()
