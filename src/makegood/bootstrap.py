@@ -16,6 +16,7 @@ from makegood.store.engine import make_engine
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    import httpx
     from limits.storage import Storage
 
     from makegood.billing.connectors import Connector
@@ -70,6 +71,13 @@ class Container:
             )
         except (ValueError, OSError) as exc:
             raise InvalidInput(str(exc)) from None
+
+    def open_channel_client(self) -> httpx.Client:
+        """A new HTTP client for the SMS and push providers' webhooks (its caller closes it),
+        with MAKEGOOD_CHANNEL_TIMEOUT_SECONDS."""
+        import httpx
+
+        return httpx.Client(timeout=self.settings.channel_timeout_seconds)
 
     def open_billing_connector(self) -> Connector:
         """The connector MAKEGOOD_BILLING_CONNECTOR names, for push (not statement or export)."""

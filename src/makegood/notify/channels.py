@@ -101,7 +101,7 @@ def dispatch_channel(
     if not url:
         return DispatchReport()
     own_client = client is None
-    http = client or httpx.Client(timeout=settings.channel_timeout_seconds)
+    http = client or container.open_channel_client()
     report = DispatchReport()
     cutoff = container.now()
     after = ""

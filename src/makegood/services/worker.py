@@ -18,8 +18,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 
-import httpx
-
 from makegood.bootstrap import Container
 from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.delivery import MailTransport
@@ -106,7 +104,7 @@ def run_worker(
     channels = configured_channels(settings)
     rates = {"sms": settings.sms_rate_per_second, "push": settings.push_rate_per_second}
     buckets = {c: Pacer(storage, c, rates[c]) for c in channels}
-    http = httpx.Client(timeout=settings.channel_timeout_seconds) if channels else None
+    http = container.open_channel_client() if channels else None
     totals = WorkerTotals()
     switch_interval = sys.getswitchinterval()
     sys.setswitchinterval(min(switch_interval, SWITCH_INTERVAL_SECONDS))
