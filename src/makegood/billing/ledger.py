@@ -10,7 +10,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from makegood.domain.calendar import add_months, lands_on
+from makegood.domain.calendar import add_months, lands_on, statement_date_for
 
 DESCRIPTION_MAX = 500  # statement_lines.description length
 
@@ -82,14 +82,21 @@ def draft_statements(
 ) -> list[StatementDraft]:
     """One statement per date: the plan charge, then credits oldest first, never below zero.
 
-    A credit lands on a statement dated D only when granted before D 00:00 UTC and only in the
-    plan's currency; what a charge cannot absorb carries over to the next date.
+    `dates` are consecutive cycle dates of the account (`due_dates`). A credit lands from the
+    statement `domain.calendar.statement_date_for` names on (the one the claim page and the
+    e-mail announce), only in the plan's currency; what a charge cannot absorb carries over to
+    the next date.
     """
+    dates = list(dates)
     usable = sorted(
         (c for c in credits if c.currency == plan.currency and c.remaining_minor > 0),
         key=lambda c: (c.granted_at, c.credit_id),
     )
     remaining = {c.credit_id: c.remaining_minor for c in usable}
+    lands = {
+        c.credit_id: statement_date_for(c.granted_at, dates[0], billing_day)
+        for c in (usable if dates else ())
+    }
     drafts: list[StatementDraft] = []
     for statement_date in dates:
         lines = [_charge_line(plan, billing_day, statement_date)]
@@ -98,7 +105,7 @@ def draft_statements(
             if left <= 0:
                 break
             balance = remaining[credit.credit_id]
-            if balance == 0 or not lands_on(credit.granted_at, statement_date):
+            if balance == 0 or statement_date < lands[credit.credit_id]:
                 continue
             take = min(balance, left)
             carried = balance < credit.amount_minor

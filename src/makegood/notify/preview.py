@@ -18,6 +18,7 @@ from babel.numbers import get_territory_currencies
 from jinja2 import TemplateError
 
 from makegood.bootstrap import Container
+from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
 from makegood.notify.formatting import babel_locale, language_of
 from makegood.notify.mime import compose_email
@@ -103,15 +104,18 @@ def render_preview(
     offer_id = None
     if campaign_id is not None:
         with container.engine.connect() as conn:
-            offer_id, notice = campaign_notice(conn, campaign_id, message_template, locale)
+            offer_id, notice = campaign_notice(
+                conn, campaign_id, message_template, locale, container.now()
+            )
     return Preview(render_offer_email(notice, container.settings), notice, offer_id)
 
 
 def campaign_notice(
-    conn: sa.Connection, campaign_id: str, template: str, locale: str
+    conn: sa.Connection, campaign_id: str, template: str, locale: str, now: datetime
 ) -> tuple[str, OfferNotice]:
     """One real offer of the campaign as a notice in `locale` (an offer to an account of that
-    language first, else its first offer), with a sample claim token."""
+    language first, else its first offer), with a sample claim token; its statement date is
+    the one the real e-mail would name (`statement_date_for`, as notify/batch.py asks)."""
     o, a, p, i, c = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
     if not conn.execute(sa.select(t.campaigns.c.id).where(t.campaigns.c.id == campaign_id)).first():
         raise NotFound(f"no campaign {campaign_id}: `makegood campaign list` shows them")
@@ -120,6 +124,8 @@ def campaign_notice(
             o.c.id,
             a.c.locale,
             a.c.next_bill_date,
+            a.c.billing_day,
+            o.c.credited_at,
             o.c.amount_minor,
             o.c.currency,
             o.c.expires_at,
@@ -167,7 +173,11 @@ def campaign_notice(
         why=row.why,
         why_count=row.why_count,
         claim_token=None if template == "offer_granted" else SAMPLE_TOKEN,
-        statement_date=row.next_bill_date if template == "offer_granted" else None,
+        statement_date=(
+            statement_date_for(row.credited_at or now, row.next_bill_date, row.billing_day)
+            if template == "offer_granted"
+            else None
+        ),
     )
     return row.id, notice
 
