@@ -10,8 +10,8 @@ import httpx
 import pytest
 
 from makegood.bootstrap import Container
+from makegood.observability.redaction import MaskClaimTokens, mask_claim_tokens
 from makegood.web.app import create_app
-from makegood.web.redaction import MaskClaimTokens, mask_claim_tokens
 from tests.factories.offers import credit_rows, seed_offer
 from tests.harness.http import served
 

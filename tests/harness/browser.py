@@ -16,11 +16,11 @@ from typing import Any
 import uvicorn
 
 from makegood.bootstrap import Container
+from makegood.observability.redaction import uvicorn_log_config
 from makegood.services.campaigns import approve_campaign
 from makegood.services.dispatch import dispatch_pending
 from makegood.services.launch import launch_campaign
 from makegood.web.app import create_app
-from makegood.web.redaction import uvicorn_log_config
 from tests.factories.staff import PASSWORD, email_for, seed_draft
 
 CHROMIUM = os.environ.get("MAKEGOOD_CHROMIUM", "/usr/bin/chromium")

@@ -12,7 +12,7 @@ from contextlib import contextmanager
 import uvicorn
 from fastapi import FastAPI
 
-from makegood.web.redaction import MaskClaimTokens, uvicorn_log_config
+from makegood.observability.redaction import MaskClaimTokens, uvicorn_log_config
 
 
 @contextmanager

@@ -93,7 +93,7 @@ def test_read_pasted() -> None:
 
 
 def test_logged_request_lines_hide_addresses_and_tokens() -> None:
-    from makegood.web.redaction import mask_claim_tokens
+    from makegood.observability.redaction import mask_claim_tokens
 
     line = "GET /console/support?q=Jane.Doe%40Example.com HTTP/1.1"
     assert mask_claim_tokens(line) == "GET /console/support?q=<address> HTTP/1.1"

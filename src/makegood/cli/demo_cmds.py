@@ -43,9 +43,17 @@ def demo(ctx: click.Context, directory: Path, accounts: int, claim_share: float,
     `makegood demo generate` writes a world's files only, any size."""
     if ctx.invoked_subcommand is not None:
         return
+    from makegood.cli.progress import progress_printer
     from makegood.demo.story import run_demo
 
-    result = run_demo(directory, say, accounts=accounts, claim_share=claim_share, seed=seed)
+    result = run_demo(
+        directory,
+        say,
+        accounts=accounts,
+        claim_share=claim_share,
+        seed=seed,
+        progress=progress_printer,
+    )
     # `make demo` installs makegood into uv's environment, not on PATH: name it as it runs.
     say("\nOpen the claim pages yourself:")
     say(f"  export MAKEGOOD_DATABASE_URL={result.database_url}")

@@ -29,6 +29,14 @@ if TYPE_CHECKING:
     from makegood.demo.world import World
 
 Say = Callable[[str], None]
+# label -> the callback a long step reports its count to (the CLI passes its progress printer).
+ProgressLine = Callable[[str], Callable[[int], None]]
+
+
+def _quiet(_label: str) -> Callable[[int], None]:
+    return lambda _done: None
+
+
 LINK = re.compile(r"/claim/([A-Za-z0-9_-]{32,})")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 
@@ -158,9 +166,18 @@ def _fresh(directory: Path) -> None:
 class DemoStory:
     """The steps of the demo, in order; each prints what it did and how long it took."""
 
-    def __init__(self, directory: Path, say: Say, accounts: int, seed: int, today: date) -> None:
+    def __init__(
+        self,
+        directory: Path,
+        say: Say,
+        accounts: int,
+        seed: int,
+        today: date,
+        progress: ProgressLine = _quiet,
+    ) -> None:
         self.directory = directory
         self.say = say
+        self.progress = progress
         self.accounts = accounts
         self.seed = seed
         self.today = today
@@ -252,14 +269,13 @@ class DemoStory:
         return campaign_id
 
     def launch(self, campaign_id: str) -> None:
-        from makegood.cli.progress import progress_printer
         from makegood.services.campaigns import approve_campaign
         from makegood.services.launch import launch_campaign
 
         done = _step(self.say, "6. Approve and launch")
         approve_campaign(self.container, campaign_id, actor="demo-approver")
         launched = launch_campaign(
-            self.container, campaign_id, actor="demo", progress=progress_printer("   offers")
+            self.container, campaign_id, actor="demo", progress=self.progress("   offers")
         )
         expiry = launched.expires_at.isoformat() if launched.expires_at else "-"
         done(
@@ -267,11 +283,10 @@ class DemoStory:
         )
 
     def dispatch(self) -> None:
-        from makegood.cli.progress import progress_printer
         from makegood.services.dispatch import dispatch_pending
 
         done = _step(self.say, "7. Dispatch the e-mails (into the local mail folder, no server)")
-        printer = progress_printer("   e-mails")
+        printer = self.progress("   e-mails")
         sent = dispatch_pending(self.container, progress=lambda r: printer(r.processed))
         done(f"{sent.sent:,} e-mails in {self.settings.mail_dir}, {sent.failed + sent.dead} failed")
 
@@ -323,12 +338,14 @@ def run_demo(
     claim_share: float = 0.1,
     seed: int = 7,
     today: date | None = None,
+    progress: ProgressLine | None = None,
 ) -> DemoResult:
-    """Build the world in `directory` (replacing an earlier demo there) and run every step."""
+    """Build the world in `directory` (replacing an earlier demo there) and run every step;
+    `progress(label)` gives the callback a long step reports its count to (the CLI's printer)."""
     started = time.monotonic()
     _fresh(directory)
     today = today or date.today()  # noqa: DTZ011 - the demo's outage is the day before yesterday
-    story = DemoStory(directory, say, accounts, seed, today)
+    story = DemoStory(directory, say, accounts, seed, today, progress or _quiet)
     try:
         world = story.world()
         story.imports(world)

@@ -15,8 +15,8 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from makegood.observability.redaction import mask_claim_tokens
 from makegood.settings import Settings
-from makegood.web.redaction import mask_claim_tokens
 
 # A bare claim token (32 random bytes, URL-safe base64 = 43 characters) anywhere in a text.
 _BARE_TOKEN = re.compile(r"(?<![A-Za-z0-9_-])[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])")
