@@ -11,6 +11,9 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from makegood.billing.close import close_through
+from makegood.billing.connectors import Outcome
+from makegood.billing.postings import Posting
+from makegood.billing.push import push
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
@@ -19,7 +22,7 @@ from makegood.services.imports import import_accounts
 from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from makegood.store.tables_billing import credit_states, ledger_entries
+from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.factories.billing import add_account, add_credit, add_plan
 from tests.factories.files import ACCOUNT_COLUMNS, account, write_csv
 from tests.harness.clock import FrozenClock
@@ -185,4 +188,49 @@ def test_billing_credits_shows_each_credit_state_and_reason(
     [active] = json.loads(result.stdout)
     assert (active["state"], active["applied"]) == ("partly_applied", "7.99")
     assert runner.invoke(cli, ["billing", "credits"], obj=container).exit_code == 2
+    container.engine.dispose()
+
+
+class ScriptedConnector:
+    """Answers each posting from a script (refused, then acknowledged), as a billing system."""
+
+    name = "scripted"
+
+    def __init__(self, *answers: str) -> None:
+        self.answers = list(answers)
+
+    def send(self, posting: Posting) -> Outcome:
+        state = self.answers.pop(0) if self.answers else "acked"
+        if state == "acked":
+            return Outcome("acked", external_id=f"ext-{posting.idempotency_key}")
+        return Outcome(state, error=f"scripted {state}")
+
+
+def test_a_paid_out_credit_is_never_posted_by_a_later_push(
+    database_url: str, tmp_path: Path, clock: FrozenClock
+) -> None:
+    # Found by the ledger property test: a posting the billing system refused was sent again
+    # after the paused account's credit had been paid out, and crediting it twice.
+    container = with_policy(database_url, tmp_path, clock, "payout")
+    with container.uow() as uow:
+        add_plan(uow.conn)
+        add_account(uow.conn, "later-paused")
+        add_credit(uow.conn, "later-paused", 24, GRANTED)
+        uow.commit()
+    refused = push(container, connector=ScriptedConnector("failed"), sleep=lambda _: None)
+    assert (refused.created, refused.failed) == (1, 1)
+    set_status(container, "later-paused", "paused")
+
+    push(container, connector=ScriptedConnector(), sleep=lambda _: None)
+
+    with container.uow() as uow:
+        kinds = uow.conn.execute(
+            sa.select(ledger_entries.c.kind, ledger_entries.c.amount_minor).order_by(
+                ledger_entries.c.kind
+            )
+        ).all()
+        postings = uow.conn.execute(sa.select(connector_postings.c.state)).scalars().all()
+    assert sorted(kinds) == [("granted", 24), ("paid_out", -24)]
+    assert postings == ["cancelled"]
+    assert state_of(container)["later-paused"][0] == "paid_out"
     container.engine.dispose()

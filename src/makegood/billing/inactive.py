@@ -8,6 +8,10 @@ MAKEGOOD_BILLING_INACTIVE_POLICY chooses:
 - payout: what is left leaves the ledger as a `paid_out` entry; the operator refunds it through
   their payment system (the reason says so).
 
+A credit with a posting that may be in flight (`pending`) or that the billing system
+acknowledged is left alone; a forfeited or paid-out credit's refused or skipped postings are
+cancelled, so no later push sends them again.
+
 Both run inside the caller's transaction; the caller commits.
 """
 
@@ -114,6 +118,17 @@ def _settle(
             reason += "; refund it through your payment system"
         ledger.append(
             conn, [ledger.Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
+        )
+        # A posting the billing system refused or skipped would be sent again by the next push
+        # and, acknowledged then, credit the account a second time: it is off the ledger now.
+        conn.execute(
+            connector_postings.update()
+            .where(
+                connector_postings.c.credit_id == row.id,
+                connector_postings.c.purpose == "credit",
+                connector_postings.c.state.in_(("failed", "skipped")),
+            )
+            .values(state="cancelled", updated_at=now, last_error=reason)
         )
     conn.execute(credit_states.delete().where(credit_states.c.credit_id == row.id))
     conn.execute(
