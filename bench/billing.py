@@ -31,8 +31,8 @@ from typing import Any
 
 import stripe
 
-from makegood.billing.close import close_through
-from makegood.billing.push import push
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.bootstrap import Container
 from makegood.settings import Settings
 from makegood.store import ledger

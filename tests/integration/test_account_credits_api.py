@@ -10,8 +10,8 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from makegood.billing.close import close_through
 from makegood.bootstrap import Container
+from makegood.services.billing_close import close_through
 from tests.factories.credit_status import StatusWorld, add_incident, seed_account
 from tests.factories.staff import api_key
 from tests.harness.clock import FrozenClock

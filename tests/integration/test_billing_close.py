@@ -10,9 +10,9 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from makegood.billing.close import CloseProgress, close_through, summary_document
 from makegood.billing.statements import StatementView, statements_document, statements_for
 from makegood.bootstrap import Container
+from makegood.services.billing_close import CloseProgress, close_through, summary_document
 from makegood.store.tables import accounts, statements
 from tests.factories.billing import (
     add_account,
@@ -329,7 +329,7 @@ def test_statements_of_an_unknown_account_is_not_found(container: Container, mis
 
 def test_an_account_changed_after_its_page_was_read_is_left_alone(container: Container) -> None:
     from makegood.billing import queries
-    from makegood.billing.close import CloseSummary, close_page
+    from makegood.services.billing_close import CloseSummary, close_page
 
     with container.uow() as uow:
         add_plan(uow.conn)

@@ -8,8 +8,8 @@ from pathlib import Path
 
 import sqlalchemy as sa
 
-from makegood.billing.close import CloseSummary, close_through
 from makegood.bootstrap import Container
+from makegood.services.billing_close import CloseSummary, close_through
 from makegood.store.engine import make_engine
 from makegood.store.tables import credits, statement_lines, statements
 from tests.factories.billing import add_account, add_credit, add_plan

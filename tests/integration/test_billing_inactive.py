@@ -10,14 +10,14 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing.close import close_through
 from makegood.billing.connectors import Outcome
 from makegood.billing.postings import Posting
-from makegood.billing.push import push
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.services.imports import import_accounts
 from makegood.store import ledger
 from makegood.store import tables as t

@@ -17,12 +17,12 @@ import sqlalchemy as sa
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from makegood.billing.close import close_through
 from makegood.billing.connectors import Outcome
 from makegood.billing.postings import Posting
-from makegood.billing.push import push
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidState, OfferUnavailable
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.services.claims import grant_offer
 from makegood.services.reversal import reverse_campaign
 from makegood.store import tables as t

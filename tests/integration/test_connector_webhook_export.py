@@ -22,12 +22,12 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing.export import ack_file, export_credits
-from makegood.billing.push import billing_retry_policy, push
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain.errors import InvalidInput
 from makegood.domain.retry import delay
+from makegood.services.billing_export import ack_file, export_credits
+from makegood.services.billing_push import billing_retry_policy, push
 from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings

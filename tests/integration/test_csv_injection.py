@@ -8,9 +8,9 @@ import io
 from datetime import UTC, datetime
 from pathlib import Path
 
-from makegood.billing.export import export_credits
 from makegood.bootstrap import Container
 from makegood.cli.telemetry_cmds import _csv_rows
+from makegood.services.billing_export import export_credits
 from makegood.store.engine import make_engine
 from makegood.telemetry.cohort import compute_cohort
 from tests.factories.billing import add_account, add_credit, add_plan

@@ -9,9 +9,9 @@ from datetime import UTC, date, datetime, timedelta
 
 import sqlalchemy as sa
 
-from makegood.billing.close import close_through
 from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
+from makegood.services.billing_close import close_through
 from makegood.services.reports import campaign_report
 from makegood.store import tables as t
 from makegood.store.credit_deadlines import unpaid_credits

@@ -18,9 +18,9 @@ with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
     from fastapi.testclient import TestClient
 
-from makegood.billing.close import close_through
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
+from makegood.services.billing_close import close_through
 from makegood.services.build_jobs import run_pending_builds
 from makegood.settings import get_settings
 from makegood.store import tables as t

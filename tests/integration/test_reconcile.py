@@ -9,13 +9,13 @@ from pathlib import Path
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing.close import close_through
 from makegood.billing.connectors import Outcome
 from makegood.billing.postings import Posting
-from makegood.billing.push import push
 from makegood.billing.reconcile import reconcile
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.services.claims import grant_offer
 from makegood.store import tables as t
 from makegood.store.engine import make_engine

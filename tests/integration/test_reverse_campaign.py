@@ -11,13 +11,13 @@ import pytest
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from makegood.billing.close import close_through
-from makegood.billing.push import push
 from makegood.billing.statements import statements_document, statements_for
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
 from makegood.domain import errors
 from makegood.domain.errors import InvalidState, NotFound
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.services.claims import claim_offer, grant_offer
 from makegood.services.reversal import reverse_campaign
 from makegood.store import ledger

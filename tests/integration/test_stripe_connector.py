@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from makegood.billing.close import close_through
-from makegood.billing.push import push
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
+from makegood.services.billing_close import close_through
+from makegood.services.billing_push import push
 from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables import accounts

@@ -14,8 +14,8 @@ from pathlib import Path
 import pytest
 import sqlalchemy as sa
 
-from makegood.billing.push import push
 from makegood.bootstrap import Container
+from makegood.services.billing_push import push
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings, ledger_entries
 from tests.factories.billing import add_account, add_credit, add_plan

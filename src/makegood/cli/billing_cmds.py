@@ -10,11 +10,16 @@ from typing import Any
 
 import click
 
-from makegood.billing.close import CloseProgress, CloseSummary, close_through, summary_document
 from makegood.billing.statements import StatementView, statements_document, statements_for
 from makegood.cli.context import container
 from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
 from makegood.domain.money import format_major
+from makegood.services.billing_close import (
+    CloseProgress,
+    CloseSummary,
+    close_through,
+    summary_document,
+)
 
 PROGRESS_EVERY = 10_000  # accounts between two progress lines on stderr
 PUSH_PROGRESS_EVERY = 1_000  # postings between two progress lines
@@ -108,7 +113,7 @@ def billing_push(campaign_id: str | None, as_json: bool) -> None:
     running push again after a failure or a crash posts each credit once. Exit 1 when some
     posting failed or was skipped (the reasons are listed), 0 when everything is acknowledged.
     """
-    from makegood.billing.push import push
+    from makegood.services.billing_push import push
 
     last = 0
 
@@ -150,7 +155,7 @@ def billing_export(out: Path, campaign_id: str | None) -> None:
     account_id, purpose (credit|reversal), amount_minor (signed: a credit is negative), amount,
     currency, description. Exporting again repeats unacknowledged rows with the same keys.
     """
-    from makegood.billing.export import export_credits
+    from makegood.services.billing_export import export_credits
 
     rows = export_credits(container(), out, campaign_id)
     say(f"{rows:,} postings written to {out}; load the answer with `makegood billing ack FILE`")
@@ -167,7 +172,7 @@ def billing_ack(file: Path, as_json: bool) -> None:
     and message. The whole file is checked first: one bad row refuses it all with
     FILE:LINE: column COL: problem, and nothing changes. Loading it again changes nothing.
     """
-    from makegood.billing.export import ack_file
+    from makegood.services.billing_export import ack_file
 
     summary = ack_file(container(), file)
     say(

@@ -304,8 +304,8 @@ class DemoStory:
         return claimed, (mails[1] if len(mails) > 1 and step > 1 else None)
 
     def billing(self) -> None:
-        from makegood.billing.close import close_through
         from makegood.domain.money import format_major
+        from makegood.services.billing_close import close_through
 
         done = _step(self.say, "9. Billing close through the next month")
         through = self.today + timedelta(days=40)
