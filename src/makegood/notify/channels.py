@@ -39,6 +39,7 @@ from makegood.notify.render import OfferNotice, RenderError, claim_url, render_s
 from makegood.rate_limits import Pacer
 from makegood.settings import Settings
 from makegood.store import tables as t
+from makegood.store.outbox import new_message
 
 CHANNELS = ("sms", "push")
 TEMPORARY_STATUSES = (408, 425, 429)
@@ -70,18 +71,15 @@ def launch_rows(
                 {"token_hash": hash_token(token), "offer_id": offer_id, "created_at": now}
             )
         messages.append(
-            {
-                "id": new_id("msg"),
-                "offer_id": offer_id,
-                "account_id": account_id,
-                "channel": channel,
-                "template": template,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "claim_token": token,
-                "created_at": now,
-            }
+            new_message(
+                new_id("msg"),
+                account_id,
+                template,
+                now,
+                offer_id=offer_id,
+                channel=channel,
+                claim_token=token,
+            )
         )
     return tokens, messages
 

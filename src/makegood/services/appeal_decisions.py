@@ -86,17 +86,13 @@ def grant_appeal(
         outbox.queue(
             uow.conn,
             [
-                {
-                    "id": outbox.launch_email_id(offer_id),
-                    "offer_id": offer_id,
-                    "account_id": account_id,
-                    "channel": "email",
-                    "template": "offer_granted",
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+                outbox.new_message(
+                    outbox.launch_email_id(offer_id),
+                    account_id,
+                    "offer_granted",
+                    now,
+                    offer_id=offer_id,
+                )
             ],
         )
         reason = " ".join(note.split())[:500] or None
@@ -130,17 +126,12 @@ def decline_appeal(container: Container, appeal_id: str, reason: str, actor: str
         outbox.queue(
             uow.conn,
             [
-                {
-                    "id": store.email_id(appeal_id, DECLINED_TEMPLATE),
-                    "offer_id": None,
-                    "account_id": appeal["account_id"],
-                    "channel": "email",
-                    "template": DECLINED_TEMPLATE,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "created_at": now,
-                }
+                outbox.new_message(
+                    store.email_id(appeal_id, DECLINED_TEMPLATE),
+                    str(appeal["account_id"]),
+                    DECLINED_TEMPLATE,
+                    now,
+                )
             ],
         )
         audit.record(

@@ -159,17 +159,9 @@ def _process(
     outbox.queue(
         uow.conn,
         [
-            {
-                "id": store.email_id(appeal_id, REVIEW_TEMPLATE),
-                "offer_id": None,
-                "account_id": account_id,
-                "channel": "email",
-                "template": REVIEW_TEMPLATE,
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "created_at": now,
-            }
+            outbox.new_message(
+                store.email_id(appeal_id, REVIEW_TEMPLATE), account_id, REVIEW_TEMPLATE, now
+            )
         ],
     )
     audit.record(

@@ -63,18 +63,9 @@ def queue_reminders(container: Container, *, days: float) -> int:
                 {"token_hash": hash_token(token), "offer_id": offer_id, "created_at": now}
             )
             messages.append(
-                {
-                    "id": new_id("msg"),
-                    "offer_id": offer_id,
-                    "account_id": account_id,
-                    "channel": "email",
-                    "template": REMINDER,
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "claim_token": token,
-                    "created_at": now,
-                }
+                outbox.new_message(
+                    new_id("msg"), account_id, REMINDER, now, offer_id=offer_id, claim_token=token
+                )
             )
         offers.add_links(uow.conn, tokens)
         outbox.queue(uow.conn, messages)
@@ -100,18 +91,9 @@ def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
             outbox.queue(
                 uow.conn,
                 [
-                    {
-                        "id": new_id("msg"),
-                        "offer_id": offer_id,
-                        "account_id": account_id,
-                        "channel": "email",
-                        "template": "offer_granted",
-                        "state": "pending",
-                        "attempts": 0,
-                        "next_attempt_at": now,
-                        "claim_token": None,
-                        "created_at": now,
-                    }
+                    outbox.new_message(
+                        new_id("msg"), account_id, "offer_granted", now, offer_id=offer_id
+                    )
                 ],
             )
             try:

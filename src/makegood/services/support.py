@@ -77,18 +77,14 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
         outbox.queue(
             uow.conn,
             [
-                {
-                    "id": message_id,
-                    "offer_id": offer_id,
-                    "account_id": offer["account_id"],
-                    "channel": "email",
-                    "template": "offer_claim",
-                    "state": "pending",
-                    "attempts": 0,
-                    "next_attempt_at": now,
-                    "claim_token": token,
-                    "created_at": now,
-                }
+                outbox.new_message(
+                    message_id,
+                    offer["account_id"],
+                    "offer_claim",
+                    now,
+                    offer_id=offer_id,
+                    claim_token=token,
+                )
             ],
         )
         audit.record(

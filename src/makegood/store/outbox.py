@@ -15,6 +15,7 @@ Every function runs in the caller's transaction; none commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -137,6 +138,32 @@ def account_messages(account_id: str) -> sa.Subquery:
         .where(o.c.account_id == account_id, not_launch_email(m)),
         inapp_messages().where(o.c.account_id == account_id),
     ).subquery("account_messages")
+
+
+def new_message(
+    message_id: str,
+    account_id: str,
+    template: str,
+    now: datetime,
+    *,
+    offer_id: str | None = None,
+    channel: str = "email",
+    claim_token: str | None = None,
+) -> dict[str, Any]:
+    """A message as every one is queued: pending, no attempt yet, due now. `claim_token` is
+    the raw link, kept only until the message is accepted."""
+    return {
+        "id": message_id,
+        "offer_id": offer_id,
+        "account_id": account_id,
+        "channel": channel,
+        "template": template,
+        "state": "pending",
+        "attempts": 0,
+        "next_attempt_at": now,
+        "claim_token": claim_token,
+        "created_at": now,
+    }
 
 
 def queue(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
