@@ -273,9 +273,9 @@ def compose_all(url: str, sink_url: str, dkim: dict[str, str]) -> list[tuple[str
     """The seeded e-mails rendered and composed exactly as the worker would (not timed)."""
     from makegood.bootstrap import bootstrap
     from makegood.notify import outbox
-    from makegood.notify.batch import notice_of
     from makegood.notify.mime import compose_email, dkim_signed
     from makegood.notify.render import render_offer_email
+    from makegood.services.outbox_batch import notice_of
     from makegood.settings import Settings
 
     signing = {k.removeprefix("MAKEGOOD_").lower(): v for k, v in dkim.items()}

@@ -14,6 +14,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
 from email.message import EmailMessage
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -25,6 +26,7 @@ from makegood.notify import tracking
 from makegood.notify.bounce_server import serve_bounces
 from makegood.notify.feedback import FeedbackReport
 from makegood.notify.history import offer_messages
+from makegood.services.delivery_feedback import record_report
 from makegood.store.engine import make_engine
 from tests.factories.mail_reports import arf, dsn, mid
 from tests.factories.outbox import message_row, sent_campaign
@@ -41,7 +43,9 @@ def receiver(box: Container) -> Iterator[tuple[int, list[FeedbackReport]]]:
     totals: list[FeedbackReport] = []
     thread = threading.Thread(
         target=lambda: totals.append(
-            serve_bounces(box, stop, port=port, ready=lambda _port: started.set())
+            serve_bounces(
+                partial(record_report, box), stop, port=port, ready=lambda _port: started.set()
+            )
         ),
         daemon=True,
     )

@@ -18,10 +18,10 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.policy import PercentOfPrice, single
-from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.feedback import verify_signature
 from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import approve_campaign, create_campaign
+from makegood.services.channels import configured_channels, dispatch_channel
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign
 from makegood.services.worker import run_worker

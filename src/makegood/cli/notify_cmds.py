@@ -7,6 +7,7 @@ import signal
 import sys
 import threading
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 from types import FrameType
 from urllib.parse import urlsplit
@@ -16,8 +17,8 @@ import click
 from makegood.cli.context import container
 from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
 from makegood.domain.errors import InvalidInput
-from makegood.notify.feedback import import_bounces
 from makegood.notify.preview import check_templates
+from makegood.services.delivery_feedback import import_bounces
 from makegood.services.dispatch import DispatchReport, dispatch_pending
 from makegood.services.reminders import grant_expiring, queue_reminders
 from makegood.services.worker import run_worker
@@ -167,6 +168,7 @@ def bounces_serve(port: int, host: str) -> None:
     report about one of our messages is recorded as it arrives (answered 250 once committed,
     451 when it cannot be, so the sender retries)."""
     from makegood.notify.bounce_server import serve_bounces
+    from makegood.services.delivery_feedback import record_report
 
     stop = threading.Event()
 
@@ -176,7 +178,8 @@ def bounces_serve(port: int, host: str) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        serve_bounces(container(), stop, host=host, port=port, status=say)
+        record = partial(record_report, container())
+        serve_bounces(record, stop, host=host, port=port, status=say)
     except OSError as exc:
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     finally:

@@ -12,9 +12,9 @@ from makegood.notify.preview import (
     PREVIEW_TEMPLATES,
     check_templates,
     default_preview_path,
-    render_preview,
     write_preview,
 )
+from makegood.services.template_preview import render_preview
 
 
 def register(cli: click.Group) -> None:

@@ -23,21 +23,23 @@ from typing import Any
 
 from aiosmtpd.controller import Controller
 
-from makegood.bootstrap import Container
-from makegood.notify.feedback import FeedbackReport, record_report
+from makegood.notify.feedback import FeedbackReport
 
 MAX_REPORT_BYTES = 10 * 1024 * 1024  # a DSN returns at most the original message
 PROGRESS_EVERY = 100  # reports between two status lines
 
 log = logging.getLogger(__name__)
 Status = Callable[[str], None]
+# Records one received message in its own transaction (services.delivery_feedback.record_report
+# bound to a container); raises when it cannot, and the sender is then answered 451.
+Record = Callable[[bytes], FeedbackReport]
 
 
 class BounceHandler:
     """aiosmtpd handler: record each message, answer 250 once committed or 451 on failure."""
 
-    def __init__(self, container: Container, status: Status | None = None) -> None:
-        self.container = container
+    def __init__(self, record: Record, status: Status | None = None) -> None:
+        self.record = record
         self.totals = FeedbackReport()
         self._status = status or (lambda _line: None)
         self._lock = threading.Lock()
@@ -46,7 +48,7 @@ class BounceHandler:
         raw = bytes(envelope.original_content or b"")
         try:
             # The database calls block: off the event loop, so other sessions keep going.
-            report = await asyncio.to_thread(record_report, self.container, raw)
+            report = await asyncio.to_thread(self.record, raw)
         except Exception:
             # Counts and the exception type only: a report quotes addresses.
             log.exception("bounce receiver: could not record a report; answered 451")
@@ -60,7 +62,7 @@ class BounceHandler:
 
 
 def serve_bounces(
-    container: Container,
+    record: Record,
     stop: threading.Event,
     *,
     host: str = "127.0.0.1",
@@ -68,7 +70,8 @@ def serve_bounces(
     status: Status | None = None,
     ready: Callable[[int], None] | None = None,
 ) -> FeedbackReport:
-    """Receive bounce reports on host:port until `stop` is set; returns the totals.
+    """Receive bounce reports on host:port until `stop` is set, each handed to `record`;
+    returns the totals.
 
     `ready` is called with the port once the server accepts connections; OSError when the
     address cannot be listened on.
@@ -77,7 +80,7 @@ def serve_bounces(
     # A port in use is found here: aiosmtpd, when it fails to start, leaves its event loop
     # and sockets open behind it.
     socket.create_server((host, port)).close()
-    handler = BounceHandler(container, say)
+    handler = BounceHandler(record, say)
     controller = Controller(
         handler,
         hostname=host,

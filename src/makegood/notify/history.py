@@ -12,7 +12,6 @@ from datetime import datetime
 
 import sqlalchemy as sa
 
-from makegood.bootstrap import Container
 from makegood.store import outbox
 from makegood.store.tables_notify import message_events
 
@@ -84,9 +83,3 @@ def offer_messages(conn: sa.Connection, offer_id: str) -> list[MessageView]:
         )
         for r in rows
     ]
-
-
-def offer_history(container: Container, offer_id: str) -> list[MessageView]:
-    """`offer_messages` in its own read-only unit of work (for the console and the CLI)."""
-    with container.uow() as uow:
-        return offer_messages(uow.conn, offer_id)

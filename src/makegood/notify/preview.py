@@ -17,7 +17,6 @@ import sqlalchemy as sa
 from babel.numbers import get_territory_currencies
 from jinja2 import TemplateError
 
-from makegood.bootstrap import Container
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
 from makegood.notify.formatting import babel_locale, language_of
@@ -94,28 +93,12 @@ def sample_notice(template: str, locale: str, now: datetime) -> OfferNotice:
     )
 
 
-def render_preview(
-    container: Container, *, locale: str, template: str, campaign_id: str | None = None
-) -> Preview:
-    """Render one e-mail of `template` in `locale`: sample data, or one offer of a campaign
-    (NotFound when the campaign does not exist or has no offers)."""
-    message_template = PREVIEW_TEMPLATES[template]
-    notice = sample_notice(message_template, locale, container.now())
-    offer_id = None
-    if campaign_id is not None:
-        with container.engine.connect() as conn:
-            offer_id, notice = campaign_notice(
-                conn, campaign_id, message_template, locale, container.now()
-            )
-    return Preview(render_offer_email(notice, container.settings), notice, offer_id)
-
-
 def campaign_notice(
     conn: sa.Connection, campaign_id: str, template: str, locale: str, now: datetime
 ) -> tuple[str, OfferNotice]:
     """One real offer of the campaign as a notice in `locale` (an offer to an account of that
     language first, else its first offer), with a sample claim token; its statement date is
-    the one the real e-mail would name (`statement_date_for`, as notify/batch.py asks)."""
+    the one the real e-mail would name (`statement_date_for`, as services/outbox_batch.py asks)."""
     o, a, p, i, c = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
     if not conn.execute(sa.select(t.campaigns.c.id).where(t.campaigns.c.id == campaign_id)).first():
         raise NotFound(f"no campaign {campaign_id}: `makegood campaign list` shows them")

@@ -14,8 +14,8 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 
 from makegood.domain.policy import Decision, Mode
-from makegood.notify.channels import launch_rows
 from makegood.services.campaigns import Campaign
+from makegood.services.channels import launch_rows
 from makegood.services.launch_rows import CREDIT_COLUMNS, LaunchTerms, chunk_rows, credit_dicts
 from makegood.store import appeals as store
 from makegood.store import ledger, offers, outbox
@@ -42,7 +42,7 @@ def issue_offer(
     actor: str = "system:appeal",
 ) -> str:
     """Write the offer (and in automatic mode its credit) and, with `messages`, its e-mail and
-    its messages on `channels` (notify.channels.configured_channels); returns the offer's
+    its messages on `channels` (services/channels.py configured_channels); returns the offer's
     id. UNIQUE (account_id, incident_id) refuses a second offer for the incident."""
     assert decision.amount is not None
     conn = uow.conn

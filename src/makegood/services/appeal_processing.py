@@ -28,9 +28,9 @@ from makegood.domain.appeals import AppealState, check_transition
 from makegood.domain.errors import MakegoodError
 from makegood.domain.money import Money
 from makegood.domain.policy import AccountFacts, Decision, Evidence, Outage, decide
-from makegood.notify.channels import configured_channels
 from makegood.services.appeal_offers import VIA, issue_offer
 from makegood.services.campaigns import Campaign, get_campaign
+from makegood.services.channels import configured_channels
 from makegood.services.incidents import get_incident
 from makegood.store import appeals as store
 from makegood.store import audit, outbox

@@ -31,11 +31,11 @@ from datetime import datetime
 
 from makegood.bootstrap import Container
 from makegood.notify import outbox
-from makegood.notify.batch import DispatchReport, Ready, prepare_batch, record_outcomes
 from makegood.notify.delivery import DeliveryError, MailTransport
 from makegood.notify.mime import envelope_sender
 from makegood.notify.smtp import Outgoing
 from makegood.rate_limits import Pacer
+from makegood.services.outbox_batch import DispatchReport, Ready, prepare_batch, record_outcomes
 from makegood.services.status_requests import queue_status_emails
 from makegood.store.uow import UnitOfWork
 

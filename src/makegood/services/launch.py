@@ -28,7 +28,7 @@ from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidState, LaunchInterrupted
 from makegood.domain.offers import CampaignState, check_launchable
 from makegood.domain.policy import Mode
-from makegood.notify.channels import configured_channels, launch_rows
+from makegood.services.channels import configured_channels, launch_rows
 from makegood.services.launch_rows import (
     CREDIT_COLUMNS,
     ChunkRows,

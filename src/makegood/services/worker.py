@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from makegood.bootstrap import Container
-from makegood.notify.channels import configured_channels, dispatch_channel
 from makegood.notify.delivery import MailTransport
 from makegood.rate_limits import Pacer
 from makegood.services.appeal_processing import process_appeals
 from makegood.services.build_jobs import run_pending_builds
+from makegood.services.channels import configured_channels, dispatch_channel
 from makegood.services.dispatch import DispatchReport, dispatch_pending
 from makegood.services.reminders import grant_expiring, queue_reminders
 

@@ -17,9 +17,9 @@ from makegood.domain.errors import InvalidInput
 from makegood.notify.feedback import (
     BadSignature,
     check_signature_headers,
-    record_webhook,
     verify_signature,
 )
+from makegood.services.delivery_feedback import record_webhook
 
 TIMESTAMP_HEADER = "X-Makegood-Timestamp"
 SIGNATURE_HEADER = "X-Makegood-Signature"

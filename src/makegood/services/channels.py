@@ -32,11 +32,11 @@ from makegood.domain.offers import claimable
 from makegood.domain.retry import Dead, Failure, Retry, Tries, UnreachableStreak, decide
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify import outbox, tracking
-from makegood.notify.batch import DispatchReport, message_retry_policy
 from makegood.notify.delivery import DeliveryEvent
 from makegood.notify.feedback import signature
 from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
 from makegood.rate_limits import Pacer
+from makegood.services.outbox_batch import DispatchReport, message_retry_policy
 from makegood.settings import Settings
 from makegood.store import tables as t
 from makegood.store.outbox import new_message
