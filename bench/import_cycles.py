@@ -2,8 +2,8 @@
 
 Reads every module with `ast`, function-local and TYPE_CHECKING imports included, and prints
 the strongly connected components of the package graph (makegood.X) and of the module graph,
-with the imports that close each package cycle. `lint-imports` holds the layers; this shows
-what is left of whole-package acyclicity, which is not a contract yet.
+with the imports that close each package cycle. `lint-imports` holds both as contracts (the
+acyclic_siblings ones in pyproject.toml); this prints the counts and the closing imports.
 
     uv run python bench/import_cycles.py
 """
