@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
     from makegood.billing.connectors import Connector
     from makegood.notify.delivery import MailTransport
+    from makegood.telemetry.engine import EngineConfig
 
 Clock = Callable[[], datetime]
 
@@ -49,6 +50,21 @@ class Container:
         from makegood.rate_limits import open_storage
 
         return open_storage(self.settings.rate_limit_storage, self.settings.rate_limit_prefix)
+
+    @cached_property
+    def engine_config(self) -> EngineConfig:
+        """How DuckDB connections and the Spark session are set up, for the cohort, detection
+        and eligibility engines (MAKEGOOD_DUCKDB_MEMORY_LIMIT, MAKEGOOD_DUCKDB_TEMP_DIR,
+        MAKEGOOD_SPARK_MASTER, MAKEGOOD_SPARK_DRIVER_MEMORY)."""
+        from makegood.telemetry.engine import EngineConfig
+
+        settings = self.settings
+        return EngineConfig(
+            memory_limit=settings.duckdb_memory_limit,
+            temp_dir=str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None,
+            spark_master=settings.spark_master,
+            spark_driver_memory=settings.spark_driver_memory,
+        )
 
     def open_mail_transport(self) -> MailTransport:
         """A new mail transport from settings, for one run (its caller closes it): SMTP when

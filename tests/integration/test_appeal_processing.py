@@ -21,6 +21,7 @@ from makegood.store import tables as t
 from makegood.store.tables_appeals import appeals
 from makegood.telemetry.account_log import read_account_log
 from makegood.telemetry.cohort import compute_cohort
+from makegood.telemetry.engine import EngineConfig
 from tests.factories.appeals import file_appeal_for, seed_missed, write_attempts
 from tests.harness.mailbox import mails, text_of
 
@@ -152,7 +153,7 @@ def test_the_account_log_counts_as_the_cohort_does(container: Container) -> None
         ],
     )
     ends = world.starts_at + timedelta(hours=3)
-    log = read_account_log(path, world.account_id, world.starts_at, ends)
+    log = read_account_log(path, world.account_id, world.starts_at, ends, config=EngineConfig())
     with compute_cohort(path, world.starts_at, ends, [], []) as cohort:
         [row] = [r for r in cohort.rows() if r.account_id == world.account_id]
     assert log.failed_attempts == row.failed_attempts == 3  # the duplicate counts once

@@ -96,6 +96,7 @@ def generate(
 ) -> None:
     """Write a deterministic world: plans, accounts and playback attempts with a daily rhythm and
     an outage, as files in OUT (the same seed gives the same files). Prints OUT's path."""
+    from makegood.cli.context import container
     from makegood.demo.world import Outage, generate_world
 
     outage = Outage(
@@ -117,6 +118,7 @@ def generate(
             outage=outage,
             chunk_attempts=chunk_attempts,
             say=say,
+            engine=container().engine_config,
         )
     except ValueError as exc:
         raise InvalidInput(str(exc)) from exc

@@ -7,9 +7,9 @@ from pathlib import Path
 
 import click
 
+from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_json, say
 from makegood.cli.source_options import attempt_source_options
-from makegood.settings import get_settings
 from makegood.telemetry.detect import (
     Detection,
     DetectionRule,
@@ -70,19 +70,19 @@ def run_detection(
     engine: str,
     master: str | None,
 ) -> Detection:
-    """Detection with the command-line options, on the chosen engine, limits from settings."""
+    """Detection with the command-line options, on the chosen engine, configured by the
+    command's container (its settings)."""
     rule = DetectionRule(bucket_seconds=parse_bucket(bucket), min_attempts=min_attempts)
-    settings = get_settings()
+    config = container().engine_config
     detect = detect_function(engine)
     result: Detection = detect(
         source,
         rule,
         parse_by(by_text),
         bucket.strip(),
-        memory_limit=settings.duckdb_memory_limit,
-        temp_dir=str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None,
         say=say,
-        **engine_options(engine, master),
+        **config.duckdb_limits(),
+        **engine_options(engine, master, config),
     )
     return result
 

@@ -104,7 +104,8 @@ def cohort(
         min_failures=min_failures,
         strict=strict,
         say=say,
-        **engine_options(engine, master),
+        **c.engine_config.duckdb_limits(),
+        **engine_options(engine, master, c.engine_config),
     ) as result:
         say(_summary(incident, result))
         if out is not None:

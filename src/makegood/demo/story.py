@@ -198,6 +198,7 @@ class DemoStory:
             accounts=self.accounts,
             seed=self.seed,
             start=self.today - timedelta(days=2),
+            engine=self.container.engine_config,
         )
         done(
             f"{world.accounts:,} accounts, {world.attempts:,} attempts in "

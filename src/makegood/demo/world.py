@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from makegood.demo.markets import DEVICES, MARKETS, PLANS, create_lookup_tables, sql_literal
-from makegood.telemetry.engine import connect_duckdb
+from makegood.telemetry.engine import EngineConfig
 
 OUTAGE_REGIONS = ("eu-central", "eu-west", "us-east")
 OUTAGE_START = time(18, 40)  # UTC: European evening, US East afternoon
@@ -243,6 +243,7 @@ def generate_world(
     outage: Outage | None = None,
     chunk_attempts: int = CHUNK_ATTEMPTS,
     say: Callable[[str], None] | None = None,
+    engine: EngineConfig | None = None,
 ) -> World:
     """Write plans.csv, accounts.csv and attempts/*.parquet into `out_dir` (replacing an earlier
     world there) and describe the outage (default: on the second day, or the only one,
@@ -254,7 +255,8 @@ def generate_world(
     is written as Parquet files of about `chunk_attempts` attempts (one file per day,
     `attempts-YYYY-MM-DD.parquet`, when it fits; else `attempts-YYYY-MM-DD-NNN.parquet`, each
     sorted by time), so memory stays bounded whatever the size. `say` gets a line per file.
-    The rows do not depend on the chunk size.
+    The rows do not depend on the chunk size. DuckDB writes them within `engine`'s limits
+    (default: DuckDB's own).
     """
     if attempts is not None:
         attempts_per_account_day = attempts / (accounts * days) if accounts and days else 0
@@ -282,7 +284,7 @@ def generate_world(
     plans_path, accounts_path = out_dir / "plans.csv", out_dir / "accounts.csv"
     _write_plans(plans_path)
 
-    conn = connect_duckdb()
+    conn = (engine or EngineConfig()).connect()
     try:
         conn.execute(
             "CREATE TEMP MACRO u(a, b, c, salt) AS "

@@ -93,7 +93,11 @@ def _process(
     incident = get_incident(uow, appeal["incident_id"])
     account_id = appeal["account_id"]
     log = read_account_log(
-        campaign.raw["events_source"], account_id, incident.starts_at, incident.ends_at
+        campaign.raw["events_source"],
+        account_id,
+        incident.starts_at,
+        incident.ends_at,
+        config=container.engine_config,
     )
     now = container.now()
     outage = Outage(incident.starts_at, incident.ends_at)

@@ -142,10 +142,9 @@ def build_snapshot(
 
     compute_cohort = cohort_function(cmd.engine)
     decide = decide_function(cmd.engine)
-    options = engine_options(cmd.engine, cmd.master)
-    settings = container.settings
-    temp_root = str(settings.duckdb_temp_dir) if settings.duckdb_temp_dir else None
-    scratch = Path(tempfile.mkdtemp(prefix="makegood-build-", dir=temp_root))
+    config = container.engine_config
+    options = engine_options(cmd.engine, cmd.master, config)
+    scratch = Path(tempfile.mkdtemp(prefix="makegood-build-", dir=config.temp_dir))
     try:
         with contextlib.ExitStack() as stack:
             # PostgreSQL: accounts and plans are exported (COPY TO STDOUT, the server's work)
@@ -168,6 +167,7 @@ def build_snapshot(
                     incident.devices,
                     min_failures=cmd.min_failures,
                     strict=cmd.strict,
+                    **config.duckdb_limits(),
                     **options,
                 )
             )

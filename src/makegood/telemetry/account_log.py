@@ -27,7 +27,7 @@ from makegood.telemetry.attempts import (
     resolve_attempt_files,
 )
 from makegood.telemetry.cohort import _COHORT_SQL, _WINDOW, _from_micros, window_micros
-from makegood.telemetry.engine import connect_duckdb
+from makegood.telemetry.engine import EngineConfig
 from makegood.telemetry.source import AttemptSource
 
 
@@ -59,13 +59,18 @@ class AccountLog:
 
 
 def read_account_log(
-    events: str | AttemptSource, account_id: str, starts_at: datetime, ends_at: datetime
+    events: str | AttemptSource,
+    account_id: str,
+    starts_at: datetime,
+    ends_at: datetime,
+    *,
+    config: EngineConfig,
 ) -> AccountLog:
-    """The account's attempts in the window, any region and device; InvalidInput naming the
-    source when its files cannot be read."""
+    """The account's attempts in the window, any region and device, read by DuckDB within
+    `config`'s limits; InvalidInput naming the source when its files cannot be read."""
     source = AttemptSource.of(events)
     start_us, end_us = window_micros(starts_at, ends_at, 1)
-    conn = connect_duckdb()
+    conn = config.connect()
     try:
         files = inspect_files(conn, resolve_attempt_files(source.path), (), source)
         create_attempts_view(conn, files, source)

@@ -1,7 +1,8 @@
 """Which engine computes a cohort or a detection: DuckDB (default) or Spark (optional extra).
 
 Both take the same arguments and give the same results; Spark's functions also take
-`master` (default local[*]). Spark's modules are imported only when asked for.
+`master` (default local[*]) and `driver_memory`. Spark's modules are imported only when asked
+for. Their configuration comes from the caller's `EngineConfig` (`Container.engine_config`).
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from collections.abc import Callable
 from typing import Any
 
 from makegood.domain.errors import InvalidInput
+from makegood.telemetry.engine import EngineConfig
 
 ENGINES = ("duckdb", "spark")
 
@@ -61,8 +63,17 @@ def detect_function(engine: str) -> Callable[..., Any]:
     return _load(_DETECT, engine, "detection")
 
 
-def engine_options(engine: str, master: str | None) -> dict[str, Any]:
-    """Keyword arguments only one engine takes."""
+def engine_options(
+    engine: str, master: str | None, config: EngineConfig | None = None
+) -> dict[str, Any]:
+    """Keyword arguments only one engine takes: Spark's master (--master, else the config's
+    MAKEGOOD_SPARK_MASTER, else local[*]) and driver memory."""
     if master and engine != "spark":
         raise InvalidInput("--master applies to --engine spark only")
-    return {"master": master} if engine == "spark" else {}
+    if engine != "spark":
+        return {}
+    config = config or EngineConfig()
+    return {
+        "master": master or config.spark_master,
+        "driver_memory": config.spark_driver_memory,
+    }

@@ -109,9 +109,10 @@ def compute_cohort_spark(
     temp_dir: str | None = None,
     say: Callable[[str], None] | None = None,
     master: str | None = None,
+    driver_memory: str | None = None,
 ) -> CohortResult:
     """telemetry.cohort.compute_cohort's contract and result, computed by Spark (`master`,
-    default local[*], started on first use and kept for the process).
+    default local[*], with `driver_memory`, started on first use and kept for the process).
 
     The per-account table is staged under `temp_dir` (for a cluster master, a directory every
     worker and this process can reach) and read back through DuckDB, capped by `memory_limit`.
@@ -119,8 +120,10 @@ def compute_cohort_spark(
     source = AttemptSource.of(events)
     start_us, end_us = window_micros(starts_at, ends_at, min_failures)
     scope_columns = scope_columns_of(regions, devices)
-    spark = get_spark(master)
-    attempts = read_attempts(spark, source, scope_columns, say)
+    spark = get_spark(master, driver_memory=driver_memory)
+    attempts = read_attempts(
+        spark, source, scope_columns, say, memory_limit=memory_limit, temp_dir=temp_dir
+    )
     if say:
         say("computing the cohort of the window with Spark")
     staging = Path(tempfile.mkdtemp(prefix="makegood-spark-", dir=temp_dir))

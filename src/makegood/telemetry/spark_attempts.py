@@ -97,13 +97,17 @@ def read_attempts(
     source: AttemptSource,
     extra_columns: Sequence[str] = (),
     say: Say | None = None,
+    *,
+    memory_limit: str | None = None,
+    temp_dir: str | None = None,
 ) -> SparkAttempts:
     """Resolve, inspect and read the source; count its rows; refuse it (or leave bad rows out,
-    when the source skips them) exactly as the DuckDB engine's open_attempts does."""
+    when the source skips them) exactly as the DuckDB engine's open_attempts does. DuckDB,
+    within `memory_limit` and `temp_dir`, checks the headers and explains bad rows."""
     from pyspark.sql import functions as sf
 
     paths = resolve_attempt_files(source.path)
-    conn = connect_duckdb()
+    conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
         files = inspect_files(conn, paths, extra_columns, source)
     finally:
@@ -134,7 +138,9 @@ def read_attempts(
     ).collect()[0]
     counts = AttemptCounts(rows=int(found["rows"]), skipped=int(found["skipped"]))
     if int(found["bad"]):
-        counts = _explain_bad_rows(source, files, int(found["bad"]))
+        counts = _explain_bad_rows(
+            source, files, int(found["bad"]), memory_limit=memory_limit, temp_dir=temp_dir
+        )
     if say:
         say(f"read {counts.rows:,} rows ({counts.skipped:,} without account or timestamp)")
         if counts.bad:
@@ -149,10 +155,17 @@ def read_attempts(
     )
 
 
-def _explain_bad_rows(source: AttemptSource, files: Sequence[AttemptFile], bad: int) -> Any:
+def _explain_bad_rows(
+    source: AttemptSource,
+    files: Sequence[AttemptFile],
+    bad: int,
+    *,
+    memory_limit: str | None,
+    temp_dir: str | None,
+) -> Any:
     """The DuckDB checker's verdict on the same files: it raises InvalidInput (fail) or
     returns the counts with located examples (skip)."""
-    conn = connect_duckdb()
+    conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
         create_attempts_view(conn, files, source)
         return check_attempts(conn, source)

@@ -107,13 +107,13 @@ def detect_spark(
     temp_dir: str | None = None,
     say: Say | None = None,
     master: str | None = None,
+    driver_memory: str | None = None,
 ) -> Detection:
-    """detect_duckdb's contract on Spark (`master`, default local[*]); `memory_limit` and
-    `temp_dir` are DuckDB's and only bound the header checks here."""
-    del memory_limit, temp_dir  # Spark's memory is set by MAKEGOOD_SPARK_DRIVER_MEMORY
+    """detect_duckdb's contract on Spark (`master`, default local[*], with `driver_memory`);
+    `memory_limit` and `temp_dir` are DuckDB's and only bound the header checks here."""
     source = AttemptSource.of(source)
-    spark = get_spark(master)
-    attempts = read_attempts(spark, source, by, say)
+    spark = get_spark(master, driver_memory=driver_memory)
+    attempts = read_attempts(spark, source, by, say, memory_limit=memory_limit, temp_dir=temp_dir)
     if say:
         say(f"counting attempts per {bucket} bucket" + (f" and {', '.join(by)}" if by else ""))
     # The logs are read twice (buckets, then the windows' accounts) rather than cached:

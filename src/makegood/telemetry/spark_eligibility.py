@@ -34,13 +34,15 @@ def decide_in_spark(
     *,
     scratch: Path,
     master: str | None = None,
+    driver_memory: str | None = None,
 ) -> int:
     """telemetry.eligibility.decide_in_duckdb's contract, the join and decisions computed by
-    Spark (`master`, default local[*]); `scratch` must be reachable by Spark's workers."""
+    Spark (`master`, default local[*], with `driver_memory`); `scratch` must be reachable by
+    Spark's workers."""
     sql = decisions_sql(policy, outage, SPARK)  # refuses what cannot be exact, before any work
     load_inputs(conn, files.accounts, files.plans, files.offered)
     load_plan_filter(conn, policy.eligibility.plans)
-    spark = get_spark(master)
+    spark = get_spark(master, driver_memory=driver_memory)
     staged = scratch / "spark"
     staged.mkdir(parents=True, exist_ok=True)
     for table in _STAGED:

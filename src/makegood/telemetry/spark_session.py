@@ -1,7 +1,8 @@
 """One lazily started Spark session per process, configured for exact, quiet, local analysis.
 
 PySpark is an optional extra (`makegood[spark]`); importing this module does not import it.
-The session runs `local[*]` unless a master URL is given (MAKEGOOD_SPARK_MASTER). Its time
+The session runs `local[*]` unless a master URL is given (the caller passes its
+`EngineConfig`'s, from MAKEGOOD_SPARK_MASTER, or --master). Its time
 zone is UTC so every timestamp Spark parses or prints is UTC, ANSI SQL mode is kept (bad casts
 go through try_cast), the UI is off, and the driver binds to loopback only.
 """
@@ -49,18 +50,15 @@ def _config(master: str, driver_memory: str | None) -> dict[str, str]:
 
 
 def get_spark(master: str | None = None, *, driver_memory: str | None = None) -> Any:
-    """The process's Spark session, started on first use. `master` defaults to the setting
-    MAKEGOOD_SPARK_MASTER, else local[*]; `driver_memory` to MAKEGOOD_SPARK_DRIVER_MEMORY.
+    """The process's Spark session, started on first use, on `master` (default local[*]) with
+    `driver_memory` (default Spark's). Callers pass them from their `EngineConfig`
+    (MAKEGOOD_SPARK_MASTER, MAKEGOOD_SPARK_DRIVER_MEMORY; telemetry.engines.engine_options).
 
     Asking for a different master than the running session's raises InvalidInput: a JVM
     hosts one SparkContext, so stop_spark() first.
     """
-    from makegood.settings import get_settings
-
     global _session, _master
-    settings = get_settings()
-    wanted = master or settings.spark_master or "local[*]"
-    driver_memory = driver_memory or settings.spark_driver_memory
+    wanted = master or "local[*]"
     with _lock:
         if _session is not None:
             if wanted != _master:
