@@ -108,6 +108,7 @@ def test_approver_approves_and_launches(browser: Any, site: Site) -> None:
     for offer in offers[:2]:
         with site.container.uow() as uow:
             claim_offer_by_id(uow, offer["id"], site.container.now(), via="web")
+            uow.commit()
     page.reload()
     numbers = page.get_by_role("table", name="Funnel as numbers").inner_text()
     assert numbers.split("\n")[-1].split("\t")[:5] == ["3", "3", "3", "2", "0"]

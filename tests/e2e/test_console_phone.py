@@ -54,6 +54,7 @@ def test_campaign_and_account_pages_fit_a_phone(browser: Any, site: Site) -> Non
         offers = q.offers_for(uow, campaign_id=draft.campaign_id)
     with site.container.uow() as uow:
         claim_offer_by_id(uow, offers[0]["id"], site.container.now(), via="web")
+        uow.commit()
     add_staff(site.container, "admin")
     page = sign_in(browser, site, "admin", PHONE)
 

@@ -126,6 +126,7 @@ def apply(world: World, op: tuple[Any, ...]) -> None:
             try:
                 with container.uow() as uow:
                     grant_offer(uow, world.offers[(c, account)], clock.now, via="agent")
+                    uow.commit()
             except OfferUnavailable:
                 pass  # granted already, or withdrawn by a reversal
         case ("close", days):

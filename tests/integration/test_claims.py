@@ -53,6 +53,7 @@ def test_claim_writes_one_credit_at_clock_time_and_an_audit_entry(
 
     with container.uow() as uow:
         result = claim_offer(uow, seeded.token, container.now())
+        uow.commit()
 
     credits = credit_rows(container.engine, seeded.offer_id)
     assert len(credits) == 1
@@ -116,8 +117,10 @@ def test_a_claim_by_link_writes_what_a_claim_by_offer_writes(
     else:
         with container.uow() as uow:
             first = claim_offer(uow, by_link.token, container.now(), via="web")
+            uow.commit()
     with container.uow() as uow:
         second = claim_offer_by_id(uow, by_offer.offer_id, container.now(), via="web")
+        uow.commit()
 
     assert (first.amount_minor, first.currency, first.statement_date, first.locale) == (
         second.amount_minor,
@@ -165,6 +168,7 @@ def test_second_claim_is_already_claimed_and_adds_nothing(container: Container) 
     seeded = seed_offer(container.engine, container.now())
     with container.uow() as uow:
         claim_offer(uow, seeded.token, container.now())
+        uow.commit()
     before = snapshot(container.engine)
 
     with container.uow() as uow, pytest.raises(errors.OfferAlreadyClaimed):
@@ -191,6 +195,7 @@ def test_claim_just_before_expiry_succeeds(container: Container, clock: FrozenCl
 
     with container.uow() as uow:
         claim_offer(uow, seeded.token, container.now())
+        uow.commit()
 
     assert len(credit_rows(container.engine, seeded.offer_id)) == 1
 
@@ -226,6 +231,7 @@ def test_grant_then_claim_credits_once(container: Container) -> None:
     seeded = seed_offer(container.engine, container.now())
     with container.uow() as uow:
         granted = grant_offer(uow, seeded.offer_id, container.now(), via="agent", actor="agent:1")
+        uow.commit()
     with container.uow() as uow, pytest.raises(errors.OfferAlreadyClaimed):
         claim_offer(uow, seeded.token, container.now())
     credits = credit_rows(container.engine, seeded.offer_id)
@@ -243,6 +249,7 @@ def test_fifty_concurrent_claims_write_exactly_one_credit(container: Container) 
         try:
             with container.uow() as uow:
                 claim_offer(uow, seeded.token, container.now())
+                uow.commit()
             outcome = "claimed"
         except errors.OfferAlreadyClaimed:
             outcome = "already"

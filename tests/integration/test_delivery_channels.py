@@ -138,6 +138,7 @@ def test_sms_rows_are_launched_with_the_offer_and_sent_signed_with_a_working_lin
     token = japanese["claim_url"].rsplit("/", 1)[1]
     with box.uow() as uow:
         assert claim_offer(uow, token, box.now()).currency == "JPY"
+        uow.commit()
 
 
 def test_a_refusal_is_dead_and_the_worker_drives_the_channel(

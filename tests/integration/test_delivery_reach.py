@@ -33,6 +33,7 @@ def launched(container: Container) -> list[SeededOffer]:
     with container.uow() as uow:
         assert offers[0].token is not None
         claim_offer(uow, offers[0].token, container.now())
+        uow.commit()
     return offers
 
 
@@ -76,6 +77,7 @@ def test_remind_queues_one_reminder_per_unclaimed_offer_with_a_working_link(
     assert token != offers[1].token  # a fresh link; only its hash is stored
     with container.uow() as uow:
         claimed = claim_offer(uow, token, container.now())
+        uow.commit()
     assert claimed.offer_id == offers[1].offer_id
 
 

@@ -116,8 +116,10 @@ def test_connection_dropped_during_a_claim_credits_once_and_a_retry_works(
 
     event.listen(pg.engine, "commit", strike_before_commit)
     try:
-        with pytest.raises(sa.exc.OperationalError), pg.uow() as uow:
+        with pg.uow() as uow:
             claim_offer(uow, seeded.token, pg.now())
+            with pytest.raises(sa.exc.OperationalError):
+                uow.commit()  # the claim's caller commits: the connection dies there
     finally:
         event.remove(pg.engine, "commit", strike_before_commit)
     assert struck == [1]
@@ -134,6 +136,7 @@ def test_connection_dropped_during_a_claim_credits_once_and_a_retry_works(
 
     with pg.uow() as uow:
         result = claim_offer(uow, seeded.token, pg.now())
+        uow.commit()
     assert result.amount_minor == 24
     assert facts() == ("claimed", 1, 1)
     with pytest.raises(OfferAlreadyClaimed), pg.uow() as uow:

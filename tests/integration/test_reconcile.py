@@ -51,6 +51,7 @@ def world(database_url: str, tmp_path: Path, clock: FrozenClock) -> tuple[Contai
     for offer in offers[:2]:
         with container.uow() as uow:
             grant_offer(uow, offer, clock.now, via="agent")
+            uow.commit()
     return container, campaign
 
 

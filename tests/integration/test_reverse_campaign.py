@@ -55,10 +55,12 @@ def campaign_with_three_accounts(container: Container, clock: FrozenClock) -> di
         uow.commit()
     with container.uow() as uow:
         grant_offer(uow, offer_b, clock.now, via="agent")
+        uow.commit()
     close_through(container, date(2026, 4, 1))
     clock.set(datetime(2026, 4, 5, 10, tzinfo=UTC))
     with container.uow() as uow:
         grant_offer(uow, offer_c, clock.now, via="agent")
+        uow.commit()
     return {
         "campaign": seeded.campaign_id,
         "token": seeded.token,
@@ -174,6 +176,7 @@ def test_a_credit_posted_to_stripe_is_reversed_through_stripe(
             )
             uow.commit()
             claim_offer(uow, seeded.token, clock.now)
+            uow.commit()
         # A posting that may be in flight blocks the reversal...
         fake.fail["makegood-" + seeded.campaign_id + "-" + seeded.account_id] = [500] * 5
         push(container)

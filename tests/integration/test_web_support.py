@@ -166,8 +166,10 @@ def test_console_campaign_needs_a_second_approver(
         offer_ids = uow.conn.execute(sa.select(t.offers.c.id).order_by(t.offers.c.id)).scalars()
         first, second = list(offer_ids)
         claim_offer_by_id(uow, first, container.now())
+        uow.commit()
     with container.uow() as uow:
         claim_offer_by_id(uow, second, container.now())
+        uow.commit()
         long_ago = container.now() - timedelta(days=14, seconds=1)
         uow.conn.execute(  # the later offer's credit is the overdue one
             t.credits.update().where(t.credits.c.offer_id == second).values(granted_at=long_ago)

@@ -20,7 +20,7 @@ from makegood.domain.policy import Outage
 from makegood.services.appeal_offers import issue_offer
 from makegood.services.appeal_processing import facts_of, proposed_decision
 from makegood.services.campaigns import get_campaign
-from makegood.services.claims import grant_in_transaction
+from makegood.services.claims import grant_offer
 from makegood.services.incidents import get_incident
 from makegood.services.support import check_grant_limit
 from makegood.store import appeals as store
@@ -82,7 +82,7 @@ def grant_appeal(
             messages=False,
             actor=actor,
         )
-        grant_in_transaction(uow, offer_id, now, via="agent", actor=actor)
+        grant_offer(uow, offer_id, now, via="agent", actor=actor)
         outbox.queue(
             uow.conn,
             [

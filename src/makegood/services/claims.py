@@ -323,7 +323,8 @@ def _claim_in_one_statement(
 
 
 def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") -> ClaimResult:
-    """Apply the credit behind `token` exactly once and commit.
+    """Apply the credit behind `token` exactly once, in the caller's unit of work (the caller
+    commits: until then nothing is durable).
 
     Raises OfferNotFound (unknown or revoked link), OfferAlreadyClaimed, OfferExpired or
     OfferRevoked, and then nothing has changed.
@@ -331,7 +332,6 @@ def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") ->
     if uow.dialect == "postgresql":
         won = _claim_in_one_statement(uow.conn, token, now, via)
         if won is not None:
-            uow.commit()
             return won
         # Nothing was written: the step-by-step claim finds out why and raises it.
     return _claim_step_by_step(uow, token, now, via)
@@ -341,9 +341,7 @@ def _claim_step_by_step(uow: UnitOfWork, token: str, now: datetime, via: str) ->
     """The claim in separate statements: SQLite's, and on PostgreSQL the way to say why the
     one statement credited nothing (or to credit, should the offer have opened since)."""
     offer_id = _offer_id_for(uow, token)
-    result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
-    uow.commit()
-    return result
+    return _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
 
 
 def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "web") -> ClaimResult:
@@ -361,25 +359,18 @@ def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "we
         if won is not None:
             return won
     with UnitOfWork(engine) as uow:
-        return _claim_step_by_step(uow, token, now, via)
+        result = _claim_step_by_step(uow, token, now, via)
+        uow.commit()
+        return result
 
 
 def claim_offer_by_id(
     uow: UnitOfWork, offer_id: str, now: datetime, via: str = "inapp"
 ) -> ClaimResult:
     """Apply the credit of offer `offer_id` for its subscriber (the in-app message's claim
-    action) exactly once and commit; same guarantees and errors as `claim_offer`."""
-    result = _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
-    uow.commit()
-    return result
-
-
-def grant_in_transaction(
-    uow: UnitOfWork, offer_id: str, now: datetime, via: str, actor: str
-) -> ClaimResult:
-    """`grant_offer` without the commit: the caller commits it with its own changes (an
-    appeal granted by an agent)."""
-    return _credit_offer(uow, offer_id, now, OfferState.GRANTED, via, actor=actor)
+    action) exactly once, in the caller's unit of work (the caller commits); same guarantees
+    and errors as `claim_offer`."""
+    return _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
 
 
 def grant_offer(
@@ -391,12 +382,11 @@ def grant_offer(
     *,
     even_after_expiry: bool = False,
 ) -> ClaimResult:
-    """Credit an open offer without a claim (an agent's grant) exactly once and commit.
+    """Credit an open offer without a claim (an agent's grant) exactly once, in the caller's
+    unit of work (the caller commits).
 
     Same guarantees and errors as `claim_offer`; the offer ends `granted`. `even_after_expiry`
     credits it although its window has closed (a goodwill grant).
     """
     granted, late = OfferState.GRANTED, even_after_expiry
-    result = _credit_offer(uow, offer_id, now, granted, via, actor, even_after_expiry=late)
-    uow.commit()
-    return result
+    return _credit_offer(uow, offer_id, now, granted, via, actor, even_after_expiry=late)

@@ -120,8 +120,9 @@ def _message(uow: UnitOfWork, account_id: str, message_id: str) -> sa.RowMapping
 
 
 def claim_message(uow: UnitOfWork, account_id: str, message_id: str, now: datetime) -> ClaimResult:
-    """Claim the offer of the account's message (via="inapp") exactly once and commit; the
-    message becomes read. Errors as for a claim link (expired, already claimed, ...)."""
+    """Claim the offer of the account's message (via="inapp") exactly once, in the caller's
+    unit of work (the caller commits); the message becomes read. Errors as for a claim link
+    (expired, already claimed, ...)."""
     row = _message(uow, account_id, message_id)
     outbox.set_inapp_state(uow.conn, row["offer_id"], "read")
     return claim_offer_by_id(uow, row["offer_id"], now, via="inapp")

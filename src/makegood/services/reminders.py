@@ -87,7 +87,7 @@ def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
     report = ExpiryReport()
     for offer_id, account_id in due:
         with container.uow() as uow:
-            # The notice goes in first so that grant_offer's commit writes both, or neither.
+            # The notice and the grant commit together: both, or neither.
             outbox.queue(
                 uow.conn,
                 [
@@ -98,6 +98,7 @@ def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
             )
             try:
                 grant_offer(uow, offer_id, container.now(), via="expiry", actor="system:expiry")
+                uow.commit()
             except OfferUnavailable:
                 report.already_closed += 1  # claimed meanwhile: nothing to do
                 continue

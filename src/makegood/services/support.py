@@ -173,4 +173,6 @@ def goodwill_grant(
             {"account_id": offer["account_id"], "reason": reason},
         )
         # A goodwill grant is exactly for the subscriber who missed the window.
-        return grant_offer(uow, offer_id, now, via="agent", actor=actor, even_after_expiry=True)
+        result = grant_offer(uow, offer_id, now, via="agent", actor=actor, even_after_expiry=True)
+        uow.commit()
+        return result

@@ -107,6 +107,7 @@ def add_message_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         """Claim the message's credit for the signed-in subscriber, exactly once (409 after)."""
         with container.uow() as uow:
             result = claim_message(uow, account_id, message_id, container.now())
+            uow.commit()
         return s.ClaimPublic(
             offer_id=result.offer_id,
             credit_id=result.credit_id,
