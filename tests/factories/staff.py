@@ -36,6 +36,7 @@ def email_for(role: str) -> str:
 def add_staff(container: Container, role: str, limits: dict[str, int] | None = None) -> User:
     with container.uow() as uow:
         add_user(uow, email_for(role), role, PASSWORD, container.now(), limits or {"USD": 500})
+        uow.commit()
         user = authenticate(uow, email_for(role), PASSWORD)
     assert user is not None
     return user
@@ -45,6 +46,7 @@ def session_cookie(container: Container, user: User) -> dict[str, str]:
     """A live session for `user`, as the cookie a browser would send."""
     with container.uow() as uow:
         raw = start_session(uow, user, container.now())
+        uow.commit()
     return {SESSION_COOKIE: raw}
 
 
@@ -52,6 +54,7 @@ def api_key(container: Container, *scopes: str) -> dict[str, str]:
     """Authorization header for a fresh key with `scopes` (all scopes when none are given)."""
     with container.uow() as uow:
         _, raw = create_api_key(uow, scopes or SCOPES, "test", container.now())
+        uow.commit()
     return {"Authorization": f"Bearer {raw}"}
 
 

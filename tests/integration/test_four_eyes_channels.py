@@ -39,6 +39,7 @@ def key_of(container: Container, owner: str | None, name: str = "k") -> dict[str
         _, raw = create_api_key(
             uow, ["campaigns:write", "campaigns:read"], name, container.now(), owner=owner
         )
+        uow.commit()
     return {"Authorization": f"Bearer {raw}"}
 
 
@@ -140,6 +141,7 @@ def test_titles_with_line_breaks_or_nul_are_refused(
 ) -> None:
     with container.uow() as uow:
         _, raw = create_api_key(uow, ["incidents:write"], "ops", container.now())
+        uow.commit()
     start = container.now() - timedelta(hours=3)
     response = client.post(
         "/api/v1/incidents",

@@ -140,6 +140,7 @@ def test_a_session_opened_with_a_stale_version_is_dead(db: str, container: Conta
     assert run("user", "password", email_for("viewer"), "--password-stdin", stdin=NEW_PASSWORD)
     with container.uow() as uow:
         raw = start_session(uow, stale, container.now())
+        uow.commit()
     with container.uow() as uow:
         assert resolve_session(uow, raw, container.now()) is None
 

@@ -43,7 +43,9 @@ def sign_in(client: TestClient, container: Container, role: str) -> None:
 
 def new_key(container: Container, name: str) -> tuple[str, str]:
     with container.uow() as uow:
-        return create_api_key(uow, ["offers:read"], name, container.now())
+        made = create_api_key(uow, ["offers:read"], name, container.now())
+        uow.commit()
+        return made
 
 
 def live(container: Container, raw: str) -> bool:

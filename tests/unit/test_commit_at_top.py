@@ -21,14 +21,6 @@ NOT_YET = {
     "services/incidents.py:create_incident",
     "services/launch.py:_finish",
     "services/status_requests.py:request_status",
-    "services/user_admin.py:set_disabled",
-    "services/user_admin.py:set_role",
-    "services/user_admin.py:set_password",
-    "services/users.py:add_user",
-    "services/users.py:start_session",
-    "services/users.py:end_session",
-    "services/users.py:create_api_key",
-    "services/users.py:revoke_api_key",
 }
 
 

@@ -70,6 +70,7 @@ def register(cli: click.Group) -> None:
         c = container()
         with c.uow() as uow:
             user_id = add_user(uow, email, role, password, c.now(), limits)
+            uow.commit()
         say(f"user created with role {role}")
         print_id(user_id)
 
@@ -120,6 +121,7 @@ def _register_lockout(user: click.Group) -> None:
         with c.uow() as uow:
             user_id = find_user_id(uow, email)
             changed = set_role(uow, user_id, role, c.now())
+            uow.commit()
         say(f"role {role} " + ("given; their sessions ended" if changed else "was theirs already"))
         print_id(user_id)
 
@@ -135,6 +137,7 @@ def _register_lockout(user: click.Group) -> None:
         password = _read_password(password_stdin)
         with c.uow() as uow:
             set_password(uow, user_id, password, c.now())
+            uow.commit()
         say("password set; their sessions ended")
         print_id(user_id)
 
@@ -144,6 +147,7 @@ def _toggle(email: str, disabled: bool) -> None:
     with c.uow() as uow:
         user_id = find_user_id(uow, email)
         changed = set_disabled(uow, user_id, disabled, c.now())
+        uow.commit()
     word = "disabled" if disabled else "enabled"
     say(f"user {word}" + ("" if changed else " already; nothing changed"))
     print_id(user_id)
@@ -177,6 +181,7 @@ def _register_apikey(cli: click.Group) -> None:
         c = container()
         with c.uow() as uow:
             key_id, raw = create_api_key(uow, scopes, name, c.now(), owner=owner)
+            uow.commit()
         say(f"API key {key_id} created; store it now, it is not shown again")
         click.echo(raw)
 
@@ -211,5 +216,6 @@ def _register_apikey(cli: click.Group) -> None:
         c = container()
         with c.uow() as uow:
             changed = revoke_api_key(uow, key_id, c.now())
+            uow.commit()
         say(f"API key {key_id} " + ("revoked" if changed else "was revoked already"))
         print_id(key_id)

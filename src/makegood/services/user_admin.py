@@ -68,7 +68,6 @@ def set_disabled(
     _end_sessions(uow, row["id"], disabled_at=now if disabled else None)
     action = "user.disabled" if disabled else "user.enabled"
     audit.record(uow, now, actor, action, "user", row["id"], {"email": row["email"]})
-    uow.commit()
     return True
 
 
@@ -86,7 +85,6 @@ def set_role(uow: UnitOfWork, user_id: str, role: str, now: datetime, actor: str
     _end_sessions(uow, row["id"], role=role)
     detail = {"email": row["email"], "from": row["role"], "to": role}
     audit.record(uow, now, actor, "user.role_changed", "user", row["id"], detail)
-    uow.commit()
     return True
 
 
@@ -100,4 +98,3 @@ def set_password(
     row = _locked_user(uow, user_id=user_id)
     _end_sessions(uow, row["id"], password_hash=hash_password(password))
     audit.record(uow, now, actor, "user.password_set", "user", row["id"], {"email": row["email"]})
-    uow.commit()

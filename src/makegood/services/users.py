@@ -187,7 +187,6 @@ def add_user(
         )
     )
     audit.record(uow, now, actor, "user.created", "user", user_id, {"role": role})
-    uow.commit()
     return user_id
 
 
@@ -223,7 +222,6 @@ def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
         )
     )
     audit.record(uow, now, user.email, "user.login", "user", user.id)
-    uow.commit()
     return raw
 
 
@@ -259,7 +257,6 @@ def end_session(uow: UnitOfWork, raw: str | None, now: datetime) -> None:
         uow.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == sha256_hex(raw)))
         # Expired sessions of everyone are swept here too, so the table does not grow forever.
         uow.conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
-        uow.commit()
 
 
 def create_api_key(
@@ -299,7 +296,6 @@ def create_api_key(
     if owner is not None:
         detail["owner"] = owner.strip().lower()
     audit.record(uow, now, actor, "apikey.created", "apikey", key_id, detail)
-    uow.commit()
     return key_id, raw
 
 
@@ -390,5 +386,4 @@ def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime, actor: str = "cl
         return False
     uow.conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=now))
     audit.record(uow, now, actor, "apikey.revoked", "apikey", key_id)
-    uow.commit()
     return True

@@ -366,6 +366,7 @@ def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: Console
             if user is None:
                 return login_page(request, 401, "E-mail or password is wrong.", email, next)
             raw = start_session(uow, user, container.now())
+            uow.commit()
         response = RedirectResponse(safe_next(next), status_code=303)
         response.set_cookie(
             SESSION_COOKIE,
@@ -383,6 +384,7 @@ def _login_routes(app: FastAPI, container: Container, auth: Auth, pages: Console
     def logout(request: Request, _: Reader) -> Response:
         with container.uow() as uow:
             end_session(uow, request.cookies.get(SESSION_COOKIE), container.now())
+            uow.commit()
         response = RedirectResponse(PREFIX + "/login", status_code=303)
         response.delete_cookie(SESSION_COOKIE, path=PREFIX)
         return response

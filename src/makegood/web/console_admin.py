@@ -66,6 +66,7 @@ def add_admin_routes(app: FastAPI, container: Container, auth: Auth, pages: Cons
     def revoke(key_id: str, session: Admin) -> Response:
         with container.uow() as uow:
             revoke_api_key(uow, key_id, container.now(), actor=session.user.email)
+            uow.commit()
         return RedirectResponse(f"{PREFIX}/admin?done=revoked", status_code=303)
 
     @app.post("/admin/users/{user_id}/disable")
@@ -73,12 +74,14 @@ def add_admin_routes(app: FastAPI, container: Container, auth: Auth, pages: Cons
         _not_yourself(session, user_id, "disable")
         with container.uow() as uow:
             set_disabled(uow, user_id, True, container.now(), actor=session.user.email)
+            uow.commit()
         return RedirectResponse(f"{PREFIX}/admin?done=disabled", status_code=303)
 
     @app.post("/admin/users/{user_id}/enable")
     def enable(user_id: str, session: Admin) -> Response:
         with container.uow() as uow:
             set_disabled(uow, user_id, False, container.now(), actor=session.user.email)
+            uow.commit()
         return RedirectResponse(f"{PREFIX}/admin?done=enabled", status_code=303)
 
     @app.post("/admin/users/{user_id}/role")
@@ -88,6 +91,7 @@ def add_admin_routes(app: FastAPI, container: Container, auth: Auth, pages: Cons
         _not_yourself(session, user_id, "change the role of")
         with container.uow() as uow:
             set_role(uow, user_id, role, container.now(), actor=session.user.email)
+            uow.commit()
         return RedirectResponse(f"{PREFIX}/admin?done=role", status_code=303)
 
     @app.post("/admin/users/{user_id}/password")
@@ -96,4 +100,5 @@ def add_admin_routes(app: FastAPI, container: Container, auth: Auth, pages: Cons
     ) -> Response:
         with container.uow() as uow:
             set_password(uow, user_id, password, container.now(), actor=session.user.email)
+            uow.commit()
         return RedirectResponse(f"{PREFIX}/admin?done=password", status_code=303)
