@@ -18,13 +18,12 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from typing import Any
 
-from makegood.domain.errors import InvalidInput
 from makegood.telemetry.attempts import (
     USABLE,
     create_attempts_view,
     inspect_files,
-    reader_problem,
     resolve_attempt_files,
+    source_errors,
 )
 from makegood.telemetry.cohort import _COHORT_SQL, _WINDOW, _from_micros, window_micros
 from makegood.telemetry.engine import EngineConfig
@@ -72,38 +71,31 @@ def read_account_log(
     start_us, end_us = window_micros(starts_at, ends_at, 1)
     conn = config.connect()
     try:
-        files = inspect_files(conn, resolve_attempt_files(source.path), (), source)
-        create_attempts_view(conn, files, source)
-        params: dict[str, object] = {
-            "start": start_us,
-            "end": end_us,
-            "min_failures": 1,
-            "strict": False,
-            "account": account_id,
-        }
-        conn.execute(
-            _COHORT_SQL.format(scope="account_id = $account", usable=USABLE, window=_WINDOW),
-            params,
-        )
-        failed = conn.execute(
-            "SELECT failed_attempts, first_us, last_us, impact_minutes FROM cohort "
-            "WHERE account_id = $account",
-            {"account": account_id},
-        ).fetchone()
-        ok = conn.execute(
-            "SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)) FROM (SELECT DISTINCT ts, "
-            f"error_code, region, device FROM attempts WHERE {USABLE} AND NOT failed "
-            f"AND account_id = $account AND {_WINDOW})",
-            {"account": account_id, "start": start_us, "end": end_us},
-        ).fetchone()
-    except InvalidInput:
-        raise
-    except Exception as exc:
-        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
-            raise InvalidInput(
-                f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
-            ) from exc
-        raise
+        with source_errors(source):
+            files = inspect_files(conn, resolve_attempt_files(source.path), (), source)
+            create_attempts_view(conn, files, source)
+            params: dict[str, object] = {
+                "start": start_us,
+                "end": end_us,
+                "min_failures": 1,
+                "strict": False,
+                "account": account_id,
+            }
+            conn.execute(
+                _COHORT_SQL.format(scope="account_id = $account", usable=USABLE, window=_WINDOW),
+                params,
+            )
+            failed = conn.execute(
+                "SELECT failed_attempts, first_us, last_us, impact_minutes FROM cohort "
+                "WHERE account_id = $account",
+                {"account": account_id},
+            ).fetchone()
+            ok = conn.execute(
+                "SELECT count(*), epoch_us(min(ts)), epoch_us(max(ts)) FROM (SELECT DISTINCT ts, "
+                f"error_code, region, device FROM attempts WHERE {USABLE} AND NOT failed "
+                f"AND account_id = $account AND {_WINDOW})",
+                {"account": account_id, "start": start_us, "end": end_us},
+            ).fetchone()
     finally:
         conn.close()
     log: dict[str, Any] = {}

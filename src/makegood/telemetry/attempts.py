@@ -18,7 +18,8 @@ are skipped and counted, not refused: anonymous attempts are normal in playback 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -64,6 +65,22 @@ def reader_problem(exc: BaseException) -> str:
         if line.strip():
             kept.append(line.strip())
     return " ".join(kept) or type(exc).__name__
+
+
+@contextmanager
+def source_errors(source: AttemptSource) -> Iterator[None]:
+    """DuckDB's errors while reading `source` become InvalidInput naming it (with DuckDB's own
+    account of the problem); InvalidInput and every other error pass through unchanged."""
+    try:
+        yield
+    except InvalidInput:
+        raise
+    except Exception as exc:
+        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
+            raise InvalidInput(
+                f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
+            ) from exc
+        raise
 
 
 def _account_id(column: str) -> str:

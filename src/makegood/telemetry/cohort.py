@@ -22,7 +22,7 @@ from typing import Any
 
 from makegood.domain.csv_cells import safe_cell_sql
 from makegood.domain.errors import InvalidInput
-from makegood.telemetry.attempts import USABLE, AttemptCounts, open_attempts, reader_problem
+from makegood.telemetry.attempts import USABLE, AttemptCounts, open_attempts, source_errors
 from makegood.telemetry.engine import connect_duckdb
 from makegood.telemetry.source import AttemptSource
 from makegood.telemetry.sql import sql_string
@@ -264,27 +264,21 @@ def compute_cohort(
     scope_columns = scope_columns_of(regions, devices)
     conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
-        paths, counts = open_attempts(conn, source, scope_columns, say)
-        params: dict[str, object] = {
-            "start": start_us,
-            "end": end_us,
-            "min_failures": min_failures,
-            "strict": strict,
-        }
-        scope = _scope_conditions(regions, devices, params)
-        if say:
-            say("computing the cohort of the window")
-        conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE, window=_WINDOW), params)
-        result = cohort_result(conn, len(paths), counts, min_failures)
-    except InvalidInput:
+        with source_errors(source):
+            paths, counts = open_attempts(conn, source, scope_columns, say)
+            params: dict[str, object] = {
+                "start": start_us,
+                "end": end_us,
+                "min_failures": min_failures,
+                "strict": strict,
+            }
+            scope = _scope_conditions(regions, devices, params)
+            if say:
+                say("computing the cohort of the window")
+            conn.execute(_COHORT_SQL.format(scope=scope, usable=USABLE, window=_WINDOW), params)
+            result = cohort_result(conn, len(paths), counts, min_failures)
+    except Exception:
         conn.close()
-        raise
-    except Exception as exc:
-        conn.close()
-        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
-            raise InvalidInput(
-                f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
-            ) from exc
         raise
     return result
 

@@ -8,8 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from makegood.domain.errors import InvalidInput
-from makegood.telemetry.attempts import USABLE, open_attempts, reader_problem
+from makegood.telemetry.attempts import USABLE, open_attempts, source_errors
 from makegood.telemetry.detect import (
     BucketRow,
     Detection,
@@ -88,22 +87,18 @@ def detect_duckdb(
     source = AttemptSource.of(source)
     conn = connect_duckdb(memory_limit=memory_limit, temp_dir=temp_dir)
     try:
-        _, counts = open_attempts(conn, source, by, say)
-        if say:
-            say(f"counting attempts per {bucket} bucket" + (f" and {', '.join(by)}" if by else ""))
-        rows = bucket_rows_duckdb(conn, rule, by)
-        windows = propose_windows(rows, rule)
-        if say:
-            say(f"{len(windows)} window(s) proposed; counting the accounts they touched")
-        windows = accounts_touched_duckdb(conn, windows, by)
-    except InvalidInput:
-        raise
-    except Exception as exc:
-        if type(exc).__module__.startswith(("duckdb", "_duckdb")):
-            raise InvalidInput(
-                f"{source.path}: cannot read the attempt files: {reader_problem(exc)}"
-            ) from exc
-        raise
+        with source_errors(source):
+            _, counts = open_attempts(conn, source, by, say)
+            if say:
+                say(
+                    f"counting attempts per {bucket} bucket"
+                    + (f" and {', '.join(by)}" if by else "")
+                )
+            rows = bucket_rows_duckdb(conn, rule, by)
+            windows = propose_windows(rows, rule)
+            if say:
+                say(f"{len(windows)} window(s) proposed; counting the accounts they touched")
+            windows = accounts_touched_duckdb(conn, windows, by)
     finally:
         conn.close()
     return Detection(
