@@ -13,12 +13,12 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from makegood.notify.delivery import DeliveryEvent, mask_addresses
 from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.tables_notify import message_events, suppressions
+from makegood.store.upsert import insert_new
 
 SUPPRESSING_KINDS = ("bounced", "complained")
 
@@ -67,13 +67,8 @@ def suppress(
     conn: sa.Connection, hash_: str, *, reason: str, message_id: str | None, now: datetime
 ) -> bool:
     """Put an address hash on the suppression list; False when it was there already."""
-    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-    stmt = (
-        insert(suppressions)
-        .values(address_hash=hash_, reason=reason, created_at=now, message_id=message_id)
-        .on_conflict_do_nothing(index_elements=["address_hash"])
-    )
-    return conn.execute(stmt).rowcount == 1
+    row = {"address_hash": hash_, "reason": reason, "created_at": now, "message_id": message_id}
+    return insert_new(conn, suppressions, row, ("address_hash",))
 
 
 def is_suppressed(conn: sa.Connection, address: str) -> bool:

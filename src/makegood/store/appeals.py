@@ -12,10 +12,10 @@ from collections.abc import Sequence
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from makegood.store import tables as t
 from makegood.store.tables_appeals import appeal_links, appeals
+from makegood.store.upsert import insert_new
 
 
 def launched_campaigns(conn: sa.Connection, incident_ids: Sequence[str]) -> dict[str, Any]:
@@ -75,20 +75,7 @@ def appeal_of(conn: sa.Connection, account_id: str, incident_id: str) -> sa.RowM
 
 def file(conn: sa.Connection, row: dict[str, Any]) -> bool:
     """Insert the appeal unless the account has one for the incident; True if inserted."""
-    dialect = conn.dialect.name
-    insert: Any
-    if dialect == "postgresql":
-        insert = postgresql.insert(appeals)
-    elif dialect == "sqlite":
-        insert = sqlite.insert(appeals)
-    else:  # pragma: no cover - the two supported databases
-        raise NotImplementedError(dialect)
-    statement = (
-        insert.values(**row)
-        .on_conflict_do_nothing(index_elements=["account_id", "incident_id"])
-        .returning(appeals.c.id)
-    )
-    return conn.execute(statement).first() is not None
+    return insert_new(conn, appeals, row, ("account_id", "incident_id"))
 
 
 def get(conn: sa.Connection, appeal_id: str, lock: bool = False) -> sa.RowMapping | None:

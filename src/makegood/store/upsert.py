@@ -1,4 +1,4 @@
-"""INSERT ... ON CONFLICT DO UPDATE for SQLite and PostgreSQL alike."""
+"""INSERT ... ON CONFLICT (DO UPDATE, DO NOTHING) for SQLite and PostgreSQL alike."""
 
 from __future__ import annotations
 
@@ -26,3 +26,14 @@ def upsert(
     for name, build in (overrides or {}).items():
         updates[name] = build(stmt.excluded) if callable(build) else build
     conn.execute(stmt.on_conflict_do_update(index_elements=list(key), set_=updates), list(rows))
+
+
+def insert_new(
+    conn: sa.Connection, table: sa.Table, row: Mapping[str, Any], key: Sequence[str]
+) -> bool:
+    """Insert `row` unless a row with the same `key` exists; True if it was inserted."""
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table).values(**row).on_conflict_do_nothing(index_elements=list(key))
+    # RETURNING rather than rowcount: psycopg reports -1 for this statement.
+    returning = [table.c[name] for name in key]
+    return conn.execute(stmt.returning(*returning)).first() is not None
