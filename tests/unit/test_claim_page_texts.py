@@ -14,22 +14,9 @@ from makegood.services.claims import Evidence, OfferView
 from makegood.settings import Settings
 from makegood.web.pages import Pages, offer_text
 from makegood.web.texts import TEXTS
+from tests.factories.notices import LOCALES
 
 FIRST = datetime(2026, 3, 22, 17, 44, 5, tzinfo=UTC)
-LOCALES = {
-    "en": "en-US",
-    "es": "es-ES",
-    "fr": "fr-FR",
-    "de": "de-DE",
-    "pt": "pt-BR",
-    "ja": "ja-JP",
-    "it": "it-IT",
-    "nl": "nl-NL",
-    "pl": "pl-PL",
-    "tr": "tr-TR",
-    "ko": "ko-KR",
-    "ar": "ar-EG",
-}
 # The quotation marks each language's offer e-mail puts around the incident title.
 QUOTES = {
     "en": ("\u201c", "\u201d"),

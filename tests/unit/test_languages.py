@@ -142,22 +142,28 @@ def test_claim_page_in_a_language_we_lack_is_wholly_the_fallbacks(locale: str) -
     assert "March 30, 2026, 9:00 AM UTC" in html
 
 
-def test_in_app_message_in_a_language_we_lack_is_wholly_the_fallbacks() -> None:
-    message = InappMessage(
+def inapp_message(
+    locale: str, currency: str, amount_minor: int, *, template: str, claimable: bool
+) -> InappMessage:
+    return InappMessage(
         id="msg_1",
         offer_id="off_1",
-        template="offer_claim",
+        template=template,
         state="unread",
         created_at=NOW,
-        locale="zh-TW",
-        amount_minor=30,
-        currency="EUR",
+        locale=locale,
+        amount_minor=amount_minor,
+        currency=currency,
         plan_name="Standard",
         incident_title="Playback outage",
         expires_at=datetime(2026, 3, 30, 9, 0, tzinfo=UTC),
         statement_date=date(2026, 4, 1),
-        claimable=True,
+        claimable=claimable,
     )
+
+
+def test_in_app_message_in_a_language_we_lack_is_wholly_the_fallbacks() -> None:
+    message = inapp_message("zh-TW", "EUR", 30, template="offer_claim", claimable=True)
     public = message_public("acc_1", message, "en")
 
     assert public.language == "en"
@@ -219,21 +225,7 @@ def test_every_language_renders_in_its_own_words(language: str, template: str) -
 
 
 def test_arabic_in_app_message_isolates_its_values() -> None:
-    message = InappMessage(
-        id="msg_1",
-        offer_id="off_1",
-        template="offer_granted",
-        state="unread",
-        created_at=NOW,
-        locale="ar-EG",
-        amount_minor=1250,
-        currency="EGP",
-        plan_name="Premium",
-        incident_title="Playback outage",
-        expires_at=datetime(2026, 3, 30, 9, 0, tzinfo=UTC),
-        statement_date=date(2026, 4, 1),
-        claimable=False,
-    )
+    message = inapp_message("ar-EG", "EGP", 1250, template="offer_granted", claimable=False)
     public = message_public("acc_1", message, "en")
 
     amount = "\u200f12.50 ج.م.\u200f"
