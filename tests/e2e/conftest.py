@@ -14,7 +14,10 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from makegood.bootstrap import Container
+from makegood.store.engine import make_engine
 from tests.harness.browser import CHROMIUM, CHROMIUM_ARGS, Inbox, Site, free_socket, serve
+from tests.harness.clock import FrozenClock
+from tests.harness.settings import make_settings
 from tests.harness.smtp import Inbox as SmtpInbox
 
 
@@ -72,3 +75,15 @@ def smtp_inbox() -> Iterator[tuple[str, SmtpInbox]]:
         yield f"smtp://127.0.0.1:{controller.port}", inbox
     finally:
         controller.stop()
+
+
+@pytest.fixture
+def pg_container(
+    pg_database_url: str, smtp_inbox: tuple[str, SmtpInbox], tmp_path: Path, clock: FrozenClock
+) -> Iterator[Container]:
+    """A container on a fresh PostgreSQL database whose e-mail goes to `smtp_inbox`."""
+    smtp_url, _ = smtp_inbox
+    settings = make_settings(pg_database_url, tmp_path, smtp_url=smtp_url)
+    engine = make_engine(settings.database_url)
+    yield Container(settings=settings, engine=engine, clock=clock)
+    engine.dispose()

@@ -7,9 +7,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from email.message import EmailMessage
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -23,30 +21,16 @@ from makegood.services.dispatch import dispatch_pending
 from makegood.services.users import resolve_session
 from makegood.services.worker import decide_appeals
 from makegood.store import tables as t
-from makegood.store.engine import make_engine
 from makegood.store.tables_appeals import appeals
 from makegood.web.app import create_app
 from makegood.web.auth import SESSION_COOKIE, console_csrf_token
 from tests.factories.appeals import AppealWorld, seed_missed, write_attempts
 from tests.factories.staff import add_staff, session_cookie
-from tests.harness.clock import FrozenClock
-from tests.harness.settings import make_settings
 from tests.harness.smtp import Inbox
 
 APPEAL = re.compile(r"http://claims\.test/appeal/([A-Za-z0-9_-]{43,})")
 CLAIM = re.compile(r"http://claims\.test/claim/([A-Za-z0-9_-]{43,})")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
-
-
-@pytest.fixture
-def pg_container(
-    pg_database_url: str, smtp_inbox: tuple[str, Inbox], tmp_path: Path, clock: FrozenClock
-) -> Iterator[Container]:
-    smtp_url, _ = smtp_inbox
-    settings = make_settings(pg_database_url, tmp_path, smtp_url=smtp_url)
-    engine = make_engine(settings.database_url)
-    yield Container(settings=settings, engine=engine, clock=clock)
-    engine.dispose()
 
 
 def text(message: EmailMessage) -> str:

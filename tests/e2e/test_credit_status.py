@@ -6,9 +6,7 @@ from __future__ import annotations
 
 import re
 import warnings
-from collections.abc import Iterator
 from datetime import timedelta
-from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
@@ -20,27 +18,13 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.services.dispatch import dispatch_pending
 from makegood.store import tables as t
-from makegood.store.engine import make_engine
 from makegood.web.app import create_app
 from tests.factories.credit_status import StatusWorld, add_incident, seed_account
 from tests.factories.staff import api_key
-from tests.harness.clock import FrozenClock
-from tests.harness.settings import make_settings
 from tests.harness.smtp import Inbox
 
 LINK = re.compile(r"http://claims\.test/claim/([A-Za-z0-9_-]{43,})")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
-
-
-@pytest.fixture
-def pg_container(
-    pg_database_url: str, smtp_inbox: tuple[str, Inbox], tmp_path: Path, clock: FrozenClock
-) -> Iterator[Container]:
-    smtp_url, _ = smtp_inbox
-    settings = make_settings(pg_database_url, tmp_path, smtp_url=smtp_url)
-    engine = make_engine(settings.database_url)
-    yield Container(settings=settings, engine=engine, clock=clock)
-    engine.dispose()
 
 
 def _world(container: Container) -> StatusWorld:
