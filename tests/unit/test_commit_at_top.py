@@ -53,12 +53,6 @@ def test_functions_handed_a_unit_of_work_do_not_commit_it() -> None:
     assert NOT_YET - found == set(), "no longer commits: take it off NOT_YET"
 
 
-def test_the_claim_and_grant_functions_leave_the_commit_to_their_caller() -> None:
-    found = committing_handed_uow(SRC)
-    for name in ("claim_offer", "_claim_step_by_step", "claim_offer_by_id", "grant_offer"):
-        assert f"services/claims.py:{name}" not in found
-
-
 def test_the_check_sees_a_commit_of_a_handed_unit_of_work(tmp_path: Path) -> None:
     (tmp_path / "sample.py").write_text(
         "def handed(uow):\n    uow.commit()\n\n"

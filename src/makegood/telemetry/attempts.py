@@ -73,8 +73,6 @@ def source_errors(source: AttemptSource) -> Iterator[None]:
     account of the problem); InvalidInput and every other error pass through unchanged."""
     try:
         yield
-    except InvalidInput:
-        raise
     except Exception as exc:
         if type(exc).__module__.startswith(("duckdb", "_duckdb")):
             raise InvalidInput(
