@@ -14,6 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store import tables as t
+from makegood.store.repository import Repository
 from makegood.store.tables_appeals import appeal_links, appeals
 from makegood.store.upsert import insert_new
 
@@ -218,3 +219,7 @@ def of_account(conn: sa.Connection, account_id: str) -> list[sa.RowMapping]:
         .order_by(a.c.created_at.desc(), a.c.id)
     )
     return list(conn.execute(query).mappings())
+
+
+class Appeals(Repository):
+    """The appeal_links and appeals tables (`uow.appeals`)."""

@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from makegood.store import tables as t
+from makegood.store.repository import Repository
 from makegood.store.uow import UnitOfWork
 
 
@@ -29,3 +30,7 @@ def record(
             detail=detail or {},
         )
     )
+
+
+class Audit(Repository):
+    """The audit_log table: append-only (`uow.audit`)."""

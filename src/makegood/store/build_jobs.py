@@ -15,6 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store import tables as t
+from makegood.store.repository import Repository
 
 b = t.campaign_builds
 
@@ -122,3 +123,7 @@ def get_build(conn: sa.Connection, campaign_id: str) -> dict[str, Any] | None:
     """The build row of `campaign_id` (None for a campaign built by the CLI)."""
     row = conn.execute(sa.select(b).where(b.c.campaign_id == campaign_id)).mappings().first()
     return dict(row) if row is not None else None
+
+
+class Builds(Repository):
+    """The campaign_builds table: campaign-create jobs run by the workers (`uow.builds`)."""

@@ -18,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store.bulk_insert import insert_dicts
+from makegood.store.repository import Repository
 from makegood.store.tables_billing import ledger_entries
 
 # From this many entries on, they are written with COPY on PostgreSQL (one statement a row
@@ -120,3 +121,7 @@ def entries_for_statement(conn: sa.Connection, statement_id: str) -> list[sa.Row
         .order_by(ledger_entries.c.id)
     )
     return list(conn.execute(query))
+
+
+class Ledger(Repository):
+    """The ledger_entries and credit_states tables (`uow.ledger`)."""

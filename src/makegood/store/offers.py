@@ -18,6 +18,7 @@ from sqlalchemy.dialects.postgresql import ARRAY
 from makegood.domain.offers import OfferState
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded
+from makegood.store.repository import Repository
 
 # The columns a launch writes, in COPY order (the in-app message starts `unread`).
 LAUNCH_COLUMNS = (
@@ -185,3 +186,7 @@ def live_link_hashes(conn: sa.Connection) -> set[str]:
     launch = conn.execute(sa.select(o.c.token_hash).where(o.c.token_hash.is_not(None)))
     extra = conn.execute(sa.select(ct.c.token_hash).where(ct.c.revoked_at.is_(None)))
     return {str(h) for h in launch.scalars()} | {str(h) for h in extra.scalars()}
+
+
+class Offers(Repository):
+    """The offers and claim_tokens tables (`uow.offers`)."""

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded, insert_dicts
+from makegood.store.repository import Repository
 
 # The columns a launch writes for each e-mail, in COPY order.
 LAUNCH_COLUMNS = (
@@ -206,3 +207,7 @@ def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None
         .where(o.c.id.in_(offer_ids), o.c.inapp_state == "unread")
         .values(inapp_state="dismissed")
     )
+
+
+class Outbox(Repository):
+    """The messages table (the transactional outbox) and derived in-app messages (`uow.outbox`)."""

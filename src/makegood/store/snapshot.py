@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store import tables as t
+from makegood.store.repository import Repository
 
 _COPY_ROWS = 50_000  # rows per batch streamed into a COPY
 _FETCH_ROWS = 50_000  # rows per chunk read or written on SQLite
@@ -210,3 +211,7 @@ def _copy_in(
             written += batch.num_rows
             if progress:
                 progress(written)
+
+
+class Cohort(Repository):
+    """The cohort_members table: a campaign's snapshot of affected accounts (`uow.cohort`)."""
