@@ -3,15 +3,24 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Protocol
+
+import sqlalchemy as sa
 
 from makegood.store import tables as t
 from makegood.store.repository import Repository
-from makegood.store.uow import UnitOfWork
+
+
+class _InTransaction(Protocol):
+    """A unit of work, as far as the audit trail needs one (store/uow.py reaches the
+    repositories, so they do not import it)."""
+
+    @property
+    def conn(self) -> sa.Connection: ...
 
 
 def record(
-    uow: UnitOfWork,
+    uow: _InTransaction,
     at: datetime,
     actor: str,
     action: str,
