@@ -133,10 +133,10 @@ def _expiry(launched_at: datetime | None, days: int) -> datetime | None:
 
 @dataclass
 class _Ahead:
-    """A chunk chosen in the previous transaction and prepared while it was written."""
+    """The chunk after `after`, chosen and prepared while the previous one was written."""
 
     after: str
-    rows: Future[ChunkRows] | None  # None: no eligible account was left
+    rows: Future[ChunkRows | None]  # None: no eligible account was left
 
 
 def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progress | None) -> int:
@@ -158,27 +158,24 @@ def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progr
                         return int(state["launch_issued"] or 0)  # another launch finished it
                     cursor = str(state["launch_cursor"] or "")
                     if ahead is not None and ahead.after == cursor:
-                        rows = ahead.rows.result() if ahead.rows is not None else None
+                        rows = ahead.rows.result()
                     else:  # first chunk, or another launch moved on meanwhile
-                        members, scanned_to = offers.next_unoffered_members(
-                            uow.conn, terms.campaign_id, terms.incident_id, cursor, size
-                        )
-                        rows = (
-                            chunk_rows(members, scanned_to, terms, now, postgres)
-                            if members and scanned_to is not None
-                            else None
-                        )
+                        rows = _next_chunk(uow, terms, cursor, size, now, postgres)
                     if rows is None:
                         return _finish(uow, terms.campaign_id, now)
-                    following, following_to = offers.next_unoffered_members(
-                        uow.conn, terms.campaign_id, terms.incident_id, rows.scanned_to, size
-                    )
-                    ahead = _Ahead(
-                        rows.scanned_to,
-                        maker.submit(chunk_rows, following, following_to, terms, now, postgres)
-                        if following and following_to is not None
-                        else None,
-                    )
+                    if postgres:
+                        # Read the next chunk on a second connection while this one is
+                        # written: it lies past this chunk's accounts, so this transaction's
+                        # offers do not concern it; an account another launch offers meanwhile
+                        # makes that chunk fail whole and be chosen again (below).
+                        following = maker.submit(
+                            _read_ahead, container, terms, rows.scanned_to, size, now
+                        )
+                    else:  # SQLite: one writer, and every transaction takes the write lock
+                        following = _done(
+                            _next_chunk(uow, terms, rows.scanned_to, size, now, postgres)
+                        )
+                    ahead = _Ahead(rows.scanned_to, following)
                     issued = _write(uow, rows, channels, now, actor)
                     uow.commit()
             except sa.exc.IntegrityError:
@@ -194,6 +191,32 @@ def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progr
             refusals = 0
             if progress:
                 progress(issued)
+
+
+def _next_chunk(
+    uow: UnitOfWork, terms: LaunchTerms, after: str, size: int, now: datetime, postgres: bool
+) -> ChunkRows | None:
+    """The rows of the next eligible accounts after `after` (None: none is left)."""
+    members, scanned_to = offers.next_unoffered_members(
+        uow.conn, terms.campaign_id, terms.incident_id, after, size
+    )
+    if not members or scanned_to is None:
+        return None
+    return chunk_rows(members, scanned_to, terms, now, postgres)
+
+
+def _read_ahead(
+    container: Container, terms: LaunchTerms, after: str, size: int, now: datetime
+) -> ChunkRows | None:
+    """`_next_chunk` in a read-only transaction of its own (PostgreSQL)."""
+    with container.uow() as uow:
+        return _next_chunk(uow, terms, after, size, now, postgres=True)
+
+
+def _done(rows: ChunkRows | None) -> Future[ChunkRows | None]:
+    future: Future[ChunkRows | None] = Future()
+    future.set_result(rows)
+    return future
 
 
 def _lock(uow: UnitOfWork, campaign_id: str) -> sa.RowMapping:
