@@ -102,20 +102,7 @@ def _start(container: Container, campaign_id: str, actor: str) -> _Started | Lau
         resumed = campaign.state == CampaignState.LAUNCHING
         if not resumed:
             total = offers.count_unoffered_members(uow.conn, campaign_id, campaign.incident_id)
-            uow.conn.execute(
-                t.campaigns.update()
-                .where(
-                    t.campaigns.c.id == campaign_id, t.campaigns.c.state == CampaignState.APPROVED
-                )
-                .values(
-                    state=CampaignState.LAUNCHING,
-                    launched_at=now,
-                    launched_by=actor,
-                    launch_issued=0,
-                    launch_total=total,
-                    launch_cursor="",
-                )
-            )
+            uow.campaigns.start_launch(campaign_id, now, actor, total)
             uow.commit()
         launched_at = now if not resumed else raw["launched_at"]
         terms = LaunchTerms(
@@ -153,7 +140,7 @@ def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progr
             now = container.now()
             try:
                 with container.uow() as uow:
-                    state = _lock(uow, terms.campaign_id)
+                    state = uow.campaigns.lock_launch(terms.campaign_id)
                     if state["state"] != CampaignState.LAUNCHING:
                         return int(state["launch_issued"] or 0)  # another launch finished it
                     cursor = str(state["launch_cursor"] or "")
@@ -162,7 +149,9 @@ def _issue(container: Container, terms: LaunchTerms, actor: str, progress: Progr
                     else:  # first chunk, or another launch moved on meanwhile
                         rows = _next_chunk(uow, terms, cursor, size, now, postgres)
                     if rows is None:
-                        return _finish(uow, terms.campaign_id, now)
+                        issued = _finish(uow, terms.campaign_id, now)
+                        uow.commit()
+                        return issued
                     if postgres:
                         # Read the next chunk on a second connection while this one is
                         # written: it lies past this chunk's accounts, so this transaction's
@@ -219,16 +208,6 @@ def _done(rows: ChunkRows | None) -> Future[ChunkRows | None]:
     return future
 
 
-def _lock(uow: UnitOfWork, campaign_id: str) -> sa.RowMapping:
-    c = t.campaigns
-    query = (
-        sa.select(c.c.state, c.c.launch_issued, c.c.launch_cursor)
-        .where(c.c.id == campaign_id)
-        .with_for_update()
-    )
-    return uow.conn.execute(query).mappings().one()
-
-
 def _write(
     uow: UnitOfWork, rows: ChunkRows, channels: tuple[str, ...], now: datetime, actor: str
 ) -> int:
@@ -254,41 +233,23 @@ def _write(
     if rows.credits:  # automatic mode: the credit and its `granted` ledger entry
         insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
         ledger.add_grants(conn, credit_dicts(rows), now, actor)
-    c = t.campaigns
-    return int(
-        conn.execute(
-            c.update()
-            .where(c.c.id == rows.terms.campaign_id)
-            .values(
-                launch_issued=c.c.launch_issued + len(rows.members),
-                launch_cursor=rows.scanned_to,
-            )
-            .returning(c.c.launch_issued)
-        ).scalar_one()
-    )
+    return uow.campaigns.advance_launch(rows.terms.campaign_id, len(rows.members), rows.scanned_to)
 
 
 def _finish(uow: UnitOfWork, campaign_id: str, now: datetime) -> int:
     """launching -> launched, once (a concurrent launch that got here first already did)."""
-    c = t.campaigns
-    row = uow.conn.execute(
-        c.update()
-        .where(c.c.id == campaign_id, c.c.state == CampaignState.LAUNCHING)
-        .values(state=CampaignState.LAUNCHED)
-        .returning(c.c.launch_issued, c.c.launched_at, c.c.launched_by, c.c.claim_days, c.c.mode)
-    ).one_or_none()
+    row = uow.campaigns.finish_launch(campaign_id)
     if row is None:
-        issued = uow.conn.execute(sa.select(c.c.launch_issued).where(c.c.id == campaign_id))
-        return int(issued.scalar_one() or 0)
-    expires_at = row.launched_at + timedelta(days=row.claim_days)
+        return uow.campaigns.launch_issued(campaign_id)
+    issued = int(row["launch_issued"])
+    expires_at = row["launched_at"] + timedelta(days=row["claim_days"])
     record(
         uow,
         now,
-        row.launched_by,
+        row["launched_by"],
         "campaign.launched",
         "campaign",
         campaign_id,
-        {"offers": row.launch_issued, "expires_at": expires_at.isoformat(), "mode": row.mode},
+        {"offers": issued, "expires_at": expires_at.isoformat(), "mode": row["mode"]},
     )
-    uow.commit()
-    return int(row.launch_issued)
+    return issued

@@ -2,8 +2,72 @@
 
 from __future__ import annotations
 
+from datetime import datetime
+
+import sqlalchemy as sa
+
+from makegood.domain.offers import CampaignState
+from makegood.store import tables as t
 from makegood.store.repository import Repository
 
 
 class Campaigns(Repository):
     """The campaigns table: a campaign's terms, state and launch progress (`uow.campaigns`)."""
+
+    # A launch's progress (services/launch.py): approved -> launching -> launched, with how
+    # many offers it will issue, has issued, and the last cohort account it looked at.
+
+    def start_launch(self, campaign_id: str, now: datetime, actor: str, total: int) -> None:
+        """approved -> launching, with the number of offers to issue."""
+        c = t.campaigns
+        self.conn.execute(
+            c.update()
+            .where(c.c.id == campaign_id, c.c.state == CampaignState.APPROVED)
+            .values(
+                state=CampaignState.LAUNCHING,
+                launched_at=now,
+                launched_by=actor,
+                launch_issued=0,
+                launch_total=total,
+                launch_cursor="",
+            )
+        )
+
+    def lock_launch(self, campaign_id: str) -> sa.RowMapping:
+        """The campaign's state, offers issued and cursor, its row locked until commit."""
+        c = t.campaigns
+        query = (
+            sa.select(c.c.state, c.c.launch_issued, c.c.launch_cursor)
+            .where(c.c.id == campaign_id)
+            .with_for_update()
+        )
+        return self.conn.execute(query).mappings().one()
+
+    def advance_launch(self, campaign_id: str, offered: int, cursor: str) -> int:
+        """Count `offered` more offers and move the cursor; the offers issued so far."""
+        c = t.campaigns
+        query = (
+            c.update()
+            .where(c.c.id == campaign_id)
+            .values(launch_issued=c.c.launch_issued + offered, launch_cursor=cursor)
+            .returning(c.c.launch_issued)
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def finish_launch(self, campaign_id: str) -> sa.RowMapping | None:
+        """launching -> launched: its issued count, launch instant and actor, claim days and
+        mode; None when it was not launching (a concurrent launch finished it first)."""
+        c = t.campaigns
+        query = (
+            c.update()
+            .where(c.c.id == campaign_id, c.c.state == CampaignState.LAUNCHING)
+            .values(state=CampaignState.LAUNCHED)
+            .returning(
+                c.c.launch_issued, c.c.launched_at, c.c.launched_by, c.c.claim_days, c.c.mode
+            )
+        )
+        return self.conn.execute(query).mappings().one_or_none()
+
+    def launch_issued(self, campaign_id: str) -> int:
+        query = sa.select(t.campaigns.c.launch_issued).where(t.campaigns.c.id == campaign_id)
+        return int(self.conn.execute(query).scalar_one() or 0)
