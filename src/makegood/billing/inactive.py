@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput
-from makegood.store import audit, ledger
+from makegood.store import ledger
 from makegood.store.tables import accounts, credits
 from makegood.store.tables_billing import connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -50,8 +50,8 @@ def release_reactivated(uow: UnitOfWork, now: datetime) -> int:
         )
     ).rowcount
     if released:
-        audit.record(
-            uow, now, "billing", "credits.released", "billing", "inactive", {"credits": released}
+        uow.audit.record(
+            now, "billing", "credits.released", "billing", "inactive", {"credits": released}
         )
     return int(released)
 
@@ -95,8 +95,8 @@ def settle_inactive(uow: UnitOfWork, policy: str, now: datetime) -> int:
             _settle(conn, row, policy, left.get(row.id, 0), now)
         settled += len(todo)
     if settled:
-        audit.record(
-            uow, now, "billing", f"credits.{policy}", "billing", "inactive", {"credits": settled}
+        uow.audit.record(
+            now, "billing", f"credits.{policy}", "billing", "inactive", {"credits": settled}
         )
     return settled
 

@@ -24,7 +24,7 @@ from makegood.services.claims import grant_offer
 from makegood.services.incidents import get_incident
 from makegood.services.support import check_grant_limit
 from makegood.store import appeals as store
-from makegood.store import audit, outbox
+from makegood.store import outbox
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 
@@ -97,8 +97,7 @@ def grant_appeal(
         )
         reason = " ".join(note.split())[:500] or None
         _decide(uow, appeal_id, AppealState.GRANTED, actor, reason, offer_id, now)
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "appeal.granted",
@@ -134,8 +133,7 @@ def decline_appeal(container: Container, appeal_id: str, reason: str, actor: str
                 )
             ],
         )
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "appeal.declined",

@@ -33,7 +33,7 @@ from makegood.services.campaigns import Campaign, get_campaign
 from makegood.services.channels import configured_channels
 from makegood.services.incidents import get_incident
 from makegood.store import appeals as store
-from makegood.store import audit, outbox
+from makegood.store import outbox
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog, read_account_log
 
@@ -133,8 +133,7 @@ def _process(
             },
         )
         assert decision.amount is not None
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             ACTOR,
             "appeal.offered",
@@ -168,8 +167,7 @@ def _process(
             )
         ],
     )
-    audit.record(
-        uow,
+    uow.audit.record(
         now,
         ACTOR,
         "appeal.needs_review",

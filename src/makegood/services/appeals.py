@@ -26,7 +26,6 @@ from makegood.domain.appeals import (
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_tokens_with_hashes
 from makegood.store import appeals as store
-from makegood.store import audit
 from makegood.store.uow import UnitOfWork
 
 # Real tokens are 43 characters; anything far longer is not a link we issued.
@@ -133,8 +132,7 @@ def file_appeal(uow: UnitOfWork, token: str, note: str | None, now: datetime) ->
             },
         )
         if filed:
-            audit.record(
-                uow,
+            uow.audit.record(
                 now,
                 "subscriber:appeal",
                 "appeal.filed",

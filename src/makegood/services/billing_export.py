@@ -31,7 +31,6 @@ from makegood.bootstrap import Container
 from makegood.domain.csv_cells import safe_cell
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.money import format_major
-from makegood.store import audit
 from makegood.store.tables import credits
 from makegood.store.tables_billing import connector_postings
 
@@ -74,7 +73,7 @@ def export_credits(container: Container, out: Path, campaign_id: str | None = No
         while page := postings.resendable_page(uow.conn, CONNECTOR, campaign_id, after):
             rows.extend(_row(p) for p in page)
             after = page[-1].id
-        audit.record(uow, now, "cli", "billing.exported", "file", out.name, {"rows": len(rows)})
+        uow.audit.record(now, "cli", "billing.exported", "file", out.name, {"rows": len(rows)})
         uow.commit()
     out.parent.mkdir(parents=True, exist_ok=True)
     if suffix == ".csv":
@@ -150,7 +149,7 @@ def ack_file(container: Container, path: Path) -> AckSummary:
                 postings.mark(uow.conn, posting.id, now, state="failed", last_error=message[:1000])
                 rejected += 1
         summary = AckSummary(len(plan), applied, rejected, already)
-        audit.record(uow, now, "cli", "billing.acknowledged", "file", path.name, summary.__dict__)
+        uow.audit.record(now, "cli", "billing.acknowledged", "file", path.name, summary.__dict__)
         uow.commit()
     return summary
 

@@ -29,7 +29,6 @@ from makegood.domain.retry import (
     UnreachableStreak,
     decide,
 )
-from makegood.store import audit
 from makegood.store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (postings handled, acknowledged)
@@ -99,8 +98,7 @@ def push(
                     )
                     break
             after = page[-1].id
-        audit.record(
-            uow,
+        uow.audit.record(
             container.now(),
             "cli",
             "billing.pushed",

@@ -36,7 +36,6 @@ from makegood.services.events_root import remote_errors
 from makegood.services.incidents import get_incident
 from makegood.store import build_jobs as jobs
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -76,8 +75,7 @@ def submit_campaign(container: Container, cmd: CreateCampaign) -> str:
             },
             container.now(),
         )
-        record(
-            uow,
+        uow.audit.record(
             container.now(),
             cmd.actor,
             "campaign.submitted",
@@ -226,8 +224,7 @@ def fail_build(container: Container, claim: jobs.Claim, reason: str) -> None:
             _close(uow, container, claim, CampaignState.FAILED, 0, reason)
         except LostClaim:
             return
-        record(
-            uow,
+        uow.audit.record(
             container.now(),
             "worker",
             "campaign.build_failed",

@@ -33,7 +33,6 @@ from makegood.domain.policy_document import to_document
 from makegood.services.campaign_command import with_plans
 from makegood.services.incidents import Incident, get_incident
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
 from makegood.store.uow import UnitOfWork
 
@@ -200,8 +199,7 @@ def _finish(
     uow.conn.execute(
         t.campaigns.update().where(t.campaigns.c.id == campaign_id).values(affected_count=affected)
     )
-    record(
-        uow,
+    uow.audit.record(
         container.now(),
         cmd.actor,
         "campaign.created",

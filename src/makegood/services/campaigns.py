@@ -19,7 +19,6 @@ from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
 from makegood.services.campaign_command import CreateCampaign
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -193,5 +192,5 @@ def approve_campaign(container: Container, campaign_id: str, actor: str = "cli")
         ).rowcount
         if changed != 1:
             check_transition(get_campaign(uow, campaign_id).state, CampaignState.APPROVED)
-        record(uow, now, actor, "campaign.approved", "campaign", campaign_id)
+        uow.audit.record(now, actor, "campaign.approved", "campaign", campaign_id)
         uow.commit()

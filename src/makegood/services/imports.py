@@ -19,7 +19,6 @@ from makegood.bootstrap import Container
 from makegood.services import import_checks as checks
 from makegood.services.import_files import LoadedFile, ProblemList, load_file
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.staging import stage_and_upsert
 
 PLAN_COLUMNS = ("plan_id", "name", "monthly_price", "currency")
@@ -77,7 +76,7 @@ def import_plans(container: Container, path: Path, actor: str = "cli") -> Import
                 now,
             )
             summary = ImportSummary(rows, rows - existing, existing)
-            record(uow, now, actor, "plans.imported", "file", path.name, summary.__dict__)
+            uow.audit.record(now, actor, "plans.imported", "file", path.name, summary.__dict__)
             uow.commit()
     finally:
         loaded.con.close()
@@ -122,7 +121,7 @@ def import_accounts(
                 progress,
             )
             summary = ImportSummary(rows, rows - existing, existing)
-            record(uow, now, actor, "accounts.imported", "file", path.name, summary.__dict__)
+            uow.audit.record(now, actor, "accounts.imported", "file", path.name, summary.__dict__)
             uow.commit()
     finally:
         loaded.con.close()

@@ -17,7 +17,7 @@ from makegood.domain.calendar import statement_date_for
 from makegood.domain.errors import NotFound
 from makegood.domain.offers import claimable
 from makegood.services.claims import ClaimResult, claim_offer_by_id
-from makegood.store import audit, outbox
+from makegood.store import outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -132,8 +132,7 @@ def dismiss_message(uow: UnitOfWork, account_id: str, message_id: str, now: date
     """Hide the message from the app for good and commit."""
     row = _message(uow, account_id, message_id)
     outbox.set_inapp_state(uow.conn, row["offer_id"], "dismissed")
-    audit.record(
-        uow,
+    uow.audit.record(
         now,
         f"subscriber:{account_id}",
         "message.dismissed",

@@ -13,7 +13,6 @@ from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.text import single_line
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.uow import UnitOfWork
 
 
@@ -82,7 +81,7 @@ def create_incident(
         "start": starts_at.isoformat(),
         "end": ends_at.isoformat(),
     }
-    record(uow, now, actor, "incident.created", "incident", incident_id, detail)
+    uow.audit.record(now, actor, "incident.created", "incident", incident_id, detail)
     uow.commit()
     return incident_id
 

@@ -32,7 +32,7 @@ from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CampaignState, OfferState
 from makegood.services.campaigns import get_campaign
-from makegood.store import audit, ledger, offers, outbox
+from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
 from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -102,8 +102,7 @@ def reverse_campaign(
             .where(campaign_reversals.c.id == summary.reversal_id)
             .values(summary=document)
         )
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "campaign.reversed",

@@ -24,7 +24,7 @@ from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import appeal_key, appeal_until_key
 from makegood.services.appeals import APPEALABLE
 from makegood.services.appeals import issue_links as issue_appeal_links
-from makegood.store import audit, offers
+from makegood.store import offers
 from makegood.store import tables as t
 from makegood.store.credit_status import account_credits
 from makegood.store.uow import UnitOfWork
@@ -132,8 +132,7 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
             status_links=links or None,
         )
     )
-    audit.record(
-        uow,
+    uow.audit.record(
         at=now,
         actor="subscriber:status",
         action="status.queued",

@@ -19,7 +19,7 @@ from makegood.domain.offers import claimable
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify.outbox import retire_unsent_emails
 from makegood.services.claims import ClaimResult, grant_offer
-from makegood.store import audit, offers, outbox
+from makegood.store import offers, outbox
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -87,8 +87,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
                 )
             ],
         )
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "offer.resent",
@@ -116,8 +115,7 @@ def extend_offer(container: Container, offer_id: str, days: int, actor: str) -> 
         uow.conn.execute(
             t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
         )
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "offer.extended",
@@ -163,8 +161,7 @@ def goodwill_grant(
     with container.uow() as uow:
         offer = _open_offer(uow, offer_id, now)
         check_grant_limit(offer["amount_minor"], offer["currency"], limits)
-        audit.record(
-            uow,
+        uow.audit.record(
             now,
             actor,
             "offer.goodwill",

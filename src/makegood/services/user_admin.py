@@ -17,7 +17,6 @@ import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.services.users import MIN_PASSWORD_LENGTH, Role, hash_password
-from makegood.store import audit
 from makegood.store.tables_web import users, web_sessions
 from makegood.store.uow import UnitOfWork
 
@@ -67,7 +66,7 @@ def set_disabled(
         return False
     _end_sessions(uow, row["id"], disabled_at=now if disabled else None)
     action = "user.disabled" if disabled else "user.enabled"
-    audit.record(uow, now, actor, action, "user", row["id"], {"email": row["email"]})
+    uow.audit.record(now, actor, action, "user", row["id"], {"email": row["email"]})
     return True
 
 
@@ -84,7 +83,7 @@ def set_role(uow: UnitOfWork, user_id: str, role: str, now: datetime, actor: str
         return False
     _end_sessions(uow, row["id"], role=role)
     detail = {"email": row["email"], "from": row["role"], "to": role}
-    audit.record(uow, now, actor, "user.role_changed", "user", row["id"], detail)
+    uow.audit.record(now, actor, "user.role_changed", "user", row["id"], detail)
     return True
 
 
@@ -97,4 +96,4 @@ def set_password(
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     row = _locked_user(uow, user_id=user_id)
     _end_sessions(uow, row["id"], password_hash=hash_password(password))
-    audit.record(uow, now, actor, "user.password_set", "user", row["id"], {"email": row["email"]})
+    uow.audit.record(now, actor, "user.password_set", "user", row["id"], {"email": row["email"]})

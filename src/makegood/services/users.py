@@ -21,7 +21,6 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.money import MoneyError, parse_amount
-from makegood.store import audit
 from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.store.uow import UnitOfWork
 
@@ -186,7 +185,7 @@ def add_user(
             created_at=now,
         )
     )
-    audit.record(uow, now, actor, "user.created", "user", user_id, {"role": role})
+    uow.audit.record(now, actor, "user.created", "user", user_id, {"role": role})
     return user_id
 
 
@@ -221,7 +220,7 @@ def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
             expires_at=now + SESSION_LIFETIME,
         )
     )
-    audit.record(uow, now, user.email, "user.login", "user", user.id)
+    uow.audit.record(now, user.email, "user.login", "user", user.id)
     return raw
 
 
@@ -295,7 +294,7 @@ def create_api_key(
     detail: dict[str, object] = {"scopes": wanted}
     if owner is not None:
         detail["owner"] = owner.strip().lower()
-    audit.record(uow, now, actor, "apikey.created", "apikey", key_id, detail)
+    uow.audit.record(now, actor, "apikey.created", "apikey", key_id, detail)
     return key_id, raw
 
 
@@ -385,5 +384,5 @@ def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime, actor: str = "cl
     if row["revoked_at"] is not None:
         return False
     uow.conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=now))
-    audit.record(uow, now, actor, "apikey.revoked", "apikey", key_id)
+    uow.audit.record(now, actor, "apikey.revoked", "apikey", key_id)
     return True
