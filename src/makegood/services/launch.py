@@ -38,7 +38,6 @@ from makegood.services.launch_rows import (
 )
 from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
-from makegood.store.audit import record
 from makegood.store.bulk_insert import insert_rows
 from makegood.store.uow import UnitOfWork
 
@@ -243,8 +242,7 @@ def _finish(uow: UnitOfWork, campaign_id: str, now: datetime) -> int:
         return uow.campaigns.launch_issued(campaign_id)
     issued = int(row["launch_issued"])
     expires_at = row["launched_at"] + timedelta(days=row["claim_days"])
-    record(
-        uow,
+    uow.audit.record(
         now,
         row["launched_by"],
         "campaign.launched",

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Protocol
+from typing import Any
 
 from makegood.store import tables as t
 from makegood.store.repository import Repository
@@ -32,22 +32,3 @@ class Audit(Repository):
                 detail=detail or {},
             )
         )
-
-
-class _InTransaction(Protocol):
-    @property
-    def audit(self) -> Audit: ...
-
-
-def record(
-    uow: _InTransaction,
-    at: datetime,
-    actor: str,
-    action: str,
-    subject_type: str,
-    subject_id: str,
-    detail: dict[str, Any] | None = None,
-) -> None:
-    """Deprecated: `uow.audit.record(...)`. Kept only for services/launch.py, which is being
-    changed on another branch; it goes when that caller moves."""
-    uow.audit.record(at, actor, action, subject_type, subject_id, detail)
