@@ -29,7 +29,9 @@ def declare_incident(
     """An incident declared through the incident service, as `makegood incident create` does;
     returns its id."""
     with UnitOfWork(engine) as uow:
-        return create_incident(uow, title, starts_at, ends_at, regions, devices, at, actor)
+        incident_id = create_incident(uow, title, starts_at, ends_at, regions, devices, at, actor)
+        uow.commit()
+    return incident_id
 
 
 def insert_incident_and_campaign(

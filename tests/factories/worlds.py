@@ -59,4 +59,5 @@ def evening_outage(container: Container, tmp_path: Path) -> tuple[str, str]:
             [],
             container.now(),
         )
+        uow.commit()
     return incident_id, str(events)

@@ -52,6 +52,7 @@ def world(container: Container, tmp_path: Path) -> tuple[str, str]:
             list(made.outage_devices),
             container.now(),
         )
+        uow.commit()
     return incident_id, str(made.attempts_dir)
 
 

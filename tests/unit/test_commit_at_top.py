@@ -16,9 +16,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "makegood"
 NOT_YET = {
     "services/appeals.py:file_appeal",
     "services/billing_push.py:_send_with_retries",
-    "services/detections.py:save_detection",
     "services/inapp.py:dismiss_message",
-    "services/incidents.py:create_incident",
     "services/status_requests.py:request_status",
 }
 

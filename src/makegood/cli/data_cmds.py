@@ -114,6 +114,7 @@ def incident_create(
         starts_at, ends_at = parse_instant(start, "--start"), parse_instant(end, "--end")
         with c.uow() as uow:
             incident_id = create_incident(uow, title, starts_at, ends_at, regions, devices, c.now())
+            uow.commit()
     scope = ", ".join([*regions, *devices]) or "all regions and devices"
     say(f"incident [{starts_at.isoformat()}, {ends_at.isoformat()}) scope: {scope}")
     print_id(incident_id)

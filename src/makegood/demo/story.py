@@ -231,6 +231,7 @@ class DemoStory:
                 self.container.now(),
                 actor="demo",
             )
+            uow.commit()
         start, end = world.outage_starts_at.isoformat(), world.outage_ends_at.isoformat()
         done(f"{incident_id}: [{start}, {end}) in {', '.join(world.outage_regions)}")
         return incident_id

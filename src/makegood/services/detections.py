@@ -13,12 +13,9 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.errors import NotFound
 from makegood.services.incidents import create_incident
-from makegood.store.tables_web import incident_detections
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.detect import Detection, Segment, Window, bucket_baselines
 
@@ -105,18 +102,18 @@ def detection_record(detection: Detection, window: Window) -> DetectionRecord:
 def save_detection(
     uow: UnitOfWork, incident_id: str, record: DetectionRecord, now: datetime
 ) -> None:
-    """Keep `record` as the detection of `incident_id` and commit."""
-    uow.conn.execute(
-        incident_detections.insert().values(
-            incident_id=incident_id,
-            bucket=record.bucket,
-            bucket_seconds=record.bucket_seconds,
-            by_columns=list(record.by),
-            rule=record.rule,
-            window=record.window,
-            window_start=record.window_start,
-            window_end=record.window_end,
-            series=[
+    """Keep `record` as the detection of `incident_id` in `uow` (the caller commits)."""
+    uow.incidents.add_detection(
+        {
+            "incident_id": incident_id,
+            "bucket": record.bucket,
+            "bucket_seconds": record.bucket_seconds,
+            "by_columns": list(record.by),
+            "rule": record.rule,
+            "window": record.window,
+            "window_start": record.window_start,
+            "window_end": record.window_end,
+            "series": [
                 {
                     "start": p.start.isoformat(),
                     "segment": list(p.segment),
@@ -126,21 +123,14 @@ def save_detection(
                 }
                 for p in record.points
             ],
-            created_at=now,
-        )
+            "created_at": now,
+        }
     )
-    uow.commit()
 
 
 def get_detection(uow: UnitOfWork, incident_id: str) -> DetectionRecord | None:
     """The detection the incident was declared from; None when it was declared by hand."""
-    row = (
-        uow.conn.execute(
-            sa.select(incident_detections).where(incident_detections.c.incident_id == incident_id)
-        )
-        .mappings()
-        .first()
-    )
+    row = uow.incidents.detection(incident_id)
     if row is None:
         return None
     return DetectionRecord(
@@ -189,5 +179,7 @@ def declare_from_detection(
         incident_id = create_incident(
             uow, title, window.start, window.end, regions, devices, now, actor
         )
+        uow.commit()
         save_detection(uow, incident_id, record, now)
+        uow.commit()
     return incident_id

@@ -7,12 +7,9 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.text import single_line
-from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
 
@@ -58,7 +55,8 @@ def create_incident(
     now: datetime,
     actor: str = "cli",
 ) -> str:
-    """Record an incident and return its id; the window must end after it starts."""
+    """Record an incident in `uow` and return its id (the caller commits); the window must
+    end after it starts."""
     if not title.strip():
         raise InvalidInput("--title: give the incident a title")
     single_line(title, "title")  # it is quoted in every e-mail of the incident's offers
@@ -75,24 +73,19 @@ def create_incident(
         "created_at": now,
         "created_by": actor,
     }
-    uow.conn.execute(t.incidents.insert().values(**row))
+    uow.incidents.add(row)
     detail: dict[str, Any] = {
         "title": row["title"],
         "start": starts_at.isoformat(),
         "end": ends_at.isoformat(),
     }
     uow.audit.record(now, actor, "incident.created", "incident", incident_id, detail)
-    uow.commit()
     return incident_id
 
 
 def get_incident(uow: UnitOfWork, incident_id: str) -> Incident:
     """The incident with `incident_id`, or NotFound."""
-    row = (
-        uow.conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))
-        .mappings()
-        .first()
-    )
+    row = uow.incidents.get(incident_id)
     if row is None:
         raise NotFound(f"no incident {incident_id!r}; `makegood incident create` prints the id")
     return Incident(

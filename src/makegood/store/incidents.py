@@ -2,8 +2,43 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import Any
+
+import sqlalchemy as sa
+
+from makegood.store import tables as t
 from makegood.store.repository import Repository
+from makegood.store.tables_web import incident_detections
 
 
 class Incidents(Repository):
     """The incidents and incident_detections tables (`uow.incidents`)."""
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Insert an incident (every column of `t.incidents`)."""
+        self.conn.execute(t.incidents.insert().values(**row))
+
+    def get(self, incident_id: str) -> sa.RowMapping | None:
+        """The incident's row, or None."""
+        return (
+            self.conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))
+            .mappings()
+            .first()
+        )
+
+    def add_detection(self, row: Mapping[str, Any]) -> None:
+        """Keep the detection an incident was declared from (at most one per incident)."""
+        self.conn.execute(incident_detections.insert().values(**row))
+
+    def detection(self, incident_id: str) -> sa.RowMapping | None:
+        """The detection row of `incident_id`; None when it was declared by hand."""
+        return (
+            self.conn.execute(
+                sa.select(incident_detections).where(
+                    incident_detections.c.incident_id == incident_id
+                )
+            )
+            .mappings()
+            .first()
+        )

@@ -134,6 +134,7 @@ def _incident_routes(api: FastAPI, container: Container, auth: Auth) -> None:
                 container.now(),
                 actor=api_actor(k),
             )
+            uow.commit()
         return incident(incident_id, k)
 
 
