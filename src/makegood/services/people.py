@@ -8,9 +8,6 @@ are compared as written.
 
 from __future__ import annotations
 
-import sqlalchemy as sa
-
-from makegood.store.tables_web import api_keys, users
 from makegood.store.uow import UnitOfWork
 
 API_ACTOR_PREFIX = "apikey:"
@@ -20,19 +17,12 @@ def person_of(uow: UnitOfWork, actor: str) -> str:
     """`user:<id>` for a console user or a key they own, `apikey:<id>` for a key without
     owner, else the actor itself (lower-cased)."""
     if actor.startswith(API_ACTOR_PREFIX):
-        found = uow.conn.execute(
-            sa.select(api_keys.c.owner_user_id).where(
-                api_keys.c.id == actor.removeprefix(API_ACTOR_PREFIX)
-            )
-        ).first()
-        if found is not None:
-            owner = found.owner_user_id
+        found, owner = uow.users.api_key_owner_id(actor.removeprefix(API_ACTOR_PREFIX))
+        if found:
             return f"user:{owner}" if owner is not None else actor
     # Not a key: an e-mail of a console user (looked up even when it looks like a key actor,
     # so no e-mail can pass for someone else).
-    user_id = uow.conn.execute(
-        sa.select(users.c.id).where(users.c.email == actor.strip().lower())
-    ).scalar()
+    user_id = uow.users.id_by_email(actor.strip().lower())
     return f"user:{user_id}" if user_id is not None else actor.strip().lower()
 
 

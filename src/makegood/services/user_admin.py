@@ -10,28 +10,19 @@ opens nothing. A disabled user cannot sign in, and their API keys open nothing.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.services.users import MIN_PASSWORD_LENGTH, Role, hash_password
-from makegood.store.tables_web import users, web_sessions
 from makegood.store.uow import UnitOfWork
 
 
-def _locked_user(uow: UnitOfWork, *, email: str | None = None, user_id: str | None = None) -> Any:
-    where = users.c.id == user_id if user_id is not None else users.c.email == _norm(email)
-    row = (
-        uow.conn.execute(
-            sa.select(users.c.id, users.c.email, users.c.role, users.c.disabled_at)
-            .where(where)
-            .with_for_update()
-        )
-        .mappings()
-        .first()
-    )
+def _locked_user(
+    uow: UnitOfWork, *, email: str | None = None, user_id: str | None = None
+) -> Mapping[str, Any]:
+    row = uow.users.locked(email=_norm(email), user_id=user_id)
     if row is None:
         shown = email if email is not None else user_id
         raise NotFound(f"no user {shown!r}; `makegood user list` shows them")
@@ -40,15 +31,6 @@ def _locked_user(uow: UnitOfWork, *, email: str | None = None, user_id: str | No
 
 def _norm(email: str | None) -> str:
     return (email or "").strip().lower()
-
-
-def _end_sessions(uow: UnitOfWork, user_id: str, **values: object) -> None:
-    uow.conn.execute(
-        users.update()
-        .where(users.c.id == user_id)
-        .values(session_version=users.c.session_version + 1, **values)
-    )
-    uow.conn.execute(web_sessions.delete().where(web_sessions.c.user_id == user_id))
 
 
 def find_user_id(uow: UnitOfWork, email: str) -> str:
@@ -64,7 +46,7 @@ def set_disabled(
     row = _locked_user(uow, user_id=user_id)
     if (row["disabled_at"] is not None) == disabled:
         return False
-    _end_sessions(uow, row["id"], disabled_at=now if disabled else None)
+    uow.users.change_ending_sessions(row["id"], disabled_at=now if disabled else None)
     action = "user.disabled" if disabled else "user.enabled"
     uow.audit.record(now, actor, action, "user", row["id"], {"email": row["email"]})
     return True
@@ -81,7 +63,7 @@ def set_role(uow: UnitOfWork, user_id: str, role: str, now: datetime, actor: str
     row = _locked_user(uow, user_id=user_id)
     if row["role"] == role:
         return False
-    _end_sessions(uow, row["id"], role=role)
+    uow.users.change_ending_sessions(row["id"], role=role)
     detail = {"email": row["email"], "from": row["role"], "to": role}
     uow.audit.record(now, actor, "user.role_changed", "user", row["id"], detail)
     return True
@@ -95,5 +77,5 @@ def set_password(
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
     row = _locked_user(uow, user_id=user_id)
-    _end_sessions(uow, row["id"], password_hash=hash_password(password))
+    uow.users.change_ending_sessions(row["id"], password_hash=hash_password(password))
     uow.audit.record(now, actor, "user.password_set", "user", row["id"], {"email": row["email"]})

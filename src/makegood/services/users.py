@@ -13,15 +13,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
-import sqlalchemy as sa
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 
 from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.ids import new_id
 from makegood.domain.money import MoneyError, parse_amount
-from makegood.store.tables_web import api_keys, users, web_sessions
 from makegood.store.uow import UnitOfWork
 
 SESSION_LIFETIME = timedelta(hours=12)
@@ -118,7 +117,7 @@ class ApiKey:
     owner_user_id: str | None = None  # the console user behind the key; None: its own person
 
 
-def _user(row: sa.RowMapping) -> User:
+def _user(row: Mapping[str, Any]) -> User:
     return User(
         row["id"],
         row["email"],
@@ -171,35 +170,17 @@ def add_user(
         ) from None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    exists = uow.conn.execute(sa.select(users.c.id).where(users.c.email == email)).first()
-    if exists is not None:
+    if uow.users.id_by_email(email) is not None:
         raise InvalidInput(f"a user {email} exists already")
     user_id = new_id("usr")
-    uow.conn.execute(
-        users.insert().values(
-            id=user_id,
-            email=email,
-            password_hash=hash_password(password),
-            role=role,
-            grant_limits=dict(grant_limits or {}),
-            created_at=now,
-        )
-    )
+    uow.users.add(user_id, email, hash_password(password), role, grant_limits or {}, now)
     uow.audit.record(now, actor, "user.created", "user", user_id, {"role": role})
     return user_id
 
 
 def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
     """The active user with this e-mail and password, else None (same cost either way)."""
-    row = (
-        uow.conn.execute(
-            sa.select(users).where(
-                users.c.email == email.strip().lower(), users.c.disabled_at.is_(None)
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = uow.users.active_by_email(email.strip().lower())
     try:
         _hasher.verify(row["password_hash"] if row else _DUMMY_HASH, password)
     except (VerificationError, InvalidHashError):
@@ -210,15 +191,8 @@ def authenticate(uow: UnitOfWork, email: str, password: str) -> User | None:
 def start_session(uow: UnitOfWork, user: User, now: datetime) -> str:
     """Open a session for `user` and commit; returns the raw id for the cookie (shown once)."""
     raw = secrets.token_urlsafe(32)
-    uow.conn.execute(
-        web_sessions.insert().values(
-            id_hash=sha256_hex(raw),
-            user_id=user.id,
-            csrf_secret=secrets.token_hex(32),
-            user_version=user.version,
-            created_at=now,
-            expires_at=now + SESSION_LIFETIME,
-        )
+    uow.users.open_session(
+        sha256_hex(raw), user.id, secrets.token_hex(32), user.version, now, now + SESSION_LIFETIME
     )
     uow.audit.record(now, user.email, "user.login", "user", user.id)
     return raw
@@ -231,20 +205,7 @@ def resolve_session(uow: UnitOfWork, raw: str | None, now: datetime) -> SessionU
     Read on every request, so such a change takes effect on the user's next request."""
     if not raw or len(raw) > 128:
         return None
-    row = (
-        uow.conn.execute(
-            sa.select(users, web_sessions.c.csrf_secret, web_sessions.c.expires_at)
-            .join(web_sessions, web_sessions.c.user_id == users.c.id)
-            .where(
-                web_sessions.c.id_hash == sha256_hex(raw),
-                web_sessions.c.expires_at > now,
-                web_sessions.c.user_version == users.c.session_version,
-                users.c.disabled_at.is_(None),
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = uow.users.live_session(sha256_hex(raw), now)
     if row is None:
         return None
     return SessionUser(_user(row), row["csrf_secret"], row["expires_at"])
@@ -253,9 +214,7 @@ def resolve_session(uow: UnitOfWork, raw: str | None, now: datetime) -> SessionU
 def end_session(uow: UnitOfWork, raw: str | None, now: datetime) -> None:
     """Delete the session (logout) and commit; an unknown id is fine."""
     if raw:
-        uow.conn.execute(web_sessions.delete().where(web_sessions.c.id_hash == sha256_hex(raw)))
-        # Expired sessions of everyone are swept here too, so the table does not grow forever.
-        uow.conn.execute(web_sessions.delete().where(web_sessions.c.expires_at <= now))
+        uow.users.end_session(sha256_hex(raw), now)  # and sweeps everyone's expired ones
 
 
 def create_api_key(
@@ -281,15 +240,8 @@ def create_api_key(
     owner_id = _owner_id(uow, owner) if owner is not None else None
     key_id = new_id("key")
     raw = "mgk_" + secrets.token_urlsafe(32)
-    uow.conn.execute(
-        api_keys.insert().values(
-            id=key_id,
-            name=name.strip()[:200] or key_id,
-            key_hash=sha256_hex(raw),
-            scopes=wanted,
-            created_at=now,
-            owner_user_id=owner_id,
-        )
+    uow.users.add_api_key(
+        key_id, name.strip()[:200] or key_id, sha256_hex(raw), wanted, now, owner_id
     )
     detail: dict[str, object] = {"scopes": wanted}
     if owner is not None:
@@ -299,14 +251,12 @@ def create_api_key(
 
 
 def _owner_id(uow: UnitOfWork, email: str) -> str:
-    row = uow.conn.execute(
-        sa.select(users.c.id, users.c.disabled_at).where(users.c.email == email.strip().lower())
-    ).first()
+    row = uow.users.key_owner(email.strip().lower())
     if row is None:
         raise NotFound(f"--owner: no user {email!r}; `makegood user list` shows them")
-    if row.disabled_at is not None:
+    if row["disabled_at"] is not None:
         raise InvalidInput(f"--owner: the user {email!r} is disabled")
-    return str(row.id)
+    return str(row["id"])
 
 
 def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
@@ -314,19 +264,7 @@ def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
     nothing: locking a person out locks out the keys they hold."""
     if not raw or len(raw) > 128:
         return None
-    row = (
-        uow.conn.execute(
-            sa.select(api_keys)
-            .outerjoin(users, users.c.id == api_keys.c.owner_user_id)
-            .where(
-                api_keys.c.key_hash == sha256_hex(raw),
-                api_keys.c.revoked_at.is_(None),
-                users.c.disabled_at.is_(None),  # also true without an owner (outer join)
-            )
-        )
-        .mappings()
-        .first()
-    )
+    row = uow.users.live_api_key(sha256_hex(raw))
     if row is None:
         return None
     return ApiKey(row["id"], row["name"], frozenset(row["scopes"]), row["owner_user_id"])
@@ -335,36 +273,13 @@ def resolve_api_key(uow: UnitOfWork, raw: str | None) -> ApiKey | None:
 def list_users(uow: UnitOfWork) -> list[dict[str, object]]:
     """Every console user, by e-mail: id, email, role, grant limits, created, disabled; never
     the password hash."""
-    rows = uow.conn.execute(
-        sa.select(
-            users.c.id,
-            users.c.email,
-            users.c.role,
-            users.c.grant_limits,
-            users.c.created_at,
-            users.c.disabled_at,
-        ).order_by(users.c.email)
-    ).mappings()
-    return [dict(r) for r in rows]
+    return uow.users.listing()
 
 
 def list_api_keys(uow: UnitOfWork) -> list[dict[str, object]]:
     """Every API key, newest first: id, name, scopes, owner (e-mail or None), created,
     revoked; never the key or its hash."""
-    k = api_keys
-    rows = uow.conn.execute(
-        sa.select(
-            k.c.id,
-            k.c.name,
-            k.c.scopes,
-            users.c.email.label("owner"),
-            k.c.created_at,
-            k.c.revoked_at,
-        )
-        .outerjoin(users, users.c.id == k.c.owner_user_id)
-        .order_by(k.c.created_at.desc(), k.c.id.desc())
-    ).mappings()
-    return [dict(r) for r in rows]
+    return uow.users.api_key_listing()
 
 
 def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime, actor: str = "cli") -> bool:
@@ -372,17 +287,11 @@ def revoke_api_key(uow: UnitOfWork, key_id: str, now: datetime, actor: str = "cl
 
     NotFound for an unknown id. Returns False (and changes nothing) when it was revoked
     already, so running the command twice is harmless."""
-    row = (
-        uow.conn.execute(
-            sa.select(api_keys.c.revoked_at).where(api_keys.c.id == key_id).with_for_update()
-        )
-        .mappings()
-        .first()
-    )
+    row = uow.users.lock_api_key(key_id)
     if row is None:
         raise NotFound(f"no API key {key_id!r}: `makegood apikey list` shows the ids")
     if row["revoked_at"] is not None:
         return False
-    uow.conn.execute(api_keys.update().where(api_keys.c.id == key_id).values(revoked_at=now))
+    uow.users.revoke_api_key(key_id, now)
     uow.audit.record(now, actor, "apikey.revoked", "apikey", key_id)
     return True
