@@ -31,13 +31,13 @@ from typing import Any
 
 import stripe
 
+from makegood.bootstrap import Container
 from makegood.services.billing_close import close_through
 from makegood.services.billing_push import push
-from makegood.bootstrap import Container
 from makegood.settings import Settings
-from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
+from makegood.store.ledger import Ledger
 from makegood.store.migrate import upgrade
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -190,7 +190,7 @@ def world(
             ]
             conn.execute(t.offers.insert(), offers)
             conn.execute(t.credits.insert(), credits)
-            ledger.add_grants(conn, credits, NOW)
+            Ledger(conn).add_grants(credits, NOW)
     return container
 
 

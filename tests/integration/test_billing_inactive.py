@@ -19,7 +19,6 @@ from makegood.domain.errors import InvalidInput
 from makegood.services.billing_close import close_through
 from makegood.services.billing_push import push
 from makegood.services.imports import import_accounts
-from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
@@ -84,8 +83,8 @@ def test_hold_keeps_the_credit_until_the_account_is_active_again(
             ("charge", 799),
             ("credit", -24),
         ]
-        assert ledger.balance(uow.conn, "paused", "USD") == 0
-        assert ledger.balance(uow.conn, "gone", "USD") == 30
+        assert uow.ledger.balance("paused", "USD") == 0
+        assert uow.ledger.balance("gone", "USD") == 30
     assert set(state_of(container)) == {"gone"}
     container.engine.dispose()
 
@@ -107,7 +106,7 @@ def test_forfeit_and_payout_take_the_credit_off_the_ledger_with_a_reason(
     assert states["gone"][0] == kind
     assert states["gone"][1].startswith(f"account cancelled: {words} under the billing policy")
     with container.uow() as uow:
-        assert ledger.balance(uow.conn, "gone", "USD") == 0
+        assert uow.ledger.balance("gone", "USD") == 0
         entries = (
             uow.conn.execute(
                 sa.select(ledger_entries.c.amount_minor).where(ledger_entries.c.kind == kind)

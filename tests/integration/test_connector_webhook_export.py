@@ -28,7 +28,6 @@ from makegood.domain.errors import InvalidInput
 from makegood.domain.retry import delay
 from makegood.services.billing_export import ack_file, export_credits
 from makegood.services.billing_push import billing_retry_policy, push
-from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import connector_postings
 from tests.factories.billing import add_account, add_credit, add_plan, table_snapshot
@@ -165,7 +164,7 @@ def test_webhook_posts_signed_json_retries_with_backoff_and_the_same_key(
     kw = [r["json"] for r in receiver.received if r["json"]["currency"] == "KWD"]
     assert kw[0]["amount"] == "-0.105"  # KWD has 3 decimals
     with container.uow() as uow:
-        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
+        assert uow.ledger.balance("acc-us", "USD") == 0
         ext = uow.conn.execute(
             sa.select(connector_postings.c.external_id).where(
                 connector_postings.c.account_id == "acc-us"
@@ -291,8 +290,8 @@ def test_export_then_ack_settles_credits_once(
     again = ack_file(container, ack)
     assert (again.applied, again.already) == (0, 1)
     with container.uow() as uow:
-        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
-        assert ledger.balance(uow.conn, "acc-kw", "KWD") == 105
+        assert uow.ledger.balance("acc-us", "USD") == 0
+        assert uow.ledger.balance("acc-kw", "KWD") == 105
     assert export_credits(container, out) == 1  # the rejected one is offered again
     container.engine.dispose()
 

@@ -20,7 +20,6 @@ from makegood.services.billing_close import close_through
 from makegood.services.billing_push import push
 from makegood.services.claims import claim_offer, grant_offer
 from makegood.services.reversal import reverse_campaign
-from makegood.store import ledger
 from makegood.store import tables as t
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.factories.billing import add_account, add_open_offer, table_snapshot
@@ -71,7 +70,7 @@ def campaign_with_three_accounts(container: Container, clock: FrozenClock) -> di
 
 def balance(container: Container, account_id: str) -> int:
     with container.uow() as uow:
-        return ledger.balance(uow.conn, account_id, "USD")
+        return uow.ledger.balance(account_id, "USD")
 
 
 def test_reverse_withdraws_open_offers_cancels_unbilled_and_charges_back_billed(
@@ -198,7 +197,7 @@ def test_a_credit_posted_to_stripe_is_reversed_through_stripe(
             "reversal",
         )
         with container.uow() as uow:
-            assert ledger.balance(uow.conn, seeded.account_id, "USD") == 0
+            assert uow.ledger.balance(seeded.account_id, "USD") == 0
             rows = uow.conn.execute(
                 sa.select(connector_postings.c.purpose, connector_postings.c.state)
             )

@@ -13,7 +13,6 @@ from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.services.billing_close import close_through
 from makegood.services.billing_push import push
-from makegood.store import ledger
 from makegood.store.engine import make_engine
 from makegood.store.tables import accounts
 from makegood.store.tables_billing import connector_postings, ledger_entries
@@ -100,9 +99,9 @@ def test_each_credit_is_one_negative_balance_transaction_with_a_deterministic_ke
     assert rows["acc-none"].state == "skipped"
     assert "no stripe_customer_id" in (rows["acc-none"].last_error or "")
     with stripe.uow() as uow:
-        assert ledger.balance(uow.conn, "acc-us", "USD") == 0
-        assert ledger.balance(uow.conn, "acc-jp", "JPY") == 0
-        assert ledger.balance(uow.conn, "acc-none", "USD") == 24  # still owed, not posted
+        assert uow.ledger.balance("acc-us", "USD") == 0
+        assert uow.ledger.balance("acc-jp", "JPY") == 0
+        assert uow.ledger.balance("acc-none", "USD") == 24  # still owed, not posted
         kinds = uow.conn.execute(
             sa.select(ledger_entries.c.kind, ledger_entries.c.reference).where(
                 ledger_entries.c.account_id == "acc-us"

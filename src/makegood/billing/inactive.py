@@ -23,7 +23,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.errors import InvalidInput
-from makegood.store import ledger
+from makegood.store.ledger import Entry, Ledger
 from makegood.store.tables import accounts, credits
 from makegood.store.tables_billing import connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
@@ -90,7 +90,7 @@ def settle_inactive(uow: UnitOfWork, policy: str, now: datetime) -> int:
             break
         after = rows[-1].id
         todo = [r for r in rows if not (policy == "hold" and r.state == "held")]
-        left = ledger.unsettled(conn, [r.id for r in todo])
+        left = uow.ledger.unsettled([r.id for r in todo])
         for row in todo:
             _settle(conn, row, policy, left.get(row.id, 0), now)
         settled += len(todo)
@@ -116,8 +116,8 @@ def _settle(
         reason = f"account {row.status}: {words} under the billing policy"
         if policy == "payout":
             reason += "; refund it through your payment system"
-        ledger.append(
-            conn, [ledger.Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
+        Ledger(conn).append(
+            [Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
         )
         # A posting the billing system refused or skipped would be sent again by the next push
         # and, acknowledged then, credit the account a second time: it is off the ledger now.

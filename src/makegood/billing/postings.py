@@ -14,7 +14,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.ids import new_id
-from makegood.store import ledger
+from makegood.store.ledger import Entry, Ledger
 from makegood.store.tables import accounts, campaigns, credits, incidents
 from makegood.store.tables_billing import connector_postings, credit_states
 
@@ -80,7 +80,7 @@ def create_credit_postings(
         if not rows:
             return created
         after = rows[-1].id
-        left = ledger.unsettled(conn, [r.id for r in rows])
+        left = Ledger(conn).unsettled([r.id for r in rows])
         values = [
             {
                 "id": new_id("pst"),
@@ -177,10 +177,9 @@ def acknowledge(
         return False
     # A credit posting settles the credit; a reversal posting bills its charge-back.
     kind = "posted" if posting.purpose == "credit" else "clawback_billed"
-    ledger.append(
-        conn,
+    Ledger(conn).append(
         [
-            ledger.Entry(
+            Entry(
                 kind,
                 posting.credit_id,
                 posting.account_id,

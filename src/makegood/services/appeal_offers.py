@@ -18,7 +18,7 @@ from makegood.services.campaigns import Campaign
 from makegood.services.channels import launch_rows
 from makegood.services.launch_rows import CREDIT_COLUMNS, LaunchTerms, chunk_rows, credit_dicts
 from makegood.store import appeals as store
-from makegood.store import ledger, offers, outbox
+from makegood.store import offers, outbox
 from makegood.store import tables as t
 from makegood.store.bulk_insert import insert_rows
 from makegood.store.uow import UnitOfWork
@@ -72,7 +72,7 @@ def issue_offer(
             outbox.queue(conn, extra)
     if rows.credits:
         insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
-        ledger.add_grants(conn, credit_dicts(rows), now, actor)
+        uow.ledger.add_grants(credit_dicts(rows), now, actor)
         conn.execute(sa.update(t.offers).where(t.offers.c.id == offer_id).values(credited_via=VIA))
     if log.failed_attempts and log.first_failure_at and log.last_failure_at:
         store.add_member(

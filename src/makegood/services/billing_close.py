@@ -158,7 +158,7 @@ def close_page(
             summary.accounts_billed += 1
     queries.insert_statements(conn, statement_rows, line_rows)
     queries.add_applied(conn, applied)
-    ledger.append(conn, entries, now, "billing.close")
+    uow.ledger.append(entries, now, "billing.close")
 
 
 def _add_rows(

@@ -23,7 +23,7 @@ from makegood.domain.calendar import statement_date_for
 from makegood.domain.ids import new_id
 from makegood.domain.offers import CREDITED, OfferState, check_claimable
 from makegood.domain.tokens import hash_token
-from makegood.store import ledger, offers
+from makegood.store import offers
 from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
@@ -222,7 +222,7 @@ def _credit_offer(
         "applied_minor": 0,
     }
     uow.conn.execute(t.credits.insert().values(**credit))
-    ledger.add_grants(uow.conn, [credit], now, actor)  # the ledger moves with the credit
+    uow.ledger.add_grants([credit], now, actor)  # the ledger moves with the credit
     uow.audit.record(
         at=now,
         actor=actor,

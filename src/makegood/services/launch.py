@@ -36,7 +36,7 @@ from makegood.services.launch_rows import (
     chunk_rows,
     credit_dicts,
 )
-from makegood.store import ledger, offers, outbox
+from makegood.store import offers, outbox
 from makegood.store import tables as t
 from makegood.store.bulk_insert import insert_rows
 from makegood.store.uow import UnitOfWork
@@ -231,7 +231,7 @@ def _write(
             outbox.queue(conn, messages)
     if rows.credits:  # automatic mode: the credit and its `granted` ledger entry
         insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
-        ledger.add_grants(conn, credit_dicts(rows), now, actor)
+        uow.ledger.add_grants(credit_dicts(rows), now, actor)
     return uow.campaigns.advance_launch(rows.terms.campaign_id, len(rows.members), rows.scanned_to)
 
 

@@ -184,7 +184,7 @@ def _reverse_credits(
         if ids
         else {}
     )
-    left = ledger.unsettled(conn, ids)
+    left = uow.ledger.unsettled(ids)
     entries: list[ledger.Entry] = []
     reversal_postings: list[dict[str, Any]] = []
     for row in rows:
@@ -249,4 +249,4 @@ def _reverse_credits(
         )
     if reversal_postings:
         conn.execute(cp.insert(), reversal_postings)
-    ledger.append(conn, entries, now, actor)
+    uow.ledger.append(entries, now, actor)

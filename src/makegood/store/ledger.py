@@ -51,77 +51,64 @@ class Entry:
         return f"{self.kind}:{self.credit_id}:{scope}" if scope else f"{self.kind}:{self.credit_id}"
 
 
-def append(conn: sa.Connection, entries: Iterable[Entry], now: datetime, actor: str) -> int:
-    """Append `entries` (skipping zero amounts); returns how many were written."""
-    rows = [
-        {
-            "account_id": e.account_id,
-            "currency": e.currency,
-            "kind": e.kind,
-            "amount_minor": e.amount_minor,
-            "credit_id": e.credit_id,
-            "statement_id": e.statement_id,
-            "posting_id": e.posting_id,
-            "reference": e.reference,
-            "dedupe_key": e.dedupe_key,
-            "created_at": now,
-            "actor": actor,
-        }
-        for e in entries
-        if e.amount_minor != 0
-    ]
-    if len(rows) >= BULK_ROWS:
-        insert_dicts(conn, ledger_entries, rows)  # COPY on PostgreSQL (a billing close page)
-    elif rows:
-        conn.execute(ledger_entries.insert(), rows)
-    return len(rows)
-
-
-def add_grants(
-    conn: sa.Connection, credits: Sequence[Mapping[str, Any]], now: datetime, actor: str = "system"
-) -> int:
-    """A `granted` entry for each new credit row (keys id, account_id, currency, amount_minor)."""
-    return append(
-        conn,
-        (
-            Entry("granted", c["id"], c["account_id"], c["currency"], int(c["amount_minor"]))
-            for c in credits
-        ),
-        now,
-        actor,
-    )
-
-
-def balance(conn: sa.Connection, account_id: str, currency: str) -> int:
-    """What the account is still owed in `currency` (negative: a charge-back still to bill)."""
-    query = sa.select(sa.func.coalesce(sa.func.sum(ledger_entries.c.amount_minor), 0)).where(
-        ledger_entries.c.account_id == account_id, ledger_entries.c.currency == currency
-    )
-    return int(conn.execute(query).scalar_one())
-
-
-def unsettled(conn: sa.Connection, credit_ids: Sequence[str]) -> dict[str, int]:
-    """credit id -> granted minus everything that settled it (what is left to bill)."""
-    if not credit_ids:
-        return {}
-    le = ledger_entries
-    query = (
-        sa.select(le.c.credit_id, sa.func.sum(le.c.amount_minor))
-        .where(le.c.credit_id.in_(credit_ids), le.c.kind.not_in(CHARGE_BACK))
-        .group_by(le.c.credit_id)
-    )
-    return {row[0]: int(row[1]) for row in conn.execute(query)}
-
-
-def entries_for_statement(conn: sa.Connection, statement_id: str) -> list[sa.Row[Any]]:
-    """The entries a statement applied (its credits and charge-backs)."""
-    query = (
-        sa.select(ledger_entries)
-        .where(ledger_entries.c.statement_id == statement_id)
-        .order_by(ledger_entries.c.id)
-    )
-    return list(conn.execute(query))
-
-
 class Ledger(Repository):
     """The ledger_entries and credit_states tables (`uow.ledger`)."""
+
+    def append(self, entries: Iterable[Entry], now: datetime, actor: str) -> int:
+        """Append `entries` (skipping zero amounts); returns how many were written."""
+        rows = [
+            {
+                "account_id": e.account_id,
+                "currency": e.currency,
+                "kind": e.kind,
+                "amount_minor": e.amount_minor,
+                "credit_id": e.credit_id,
+                "statement_id": e.statement_id,
+                "posting_id": e.posting_id,
+                "reference": e.reference,
+                "dedupe_key": e.dedupe_key,
+                "created_at": now,
+                "actor": actor,
+            }
+            for e in entries
+            if e.amount_minor != 0
+        ]
+        if len(rows) >= BULK_ROWS:
+            insert_dicts(self.conn, ledger_entries, rows)  # COPY on PostgreSQL (a close page)
+        elif rows:
+            self.conn.execute(ledger_entries.insert(), rows)
+        return len(rows)
+
+    def add_grants(
+        self, credits: Sequence[Mapping[str, Any]], now: datetime, actor: str = "system"
+    ) -> int:
+        """A `granted` entry for each new credit row (keys id, account_id, currency,
+        amount_minor)."""
+        return self.append(
+            (
+                Entry("granted", c["id"], c["account_id"], c["currency"], int(c["amount_minor"]))
+                for c in credits
+            ),
+            now,
+            actor,
+        )
+
+    def balance(self, account_id: str, currency: str) -> int:
+        """What the account is still owed in `currency` (negative: a charge-back still to bill)."""
+        le = ledger_entries
+        query = sa.select(sa.func.coalesce(sa.func.sum(le.c.amount_minor), 0)).where(
+            le.c.account_id == account_id, le.c.currency == currency
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def unsettled(self, credit_ids: Sequence[str]) -> dict[str, int]:
+        """credit id -> granted minus everything that settled it (what is left to bill)."""
+        if not credit_ids:
+            return {}
+        le = ledger_entries
+        query = (
+            sa.select(le.c.credit_id, sa.func.sum(le.c.amount_minor))
+            .where(le.c.credit_id.in_(credit_ids), le.c.kind.not_in(CHARGE_BACK))
+            .group_by(le.c.credit_id)
+        )
+        return {row[0]: int(row[1]) for row in self.conn.execute(query)}
