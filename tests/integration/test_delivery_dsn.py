@@ -13,12 +13,13 @@ from click.testing import CliRunner
 
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
-from makegood.notify import tracking
 from makegood.notify.dsn import read_report, unxtext, xtext
 from makegood.notify.history import offer_messages
 from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
+from makegood.notify.tracking import address_hash
 from makegood.services.dispatch import dispatch_pending
+from makegood.store.deliveries import Deliveries
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 from tests.harness.settings import with_settings
 from tests.harness.tcp import serving
@@ -99,7 +100,7 @@ def test_envelope_id_goes_out_and_a_bounce_without_headers_comes_home(
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"read": 2, "recorded": 1, "ignored": 1}
     with box.engine.connect() as conn:
-        assert tracking.is_suppressed(conn, offer.address)
+        assert Deliveries(conn).is_suppressed(address_hash(offer.address))
         history = offer_messages(conn, offer.offer_id)
     email = next(m for m in history if m.channel == "email")
     assert [(e.kind, e.source) for e in email.events] == [("accepted", "smtp"), ("bounced", "dsn")]

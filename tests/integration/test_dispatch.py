@@ -11,11 +11,12 @@ import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.tokens import hash_token
-from makegood.notify import tracking
 from makegood.notify.template_source import TemplateFault
+from makegood.notify.tracking import address_hash
 from makegood.services.dispatch import dispatch_pending
 from makegood.store import offers as offers_store
 from makegood.store import tables as t
+from makegood.store.deliveries import Deliveries
 from makegood.store.tables_notify import message_events
 from tests.factories.outbox import SeededOffer, Subscriber, message_row, seed_campaign
 from tests.harness.net import free_port
@@ -119,7 +120,7 @@ def test_permanent_refusal_is_dead_at_once_suppressed_and_the_inapp_marked_urgen
     assert message_row(box.engine, jp.inapp_message_id).urgent is True
     assert message_row(box.engine, offers[0].inapp_message_id).urgent is False
     with box.engine.connect() as conn:
-        assert tracking.is_suppressed(conn, "ACC-JP@example.com ")
+        assert Deliveries(conn).is_suppressed(address_hash("ACC-JP@example.com "))
         kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
     assert sorted(k for m, k in kinds) == ["accepted", "accepted", "bounced"]
     assert (jp.email_message_id, "bounced") in kinds
@@ -188,7 +189,7 @@ def test_a_message_that_cannot_be_made_is_dead_at_once_without_a_bounce(
         assert message_row(box.engine, offer.inapp_message_id).urgent is True
     with box.engine.connect() as conn:
         kinds = conn.execute(sa.select(message_events.c.message_id, message_events.c.kind)).all()
-        assert not tracking.is_suppressed(conn, "no address at all")
+        assert not Deliveries(conn).is_suppressed(address_hash("no address at all"))
     assert kinds == [(ok.email_message_id, "accepted")]
 
 
@@ -241,9 +242,8 @@ def test_suppressed_address_is_not_mailed(
     box = with_settings(container, smtp_url=url)
     offers = seed(box, SUBSCRIBERS[:2])
     with box.engine.begin() as conn:
-        tracking.suppress(
-            conn,
-            tracking.address_hash(offers[1].address),
+        Deliveries(conn).suppress(
+            address_hash(offers[1].address),
             reason="complained",
             message_id=None,
             now=box.now(),

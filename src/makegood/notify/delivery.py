@@ -85,4 +85,8 @@ class DeliveryEvent:
     kind: str  # accepted | deferred | bounced | complained | delivered | suppressed
     source: str  # smtp | dsn | webhook | worker
     at: datetime
-    detail: str | None = None
+    detail: str | None = None  # stored, so addresses in it are masked when it is made
+
+    def __post_init__(self) -> None:
+        if self.detail:
+            object.__setattr__(self, "detail", mask_addresses(self.detail))

@@ -1,8 +1,9 @@
 """What comes back after sending: bounce files, and the provider's signed webhook (the
 adapter part: reports, signatures, parsing; services/delivery_feedback.py records them).
 
-Both end in `tracking.record_feedback`: the event is stored on its message, a bounced or
-complaining address is suppressed (by hash), and the offer's in-app message marked urgent.
+Both end in `services.delivery_feedback.record_feedback`: the event is stored on its
+message, a bounced or complaining address is suppressed (by hash), and the offer's in-app
+message marked urgent.
 
 Webhook signature (documented in docs/notifications.md): the provider sends
 ``X-Makegood-Timestamp: <unix seconds>`` and

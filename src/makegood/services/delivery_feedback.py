@@ -1,19 +1,23 @@
 """Record what comes back after sending: bounce reports (a file, a Maildir, the bounce
 server) and the provider's verified webhook body, each in its own unit of work.
 
-Parsing and signatures are notify/feedback.py's; the events end in
-`tracking.record_feedback` (docs/notifications.md).
+Parsing and signatures are notify/feedback.py's; the events end in `record_feedback`
+(docs/notifications.md).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from datetime import datetime
 from pathlib import Path
 
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
-from makegood.notify import dsn, tracking
+from makegood.notify import dsn
+from makegood.notify.delivery import DeliveryEvent
 from makegood.notify.feedback import FeedbackReport, webhook_events
+from makegood.notify.tracking import SUPPRESSING_KINDS, address_hash
+from makegood.store.uow import UnitOfWork
 
 
 def import_bounces(
@@ -38,7 +42,7 @@ def record_report(container: Container, raw: bytes) -> FeedbackReport:
     if event is None:
         return FeedbackReport(read=1, ignored=1)
     with container.uow() as uow:
-        recorded, ignored = tracking.record_feedback(uow.conn, [event], now)
+        recorded, ignored = record_feedback(uow, [event], now)
         uow.commit()
     return FeedbackReport(read=1, recorded=recorded, ignored=ignored)
 
@@ -49,8 +53,28 @@ def record_webhook(container: Container, body: bytes) -> FeedbackReport:
     parsed = webhook_events(body, domain=container.settings.message_domain, now=now)
     ours = [e for e in parsed if e is not None]
     with container.uow() as uow:
-        recorded, ignored = tracking.record_feedback(uow.conn, ours, now)
+        recorded, ignored = record_feedback(uow, ours, now)
         uow.commit()
     return FeedbackReport(
         read=len(parsed), recorded=recorded, ignored=ignored + len(parsed) - len(ours)
     )
+
+
+def record_feedback(
+    uow: UnitOfWork, events: Sequence[DeliveryEvent], now: datetime
+) -> tuple[int, int]:
+    """Record events that came back later (DSN, webhook) for known messages, in the caller's
+    unit of work: bounced and complained addresses are suppressed and the in-app message
+    marked urgent. Returns (events recorded, events for unknown messages ignored)."""
+    known = uow.outbox.known_ids([e.message_id for e in events])
+    kept = [e for e in events if e.message_id in known]
+    uow.deliveries.record_events(kept)
+    failed = [e for e in kept if e.kind in SUPPRESSING_KINDS]
+    for event in failed:
+        address = uow.outbox.recipient_of(event.message_id)
+        if address is not None:
+            uow.deliveries.suppress(
+                address_hash(address), reason=event.kind, message_id=event.message_id, now=now
+            )
+    uow.outbox.mark_inapp_urgent([e.message_id for e in failed])
+    return len(kept), len(events) - len(kept)

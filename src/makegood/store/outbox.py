@@ -184,21 +184,6 @@ def set_inapp_state(conn: sa.Connection, offer_id: str, state: str) -> None:
     conn.execute(t.offers.update().where(t.offers.c.id == offer_id).values(inapp_state=state))
 
 
-def mark_inapp_urgent(conn: sa.Connection, message_ids: Sequence[str]) -> int:
-    """Flag the in-app messages of the offers of these (stored) messages: another channel did
-    not get through. Returns how many were flagged."""
-    if not message_ids:
-        return 0
-    m, o = t.messages, t.offers
-    offers = sa.select(m.c.offer_id).where(m.c.id.in_(list(message_ids)))
-    result = conn.execute(
-        o.update()
-        .where(o.c.id.in_(offers), o.c.inapp_state.is_not(None), o.c.inapp_urgent.is_(sa.false()))
-        .values(inapp_urgent=True)
-    )
-    return int(result.rowcount)
-
-
 def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None:
     """Dismiss the unread in-app messages of these offers (a withdrawn campaign)."""
     o = t.offers
@@ -211,3 +196,38 @@ def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None
 
 class Outbox(Repository):
     """The messages table (the transactional outbox) and derived in-app messages (`uow.outbox`)."""
+
+    def mark_inapp_urgent(self, message_ids: Sequence[str]) -> int:
+        """Flag the in-app messages of the offers of these (stored) messages: another channel
+        did not get through. Returns how many were flagged."""
+        if not message_ids:
+            return 0
+        m, o = t.messages, t.offers
+        offers = sa.select(m.c.offer_id).where(m.c.id.in_(list(message_ids)))
+        result = self.conn.execute(
+            o.update()
+            .where(
+                o.c.id.in_(offers), o.c.inapp_state.is_not(None), o.c.inapp_urgent.is_(sa.false())
+            )
+            .values(inapp_urgent=True)
+        )
+        return int(result.rowcount)
+
+    def known_ids(self, message_ids: Sequence[str]) -> set[str]:
+        """Which of these ids are stored messages."""
+        if not message_ids:
+            return set()
+        m = t.messages
+        return set(
+            self.conn.execute(sa.select(m.c.id).where(m.c.id.in_(set(message_ids)))).scalars()
+        )
+
+    def recipient_of(self, message_id: str) -> str | None:
+        """The current address of the account a stored message was for (to suppress it)."""
+        m, a = t.messages, t.accounts
+        query = (
+            sa.select(a.c.email)
+            .select_from(m.join(a, a.c.account_id == m.c.account_id))
+            .where(m.c.id == message_id)
+        )
+        return self.conn.execute(query).scalar_one_or_none()
