@@ -18,8 +18,8 @@ from makegood.services.users import (
     create_api_key,
     start_session,
 )
-from makegood.store import outbox
 from makegood.store import tables as t
+from makegood.store.outbox import Outbox
 from makegood.web.auth import SESSION_COOKIE
 from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
@@ -69,7 +69,7 @@ def add_inapp_message(
             sa.select(t.offers.c.account_id).where(t.offers.c.id == offer_id)
         ).scalar_one()
         assert owner == account_id, f"offer {offer_id} is not {account_id}'s"
-        outbox.set_inapp_state(conn, offer_id, "unread")
+        Outbox(conn).set_inapp_state(offer_id, "unread")
         if template == "offer_granted":
             grant(conn, offer_id, now, via="auto")
     return "app_" + offer_id.partition("_")[2]

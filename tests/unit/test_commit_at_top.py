@@ -16,7 +16,6 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "makegood"
 NOT_YET = {
     "services/appeals.py:file_appeal",
     "services/billing_push.py:_send_with_retries",
-    "services/inapp.py:dismiss_message",
     "services/status_requests.py:request_status",
 }
 

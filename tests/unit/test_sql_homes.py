@@ -51,7 +51,6 @@ NOT_YET = {
     "services/import_checks.py",
     "services/import_files.py",
     "services/imports.py",
-    "services/inapp.py",
     "services/launch.py",
     "services/outbox_batch.py",
     "services/reminders.py",

@@ -2,11 +2,19 @@
 
 from __future__ import annotations
 
+import sqlalchemy as sa
+
+from makegood.store import tables as t
 from makegood.store.repository import Repository
 
 
 class Accounts(Repository):
     """The accounts table: subscribers as imported (`uow.accounts`)."""
+
+    def exists(self, account_id: str) -> bool:
+        a = t.accounts
+        found = self.conn.execute(sa.select(a.c.account_id).where(a.c.account_id == account_id))
+        return found.first() is not None
 
 
 class Plans(Repository):

@@ -180,10 +180,6 @@ def queue_launch_emails(conn: sa.Connection, rows: Sequence[Row], copy_text: Seq
         conn.execute(t.messages.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows])
 
 
-def set_inapp_state(conn: sa.Connection, offer_id: str, state: str) -> None:
-    conn.execute(t.offers.update().where(t.offers.c.id == offer_id).values(inapp_state=state))
-
-
 def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None:
     """Dismiss the unread in-app messages of these offers (a withdrawn campaign)."""
     o = t.offers
@@ -196,6 +192,11 @@ def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None
 
 class Outbox(Repository):
     """The messages table (the transactional outbox) and derived in-app messages (`uow.outbox`)."""
+
+    def set_inapp_state(self, offer_id: str, state: str) -> None:
+        """Set the state (unread, read, dismissed) of the in-app message of an offer."""
+        o = t.offers
+        self.conn.execute(o.update().where(o.c.id == offer_id).values(inapp_state=state))
 
     def mark_inapp_urgent(self, message_ids: Sequence[str]) -> int:
         """Flag the in-app messages of the offers of these (stored) messages: another channel
@@ -231,3 +232,43 @@ class Outbox(Repository):
             .where(m.c.id == message_id)
         )
         return self.conn.execute(query).scalar_one_or_none()
+
+    def account_inapp(
+        self, account_id: str, *, message_id: str | None = None, visible_only: bool = False
+    ) -> list[sa.RowMapping]:
+        """The account's in-app messages (or the one with `message_id`), newest first, each
+        with what the app shows: its offer's amount, state and expiry, the account's locale
+        and billing dates, the plan's name and the incident's title. `visible_only`: unread
+        or read (not dismissed)."""
+        o, a, p, i = t.offers, t.accounts, t.plans, t.incidents
+        query = (
+            sa.select(
+                inapp_id().label("id"),
+                o.c.id.label("offer_id"),
+                inapp_template().label("template"),
+                o.c.inapp_state.label("state"),
+                o.c.created_at,
+                a.c.locale,
+                a.c.next_bill_date,
+                a.c.billing_day,
+                o.c.amount_minor,
+                o.c.currency,
+                o.c.state.label("offer_state"),
+                o.c.expires_at,
+                o.c.credited_at,
+                p.c.name.label("plan_name"),
+                i.c.title.label("incident_title"),
+            )
+            .select_from(
+                o.join(a, a.c.account_id == o.c.account_id)
+                .join(p, p.c.plan_id == o.c.plan_id)
+                .join(i, i.c.id == o.c.incident_id)
+            )
+            .where(o.c.account_id == account_id, o.c.inapp_state.is_not(None))
+            .order_by(o.c.created_at.desc(), inapp_id().desc())
+        )
+        if message_id is not None:
+            query = query.where(inapp_id() == message_id)
+        if visible_only:
+            query = query.where(o.c.inapp_state.in_(INAPP_VISIBLE))
+        return list(self.conn.execute(query).mappings())

@@ -123,4 +123,5 @@ def add_message_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         """Hide the message from the app."""
         with container.uow() as uow:
             dismiss_message(uow, account_id, message_id, container.now())
+            uow.commit()
         return Response(status_code=204)
