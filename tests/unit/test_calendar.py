@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from makegood.billing.ledger import due_dates
 from makegood.domain.calendar import add_months, lands_on, statement_cutoff
+from makegood.domain.statements import due_dates
 
 anchors = st.integers(min_value=1, max_value=31)
 years = st.integers(min_value=1990, max_value=2200)

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime, timedelta
 from hypothesis import given
 from hypothesis import strategies as st
 
-from makegood.billing.ledger import (
+from makegood.domain.statements import (
     OpenCredit,
     PlanCharge,
     applied_per_credit,

@@ -6,8 +6,8 @@ import hashlib
 import hmac
 from datetime import UTC, date, datetime
 
-from makegood.billing.ledger import ChargeBack, PlanCharge, add_charge_backs, draft_statements
 from makegood.billing.webhook_connector import sign, verify
+from makegood.domain.statements import ChargeBack, PlanCharge, add_charge_backs, draft_statements
 from makegood.store.ledger import Entry
 
 BASIC = PlanCharge("basic", "Basic", 799, "USD")

@@ -13,8 +13,8 @@ from types import SimpleNamespace
 from hypothesis import given
 from hypothesis import strategies as st
 
-from makegood.billing.ledger import OpenCredit, PlanCharge, draft_statements, due_dates
 from makegood.domain.calendar import add_months, lands_on, statement_date_for
+from makegood.domain.statements import OpenCredit, PlanCharge, draft_statements, due_dates
 from makegood.notify.outbox import OutgoingEmail
 from makegood.services.outbox_batch import notice_of
 from makegood.store.credit_status import _offer_status

@@ -1,5 +1,5 @@
 """Billing: closing cycles into statements that carry make-good credits, and reading them back.
 
-ledger (pure drafting rules), queries (SQL), close (the close service), statements (read model
-and its public JSON).
+queries (SQL), statements (read model and its public JSON), the connectors, inactive accounts;
+the drafting rules are pure (domain/statements.py), the use cases in services/billing_*.py.
 """

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing.ledger import ChargeBack, OpenCredit, PlanCharge
+from makegood.domain.statements import ChargeBack, OpenCredit, PlanCharge
 from makegood.store.bulk_insert import insert_dicts
 from makegood.store.ledger import CHARGE_BACK
 from makegood.store.tables import (

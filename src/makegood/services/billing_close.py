@@ -16,17 +16,17 @@ from typing import Any
 
 from makegood.billing import inactive, queries
 from makegood.billing.connectors import CONNECTORS
-from makegood.billing.ledger import (
+from makegood.bootstrap import Container
+from makegood.domain.errors import InvalidInput
+from makegood.domain.ids import new_id
+from makegood.domain.money import format_major
+from makegood.domain.statements import (
     StatementDraft,
     add_charge_backs,
     applied_per_credit,
     draft_statements,
     due_dates,
 )
-from makegood.bootstrap import Container
-from makegood.domain.errors import InvalidInput
-from makegood.domain.ids import new_id
-from makegood.domain.money import format_major
 from makegood.store import ledger
 from makegood.store.uow import UnitOfWork
 
