@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 from makegood.domain.ids import new_id
 from makegood.services.incidents import create_incident
-from makegood.store import tables as t
+from makegood.store.campaigns import Campaigns
 from makegood.store.uow import UnitOfWork
 from tests.factories.joined import JoinedUnitOfWork
 
@@ -53,8 +53,8 @@ def insert_incident_and_campaign(
     `at`; extra keyword arguments are further campaign columns (approved_at, launched_by...).
     Returns (incident id, campaign id).
 
-    The campaign row is written as it stands after its build: campaigns have no repository
-    in store/ yet, and the build itself needs attempt logs (tests/factories/worlds.py).
+    The campaign row is written as it stands after its build, through the campaigns
+    repository: the build itself needs attempt logs (tests/factories/worlds.py).
     """
     incident_id = create_incident(
         JoinedUnitOfWork(conn),
@@ -67,20 +67,20 @@ def insert_incident_and_campaign(
         actor=incident_created_by or created_by,
     )
     campaign_id = new_id("cmp")
-    conn.execute(
-        t.campaigns.insert().values(
-            id=campaign_id,
-            incident_id=incident_id,
-            state=state,
-            mode=mode,
-            policy={"kind": "percent", "percent": "3"},
-            claim_days=claim_days,
-            eligible_plans=None,
-            events_source="test",
-            affected_count=affected_count,
-            created_at=at,
-            created_by=created_by,
+    Campaigns(conn).add(
+        {
+            "id": campaign_id,
+            "incident_id": incident_id,
+            "state": state,
+            "mode": mode,
+            "policy": {"kind": "percent", "percent": "3"},
+            "claim_days": claim_days,
+            "eligible_plans": None,
+            "events_source": "test",
+            "affected_count": affected_count,
+            "created_at": at,
+            "created_by": created_by,
             **campaign,
-        )
+        }
     )
     return incident_id, campaign_id

@@ -28,7 +28,6 @@ from makegood.services.campaigns import (
     create_campaign,
     get_campaign,
 )
-from makegood.store import build_jobs as jobs
 from makegood.store import tables as t
 from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.factories.staff import seed_draft
@@ -152,8 +151,8 @@ def test_a_build_whose_worker_died_is_taken_over_and_the_dead_one_cannot_finish(
         assert build is not None
         assert build["attempts"] == 2
         # The first worker, had it only been slow, can no longer write anything.
-        assert not jobs.beat(uow.conn, dead, container.now(), "late", 0)
-        assert not jobs.finish(uow.conn, dead, container.now(), "failed", 0, "late")
+        assert not uow.builds.beat(dead, container.now(), "late", 0)
+        assert not uow.builds.finish(dead, container.now(), "failed", 0, "late")
     assert len(snapshot(container, campaign_id)) == 4
 
 

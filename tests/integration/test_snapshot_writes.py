@@ -16,7 +16,6 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
-from makegood.store.snapshot import write_snapshot
 from makegood.telemetry.engine import connect_duckdb
 from tests.factories.staff import seed_draft
 from tests.harness.clock import FrozenClock
@@ -57,7 +56,7 @@ def test_a_snapshot_for_a_missing_campaign_is_refused_and_writes_nothing(
     container: Container, decisions: Any
 ) -> None:
     with container.uow() as uow, pytest.raises(LookupError, match="cmp_missing"):
-        write_snapshot(uow.conn, decisions, "cmp_missing")
+        uow.cohort.write(decisions, "cmp_missing")
     assert members(container, "cmp_missing") == []
 
 
@@ -66,10 +65,8 @@ def test_a_snapshot_is_written_exactly_for_its_existing_campaign(
 ) -> None:
     draft = seed_draft(container, created_by="seed", accounts=1)
     with container.uow() as uow:
-        uow.conn.execute(
-            t.cohort_members.delete().where(t.cohort_members.c.campaign_id == draft.campaign_id)
-        )
-        write_snapshot(uow.conn, decisions, draft.campaign_id)
+        uow.cohort.clear(draft.campaign_id)
+        uow.cohort.write(decisions, draft.campaign_id)
         uow.commit()
     cm = t.cohort_members
     with container.engine.connect() as conn:
@@ -115,10 +112,8 @@ def test_the_campaign_cannot_be_deleted_while_its_snapshot_is_written(
     draft = seed_draft(pg_container, created_by="seed", accounts=1)
     url = pg_container.engine.url.set(drivername="postgresql")
     with pg_container.uow() as uow:
-        uow.conn.execute(
-            t.cohort_members.delete().where(t.cohort_members.c.campaign_id == draft.campaign_id)
-        )
-        write_snapshot(uow.conn, decisions, draft.campaign_id)
+        uow.cohort.clear(draft.campaign_id)
+        uow.cohort.write(decisions, draft.campaign_id)
         with psycopg.connect(url.render_as_string(hide_password=False)) as other:
             other.execute("SET lock_timeout = '200ms'")
             with pytest.raises(psycopg.errors.LockNotAvailable):

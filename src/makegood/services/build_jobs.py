@@ -34,8 +34,7 @@ from makegood.services.campaign_command import CreateCampaign, with_plans
 from makegood.services.campaigns import get_campaign
 from makegood.services.events_root import remote_errors
 from makegood.services.incidents import get_incident
-from makegood.store import build_jobs as jobs
-from makegood.store import tables as t
+from makegood.store.build_jobs import Claim
 from makegood.store.uow import UnitOfWork
 
 log = logging.getLogger(__name__)
@@ -63,9 +62,8 @@ def submit_campaign(container: Container, cmd: CreateCampaign) -> str:
     campaign_id = new_id("cmp")
     with container.uow() as uow:
         check_request(uow, cmd)
-        uow.conn.execute(campaign_row(cmd, campaign_id, CampaignState.BUILDING, container))
-        jobs.add_build(
-            uow.conn,
+        uow.campaigns.add(campaign_row(cmd, campaign_id, CampaignState.BUILDING, container))
+        uow.builds.add(
             campaign_id,
             {
                 "min_failures": cmd.min_failures,
@@ -90,7 +88,7 @@ def submit_campaign(container: Container, cmd: CreateCampaign) -> str:
 def build_status(uow: UnitOfWork, campaign_id: str) -> dict[str, Any] | None:
     """The build of `campaign_id` (state, phase, rows written, attempts, reason, times), or
     None for a campaign the CLI built in-process."""
-    row = jobs.get_build(uow.conn, campaign_id)
+    row = uow.builds.get(campaign_id)
     if row is None:
         return None
     return {k: row[k] for k in PUBLIC_FIELDS}
@@ -99,7 +97,7 @@ def build_status(uow: UnitOfWork, campaign_id: str) -> dict[str, Any] | None:
 def _command(uow: UnitOfWork, campaign_id: str) -> CreateCampaign:
     """The create command a build job stands for, from the campaign and its build row."""
     campaign = get_campaign(uow, campaign_id)
-    build = jobs.get_build(uow.conn, campaign_id)
+    build = uow.builds.get(campaign_id)
     assert build is not None
     request = build["request"]
     return CreateCampaign(
@@ -127,20 +125,18 @@ class _Beat:
     decided: int = 0
 
 
-def _heartbeat(
-    container: Container, claim: jobs.Claim, state: _Beat, stop: threading.Event
-) -> None:
+def _heartbeat(container: Container, claim: Claim, state: _Beat, stop: threading.Event) -> None:
     every = max(container.settings.build_lease_seconds / 4, 0.05)
     while not stop.wait(every):
         try:
             with container.uow() as uow:
-                jobs.beat(uow.conn, claim, container.now(), state.phase, state.decided)
+                uow.builds.beat(claim, container.now(), state.phase, state.decided)
                 uow.commit()
         except Exception:  # a busy database: the next beat tries again, the lease has room
             log.warning("build %s: heartbeat not written", claim.campaign_id, exc_info=True)
 
 
-def run_build(container: Container, claim: jobs.Claim, say: Callable[[str], None]) -> str:
+def run_build(container: Container, claim: Claim, say: Callable[[str], None]) -> str:
     """Build the claimed campaign; returns the campaign's state afterwards."""
     campaign_id = claim.campaign_id
     state = _Beat()
@@ -160,11 +156,9 @@ def run_build(container: Container, claim: jobs.Claim, say: Callable[[str], None
     def begin(uow: UnitOfWork) -> None:
         # Still ours? Also removes what an earlier, dead attempt could have left (nothing, as
         # it writes in one transaction, but a rebuild must never add to an old snapshot).
-        if not jobs.beat(uow.conn, claim, container.now(), "writing the snapshot", 0):
+        if not uow.builds.beat(claim, container.now(), "writing the snapshot", 0):
             raise LostClaim(f"build {campaign_id} was taken over by another worker")
-        uow.conn.execute(
-            t.cohort_members.delete().where(t.cohort_members.c.campaign_id == campaign_id)
-        )
+        uow.cohort.clear(campaign_id)
 
     def finish(uow: UnitOfWork) -> None:
         _close(uow, container, claim, CampaignState.DRAFT, state.decided, None)
@@ -200,24 +194,19 @@ def run_build(container: Container, claim: jobs.Claim, say: Callable[[str], None
 def _close(
     uow: UnitOfWork,
     container: Container,
-    claim: jobs.Claim,
+    claim: Claim,
     to: CampaignState,
     decided: int,
     reason: str | None,
 ) -> None:
     now = container.now()
-    if not jobs.finish(
-        uow.conn, claim, now, "done" if to == CampaignState.DRAFT else "failed", decided, reason
-    ):
+    build_state = "done" if to == CampaignState.DRAFT else "failed"
+    if not uow.builds.finish(claim, now, build_state, decided, reason):
         raise LostClaim(f"build {claim.campaign_id} was taken over by another worker")
-    uow.conn.execute(
-        t.campaigns.update()
-        .where(t.campaigns.c.id == claim.campaign_id, t.campaigns.c.state == CampaignState.BUILDING)
-        .values(state=to)
-    )
+    uow.campaigns.end_building(claim.campaign_id, to)
 
 
-def fail_build(container: Container, claim: jobs.Claim, reason: str) -> None:
+def fail_build(container: Container, claim: Claim, reason: str) -> None:
     """Mark the build and its campaign failed with `reason` (if the build is still ours)."""
     with container.uow() as uow:
         try:
@@ -235,13 +224,11 @@ def fail_build(container: Container, claim: jobs.Claim, reason: str) -> None:
         uow.commit()
 
 
-def claim_build(
-    container: Container, token: str, campaign_id: str | None = None
-) -> jobs.Claim | None:
+def claim_build(container: Container, token: str, campaign_id: str | None = None) -> Claim | None:
     """Claim the oldest claimable build (or `campaign_id`'s) for `token`, committed."""
     lease = timedelta(seconds=container.settings.build_lease_seconds)
     with container.uow() as uow:
-        claim = jobs.claim_next(uow.conn, token, container.now(), lease, campaign_id)
+        claim = uow.builds.claim_next(token, container.now(), lease, campaign_id)
         uow.commit()
     return claim
 

@@ -21,8 +21,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.appeals import check_appeal_days
 from makegood.domain.errors import InvalidInput
@@ -32,8 +30,6 @@ from makegood.domain.policy import Outage
 from makegood.domain.policy_document import to_document
 from makegood.services.campaign_command import with_plans
 from makegood.services.incidents import Incident, get_incident
-from makegood.store import tables as t
-from makegood.store.snapshot import export_eligibility_inputs, write_snapshot
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -71,12 +67,7 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
     incident = get_incident(uow, cmd.incident_id)
     plans = cmd.policy.eligibility.plans
     if plans is not None:
-        known = set(
-            uow.conn.execute(
-                sa.select(t.plans.c.plan_id).where(t.plans.c.plan_id.in_(list(plans)))
-            ).scalars()
-        )
-        unknown = sorted(set(plans) - known)
+        unknown = sorted(set(plans) - uow.plans.known(plans))
         if unknown:
             raise InvalidInput(
                 f"eligible plans (--plan, or the policy's [eligibility] plans): unknown plan(s) "
@@ -85,23 +76,26 @@ def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
     return incident
 
 
-def campaign_row(cmd: CreateCampaign, campaign_id: str, state: str, container: Container) -> Any:
-    """The INSERT of the campaign row itself."""
-    return t.campaigns.insert().values(
-        id=campaign_id,
-        incident_id=cmd.incident_id,
-        state=state,
-        mode=cmd.mode,
-        policy=to_document(cmd.policy),
-        claim_days=cmd.claim_days,
-        pay_within_days=cmd.pay_within_days,
-        appeal_days=cmd.appeal_days,
-        eligible_plans=sorted(set(plans)) if (plans := cmd.policy.eligibility.plans) else None,
-        events_source=cmd.events,
-        affected_count=0,
-        created_at=container.now(),
-        created_by=cmd.actor,
-    )
+def campaign_row(
+    cmd: CreateCampaign, campaign_id: str, state: str, container: Container
+) -> dict[str, Any]:
+    """The campaign row itself, as `uow.campaigns.add` stores it."""
+    plans = cmd.policy.eligibility.plans
+    return {
+        "id": campaign_id,
+        "incident_id": cmd.incident_id,
+        "state": state,
+        "mode": cmd.mode,
+        "policy": to_document(cmd.policy),
+        "claim_days": cmd.claim_days,
+        "pay_within_days": cmd.pay_within_days,
+        "appeal_days": cmd.appeal_days,
+        "eligible_plans": sorted(set(plans)) if plans else None,
+        "events_source": cmd.events,
+        "affected_count": 0,
+        "created_at": container.now(),
+        "created_by": cmd.actor,
+    }
 
 
 def create_campaign(
@@ -115,7 +109,7 @@ def create_campaign(
     campaign_id = new_id("cmp")
 
     def insert(uow: UnitOfWork) -> None:
-        uow.conn.execute(campaign_row(cmd, campaign_id, CampaignState.DRAFT, container))
+        uow.campaigns.add(campaign_row(cmd, campaign_id, CampaignState.DRAFT, container))
 
     build_snapshot(container, cmd, incident, campaign_id, insert, BuildHooks(progress=progress))
     return campaign_id
@@ -154,7 +148,7 @@ def build_snapshot(
                 uow = stack.enter_context(container.uow())
                 pool = stack.enter_context(ThreadPoolExecutor(1, "build-export"))
                 exported = pool.submit(
-                    export_eligibility_inputs, uow.conn, cmd.incident_id, scratch
+                    uow.cohort.export_eligibility_inputs, cmd.incident_id, scratch
                 )
             hooks.say("computing the cohort")
             cohort = stack.enter_context(
@@ -175,15 +169,15 @@ def build_snapshot(
                 files = exported.result()
             else:
                 uow = stack.enter_context(container.uow())
-                files = export_eligibility_inputs(uow.conn, cmd.incident_id, scratch)
+                files = uow.cohort.export_eligibility_inputs(cmd.incident_id, scratch)
             begin(uow)
             hooks.say("deciding eligibility and amounts")
             outage = Outage(incident.starts_at, incident.ends_at)
             affected: int = decide(
-                cohort.conn, files, cmd.policy, outage, scratch=scratch, **options
+                cohort.duck, files, cmd.policy, outage, scratch=scratch, **options
             )
             hooks.say("writing the snapshot")
-            write_snapshot(uow.conn, cohort.conn, campaign_id, hooks.progress)
+            uow.cohort.write(cohort.duck, campaign_id, hooks.progress)
             _finish(uow, container, cmd, campaign_id, affected)
             if finish:
                 finish(uow)
@@ -196,9 +190,7 @@ def build_snapshot(
 def _finish(
     uow: UnitOfWork, container: Container, cmd: CreateCampaign, campaign_id: str, affected: int
 ) -> None:
-    uow.conn.execute(
-        t.campaigns.update().where(t.campaigns.c.id == campaign_id).values(affected_count=affected)
-    )
+    uow.campaigns.set_affected(campaign_id, affected)
     uow.audit.record(
         container.now(),
         cmd.actor,

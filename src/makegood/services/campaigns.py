@@ -6,9 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
-
-import sqlalchemy as sa
+from typing import Any
 
 from makegood.bootstrap import Container
 from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
@@ -18,11 +16,7 @@ from makegood.domain.offers import CampaignState, check_transition
 from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
 from makegood.services.campaign_command import CreateCampaign
-from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
-
-if TYPE_CHECKING:
-    pass
 
 BATCH = 5_000
 Progress = Callable[[int], None]
@@ -49,10 +43,7 @@ class Campaign:
 
 def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campaign:
     """The campaign with `campaign_id`, or NotFound; `lock` takes a row lock on PostgreSQL."""
-    query = sa.select(t.campaigns).where(t.campaigns.c.id == campaign_id)
-    if lock:
-        query = query.with_for_update()
-    row = uow.conn.execute(query).mappings().first()
+    row = uow.campaigns.get(campaign_id, lock)
     if row is None:
         raise NotFound(f"no campaign {campaign_id!r}; `makegood campaign create` prints the id")
     policy = from_stored(row["policy"])
@@ -91,38 +82,22 @@ def snapshot_counts(uow: UnitOfWork, campaign_id: str) -> tuple[int, int]:
     """(affected, eligible) of the campaign: what `campaign create` prints, one count of the
     snapshot rather than the whole preview (whose liability and tiers each read it again)."""
     campaign = get_campaign(uow, campaign_id)
-    cm = t.cohort_members
-    eligible = uow.conn.execute(
-        sa.select(sa.func.count()).where(
-            cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None)
-        )
-    ).scalar_one()
-    return campaign.affected_count, int(eligible)
+    return campaign.affected_count, uow.cohort.eligible_count(campaign_id)
 
 
 def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:
     """Counts, exclusions by reason, and liability per currency if every offer is claimed."""
     campaign = get_campaign(uow, campaign_id)
-    cm = t.cohort_members
     excluded: Counter[str] = Counter({reason.value: 0 for reason in Exclusion})
     eligible = 0
-    for reason, count in uow.conn.execute(
-        sa.select(cm.c.excluded_reason, sa.func.count())
-        .where(cm.c.campaign_id == campaign_id)
-        .group_by(cm.c.excluded_reason)
-    ):
+    for reason, count in uow.cohort.count_by_reason(campaign_id):
         if reason is None:
             eligible = count
         else:
             excluded[reason] = count
     liability = {
-        currency: format_major(int(total), currency)
-        for currency, total in uow.conn.execute(
-            sa.select(cm.c.currency, sa.func.sum(cm.c.amount_minor))
-            .where(cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None))
-            .group_by(cm.c.currency)
-            .order_by(cm.c.currency)
-        )
+        currency: format_major(total, currency)
+        for currency, total in uow.cohort.liability(campaign_id)
     }
     return {
         "campaign": campaign.id,
@@ -153,29 +128,17 @@ def launch_progress(campaign: Campaign) -> dict[str, int] | None:
 def amounts_by_tier(uow: UnitOfWork, campaign: Campaign) -> dict[str, Any]:
     """`tiers` (in the policy's order: at_least, eligible accounts, liability per currency) and
     `amounts` (per currency, each amount as a decimal string -> eligible accounts)."""
-    cm = t.cohort_members
-    eligible = sa.and_(cm.c.campaign_id == campaign.id, cm.c.excluded_reason.is_(None))
-    tiers = [
+    tiers: list[dict[str, Any]] = [
         {"at_least": tier.at_least, "eligible": 0, "liability": {}}
         for tier in campaign.policy.tiers
     ]
-    for index, currency, count, total in uow.conn.execute(
-        sa.select(cm.c.tier, cm.c.currency, sa.func.count(), sa.func.sum(cm.c.amount_minor))
-        .where(eligible, cm.c.tier.is_not(None))
-        .group_by(cm.c.tier, cm.c.currency)
-        .order_by(cm.c.tier, cm.c.currency)
-    ):
+    for index, currency, count, total in uow.cohort.by_tier(campaign.id):
         if 0 <= index < len(tiers):
             tiers[index]["eligible"] += count
-            tiers[index]["liability"][currency] = format_major(int(total), currency)
+            tiers[index]["liability"][currency] = format_major(total, currency)
     amounts: dict[str, dict[str, int]] = {}
-    for currency, minor, count in uow.conn.execute(
-        sa.select(cm.c.currency, cm.c.amount_minor, sa.func.count())
-        .where(eligible)
-        .group_by(cm.c.currency, cm.c.amount_minor)
-        .order_by(cm.c.currency, cm.c.amount_minor)
-    ):
-        amounts.setdefault(currency, {})[format_major(int(minor), currency)] = count
+    for currency, minor, count in uow.cohort.by_amount(campaign.id):
+        amounts.setdefault(currency, {})[format_major(minor, currency)] = count
     return {"tiers": tiers, "amounts": amounts}
 
 
@@ -185,12 +148,7 @@ def approve_campaign(container: Container, campaign_id: str, actor: str = "cli")
     with container.uow() as uow:
         campaign = get_campaign(uow, campaign_id, lock=True)
         check_transition(campaign.state, CampaignState.APPROVED)
-        changed = uow.conn.execute(
-            t.campaigns.update()
-            .where(t.campaigns.c.id == campaign_id, t.campaigns.c.state == CampaignState.DRAFT)
-            .values(state=CampaignState.APPROVED, approved_at=now, approved_by=actor)
-        ).rowcount
-        if changed != 1:
+        if not uow.campaigns.approve(campaign_id, now, actor):
             check_transition(get_campaign(uow, campaign_id).state, CampaignState.APPROVED)
         uow.audit.record(now, actor, "campaign.approved", "campaign", campaign_id)
         uow.commit()

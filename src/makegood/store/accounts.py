@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 import sqlalchemy as sa
 
 from makegood.store import tables as t
@@ -19,3 +21,9 @@ class Accounts(Repository):
 
 class Plans(Repository):
     """The plans table: prices per plan and currency (`uow.plans`)."""
+
+    def known(self, plan_ids: Iterable[str]) -> set[str]:
+        """Those of `plan_ids` that are plans."""
+        p = t.plans
+        query = sa.select(p.c.plan_id).where(p.c.plan_id.in_(list(plan_ids)))
+        return set(self.conn.execute(query).scalars())

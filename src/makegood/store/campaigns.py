@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -13,6 +15,50 @@ from makegood.store.repository import Repository
 
 class Campaigns(Repository):
     """The campaigns table: a campaign's terms, state and launch progress (`uow.campaigns`)."""
+
+    def add(self, row: Mapping[str, Any]) -> None:
+        """Insert a campaign (its columns as the build writes them)."""
+        self.conn.execute(t.campaigns.insert().values(**row))
+
+    def get(self, campaign_id: str, lock: bool = False) -> sa.RowMapping | None:
+        """The campaign's row, or None; `lock` takes a row lock until commit (PostgreSQL)."""
+        query = sa.select(t.campaigns).where(t.campaigns.c.id == campaign_id)
+        if lock:
+            query = query.with_for_update()
+        return self.conn.execute(query).mappings().first()
+
+    def hold(self, campaign_id: str) -> bool:
+        """Whether the campaign exists; if so it cannot be deleted (nor its id changed) before
+        this transaction ends (PostgreSQL: FOR KEY SHARE; SQLite: the writer's lock)."""
+        c = t.campaigns
+        query = sa.select(c.c.id).where(c.c.id == campaign_id)
+        return (
+            self.conn.execute(query.with_for_update(read=True, key_share=True)).first() is not None
+        )
+
+    def approve(self, campaign_id: str, now: datetime, actor: str) -> bool:
+        """draft -> approved by `actor` at `now`; False when it was not a draft."""
+        c = t.campaigns
+        changed = self.conn.execute(
+            c.update()
+            .where(c.c.id == campaign_id, c.c.state == CampaignState.DRAFT)
+            .values(state=CampaignState.APPROVED, approved_at=now, approved_by=actor)
+        ).rowcount
+        return changed == 1
+
+    def set_affected(self, campaign_id: str, affected: int) -> None:
+        """The number of accounts its snapshot found affected."""
+        c = t.campaigns
+        self.conn.execute(c.update().where(c.c.id == campaign_id).values(affected_count=affected))
+
+    def end_building(self, campaign_id: str, to: str) -> None:
+        """building -> `to` (draft or failed); a campaign in another state is left as it is."""
+        c = t.campaigns
+        self.conn.execute(
+            c.update()
+            .where(c.c.id == campaign_id, c.c.state == CampaignState.BUILDING)
+            .values(state=to)
+        )
 
     # A launch's progress (services/launch.py): approved -> launching -> launched, with how
     # many offers it will issue, has issued, and the last cohort account it looked at.

@@ -20,6 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store import tables as t
+from makegood.store.campaigns import Campaigns
 from makegood.store.repository import Repository
 
 _COPY_ROWS = 50_000  # rows per batch streamed into a COPY
@@ -72,40 +73,6 @@ def _queries(incident_id: str) -> dict[str, sa.Select[Any]]:
     }
 
 
-def export_eligibility_inputs(
-    conn: sa.Connection, incident_id: str, directory: Path
-) -> EligibilityFiles:
-    """Write what eligibility reads of the database into `directory`, in the connection's
-    transaction (so the snapshot and the facts it was decided on are one view)."""
-    paths = {}
-    for name, query in _queries(incident_id).items():
-        path = directory / f"{name}.csv"
-        if conn.dialect.name == "postgresql":
-            _copy_out(conn, query, path)
-        else:
-            _fetch_out(conn, query, path)
-        paths[name] = str(path)
-    return EligibilityFiles(**paths)
-
-
-def _copy_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
-    sql = str(query.compile(conn, compile_kwargs={"literal_binds": True}))
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    copy_out = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
-    with path.open("wb") as out, driver.cursor() as cursor, cursor.copy(copy_out) as copy:
-        for data in copy:
-            out.write(data)
-
-
-def _fetch_out(conn: sa.Connection, query: sa.Select[Any], path: Path) -> None:
-    result = conn.execution_options(yield_per=_FETCH_ROWS).execute(query)
-    with path.open("w", newline="", encoding="utf-8") as out:
-        writer = csv.writer(out, lineterminator="\n")
-        for rows in result.partitions():
-            writer.writerows(rows)
-
-
 # The engine's `decisions` table as cohort_members rows, in SNAPSHOT_COLUMNS order. In
 # account_id order: each key then lands after the previous one in the primary key's index (the
 # rightmost page, which PostgreSQL keeps at hand), where the engine's order (its hash tables')
@@ -118,100 +85,184 @@ _SNAPSHOT_SELECT = (
 )
 
 
-def write_snapshot(
-    conn: sa.Connection,
-    duck: Any,
-    campaign_id: str,
-    progress: Callable[[int], None] | None = None,
-) -> None:
-    """Insert the engine's `decisions` (a table in the DuckDB connection `duck`) as the
-    snapshot of `campaign_id`, in the connection's transaction. `progress` gets rows written.
+class Cohort(Repository):
+    """The cohort_members table: a campaign's snapshot of affected accounts (`uow.cohort`)."""
 
-    The campaign row must exist: checked once here and held (FOR KEY SHARE) until the
-    transaction ends, in place of a foreign key checked once per row (migration 0006)."""
-    _hold_campaign(conn, campaign_id)
-    if conn.dialect.name == "postgresql":
-        _copy_in(conn, duck, campaign_id, progress)
-        return
-    # SQLite: bounded batches through SQLAlchemy (its UTC type stores the instants).
-    reader = duck.sql(
-        "SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
-        "currency, amount_minor, impact_minutes, tier, why, why_count FROM decisions "
-        "ORDER BY account_id"
-    ).to_arrow_reader(_FETCH_ROWS)
-    written = 0
-    for batch in reader:
-        rows = [
-            {
-                "campaign_id": campaign_id,
-                "account_id": r["account_id"],
-                "failed_attempts": r["failed_attempts"],
-                "first_failure_at": _EPOCH + timedelta(microseconds=r["first_us"]),
-                "last_failure_at": _EPOCH + timedelta(microseconds=r["last_us"]),
-                "excluded_reason": r["excluded_reason"],
-                "plan_id": r["plan_id"],
-                "currency": r["currency"],
-                "amount_minor": r["amount_minor"],
-                "impact_minutes": r["impact_minutes"],
-                "tier": r["tier"],
-                "why": r["why"],
-                "why_count": r["why_count"],
-            }
-            for r in batch.to_pylist()
-        ]
-        conn.execute(t.cohort_members.insert(), rows)
-        written += len(rows)
-        if progress:
-            progress(written)
+    # The snapshot's bulk read and write (the build: services.campaign_build).
+
+    def export_eligibility_inputs(self, incident_id: str, directory: Path) -> EligibilityFiles:
+        """Write what eligibility reads of the database into `directory`, in the connection's
+        transaction (so the snapshot and the facts it was decided on are one view)."""
+        paths = {}
+        for name, query in _queries(incident_id).items():
+            path = directory / f"{name}.csv"
+            if self.dialect == "postgresql":
+                self._copy_out(query, path)
+            else:
+                self._fetch_out(query, path)
+            paths[name] = str(path)
+        return EligibilityFiles(**paths)
+
+    def _copy_out(self, query: sa.Select[Any], path: Path) -> None:
+        sql = str(query.compile(self.conn, compile_kwargs={"literal_binds": True}))
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        copy_out = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
+        with path.open("wb") as out, driver.cursor() as cursor, cursor.copy(copy_out) as copy:
+            for data in copy:
+                out.write(data)
+
+    def _fetch_out(self, query: sa.Select[Any], path: Path) -> None:
+        result = self.conn.execution_options(yield_per=_FETCH_ROWS).execute(query)
+        with path.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            for rows in result.partitions():
+                writer.writerows(rows)
+
+    def write(
+        self, duck: Any, campaign_id: str, progress: Callable[[int], None] | None = None
+    ) -> None:
+        """Insert the engine's `decisions` (a table in the DuckDB connection `duck`) as the
+        snapshot of `campaign_id`, in the connection's transaction. `progress` gets rows
+        written.
+
+        The campaign row must exist: checked once here and held (FOR KEY SHARE) until the
+        transaction ends, in place of a foreign key checked once per row (migration 0006)."""
+        if not Campaigns(self.conn).hold(campaign_id):
+            raise LookupError(f"campaign {campaign_id} does not exist: no snapshot written for it")
+        if self.dialect == "postgresql":
+            self._copy_in(duck, campaign_id, progress)
+        else:
+            self._insert_batches(duck, campaign_id, progress)
+
+    def _insert_batches(
+        self, duck: Any, campaign_id: str, progress: Callable[[int], None] | None
+    ) -> None:
+        """SQLite: bounded batches through SQLAlchemy (its UTC type stores the instants)."""
+        reader = duck.sql(
+            "SELECT account_id, failed_attempts, first_us, last_us, excluded_reason, plan_id, "
+            "currency, amount_minor, impact_minutes, tier, why, why_count FROM decisions "
+            "ORDER BY account_id"
+        ).to_arrow_reader(_FETCH_ROWS)
+        written = 0
+        for batch in reader:
+            rows = [
+                {
+                    "campaign_id": campaign_id,
+                    "account_id": r["account_id"],
+                    "failed_attempts": r["failed_attempts"],
+                    "first_failure_at": _EPOCH + timedelta(microseconds=r["first_us"]),
+                    "last_failure_at": _EPOCH + timedelta(microseconds=r["last_us"]),
+                    "excluded_reason": r["excluded_reason"],
+                    "plan_id": r["plan_id"],
+                    "currency": r["currency"],
+                    "amount_minor": r["amount_minor"],
+                    "impact_minutes": r["impact_minutes"],
+                    "tier": r["tier"],
+                    "why": r["why"],
+                    "why_count": r["why_count"],
+                }
+                for r in batch.to_pylist()
+            ]
+            self.conn.execute(t.cohort_members.insert(), rows)
+            written += len(rows)
+            if progress:
+                progress(written)
+
+    def _copy_in(self, duck: Any, campaign_id: str, progress: Callable[[int], None] | None) -> None:
+        """The decisions streamed into COPY FROM STDIN: DuckDB's Arrow batches, each turned
+        into CSV by Arrow, sent by psycopg's writer thread while the next batch is made (no
+        file)."""
+        import pyarrow as pa  # type: ignore[import-untyped]
+        import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
+        from psycopg.copy import QueuedLibpqWriter
+
+        quote = self.conn.dialect.identifier_preparer.quote
+        columns = ", ".join(quote(c) for c in SNAPSHOT_COLUMNS)
+        sql = f"COPY {quote(t.cohort_members.name)} ({columns}) FROM STDIN (FORMAT csv)"
+        driver = self.conn.connection.driver_connection
+        assert driver is not None
+        # Arrow's CSV: strings always quoted (an empty text stays empty), NULL as an empty
+        # field (NULL to COPY), instants as `2026-03-21 18:40:00.000000Z`.
+        options = pa_csv.WriteOptions(include_header=False)
+        select = _SNAPSHOT_SELECT.format(campaign=_literal(campaign_id))
+        written = 0
+        with (
+            driver.cursor() as cursor,
+            cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy,
+        ):
+            for batch in duck.sql(select).to_arrow_reader(_COPY_ROWS):
+                sink = pa.BufferOutputStream()
+                pa_csv.write_csv(batch, sink, options)
+                copy.write(memoryview(sink.getvalue()))
+                written += batch.num_rows
+                if progress:
+                    progress(written)
+
+    def clear(self, campaign_id: str) -> None:
+        """Remove the snapshot of `campaign_id` (a rebuild never adds to an old one)."""
+        cm = t.cohort_members
+        self.conn.execute(cm.delete().where(cm.c.campaign_id == campaign_id))
+
+    # The snapshot's counts (preview and `campaign create`).
+
+    def eligible_count(self, campaign_id: str) -> int:
+        """How many accounts of the snapshot are eligible."""
+        cm = t.cohort_members
+        query = sa.select(sa.func.count()).where(
+            cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None)
+        )
+        return int(self.conn.execute(query).scalar_one())
+
+    def count_by_reason(self, campaign_id: str) -> list[tuple[str | None, int]]:
+        """(excluded reason, accounts) of the snapshot; the reason None counts the eligible."""
+        cm = t.cohort_members
+        query = (
+            sa.select(cm.c.excluded_reason, sa.func.count())
+            .where(cm.c.campaign_id == campaign_id)
+            .group_by(cm.c.excluded_reason)
+        )
+        return [(reason, int(count)) for reason, count in self.conn.execute(query)]
+
+    def liability(self, campaign_id: str) -> list[tuple[str, int]]:
+        """(currency, total minor units) of the eligible accounts, by currency."""
+        cm = t.cohort_members
+        query = (
+            sa.select(cm.c.currency, sa.func.sum(cm.c.amount_minor))
+            .where(cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None))
+            .group_by(cm.c.currency)
+            .order_by(cm.c.currency)
+        )
+        return [(currency, int(total)) for currency, total in self.conn.execute(query)]
+
+    def by_tier(self, campaign_id: str) -> list[tuple[int, str, int, int]]:
+        """(tier index, currency, eligible accounts, total minor units), by tier and currency;
+        accounts without a tier are left out."""
+        cm = t.cohort_members
+        query = (
+            sa.select(cm.c.tier, cm.c.currency, sa.func.count(), sa.func.sum(cm.c.amount_minor))
+            .where(_eligible(campaign_id), cm.c.tier.is_not(None))
+            .group_by(cm.c.tier, cm.c.currency)
+            .order_by(cm.c.tier, cm.c.currency)
+        )
+        return [(tier, cur, int(n), int(total)) for tier, cur, n, total in self.conn.execute(query)]
+
+    def by_amount(self, campaign_id: str) -> list[tuple[str, int, int]]:
+        """(currency, amount in minor units, eligible accounts), by currency and amount."""
+        cm = t.cohort_members
+        query = (
+            sa.select(cm.c.currency, cm.c.amount_minor, sa.func.count())
+            .where(_eligible(campaign_id))
+            .group_by(cm.c.currency, cm.c.amount_minor)
+            .order_by(cm.c.currency, cm.c.amount_minor)
+        )
+        return [(cur, int(minor), int(n)) for cur, minor, n in self.conn.execute(query)]
 
 
-def _hold_campaign(conn: sa.Connection, campaign_id: str) -> None:
-    """What the foreign key did for every row, once: the campaign exists, and it cannot be
-    deleted (nor its id changed) before this transaction ends (SQLite: the writer's lock)."""
-    found = conn.execute(
-        sa.select(t.campaigns.c.id)
-        .where(t.campaigns.c.id == campaign_id)
-        .with_for_update(read=True, key_share=True)
-    ).first()
-    if found is None:
-        raise LookupError(f"campaign {campaign_id} does not exist: no snapshot written for it")
+def _eligible(campaign_id: str) -> sa.ColumnElement[bool]:
+    cm = t.cohort_members
+    return sa.and_(cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None))
 
 
 def _literal(text: str) -> str:
     return "'" + text.replace("'", "''") + "'"
-
-
-def _copy_in(
-    conn: sa.Connection, duck: Any, campaign_id: str, progress: Callable[[int], None] | None
-) -> None:
-    """The decisions streamed into COPY FROM STDIN: DuckDB's Arrow batches, each turned into
-    CSV by Arrow, sent by psycopg's writer thread while the next batch is made (no file)."""
-    import pyarrow as pa  # type: ignore[import-untyped]
-    import pyarrow.csv as pa_csv  # type: ignore[import-untyped]
-    from psycopg.copy import QueuedLibpqWriter
-
-    quote = conn.dialect.identifier_preparer.quote
-    columns = ", ".join(quote(c) for c in SNAPSHOT_COLUMNS)
-    sql = f"COPY {quote(t.cohort_members.name)} ({columns}) FROM STDIN (FORMAT csv)"
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    # Arrow's CSV: strings always quoted (an empty text stays empty), NULL as an empty
-    # field (NULL to COPY), instants as `2026-03-21 18:40:00.000000Z`.
-    options = pa_csv.WriteOptions(include_header=False)
-    select = _SNAPSHOT_SELECT.format(campaign=_literal(campaign_id))
-    written = 0
-    with (
-        driver.cursor() as cursor,
-        cursor.copy(sql, writer=QueuedLibpqWriter(cursor)) as copy,
-    ):
-        for batch in duck.sql(select).to_arrow_reader(_COPY_ROWS):
-            sink = pa.BufferOutputStream()
-            pa_csv.write_csv(batch, sink, options)
-            copy.write(memoryview(sink.getvalue()))
-            written += batch.num_rows
-            if progress:
-                progress(written)
-
-
-class Cohort(Repository):
-    """The cohort_members table: a campaign's snapshot of affected accounts (`uow.cohort`)."""

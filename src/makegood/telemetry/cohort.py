@@ -106,7 +106,7 @@ class CohortResult:
         self.stats = stats
 
     @property
-    def conn(self) -> Any:
+    def duck(self) -> Any:
         """The DuckDB connection holding the table `cohort` (eligibility joins it there)."""
         return self._conn
 
