@@ -60,7 +60,7 @@ def test_an_accounts_messages_are_its_launch_email_reminder_in_app_message_and_s
         listed = {
             (m["id"], m["offer_id"], m["channel"]) for m in messages_for(uow, mine.account_id)
         }
-        history = {m.id for m in offer_messages(uow.conn, offer_id)}
+        history = {m.id for m in offer_messages(uow, offer_id)}
 
     of_the_offer = {
         (mine.email_message_id, offer_id, "email"),

@@ -27,7 +27,6 @@ from makegood.notify.feedback import FeedbackReport
 from makegood.notify.history import offer_messages
 from makegood.notify.tracking import address_hash
 from makegood.services.delivery_feedback import record_report
-from makegood.store.deliveries import Deliveries
 from makegood.store.engine import make_engine
 from tests.factories.mail_reports import arf, dsn, mid
 from tests.factories.outbox import message_row, sent_campaign
@@ -73,18 +72,18 @@ def test_reports_by_smtp_are_recorded_before_the_250(container: Container) -> No
     with receiver(container) as (port, totals):
         deliver(port, dsn(mid(offers[1]), "failed", "5.1.1", "550 5.1.1 unknown user"))
         # 250 came back: the events are committed already, no waiting needed.
-        with container.engine.connect() as conn:
-            assert Deliveries(conn).is_suppressed(address_hash(offers[1].address))
-            kinds = [e.kind for m in offer_messages(conn, offers[1].offer_id) for e in m.events]
+        with container.uow() as uow:
+            assert uow.deliveries.is_suppressed(address_hash(offers[1].address))
+            kinds = [e.kind for m in offer_messages(uow, offers[1].offer_id) for e in m.events]
         assert "bounced" in kinds
         deliver(port, arf(mid(offers[0])))
         deliver(port, stranger.as_bytes())
 
     assert totals == [FeedbackReport(read=3, recorded=2, ignored=1)]
     assert message_row(container.engine, offers[1].inapp_message_id).urgent is True
-    with container.engine.connect() as conn:
-        assert Deliveries(conn).is_suppressed(address_hash(offers[0].address))  # complained
-        assert not Deliveries(conn).is_suppressed(address_hash(offers[2].address))
+    with container.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(offers[0].address))  # complained
+        assert not uow.deliveries.is_suppressed(address_hash(offers[2].address))
 
 
 def test_a_report_that_cannot_be_recorded_gets_451_so_the_sender_retries(
@@ -97,8 +96,8 @@ def test_a_report_that_cannot_be_recorded_gets_451_so_the_sender_retries(
         deliver(port, dsn(mid(offers[0]), "failed", "5.1.1", "550 unknown user"))
 
     assert refused.value.smtp_code == 451
-    with container.engine.connect() as conn:
-        assert not Deliveries(conn).is_suppressed(address_hash(offers[0].address))
+    with container.uow() as uow:
+        assert not uow.deliveries.is_suppressed(address_hash(offers[0].address))
 
 
 def test_serve_refuses_a_port_in_use(container: Container) -> None:
@@ -138,8 +137,8 @@ def test_the_command_records_reports_and_stops_cleanly_on_sigterm(container: Con
     assert server.returncode == 0, stderr
     assert "1 reports received, 1 recorded" in stderr
     assert "@" not in stderr  # counts only, never addresses
-    with container.engine.connect() as conn:
-        assert Deliveries(conn).is_suppressed(address_hash(offers[0].address))
+    with container.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(offers[0].address))
 
 
 def _listening(port: int) -> bool:

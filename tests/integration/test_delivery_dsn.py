@@ -19,7 +19,6 @@ from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport, Outgoing
 from makegood.notify.tracking import address_hash
 from makegood.services.dispatch import dispatch_pending
-from makegood.store.deliveries import Deliveries
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 from tests.harness.settings import with_settings
 from tests.harness.tcp import serving
@@ -99,9 +98,9 @@ def test_envelope_id_goes_out_and_a_bounce_without_headers_comes_home(
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"read": 2, "recorded": 1, "ignored": 1}
-    with box.engine.connect() as conn:
-        assert Deliveries(conn).is_suppressed(address_hash(offer.address))
-        history = offer_messages(conn, offer.offer_id)
+    with box.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(offer.address))
+        history = offer_messages(uow, offer.offer_id)
     email = next(m for m in history if m.channel == "email")
     assert [(e.kind, e.source) for e in email.events] == [("accepted", "smtp"), ("bounced", "dsn")]
     assert message_row(box.engine, offer.inapp_message_id).urgent is True

@@ -17,7 +17,6 @@ from makegood.cli.main import cli
 from makegood.notify.feedback import signature
 from makegood.notify.history import offer_messages
 from makegood.notify.tracking import address_hash
-from makegood.store.deliveries import Deliveries
 from makegood.web.app import create_app
 from tests.factories.mail_reports import arf, dsn, mid
 from tests.factories.outbox import message_row, sent_campaign
@@ -52,11 +51,11 @@ def test_bounce_import_from_a_maildir_records_suppresses_and_marks_urgent(
 
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == {"read": 5, "recorded": 3, "ignored": 2}
-    with container.engine.connect() as conn:
-        assert Deliveries(conn).is_suppressed(address_hash(offers[1].address))  # bounced
-        assert Deliveries(conn).is_suppressed(address_hash(offers[0].address))  # complained
-        assert not Deliveries(conn).is_suppressed(address_hash(offers[2].address))  # only delayed
-        history = offer_messages(conn, offers[1].offer_id)
+    with container.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(offers[1].address))  # bounced
+        assert uow.deliveries.is_suppressed(address_hash(offers[0].address))  # complained
+        assert not uow.deliveries.is_suppressed(address_hash(offers[2].address))  # only delayed
+        history = offer_messages(uow, offers[1].offer_id)
     assert message_row(container.engine, offers[1].inapp_message_id).urgent is True
     assert message_row(container.engine, offers[2].inapp_message_id).urgent is False
     email = next(m for m in history if m.channel == "email")
@@ -110,10 +109,10 @@ def test_signed_webhook_records_a_bounce_and_suppresses(
 
     assert response.status_code == 200
     assert response.json() == {"read": 3, "recorded": 2, "ignored": 1}
-    with box.engine.connect() as conn:
-        assert Deliveries(conn).is_suppressed(address_hash(offers[0].address))
-        assert not Deliveries(conn).is_suppressed(address_hash(offers[1].address))
-        kinds = [e.kind for m in offer_messages(conn, offers[1].offer_id) for e in m.events]
+    with box.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(offers[0].address))
+        assert not uow.deliveries.is_suppressed(address_hash(offers[1].address))
+        kinds = [e.kind for m in offer_messages(uow, offers[1].offer_id) for e in m.events]
     assert kinds == ["accepted", "delivered"]
     assert message_row(box.engine, offers[0].inapp_message_id).urgent is True
 
@@ -145,9 +144,9 @@ def test_webhook_refuses_bad_signatures_with_401_and_changes_nothing(
     )
 
     assert response.status_code == 401
-    with box.engine.connect() as conn:
-        assert not Deliveries(conn).is_suppressed(address_hash(offers[0].address))
-        events = [e.kind for m in offer_messages(conn, offers[0].offer_id) for e in m.events]
+    with box.uow() as uow:
+        assert not uow.deliveries.is_suppressed(address_hash(offers[0].address))
+        events = [e.kind for m in offer_messages(uow, offers[0].offer_id) for e in m.events]
     assert events == ["accepted"]
 
 

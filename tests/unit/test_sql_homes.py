@@ -28,7 +28,6 @@ NOT_YET = {
     "cli/telemetry_cmds.py",
     "demo/markets.py",
     "demo/world.py",
-    "notify/history.py",
     "notify/outbox.py",
     "notify/preview.py",
     "notify/tracking.py",

@@ -10,10 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-
-from makegood.store import outbox
-from makegood.store.tables_notify import message_events
+from makegood.store.uow import UnitOfWork
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,48 +35,25 @@ class MessageView:
     events: tuple[EventView, ...]
 
 
-def offer_messages(conn: sa.Connection, offer_id: str) -> list[MessageView]:
+def offer_messages(uow: UnitOfWork, offer_id: str) -> list[MessageView]:
     """Every message of one offer, oldest first, each with its delivery events in order."""
-    m = outbox.all_messages()
-    rows = conn.execute(
-        sa.select(
-            m.c.id,
-            m.c.channel,
-            m.c.template,
-            m.c.state,
-            m.c.attempts,
-            m.c.urgent,
-            m.c.last_error,
-            m.c.created_at,
-            m.c.sent_at,
-        )
-        .where(outbox.of_offer(m, offer_id))
-        .order_by(m.c.created_at, m.c.id)
-    ).all()
-    if not rows:
-        return []
-    e = message_events
-    events: dict[str, list[EventView]] = {}
-    for ev in conn.execute(
-        sa.select(e.c.message_id, e.c.kind, e.c.source, e.c.at, e.c.detail)
-        .where(e.c.message_id.in_([r.id for r in rows]))
-        .order_by(e.c.at, e.c.id)
-    ):
-        events.setdefault(ev.message_id, []).append(
-            EventView(kind=ev.kind, source=ev.source, at=ev.at, detail=ev.detail)
-        )
+    rows = uow.outbox.offer_messages(offer_id)
+    events = uow.deliveries.events_of([r["id"] for r in rows])
     return [
         MessageView(
-            id=r.id,
-            channel=r.channel,
-            template=r.template,
-            state=r.state,
-            attempts=r.attempts,
-            urgent=bool(r.urgent),
-            last_error=r.last_error,
-            created_at=r.created_at,
-            sent_at=r.sent_at,
-            events=tuple(events.get(r.id, ())),
+            id=r["id"],
+            channel=r["channel"],
+            template=r["template"],
+            state=r["state"],
+            attempts=r["attempts"],
+            urgent=bool(r["urgent"]),
+            last_error=r["last_error"],
+            created_at=r["created_at"],
+            sent_at=r["sent_at"],
+            events=tuple(
+                EventView(kind=e.kind, source=e.source, at=e.at, detail=e.detail)
+                for e in events.get(r["id"], ())
+            ),
         )
         for r in rows
     ]

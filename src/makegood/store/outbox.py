@@ -272,3 +272,24 @@ class Outbox(Repository):
         if visible_only:
             query = query.where(o.c.inapp_state.in_(INAPP_VISIBLE))
         return list(self.conn.execute(query).mappings())
+
+    def offer_messages(self, offer_id: str) -> list[sa.RowMapping]:
+        """Every message of one offer, stored or in-app, oldest first (the columns support's
+        history shows: no addresses, no claim tokens)."""
+        m = all_messages()
+        query = (
+            sa.select(
+                m.c.id,
+                m.c.channel,
+                m.c.template,
+                m.c.state,
+                m.c.attempts,
+                m.c.urgent,
+                m.c.last_error,
+                m.c.created_at,
+                m.c.sent_at,
+            )
+            .where(of_offer(m, offer_id))
+            .order_by(m.c.created_at, m.c.id)
+        )
+        return list(self.conn.execute(query).mappings())

@@ -59,7 +59,7 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
             offers = q.offers_for(uow, account_id=account_id)
             # Every message of every offer with its delivery events (notify's history).
             messages = sorted(
-                (m for o in offers for m in offer_messages(uow.conn, o["id"])),
+                (m for o in offers for m in offer_messages(uow, o["id"])),
                 key=lambda m: (m.created_at, m.id),
                 reverse=True,
             )
