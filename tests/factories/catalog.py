@@ -9,9 +9,7 @@ from typing import Any
 import pyarrow as pa
 import sqlalchemy as sa
 
-from makegood.services.imports import KEEP_ANCHOR
-from makegood.store import tables as t
-from makegood.store.staging import stage_and_upsert
+from makegood.store.accounts import Accounts, Plans
 
 PLAN_COLUMNS = ("plan_id", "name", "monthly_price_minor", "currency")
 ACCOUNT_COLUMNS = (
@@ -79,7 +77,7 @@ def save_plans(
 ) -> None:
     """Create or update plans in the caller's transaction, as `makegood import plans` does."""
     if rows:
-        stage_and_upsert(conn, t.plans, "plan_id", PLAN_COLUMNS, [_batch(rows, PLAN_COLUMNS)], now)
+        Plans(conn).import_rows(PLAN_COLUMNS, [_batch(rows, PLAN_COLUMNS)], now)
 
 
 def save_accounts(
@@ -88,12 +86,4 @@ def save_accounts(
     """Create or update accounts in the caller's transaction, as `makegood import accounts`
     does (a re-import keeps the billing anchor when the next bill date did not change)."""
     if rows:
-        stage_and_upsert(
-            conn,
-            t.accounts,
-            "account_id",
-            ACCOUNT_COLUMNS,
-            [_batch(rows, ACCOUNT_COLUMNS)],
-            now,
-            {"billing_day": KEEP_ANCHOR},
-        )
+        Accounts(conn).import_rows(ACCOUNT_COLUMNS, [_batch(rows, ACCOUNT_COLUMNS)], now)

@@ -1,10 +1,11 @@
 """Services and web code build no SQL (issue 16, item 1): every query of a table lives in its
 repository in `store/`, reached from the unit of work (`uow.offers`, `uow.outbox`, ...).
 
-A module outside `store/` (and outside `telemetry/`, whose DuckDB and Spark SQL reads the
-playback logs, not our tables) may not import SQLAlchemy (but for `sqlalchemy.exc`, which the
-edges map to answers), nor a table from `store.tables*`, nor reach a unit of work's connection
-(`uow.conn`) or call `.execute(...)`. The modules still listed in NOT_YET do; the list may only
+A module outside `store/` (and outside `telemetry/` and `import_files/`, whose DuckDB and Spark
+SQL reads the playback logs and the files an import reads, not our tables) may not import
+SQLAlchemy (but for `sqlalchemy.exc`, which the edges map to answers), nor a table from
+`store.tables*`, nor reach a unit of work's connection (`uow.conn`) or call `.execute(...)`.
+The modules still listed in NOT_YET do; the list may only
 shrink: a new entry fails, and so does an entry that no longer does it.
 """
 
@@ -14,7 +15,7 @@ import ast
 from pathlib import Path
 
 SRC = Path(__file__).resolve().parents[2] / "src" / "makegood"
-EXEMPT = ("store/", "telemetry/", "bootstrap.py")
+EXEMPT = ("store/", "telemetry/", "import_files/", "bootstrap.py")
 
 NOT_YET = {
     "billing/credit_view.py",
@@ -44,9 +45,6 @@ NOT_YET = {
     "services/console_queries.py",
     "services/dispatch.py",
     "services/genuine.py",
-    "services/import_checks.py",
-    "services/import_files.py",
-    "services/imports.py",
     "services/launch.py",
     "services/outbox_batch.py",
     "services/reminders.py",

@@ -19,7 +19,7 @@ import pyarrow as pa  # type: ignore[import-untyped]
 
 from makegood.domain.currencies import EXPONENTS
 from makegood.domain.money import MoneyError, check_currency, parse_amount
-from makegood.services.import_files import MAX_PROBLEMS, LoadedFile, Problem
+from makegood.import_files.loading import MAX_PROBLEMS, LoadedFile, Problem
 
 ID_MAX = 64
 STATUSES = ("active", "paused", "cancelled")
