@@ -11,7 +11,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from makegood.billing.connectors import Outcome
-from makegood.billing.postings import Posting
 from makegood.billing.statements import statements_for
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
@@ -21,6 +20,7 @@ from makegood.services.billing_push import push
 from makegood.services.imports import import_accounts
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
+from makegood.store.postings import Posting
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.factories.billing import add_account, add_credit, add_plan
 from tests.factories.files import ACCOUNT_COLUMNS, account, write_csv

@@ -18,7 +18,6 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from makegood.billing.connectors import Outcome
-from makegood.billing.postings import Posting
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidState, OfferUnavailable
 from makegood.services.billing_close import close_through
@@ -28,6 +27,7 @@ from makegood.services.reversal import reverse_campaign
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+from makegood.store.postings import Posting
 from makegood.store.tables_billing import connector_postings, credit_states, ledger_entries
 from tests.factories.billing import add_account, add_campaign, add_open_offer, add_plan
 from tests.harness.clock import FrozenClock

@@ -10,7 +10,6 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from makegood.billing.connectors import Outcome
-from makegood.billing.postings import Posting
 from makegood.billing.reconcile import reconcile
 from makegood.bootstrap import Container
 from makegood.cli.main import cli
@@ -19,6 +18,7 @@ from makegood.services.billing_push import push
 from makegood.services.claims import grant_offer
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
+from makegood.store.postings import Posting
 from makegood.store.tables_billing import ledger_entries
 from tests.factories.billing import add_account, add_campaign, add_open_offer, add_plan
 from tests.harness.clock import FrozenClock

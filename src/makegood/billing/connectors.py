@@ -13,8 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from makegood.billing.postings import Posting
 from makegood.domain.retry import Failure
+from makegood.store.postings import Posting
 
 CONNECTORS = ("statement", "stripe", "webhook", "export")
 

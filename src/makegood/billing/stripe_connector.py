@@ -15,10 +15,10 @@ import stripe
 from limits.storage import MemoryStorage
 
 from makegood.billing.connectors import Outcome
-from makegood.billing.postings import Posting
 from makegood.domain.errors import InvalidInput
 from makegood.rate_limits import Pacer
 from makegood.settings import Settings
+from makegood.store.postings import Posting
 
 DESCRIPTION_MAX = 350  # Stripe's limit for balance transaction descriptions
 

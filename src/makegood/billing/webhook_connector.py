@@ -19,10 +19,10 @@ from typing import Any
 import httpx
 
 from makegood.billing.connectors import Outcome
-from makegood.billing.postings import Posting
 from makegood.domain.errors import InvalidInput
 from makegood.domain.money import format_major
 from makegood.settings import Settings
+from makegood.store.postings import Posting
 
 SIGNATURE_HEADER = "Makegood-Signature"
 RETRIED = (408, 409, 429)

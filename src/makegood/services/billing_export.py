@@ -23,16 +23,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import sqlalchemy as sa
-
-from makegood.billing import inactive, postings
+from makegood.billing import inactive
 from makegood.billing.tabular import Problems, read_rows
 from makegood.bootstrap import Container
 from makegood.domain.csv_cells import safe_cell
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.money import format_major
-from makegood.store.tables import credits
-from makegood.store.tables_billing import connector_postings
+from makegood.store.postings import Posting
+from makegood.store.uow import UnitOfWork
 
 CONNECTOR = "export"
 COLUMNS = (
@@ -68,9 +66,9 @@ def export_credits(container: Container, out: Path, campaign_id: str | None = No
     with container.uow() as uow:
         inactive.release_reactivated(uow, now)
         inactive.settle_inactive(uow, container.settings.billing_inactive_policy, now)
-        postings.create_credit_postings(uow.conn, CONNECTOR, campaign_id, now)
+        uow.postings.create_for_ready_credits(CONNECTOR, campaign_id, now)
         after = ""
-        while page := postings.resendable_page(uow.conn, CONNECTOR, campaign_id, after):
+        while page := uow.postings.resendable_page(CONNECTOR, campaign_id, after):
             rows.extend(_row(p) for p in page)
             after = page[-1].id
         uow.audit.record(now, "cli", "billing.exported", "file", out.name, {"rows": len(rows)})
@@ -92,7 +90,7 @@ def export_credits(container: Container, out: Path, campaign_id: str | None = No
     return len(rows)
 
 
-def _row(p: postings.Posting) -> dict[str, Any]:
+def _row(p: Posting) -> dict[str, Any]:
     head = "Make-good credit" if p.purpose == "credit" else "Reversal of make-good credit"
     return {
         "idempotency_key": p.idempotency_key,
@@ -127,9 +125,9 @@ def ack_file(container: Container, path: Path) -> AckSummary:
         parsed.append((row.line, row.values))
     now = container.now()
     with container.uow() as uow:
-        found = _postings_for(uow.conn, [v for _, v in parsed])
+        found = _postings_for(uow, [v for _, v in parsed])
         seen: dict[str, int] = {}
-        plan: list[tuple[postings.Posting, str, dict[str, str]]] = []
+        plan: list[tuple[Posting, str, dict[str, str]]] = []
         for line, values in parsed:
             checked = _check_row(problems, line, values, found, seen)
             if checked is not None:
@@ -140,13 +138,13 @@ def ack_file(container: Container, path: Path) -> AckSummary:
             if state == "acked":
                 already += 1
             elif values["status"] == "applied":
-                postings.acknowledge(
-                    uow.conn, posting, values.get("external_id") or None, now, "connector:export"
+                uow.postings.acknowledge(
+                    posting, values.get("external_id") or None, now, "connector:export"
                 )
                 applied += 1
             else:
                 message = values.get("message") or "rejected by the billing system"
-                postings.mark(uow.conn, posting.id, now, state="failed", last_error=message[:1000])
+                uow.postings.mark(posting.id, now, state="failed", last_error=message[:1000])
                 rejected += 1
         summary = AckSummary(len(plan), applied, rejected, already)
         uow.audit.record(now, "cli", "billing.acknowledged", "file", path.name, summary.__dict__)
@@ -158,9 +156,9 @@ def _check_row(
     problems: Problems,
     line: int,
     values: dict[str, str],
-    found: dict[str, tuple[postings.Posting, str]],
+    found: dict[str, tuple[Posting, str]],
     seen: dict[str, int],
-) -> tuple[postings.Posting, str, dict[str, str]] | None:
+) -> tuple[Posting, str, dict[str, str]] | None:
     status = values.get("status", "").lower()
     key = values.get("idempotency_key") or values.get("credit_id") or ""
     target = found.get(key)
@@ -180,38 +178,8 @@ def _check_row(
     return target[0], target[1], {**values, "status": status}
 
 
-def _postings_for(
-    conn: sa.Connection, rows: list[dict[str, str]]
-) -> dict[str, tuple[postings.Posting, str]]:
+def _postings_for(uow: UnitOfWork, rows: list[dict[str, str]]) -> dict[str, tuple[Posting, str]]:
     """key (idempotency key or credit id) -> (export posting, its state)."""
     keys = {v.get("idempotency_key") or "" for v in rows} - {""}
     credit_ids = {v.get("credit_id") or "" for v in rows if not v.get("idempotency_key")} - {""}
-    cp = connector_postings
-    query = (
-        sa.select(cp, credits.c.campaign_id)
-        .join(credits, credits.c.id == cp.c.credit_id)
-        .where(
-            cp.c.connector == CONNECTOR,
-            sa.or_(cp.c.idempotency_key.in_(keys), cp.c.credit_id.in_(credit_ids)),
-        )
-    )
-    found: dict[str, tuple[postings.Posting, str]] = {}
-    for r in conn.execute(query):
-        posting = postings.Posting(
-            r.id,
-            r.connector,
-            r.purpose,
-            r.credit_id,
-            r.campaign_id,
-            r.account_id,
-            r.amount_minor,
-            r.currency,
-            r.idempotency_key,
-            r.attempts,
-            "",
-            None,
-        )
-        found[r.idempotency_key] = (posting, r.state)
-        if r.purpose == "credit":
-            found.setdefault(r.credit_id, (posting, r.state))
-    return found
+    return uow.postings.by_key_or_credit(CONNECTOR, keys, credit_ids)

@@ -17,7 +17,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from makegood.billing import inactive, postings
+from makegood.billing import inactive
 from makegood.billing.connectors import Connector, Outcome
 from makegood.bootstrap import Container
 from makegood.domain.retry import (
@@ -29,6 +29,7 @@ from makegood.domain.retry import (
     UnreachableStreak,
     decide,
 )
+from makegood.store.postings import Posting
 from makegood.store.uow import UnitOfWork
 
 Progress = Callable[[int, int], None]  # (postings handled, acknowledged)
@@ -66,27 +67,35 @@ def push(
     """Post every ready credit of `campaign_id` (or all) and every pending reversal; commits."""
     connector = connector or container.open_billing_connector()
     settings = container.settings
+    policy = billing_retry_policy(container)
     summary = PushSummary(connector.name)
     streak = UnreachableStreak()
     with container.uow() as uow:
         inactive.release_reactivated(uow, container.now())
         inactive.settle_inactive(uow, settings.billing_inactive_policy, container.now())
-        summary.created = postings.create_credit_postings(
-            uow.conn, connector.name, campaign_id, container.now()
+        summary.created = uow.postings.create_for_ready_credits(
+            connector.name, campaign_id, container.now()
         )
         uow.commit()
         after = ""
         handled = 0
         stopped = False
         while not stopped and (
-            page := postings.resendable_page(uow.conn, connector.name, campaign_id, after)
+            page := uow.postings.resendable_page(connector.name, campaign_id, after)
         ):
             for posting in page:
-                outcome = _send_with_retries(
-                    uow, connector, posting, container, sleep, summary, streak
+                sending = _Sending(posting.attempts)
+                outcome, wait = _send(
+                    uow, connector, posting, sending, policy, container, summary, streak
                 )
+                while wait is not None:
+                    uow.commit()  # the failed attempt is durable before the next one
+                    sleep(wait)
+                    outcome, wait = _send(
+                        uow, connector, posting, sending, policy, container, summary, streak
+                    )
                 _record(uow, posting, outcome, container, summary)
-                uow.commit()
+                uow.commit()  # one commit per posting: its answer is durable before the next
                 handled += 1
                 if progress is not None:
                     progress(handled, summary.acked)
@@ -120,55 +129,64 @@ def billing_retry_policy(container: Container) -> RetryPolicy:
     )
 
 
-def _send_with_retries(
+@dataclass
+class _Sending:
+    """One posting's sending in this push: every request ever made for it, and this push's
+    tries of it, by kind."""
+
+    requests: int
+    tries: Tries = field(default_factory=lambda: Tries(attempts=0))
+
+
+def _send(
     uow: UnitOfWork,
     connector: Connector,
-    posting: postings.Posting,
+    posting: Posting,
+    sending: _Sending,
+    policy: RetryPolicy,
     container: Container,
-    sleep: Callable[[float], None],
     summary: PushSummary,
     streak: UnreachableStreak,
-) -> Outcome:
-    """Send until acknowledged, refused, skipped, or retry says stop; the last outcome."""
-    policy = billing_retry_policy(container)
-    requests = posting.attempts  # every request ever made for the posting
-    tries = Tries(attempts=0)  # this push's tries of it, by kind
-    while True:
-        outcome = connector.send(posting)
-        if outcome.state == "skipped":
-            return outcome
-        requests += 1
-        summary.requests += 1
-        now = container.now()
-        postings.mark(uow.conn, posting.id, now, attempts=requests, last_error=outcome.error)
-        failure = outcome.failure
-        if streak.note(failure) or failure is None:
-            return outcome  # committed with its outcome by the caller: one commit per posting
-        decision = decide(failure, outcome.error or "", tries, policy, now, container.rng)
-        if not isinstance(decision, Retry):
-            return outcome
-        uow.commit()  # the failed attempt is durable before the next one
-        sleep((decision.at - now).total_seconds())
-        unreached = failure is Failure.UNREACHED
-        tries = Tries(tries.attempts + (not unreached), tries.unreached + unreached)
+) -> tuple[Outcome, float | None]:
+    """Send once and note the attempt on the posting; the outcome, and the seconds to wait
+    before sending again (None: acknowledged, refused, skipped, or retry says stop). The
+    caller commits the attempt before waiting."""
+    outcome = connector.send(posting)
+    if outcome.state == "skipped":
+        return outcome, None
+    sending.requests += 1
+    summary.requests += 1
+    now = container.now()
+    uow.postings.mark(posting.id, now, attempts=sending.requests, last_error=outcome.error)
+    failure = outcome.failure
+    if streak.note(failure) or failure is None:
+        return outcome, None
+    decision = decide(failure, outcome.error or "", sending.tries, policy, now, container.rng)
+    if not isinstance(decision, Retry):
+        return outcome, None
+    unreached = failure is Failure.UNREACHED
+    sending.tries = Tries(
+        sending.tries.attempts + (not unreached), sending.tries.unreached + unreached
+    )
+    return outcome, (decision.at - now).total_seconds()
 
 
 def _record(
     uow: UnitOfWork,
-    posting: postings.Posting,
+    posting: Posting,
     outcome: Outcome,
     container: Container,
     summary: PushSummary,
 ) -> None:
     now = container.now()
     if outcome.state == "acked":
-        postings.acknowledge(
-            uow.conn, posting, outcome.external_id, now, f"connector:{posting.connector}"
+        uow.postings.acknowledge(
+            posting, outcome.external_id, now, f"connector:{posting.connector}"
         )
         summary.acked += 1
         return
     state = {"skipped": "skipped", "failed": "failed"}.get(outcome.state, "pending")
-    postings.mark(uow.conn, posting.id, now, state=state, last_error=outcome.error)
+    uow.postings.mark(posting.id, now, state=state, last_error=outcome.error)
     if outcome.state == "skipped":
         summary.skipped += 1
     else:

@@ -26,7 +26,6 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from makegood.billing.postings import idempotency_key
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.ids import new_id
@@ -34,6 +33,7 @@ from makegood.domain.offers import CampaignState, OfferState
 from makegood.services.campaigns import get_campaign
 from makegood.store import ledger, offers, outbox
 from makegood.store import tables as t
+from makegood.store.postings import idempotency_key
 from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
 
