@@ -12,10 +12,7 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 
-import sqlalchemy as sa
-
-from makegood.store import outbox
-from makegood.store import tables as t
+from makegood.store.uow import UnitOfWork
 
 # Label values (in the family's label order) and the count.
 Samples = list[tuple[tuple[str, ...], float]]
@@ -27,20 +24,13 @@ class DatabaseCounts:
     messages: Samples
 
 
-def read_counts(conn: sa.Connection) -> DatabaseCounts:
+def read_counts(uow: UnitOfWork) -> DatabaseCounts:
     """Offers by state and messages by channel and state, as gauge samples."""
-    o, m = t.offers, outbox.all_messages()
-    offers = conn.execute(
-        sa.select(o.c.state, sa.func.count()).group_by(o.c.state).order_by(o.c.state)
-    ).all()
-    messages = conn.execute(
-        sa.select(m.c.channel, m.c.state, sa.func.count())
-        .group_by(m.c.channel, m.c.state)
-        .order_by(m.c.channel, m.c.state)
-    ).all()
+    offers = uow.reports.offers_by_state()
+    messages = uow.reports.messages_by_channel_and_state()
     return DatabaseCounts(
-        offers=[((str(s),), float(n)) for s, n in offers],
-        messages=[((str(c), str(s)), float(n)) for c, s, n in messages],
+        offers=[((s,), float(n)) for s, n in offers],
+        messages=[((c, s), float(n)) for c, s, n in messages],
     )
 
 
@@ -49,11 +39,11 @@ class CachedCounts:
 
     def __init__(
         self,
-        engine: sa.Engine,
+        uow: Callable[[], UnitOfWork],
         ttl_seconds: float,
         monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
-        self.engine = engine
+        self.uow = uow  # a fresh unit of work for each read
         self.ttl = ttl_seconds
         self.monotonic = monotonic
         self._lock = threading.Lock()
@@ -64,7 +54,7 @@ class CachedCounts:
         with self._lock:
             now = self.monotonic()
             if self._value is None or now - self._read_at >= self.ttl:
-                with self.engine.connect() as conn:
-                    self._value = read_counts(conn)
+                with self.uow() as uow:
+                    self._value = read_counts(uow)
                 self._read_at = now
             return self._value

@@ -185,7 +185,7 @@ def metrics_router(
     """GET /metrics in the Prometheus text format."""
     router = APIRouter()
     settings = container.settings
-    database = DatabaseCollector(CachedCounts(container.engine, settings.metrics_cache_seconds))
+    database = DatabaseCollector(CachedCounts(container.uow, settings.metrics_cache_seconds))
     if shared_dir is None:
         registry.register(database)
 

@@ -24,6 +24,13 @@ def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     return sa.create_engine(url, **kwargs)
 
 
+def ping(engine: sa.Engine) -> None:
+    """One round trip (`SELECT 1`) on a fresh connection; sa.exc.DBAPIError when the database
+    does not answer."""
+    with engine.connect() as conn:
+        conn.execute(sa.text("SELECT 1"))
+
+
 def _tune_sqlite(engine: sa.Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -20,6 +20,7 @@ from makegood.domain.offers import check_claimable
 from makegood.domain.tokens import hash_token
 from makegood.observability.metrics import install_metrics
 from makegood.services.claims import claim_with_link, view_offer
+from makegood.store.engine import ping
 from makegood.web import csrf
 from makegood.web.api import create_api
 from makegood.web.appeal_page import appeal_router
@@ -129,8 +130,7 @@ def create_app(container: Container) -> FastAPI:
     def healthz() -> Response:
         """Up, and the database answers."""
         try:
-            with container.engine.connect() as conn:
-                conn.execute(sa.text("SELECT 1"))
+            ping(container.engine)
         except sa.exc.DBAPIError:
             return JSONResponse({"status": "unavailable"}, status_code=503)
         return JSONResponse({"status": "ok"})
