@@ -142,9 +142,10 @@ def test_incident_scope_is_read_from_the_database(db: str) -> None:
     incident = add_incident(db, regions=["eu-west"], devices=["tv", "web"])
     engine = make_engine(db)
     with engine.connect() as conn:
+        from makegood.store.incidents import Incidents
         from makegood.telemetry.incident_scope import load_incident_scope
 
-        scope = load_incident_scope(conn, incident)
+        scope = load_incident_scope(Incidents(conn), incident)
         assert conn.execute(sa.select(sa.func.count()).select_from(incidents)).scalar() == 1
     engine.dispose()
     assert scope.regions == ("eu-west",)

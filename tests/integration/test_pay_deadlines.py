@@ -14,7 +14,6 @@ from makegood.domain.ids import new_id
 from makegood.services.billing_close import close_through
 from makegood.services.reports import campaign_report
 from makegood.store import tables as t
-from makegood.store.credit_deadlines import unpaid_credits
 from makegood.store.tables_billing import connector_postings, credit_states
 from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
@@ -123,7 +122,7 @@ def test_deadlines_are_counted_to_the_second(container: Container, clock: Frozen
     assert _counts(container, campaign_id) == (2, 1, 1)
 
     with container.uow() as uow:
-        unpaid = unpaid_credits(uow.conn, campaign_id, N, container.now())
+        unpaid = uow.reports.unpaid_credits(campaign_id, N, container.now())
     assert [(u.credit_id, u.overdue) for u in unpaid] == [(credits["waiting"], True)]
 
 

@@ -93,7 +93,7 @@ def cohort(
     """
     c = container()
     with c.uow() as uow:
-        scope = load_incident_scope(uow.conn, incident)
+        scope = load_incident_scope(uow.incidents, incident)
     compute = cohort_function(engine)
     with compute(
         source,

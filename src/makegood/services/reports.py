@@ -12,7 +12,6 @@ from makegood.domain.offers import CREDITED
 from makegood.services.campaigns import get_campaign, preview
 from makegood.store import outbox
 from makegood.store import tables as t
-from makegood.store.credit_deadlines import deadline_counts
 from makegood.store.uow import UnitOfWork
 
 DEADLINE_FIELDS = ("applied_on_time", "applied_late", "unapplied_overdue")
@@ -77,8 +76,8 @@ def campaign_report(
     }
     deadlines: dict[str, int | None] = dict.fromkeys(DEADLINE_FIELDS)
     if campaign.pay_within_days is not None:
-        counts = deadline_counts(
-            uow.conn, campaign_id, campaign.pay_within_days, now or datetime.now(UTC)
+        counts = uow.reports.deadline_counts(
+            campaign_id, campaign.pay_within_days, now or datetime.now(UTC)
         )
         deadlines = {name: getattr(counts, name) for name in DEADLINE_FIELDS}
     return {

@@ -26,7 +26,6 @@ from makegood.services.appeals import APPEALABLE
 from makegood.services.appeals import issue_links as issue_appeal_links
 from makegood.store import offers
 from makegood.store import tables as t
-from makegood.store.credit_status import account_credits
 from makegood.store.uow import UnitOfWork
 
 ONE_PER = timedelta(hours=1)  # at most one status e-mail per account in this time
@@ -96,7 +95,7 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
     ).scalar_one()
     if recent:
         return 0
-    credits = account_credits(uow.conn, account_id, now)
+    credits = uow.reports.account_credits(account_id, now)
     if credits is None:
         return 0
     offered = [e.offer_id for e in credits.incidents if e.status == "offered" and e.offer_id]

@@ -20,6 +20,7 @@ import sqlalchemy as sa
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.offers import claimable
 from makegood.store import tables as t
+from makegood.store.repository import Repository
 from makegood.store.tables_billing import connector_postings, credit_states
 
 WINDOW_DAYS = 90
@@ -69,33 +70,47 @@ class AccountCredits:
     incidents: list[IncidentCredit]
 
 
+class CreditStatusReports(Repository):
+    """The account-credits read model of `uow.reports` (store/reports.py)."""
+
+    def account_credits(
+        self, account_id: str, now: datetime, window_days: int = WINDOW_DAYS
+    ) -> AccountCredits | None:
+        """Every incident that ended in the last `window_days` (newest first) with this
+        account's status in it; None when the account is unknown."""
+        conn = self.conn
+        a = t.accounts
+        account = conn.execute(
+            sa.select(
+                a.c.account_id, a.c.email, a.c.locale, a.c.next_bill_date, a.c.billing_day
+            ).where(a.c.account_id == account_id)
+        ).one_or_none()
+        if account is None:
+            return None
+        i = t.incidents
+        incidents = conn.execute(
+            sa.select(i.c.id, i.c.title, i.c.starts_at, i.c.ends_at)
+            .where(i.c.ends_at > now - timedelta(days=window_days))
+            .order_by(i.c.starts_at.desc(), i.c.id)
+        ).all()
+        ids = [r.id for r in incidents]
+        offers = _offers(conn, account_id, ids)
+        members = _members(conn, account_id, ids)
+        applied_on = _statement_dates(conn, [o["credit_id"] for o in offers.values()])
+        entries = [
+            _entry(r, offers.get(r.id), members.get(r.id), applied_on, account, now)
+            for r in incidents
+        ]
+        return AccountCredits(account.account_id, account.email, account.locale, entries)
+
+
 def account_credits(
     conn: sa.Connection, account_id: str, now: datetime, window_days: int = WINDOW_DAYS
 ) -> AccountCredits | None:
-    """Every incident that ended in the last `window_days` (newest first) with this account's
-    status in it; None when the account is unknown."""
-    a = t.accounts
-    account = conn.execute(
-        sa.select(a.c.account_id, a.c.email, a.c.locale, a.c.next_bill_date, a.c.billing_day).where(
-            a.c.account_id == account_id
-        )
-    ).one_or_none()
-    if account is None:
-        return None
-    i = t.incidents
-    incidents = conn.execute(
-        sa.select(i.c.id, i.c.title, i.c.starts_at, i.c.ends_at)
-        .where(i.c.ends_at > now - timedelta(days=window_days))
-        .order_by(i.c.starts_at.desc(), i.c.id)
-    ).all()
-    ids = [r.id for r in incidents]
-    offers = _offers(conn, account_id, ids)
-    members = _members(conn, account_id, ids)
-    applied_on = _statement_dates(conn, [o["credit_id"] for o in offers.values()])
-    entries = [
-        _entry(r, offers.get(r.id), members.get(r.id), applied_on, account, now) for r in incidents
-    ]
-    return AccountCredits(account.account_id, account.email, account.locale, entries)
+    """`uow.reports.account_credits` on a bare connection: kept only for
+    services/outbox_batch.py (being changed on another branch) until it asks its unit of
+    work; then this goes."""
+    return CreditStatusReports(conn).account_credits(account_id, now, window_days)
 
 
 def _offers(conn: sa.Connection, account_id: str, incident_ids: list[str]) -> dict[str, Any]:

@@ -6,11 +6,15 @@ import sqlalchemy as sa
 
 from makegood.store import outbox
 from makegood.store import tables as t
-from makegood.store.repository import Repository
+from makegood.store.credit_deadlines import CreditDeadlines
+from makegood.store.credit_status import CreditStatusReports
 
 
-class Reports(Repository):
-    """Read models across tables: funnels, costs, console lists (`uow.reports`)."""
+class Reports(CreditStatusReports, CreditDeadlines):
+    """Read models across tables: funnels, costs, console lists (`uow.reports`).
+
+    Larger read models keep their own module and join this class as a base: an account's
+    credits (store/credit_status.py), payment deadlines (store/credit_deadlines.py)."""
 
     def offers_by_state(self) -> list[tuple[str, int]]:
         """(state, how many offers), by state: one GROUP BY (the /metrics gauges)."""

@@ -1,14 +1,12 @@
-"""The part of an incident a cohort needs: its window and scope, read from the database."""
+"""The part of an incident a cohort needs: its window and scope, read through its repository."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import NotFound
-from makegood.store.tables import incidents
+from makegood.store.incidents import Incidents
 
 
 @dataclass(frozen=True)
@@ -22,25 +20,18 @@ class IncidentScope:
     devices: tuple[str, ...]
 
 
-def load_incident_scope(conn: sa.Connection, incident_id: str) -> IncidentScope:
-    """The incident's window and scope; NotFound when no incident has this id."""
-    row = conn.execute(
-        sa.select(
-            incidents.c.id,
-            incidents.c.starts_at,
-            incidents.c.ends_at,
-            incidents.c.regions,
-            incidents.c.devices,
-        ).where(incidents.c.id == incident_id)
-    ).one_or_none()
+def load_incident_scope(incidents: Incidents, incident_id: str) -> IncidentScope:
+    """The incident's window and scope (`uow.incidents`); NotFound when no incident has
+    this id."""
+    row = incidents.get(incident_id)
     if row is None:
         raise NotFound(
             f"no incident with id {incident_id!r}; create one with `makegood incident create`"
         )
     return IncidentScope(
-        incident_id=row.id,
-        starts_at=row.starts_at,
-        ends_at=row.ends_at,
-        regions=tuple(str(r) for r in row.regions or ()),
-        devices=tuple(str(d) for d in row.devices or ()),
+        incident_id=row["id"],
+        starts_at=row["starts_at"],
+        ends_at=row["ends_at"],
+        regions=tuple(str(r) for r in row["regions"] or ()),
+        devices=tuple(str(d) for d in row["devices"] or ()),
     )

@@ -265,7 +265,7 @@ def _lookup_routes(api: FastAPI, container: Container, auth: Auth) -> None:
         """Where the account stands for each incident of the last 90 days (what the status
         e-mail of `POST /credits` tells the subscriber)."""
         with container.uow() as uow:
-            found = credit_status.account_credits(uow.conn, account_id, container.now())
+            found = uow.reports.account_credits(account_id, container.now())
         if found is None:
             raise NotFound(f"no account {account_id!r}")
         return s.AccountCreditsPublic(

@@ -39,7 +39,6 @@ from makegood.services.users import (
     end_session,
     start_session,
 )
-from makegood.store.credit_deadlines import unpaid_credits
 from makegood.web import csrf
 from makegood.web.auth import (
     SESSION_COOKIE,
@@ -198,7 +197,7 @@ def create_console(container: Container) -> FastAPI:
             report = campaign_report(uow, campaign_id, now) if c.state == "launched" else None
             by_day = q.claims_by_day(uow, campaign_id) if report else []
             unpaid = (
-                unpaid_credits(uow.conn, campaign_id, c.pay_within_days, now)
+                uow.reports.unpaid_credits(campaign_id, c.pay_within_days, now)
                 if report and c.pay_within_days is not None
                 else []
             )
