@@ -328,7 +328,6 @@ def test_statements_of_an_unknown_account_is_not_found(container: Container, mis
 
 
 def test_an_account_changed_after_its_page_was_read_is_left_alone(container: Container) -> None:
-    from makegood.billing import queries
     from makegood.services.billing_close import CloseSummary, close_page
 
     with container.uow() as uow:
@@ -338,7 +337,7 @@ def test_an_account_changed_after_its_page_was_read_is_left_alone(container: Con
         add_account(uow.conn, "acc-3")
         uow.commit()
     with container.uow() as uow:
-        page = queries.due_accounts_page(uow.conn, APRIL, None, 10)
+        page = uow.accounts.due_for_billing(APRIL, None, 10)
     with container.uow() as uow:  # e.g. an import paused acc-2 meanwhile
         uow.conn.execute(
             sa.update(accounts).where(accounts.c.account_id == "acc-2").values(status="paused")

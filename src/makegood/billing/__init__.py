@@ -1,5 +1,5 @@
-"""Billing: closing cycles into statements that carry make-good credits, and reading them back.
-
-queries (SQL), statements (read model and its public JSON), the connectors, inactive accounts;
-the drafting rules are pure (domain/statements.py), the use cases in services/billing_*.py.
+"""Billing adapters: the connectors that hand credits to a billing system (Stripe, a signed
+webhook, an export file), the reading of contract files, and the public shapes of statements
+and credit states. Their SQL lives in store/ (uow.statements, uow.postings, uow.ledger, ...);
+the drafting rules in domain/statements.py; the use cases in services/billing_*.py.
 """

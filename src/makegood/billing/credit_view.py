@@ -11,12 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import InvalidInput
 from makegood.domain.money import format_major
-from makegood.store.tables import credits
-from makegood.store.tables_billing import connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
 
 LIMIT = 10_000
@@ -52,31 +48,6 @@ def credit_statuses(
     """The credits of an account or a campaign (at most LIMIT), oldest first."""
     if not account_id and not campaign_id:
         raise InvalidInput("give --account or --campaign")
-    cp = connector_postings
-    query = (
-        sa.select(
-            credits,
-            credit_states.c.state,
-            credit_states.c.reason,
-            cp.c.connector,
-            cp.c.state.label("posting_state"),
-            cp.c.external_id,
-            cp.c.last_error,
-        )
-        .outerjoin(credit_states, credit_states.c.credit_id == credits.c.id)
-        .outerjoin(
-            cp,
-            sa.and_(
-                cp.c.credit_id == credits.c.id, cp.c.purpose == "credit", cp.c.state != "cancelled"
-            ),
-        )
-        .order_by(credits.c.granted_at, credits.c.id)
-        .limit(LIMIT)
-    )
-    if account_id:
-        query = query.where(credits.c.account_id == account_id)
-    if campaign_id:
-        query = query.where(credits.c.campaign_id == campaign_id)
     return [
         CreditStatus(
             r.id,
@@ -87,7 +58,7 @@ def credit_statuses(
             r.applied_minor,
             *_state(r),
         )
-        for r in uow.conn.execute(query)
+        for r in uow.credits.statuses(account_id, campaign_id, LIMIT)
     ]
 
 

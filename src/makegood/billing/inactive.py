@@ -20,12 +20,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import InvalidInput
-from makegood.store.ledger import Entry, Ledger
-from makegood.store.tables import accounts, credits
-from makegood.store.tables_billing import connector_postings, credit_states
+from makegood.store.ledger import Entry
 from makegood.store.uow import UnitOfWork
 
 POLICIES = ("hold", "forfeit", "payout")
@@ -42,57 +38,25 @@ def check_policy(policy: str) -> None:
 
 def release_reactivated(uow: UnitOfWork, now: datetime) -> int:
     """Lift the hold of credits whose account is active again; returns how many."""
-    active = sa.select(credits.c.id).join(accounts, accounts.c.account_id == credits.c.account_id)
-    active = active.where(accounts.c.status == "active")
-    released = uow.conn.execute(
-        credit_states.delete().where(
-            credit_states.c.state == "held", credit_states.c.credit_id.in_(active)
-        )
-    ).rowcount
+    released = uow.ledger.release_holds_of_active_accounts()
     if released:
         uow.audit.record(
             now, "billing", "credits.released", "billing", "inactive", {"credits": released}
         )
-    return int(released)
+    return released
 
 
 def settle_inactive(uow: UnitOfWork, policy: str, now: datetime) -> int:
     """Apply `policy` to each unbilled credit of a paused or cancelled account; returns how many."""
     check_policy(policy)
-    conn = uow.conn
     settled = 0
     after = ""
-    while True:
-        rows = conn.execute(
-            sa.select(
-                credits.c.id,
-                credits.c.account_id,
-                credits.c.currency,
-                accounts.c.status,
-                credit_states.c.state,
-            )
-            .join(accounts, accounts.c.account_id == credits.c.account_id)
-            .outerjoin(credit_states, credit_states.c.credit_id == credits.c.id)
-            .where(
-                accounts.c.status != "active",
-                credits.c.applied_minor < credits.c.amount_minor,
-                credits.c.id > after,
-                sa.or_(credit_states.c.state.is_(None), credit_states.c.state == "held"),
-                ~sa.exists().where(
-                    connector_postings.c.credit_id == credits.c.id,
-                    connector_postings.c.state.in_(("pending", "acked")),
-                ),
-            )
-            .order_by(credits.c.id)
-            .limit(BATCH)
-        ).all()
-        if not rows:
-            break
+    while rows := uow.credits.unbilled_of_inactive_accounts(after, BATCH):
         after = rows[-1].id
         todo = [r for r in rows if not (policy == "hold" and r.state == "held")]
         left = uow.ledger.unsettled([r.id for r in todo])
         for row in todo:
-            _settle(conn, row, policy, left.get(row.id, 0), now)
+            _settle(uow, row, policy, left.get(row.id, 0), now)
         settled += len(todo)
     if settled:
         uow.audit.record(
@@ -101,13 +65,7 @@ def settle_inactive(uow: UnitOfWork, policy: str, now: datetime) -> int:
     return settled
 
 
-def _settle(
-    conn: sa.Connection,
-    row: Any,
-    policy: str,
-    left: int,
-    now: datetime,
-) -> None:
+def _settle(uow: UnitOfWork, row: Any, policy: str, left: int, now: datetime) -> None:
     if policy == "hold":
         state, reason = "held", f"account {row.status}: held until the account is active again"
     else:
@@ -116,21 +74,10 @@ def _settle(
         reason = f"account {row.status}: {words} under the billing policy"
         if policy == "payout":
             reason += "; refund it through your payment system"
-        Ledger(conn).append(
+        uow.ledger.append(
             [Entry(kind, row.id, row.account_id, row.currency, -left)], now, "billing"
         )
         # A posting the billing system refused or skipped would be sent again by the next push
         # and, acknowledged then, credit the account a second time: it is off the ledger now.
-        conn.execute(
-            connector_postings.update()
-            .where(
-                connector_postings.c.credit_id == row.id,
-                connector_postings.c.purpose == "credit",
-                connector_postings.c.state.in_(("failed", "skipped")),
-            )
-            .values(state="cancelled", updated_at=now, last_error=reason)
-        )
-    conn.execute(credit_states.delete().where(credit_states.c.credit_id == row.id))
-    conn.execute(
-        credit_states.insert().values(credit_id=row.id, state=state, reason=reason, updated_at=now)
-    )
+        uow.postings.cancel_unsent(row.id, reason, now)
+    uow.ledger.set_state(row.id, state, reason, now)

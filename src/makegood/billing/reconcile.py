@@ -26,12 +26,8 @@ from collections import defaultdict
 from dataclasses import dataclass
 from typing import Any
 
-import sqlalchemy as sa
-
 from makegood.domain.errors import NotFound
 from makegood.domain.offers import claimable
-from makegood.store import tables as t
-from makegood.store.tables_billing import campaign_reversals, connector_postings, ledger_entries
 from makegood.store.uow import UnitOfWork
 
 CREDITED = ("claimed", "granted")
@@ -78,20 +74,10 @@ class Reconciliation:
 
 def reconcile(uow: UnitOfWork, campaign_id: str) -> Reconciliation:
     """Compare everything recorded about `campaign_id`; NotFound for an unknown campaign."""
-    conn = uow.conn
-    if (
-        conn.execute(sa.select(t.campaigns.c.id).where(t.campaigns.c.id == campaign_id)).first()
-        is None
-    ):
+    if uow.campaigns.get(campaign_id) is None:
         raise NotFound(f"no campaign {campaign_id!r}; `makegood campaign create` prints the id")
-    offers = {
-        r.id: r
-        for r in conn.execute(sa.select(t.offers).where(t.offers.c.campaign_id == campaign_id))
-    }
-    credits = {
-        r.id: r
-        for r in conn.execute(sa.select(t.credits).where(t.credits.c.campaign_id == campaign_id))
-    }
+    offers = uow.offers.of_campaign(campaign_id)
+    credits = uow.credits.of_campaign(campaign_id)
     ids = list(credits)
     entries: dict[str, list[Any]] = defaultdict(list)
     lines: dict[str, int] = defaultdict(int)
@@ -99,31 +85,15 @@ def reconcile(uow: UnitOfWork, campaign_id: str) -> Reconciliation:
     open_postings: list[Any] = []
     for start in range(0, len(ids), 500):
         chunk = ids[start : start + 500]
-        for e in conn.execute(
-            sa.select(ledger_entries).where(ledger_entries.c.credit_id.in_(chunk))
-        ):
+        for e in uow.ledger.entries_for_credits(chunk):
             entries[e.credit_id].append(e)
-        for line in conn.execute(
-            sa.select(t.statement_lines.c.credit_id, t.statement_lines.c.amount_minor).where(
-                t.statement_lines.c.credit_id.in_(chunk), t.statement_lines.c.kind == "credit"
-            )
-        ):
-            lines[line.credit_id] -= line.amount_minor
-        for p in conn.execute(
-            sa.select(connector_postings).where(connector_postings.c.credit_id.in_(chunk))
-        ):
+        lines.update(uow.statements.credited_per_credit(chunk))
+        for p in uow.postings.of_credits(chunk):
             if p.state == "acked":
                 acks[p.credit_id].append(p)
             elif p.state != "cancelled":
                 open_postings.append(p)
-    reversed_ = (
-        conn.execute(
-            sa.select(campaign_reversals.c.id).where(
-                campaign_reversals.c.campaign_id == campaign_id
-            )
-        ).first()
-        is not None
-    )
+    reversed_ = uow.reversals.exists_for(campaign_id)
 
     found: list[Difference] = []
     found += _offers_vs_credits(offers, credits)

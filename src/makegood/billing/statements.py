@@ -6,7 +6,6 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
-from makegood.billing import queries
 from makegood.domain.errors import NotFound
 from makegood.domain.money import format_major
 from makegood.store.uow import UnitOfWork
@@ -33,13 +32,12 @@ class StatementView:
 
 def statements_for(uow: UnitOfWork, account_id: str) -> list[StatementView]:
     """The account's statements, oldest first; NotFound when the account does not exist."""
-    conn = uow.conn
-    if not queries.account_exists(conn, account_id):
+    if not uow.accounts.exists(account_id):
         raise NotFound(
             f"account {account_id!r} not found: check the id against the imported accounts"
         )
     lines: dict[str, list[StatementLineView]] = {}
-    for row in queries.line_rows(conn, account_id):
+    for row in uow.statements.lines_of_account(account_id):
         lines.setdefault(row.statement_id, []).append(
             StatementLineView(row.kind, row.amount_minor, row.description, row.campaign_id)
         )
@@ -53,7 +51,7 @@ def statements_for(uow: UnitOfWork, account_id: str) -> list[StatementView]:
             created_at=row.created_at,
             lines=tuple(lines.get(row.id, [])),
         )
-        for row in queries.statement_rows(conn, account_id)
+        for row in uow.statements.of_account(account_id)
     ]
 
 

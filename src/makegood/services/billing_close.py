@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any
 
-from makegood.billing import inactive, queries
+from makegood.billing import inactive
 from makegood.billing.connectors import CONNECTORS
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput
@@ -28,6 +28,7 @@ from makegood.domain.statements import (
     due_dates,
 )
 from makegood.store import ledger
+from makegood.store.accounts import DueAccount
 from makegood.store.uow import UnitOfWork
 
 DEFAULT_BATCH_SIZE = 500
@@ -90,7 +91,7 @@ def close_through(
         inactive.release_reactivated(uow, container.now())
         uow.commit()
         while True:
-            page = queries.due_accounts_page(uow.conn, through, after, batch_size)
+            page = uow.accounts.due_for_billing(through, after, batch_size)
             if not page:
                 break
             close_page(uow, page, through, container.now(), summary, apply_credits)
@@ -106,21 +107,20 @@ def close_through(
 
 def close_page(
     uow: UnitOfWork,
-    page: list[queries.DueAccount],
+    page: list[DueAccount],
     through: date,
     now: datetime,
     summary: CloseSummary,
     apply_credits: bool = True,
 ) -> None:
     """Bill one page of due accounts inside the caller's transaction (the caller commits)."""
-    conn = uow.conn
     cycles = [
         (account, *due_dates(account.next_bill_date, account.billing_day, through))
         for account in page
     ]
     moves = [(account, following) for account, _, following in cycles]
     # Claim first: once the dates are moved in this transaction, no other run bills these cycles.
-    if queries.move_next_bill_dates(conn, moves, now) == len(moves):
+    if uow.accounts.move_next_bill_dates(moves, now) == len(moves):
         claimed = [(account, dates) for account, dates, _ in cycles]
     else:
         # Someone changed an account since we read the page: redo it one account at a time
@@ -128,14 +128,14 @@ def close_page(
         uow.rollback()
         claimed = []
         for account, dates, following in cycles:
-            if queries.move_next_bill_dates(conn, [(account, following)], now) == 1:
+            if uow.accounts.move_next_bill_dates([(account, following)], now) == 1:
                 claimed.append((account, dates))
             else:
                 summary.accounts_skipped += 1
     ids = [account.account_id for account, _ in claimed]
-    credits_by_account = queries.open_credits(conn, ids) if apply_credits else {}
-    charge_backs = queries.pending_charge_backs(conn, ids)
-    already_there = queries.existing_statement_dates(conn, ids, through)
+    credits_by_account = uow.credits.open_for_statements(ids) if apply_credits else {}
+    charge_backs = uow.ledger.pending_charge_backs(ids)
+    already_there = uow.statements.existing_dates(ids, through)
 
     statement_rows: list[dict[str, Any]] = []
     line_rows: list[dict[str, Any]] = []
@@ -156,8 +156,8 @@ def close_page(
         applied.update(applied_per_credit(drafts))
         if drafts:
             summary.accounts_billed += 1
-    queries.insert_statements(conn, statement_rows, line_rows)
-    queries.add_applied(conn, applied)
+    uow.statements.add(statement_rows, line_rows)
+    uow.credits.add_applied(applied)
     uow.ledger.append(entries, now, "billing.close")
 
 

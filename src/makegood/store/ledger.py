@@ -17,9 +17,11 @@ from typing import Any
 
 import sqlalchemy as sa
 
+from makegood.domain.statements import ChargeBack
 from makegood.store.bulk_insert import insert_dicts
 from makegood.store.repository import Repository
-from makegood.store.tables_billing import ledger_entries
+from makegood.store.tables import accounts, campaigns, credits, incidents
+from makegood.store.tables_billing import credit_states, ledger_entries
 
 # From this many entries on, they are written with COPY on PostgreSQL (one statement a row
 # below it: COPY costs more to start than a few INSERTs).
@@ -112,3 +114,88 @@ class Ledger(Repository):
             .group_by(le.c.credit_id)
         )
         return {row[0]: int(row[1]) for row in self.conn.execute(query)}
+
+    def entries_for_credits(self, credit_ids: Sequence[str]) -> list[sa.Row[Any]]:
+        """Every entry of the given credits."""
+        if not credit_ids:
+            return []
+        query = sa.select(ledger_entries).where(ledger_entries.c.credit_id.in_(credit_ids))
+        return list(self.conn.execute(query))
+
+    def pending_charge_backs(self, account_ids: Sequence[str]) -> dict[str, list[ChargeBack]]:
+        """account id -> reversed credits it was billed for and is not yet charged back, oldest
+        first.
+
+        Charge-backs of credits a billing system holds are posted through its connector instead.
+        """
+        if not account_ids:
+            return {}
+        le = ledger_entries
+        due = sa.func.sum(le.c.amount_minor)
+        query = (
+            sa.select(
+                le.c.credit_id,
+                credits.c.campaign_id,
+                le.c.account_id,
+                le.c.currency,
+                due.label("due"),
+                sa.func.min(le.c.created_at).label("reversed_at"),
+                incidents.c.title,
+            )
+            .join(credits, credits.c.id == le.c.credit_id)
+            .join(campaigns, campaigns.c.id == credits.c.campaign_id)
+            .join(incidents, incidents.c.id == campaigns.c.incident_id)
+            .where(
+                le.c.account_id.in_(account_ids),
+                le.c.kind.in_(CHARGE_BACK),
+                le.c.posting_id.is_(None),
+            )
+            .group_by(
+                le.c.credit_id,
+                credits.c.campaign_id,
+                le.c.account_id,
+                le.c.currency,
+                incidents.c.title,
+            )
+            .having(due < 0)
+        )
+        found: dict[str, list[ChargeBack]] = {}
+        for row in self.conn.execute(query):
+            found.setdefault(row.account_id, []).append(
+                ChargeBack(
+                    row.credit_id,
+                    row.campaign_id,
+                    row.currency,
+                    -int(row.due),
+                    row.reversed_at,
+                    row.title,
+                )
+            )
+        for items in found.values():
+            items.sort(key=lambda c: (c.reversed_at, c.credit_id))
+        return found
+
+    # credit_states: a credit held, or settled outside statements (forfeited, paid_out, ...).
+
+    def release_holds_of_active_accounts(self) -> int:
+        """Lift the hold of credits whose account is active again; returns how many."""
+        active = (
+            sa.select(credits.c.id)
+            .join(accounts, accounts.c.account_id == credits.c.account_id)
+            .where(accounts.c.status == "active")
+        )
+        released = self.conn.execute(
+            credit_states.delete().where(
+                credit_states.c.state == "held", credit_states.c.credit_id.in_(active)
+            )
+        ).rowcount
+        return int(released)
+
+    def set_state(self, credit_id: str, state: str, reason: str, now: datetime) -> None:
+        """The credit's state (replacing any earlier one) and the reason a person reads."""
+        self.conn.execute(credit_states.delete().where(credit_states.c.credit_id == credit_id))
+        self.conn.execute(
+            credit_states.insert().values(
+                credit_id=credit_id, state=state, reason=reason, updated_at=now
+            )
+        )

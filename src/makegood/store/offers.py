@@ -190,3 +190,8 @@ def live_link_hashes(conn: sa.Connection) -> set[str]:
 
 class Offers(Repository):
     """The offers and claim_tokens tables (`uow.offers`)."""
+
+    def of_campaign(self, campaign_id: str) -> dict[str, sa.Row[Any]]:
+        """offer id -> the offer row, for every offer of `campaign_id`."""
+        query = sa.select(t.offers).where(t.offers.c.campaign_id == campaign_id)
+        return {row.id: row for row in self.conn.execute(query)}
