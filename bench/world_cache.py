@@ -1,6 +1,6 @@
 """The benchmark's synthetic world, generated once into a cache directory and reused.
 
-The world is written by the project's own generator (makegood.demo.world.generate_world);
+The world is written by the project's own generator (makegood.telemetry.demo_world.generate_world);
 a `world.json` beside it records the outage window so a later run with --skip-generate
 measures the same incident on the same files.
 """
@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
-from makegood.demo.world import generate_world
+from makegood.telemetry.demo_world import generate_world
 
 DAYS = 4
 # generate_world adds retries during the outage; measured on 20,000 accounts over 4 days, a

@@ -13,9 +13,9 @@ import pytest
 from click.testing import CliRunner
 
 from makegood.cli import data_cmds
-from makegood.demo.world import generate_world
 from makegood.services import console_queries as q
 from makegood.services.claims import claim_offer_by_id
+from makegood.telemetry.demo_world import generate_world
 from tests.factories.staff import add_staff
 from tests.harness.browser import PHONE, Site, launched_campaign, shot, sign_in
 

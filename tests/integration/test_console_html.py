@@ -18,9 +18,9 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.cli import data_cmds
-from makegood.demo.world import generate_world
 from makegood.services.campaigns import approve_campaign
 from makegood.services.launch import launch_campaign
+from makegood.telemetry.demo_world import generate_world
 from makegood.web.auth import SESSION_COOKIE
 from tests.factories.staff import add_staff, seed_draft, session_cookie
 from tests.harness.html_check import nu_messages

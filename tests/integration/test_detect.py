@@ -13,9 +13,9 @@ import sqlalchemy as sa
 from click.testing import Result
 
 from makegood.cli import data_cmds, telemetry_cmds
-from makegood.demo.world import BACKGROUND_FAILURE_RATE, Outage, World, generate_world
 from makegood.store.engine import make_engine
 from makegood.store.tables import incidents
+from makegood.telemetry.demo_world import BACKGROUND_FAILURE_RATE, Outage, World, generate_world
 from makegood.telemetry.detect import DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
 from tests.harness.cli import invoke

@@ -12,11 +12,11 @@ from click.testing import CliRunner, Result
 
 from makegood.bootstrap import Container
 from makegood.cli import campaign_cmds
-from makegood.demo.world import generate_world
 from makegood.services.imports import import_accounts, import_plans
 from makegood.services.incidents import create_incident
 from makegood.store import tables as t
 from makegood.telemetry import spark as spark_cohort
+from makegood.telemetry.demo_world import generate_world
 from makegood.telemetry.spark_session import get_spark
 
 pytestmark = pytest.mark.slow

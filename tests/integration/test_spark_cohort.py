@@ -13,9 +13,9 @@ from typing import Any
 import duckdb
 import pytest
 
-from makegood.demo.world import World, generate_world
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.cohort import CohortRow, CohortStats, compute_cohort
+from makegood.telemetry.demo_world import World, generate_world
 from makegood.telemetry.source import AttemptSource
 from makegood.telemetry.spark import compute_cohort_spark
 from makegood.telemetry.spark_session import get_spark

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from makegood.demo.world import World, generate_world
+from makegood.telemetry.demo_world import World, generate_world
 from makegood.telemetry.detect import Detection, DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
 from makegood.telemetry.spark_detect import detect_spark

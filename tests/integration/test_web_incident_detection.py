@@ -18,8 +18,8 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.cli import data_cmds
-from makegood.demo.world import World, generate_world
 from makegood.services.detections import MAX_BUCKETS, get_detection
+from makegood.telemetry.demo_world import World, generate_world
 from makegood.telemetry.detect import DetectionRule
 from makegood.telemetry.detect_duckdb import detect_duckdb
 from makegood.web.app import create_app

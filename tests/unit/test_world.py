@@ -10,9 +10,9 @@ from pathlib import Path
 import duckdb
 import pytest
 
-from makegood.demo.world import World, generate_world
 from makegood.domain.currencies import is_known_currency
 from makegood.telemetry.cohort import compute_cohort
+from makegood.telemetry.demo_world import World, generate_world
 
 LOCALE_CURRENCY = {
     "en-US": "USD",

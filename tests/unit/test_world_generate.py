@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from makegood.cli.main import cli
-from makegood.demo.world import Outage, World, generate_world
+from makegood.telemetry.demo_world import Outage, World, generate_world
 
 
 def rows(world: World) -> list[tuple[object, ...]]:

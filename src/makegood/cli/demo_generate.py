@@ -97,7 +97,7 @@ def generate(
     """Write a deterministic world: plans, accounts and playback attempts with a daily rhythm and
     an outage, as files in OUT (the same seed gives the same files). Prints OUT's path."""
     from makegood.cli.context import container
-    from makegood.demo.world import Outage, generate_world
+    from makegood.telemetry.demo_world import Outage, generate_world
 
     outage = Outage(
         day=outage_day - 1,

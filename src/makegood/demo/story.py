@@ -26,7 +26,7 @@ from makegood.bootstrap import bootstrap
 from makegood.settings import Settings
 
 if TYPE_CHECKING:
-    from makegood.demo.world import World
+    from makegood.telemetry.demo_world import World
 
 Say = Callable[[str], None]
 # label -> the callback a long step reports its count to (the CLI passes its progress printer).
@@ -190,7 +190,7 @@ class DemoStory:
         self.container = bootstrap(self.settings)
 
     def world(self) -> World:
-        from makegood.demo.world import generate_world
+        from makegood.telemetry.demo_world import generate_world
 
         done = _step(self.say, "1. A synthetic world: plans, subscribers, three days of playback")
         world = generate_world(

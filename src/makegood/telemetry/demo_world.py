@@ -9,6 +9,9 @@ more in their local evening; a small share of attempts fails everywhere; on one 
 several-hour outage in some regions makes most attempts there fail on every device, and
 people retry. A few attempts come from accounts created after the accounts export
 (unknown to the database), as in real logs.
+
+An engine adapter beside the readers in telemetry/: DuckDB writes the files, never our tables
+(the demo, demo/story.py, imports them through `makegood import`).
 """
 
 # SQL is assembled from this module's constants and numbers; strings pass through _literal.
@@ -24,7 +27,13 @@ from datetime import UTC, date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
-from makegood.demo.markets import DEVICES, MARKETS, PLANS, create_lookup_tables, sql_literal
+from makegood.telemetry.demo_markets import (
+    DEVICES,
+    MARKETS,
+    PLANS,
+    create_lookup_tables,
+    sql_literal,
+)
 from makegood.telemetry.engine import EngineConfig
 
 OUTAGE_REGIONS = ("eu-central", "eu-west", "us-east")
