@@ -21,7 +21,6 @@ NOT_YET = {
     "billing/tabular.py",
     "cli/appeal_cmds.py",
     "notify/outbox.py",
-    "notify/preview.py",
     "notify/tracking.py",
     "services/appeal_decisions.py",
     "services/appeal_offers.py",

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
-import sqlalchemy as sa
 from babel.numbers import get_territory_currencies
 from jinja2 import TemplateError
 
@@ -36,7 +35,7 @@ from makegood.notify.template_source import (
     template_key,
 )
 from makegood.settings import Settings
-from makegood.store import tables as t
+from makegood.store.uow import UnitOfWork
 
 SAMPLE_TOKEN = "sample-claim-token"  # noqa: S105 - a placeholder, never a real claim token
 SAMPLE_RECIPIENT = "subscriber@example.com"
@@ -94,75 +93,39 @@ def sample_notice(template: str, locale: str, now: datetime) -> OfferNotice:
 
 
 def campaign_notice(
-    conn: sa.Connection, campaign_id: str, template: str, locale: str, now: datetime
+    uow: UnitOfWork, campaign_id: str, template: str, locale: str, now: datetime
 ) -> tuple[str, OfferNotice]:
     """One real offer of the campaign as a notice in `locale` (an offer to an account of that
     language first, else its first offer), with a sample claim token; its statement date is
     the one the real e-mail would name (`statement_date_for`, as services/outbox_batch.py asks)."""
-    o, a, p, i, c = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
-    if not conn.execute(sa.select(t.campaigns.c.id).where(t.campaigns.c.id == campaign_id)).first():
+    if uow.campaigns.get(campaign_id) is None:
         raise NotFound(f"no campaign {campaign_id}: `makegood campaign list` shows them")
-    query = (
-        sa.select(
-            o.c.id,
-            a.c.locale,
-            a.c.next_bill_date,
-            a.c.billing_day,
-            o.c.credited_at,
-            o.c.amount_minor,
-            o.c.currency,
-            o.c.expires_at,
-            p.c.name.label("plan_name"),
-            i.c.title,
-            i.c.starts_at,
-            i.c.ends_at,
-            c.c.failed_attempts,
-            c.c.first_failure_at,
-            c.c.last_failure_at,
-            c.c.why,
-            c.c.why_count,
-        )
-        .select_from(
-            o.join(a, a.c.account_id == o.c.account_id)
-            .join(p, p.c.plan_id == o.c.plan_id)
-            .join(i, i.c.id == o.c.incident_id)
-            .outerjoin(
-                c,
-                sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id),
-            )
-        )
-        .where(o.c.campaign_id == campaign_id)
-        .order_by(o.c.id)
-    )
-    language = language_of(locale)
-    same_language = sa.func.lower(a.c.locale).like(f"{language}%")
-    row = conn.execute(query.where(same_language).limit(1)).first()
-    row = row or conn.execute(query.limit(1)).first()
+    row = uow.reports.offer_to_preview(campaign_id, language_of(locale))
     if row is None:
         raise NotFound(f"campaign {campaign_id} has no offers yet: launch it first")
     notice = OfferNotice(
         template=template,
         locale=locale,
-        amount_minor=row.amount_minor,
-        currency=row.currency,
-        plan_name=row.plan_name,
-        incident_title=row.title,
-        incident_starts_at=row.starts_at,
-        incident_ends_at=row.ends_at,
-        expires_at=row.expires_at,
-        failed_attempts=row.failed_attempts,
-        first_failure_at=row.first_failure_at,
-        last_failure_at=row.last_failure_at,
-        why=row.why,
-        why_count=row.why_count,
+        amount_minor=row["amount_minor"],
+        currency=row["currency"],
+        plan_name=row["plan_name"],
+        incident_title=row["title"],
+        incident_starts_at=row["starts_at"],
+        incident_ends_at=row["ends_at"],
+        expires_at=row["expires_at"],
+        failed_attempts=row["failed_attempts"],
+        first_failure_at=row["first_failure_at"],
+        last_failure_at=row["last_failure_at"],
+        why=row["why"],
+        why_count=row["why_count"],
         claim_token=None if template == "offer_granted" else SAMPLE_TOKEN,
         statement_date=(
-            statement_date_for(row.credited_at or now, row.next_bill_date, row.billing_day)
+            statement_date_for(row["credited_at"] or now, row["next_bill_date"], row["billing_day"])
             if template == "offer_granted"
             else None
         ),
     )
-    return row.id, notice
+    return row["id"], notice
 
 
 def write_preview(preview: Preview, out: Path, settings: Settings, now: datetime) -> list[Path]:

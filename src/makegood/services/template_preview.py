@@ -24,8 +24,8 @@ def render_preview(
     notice = sample_notice(message_template, locale, container.now())
     offer_id = None
     if campaign_id is not None:
-        with container.engine.connect() as conn:
+        with container.uow() as uow:
             offer_id, notice = campaign_notice(
-                conn, campaign_id, message_template, locale, container.now()
+                uow, campaign_id, message_template, locale, container.now()
             )
     return Preview(render_offer_email(notice, container.settings), notice, offer_id)

@@ -33,3 +33,45 @@ class Reports(CreditStatusReports, CreditDeadlines):
             .order_by(m.c.channel, m.c.state)
         ).all()
         return [(str(channel), str(state), int(n)) for channel, state, n in rows]
+
+    def offer_to_preview(self, campaign_id: str, language: str) -> sa.RowMapping | None:
+        """One offer of the campaign with everything its e-mail shows (account, plan,
+        incident, the member's evidence): the first to an account whose locale is of
+        `language`, else its first; None when it has no offers."""
+        o, a, p, i, c = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
+        query = (
+            sa.select(
+                o.c.id,
+                a.c.locale,
+                a.c.next_bill_date,
+                a.c.billing_day,
+                o.c.credited_at,
+                o.c.amount_minor,
+                o.c.currency,
+                o.c.expires_at,
+                p.c.name.label("plan_name"),
+                i.c.title,
+                i.c.starts_at,
+                i.c.ends_at,
+                c.c.failed_attempts,
+                c.c.first_failure_at,
+                c.c.last_failure_at,
+                c.c.why,
+                c.c.why_count,
+            )
+            .select_from(
+                o.join(a, a.c.account_id == o.c.account_id)
+                .join(p, p.c.plan_id == o.c.plan_id)
+                .join(i, i.c.id == o.c.incident_id)
+                .outerjoin(
+                    c,
+                    sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id),
+                )
+            )
+            .where(o.c.campaign_id == campaign_id)
+            .order_by(o.c.id)
+            .limit(1)
+        )
+        same_language = sa.func.lower(a.c.locale).like(f"{language}%")
+        found = self.conn.execute(query.where(same_language)).mappings().first()
+        return found or self.conn.execute(query).mappings().first()
