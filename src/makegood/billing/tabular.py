@@ -84,23 +84,22 @@ def _read_csv(path: Path, required: Sequence[str]) -> Iterator[Row]:
 
 
 def _read_parquet(path: Path, required: Sequence[str]) -> Iterator[Row]:
-    import duckdb
+    # pyarrow reads the file itself (it writes the export too): no SQL engine is needed to
+    # read a file row by row.
+    import pyarrow as pa  # type: ignore[import-untyped]
+    import pyarrow.parquet as pq  # type: ignore[import-untyped]
 
-    con = duckdb.connect()
     try:
-        try:
-            cur = con.execute("SELECT * FROM read_parquet(?)", [str(path)])
-        except duckdb.Error as exc:
-            raise InvalidInput(f"{path}: not a readable Parquet file: {exc}") from None
-        header = [d[0] for d in cur.description]
-        _check_columns(path, header, required)
-        line = 1
-        while batch := cur.fetchmany(10_000):
-            for values in batch:
-                line += 1
-                yield Row(line, {h: _text(v) for h, v in zip(header, values, strict=True)})
-    finally:
-        con.close()
+        source = pq.ParquetFile(path)
+    except (pa.ArrowException, OSError) as exc:
+        raise InvalidInput(f"{path}: not a readable Parquet file: {exc}") from None
+    header = list(source.schema_arrow.names)
+    _check_columns(path, header, required)
+    line = 1
+    for batch in source.iter_batches(batch_size=10_000):
+        for values in batch.to_pylist():
+            line += 1
+            yield Row(line, {h: _text(values[h]) for h in header})
 
 
 class Problems:
