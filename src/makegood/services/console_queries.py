@@ -27,21 +27,12 @@ def _limit(limit: int) -> int:
 
 def list_incidents(uow: UnitOfWork, limit: int = 100) -> list[dict[str, Any]]:
     """Incidents, newest first, with the number of campaigns each has."""
-    i, c = t.incidents, t.campaigns
-    count = sa.select(sa.func.count()).where(c.c.incident_id == i.c.id).scalar_subquery().label("n")
-    rows = uow.conn.execute(
-        sa.select(i, count).order_by(i.c.created_at.desc(), i.c.id.desc()).limit(_limit(limit))
-    ).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in uow.incidents.newest(_limit(limit))]
 
 
 def get_incident_row(uow: UnitOfWork, incident_id: str) -> dict[str, Any]:
     """The incident as stored, or NotFound."""
-    row = (
-        uow.conn.execute(sa.select(t.incidents).where(t.incidents.c.id == incident_id))
-        .mappings()
-        .first()
-    )
+    row = uow.incidents.get(incident_id)
     if row is None:
         raise NotFound(f"no incident {incident_id!r}")
     return dict(row)
@@ -51,24 +42,7 @@ def list_campaigns(
     uow: UnitOfWork, incident_id: str | None = None, limit: int = 100
 ) -> list[dict[str, Any]]:
     """Campaigns (of one incident, or all), newest first."""
-    c = t.campaigns
-    query = sa.select(
-        c.c.id,
-        c.c.incident_id,
-        c.c.state,
-        c.c.mode,
-        c.c.affected_count,
-        c.c.created_at,
-        c.c.created_by,
-        c.c.approved_by,
-        c.c.launched_at,
-    )
-    if incident_id is not None:
-        query = query.where(c.c.incident_id == incident_id)
-    rows = uow.conn.execute(
-        query.order_by(c.c.created_at.desc(), c.c.id.desc()).limit(_limit(limit))
-    ).mappings()
-    return [dict(r) for r in rows]
+    return [dict(r) for r in uow.campaigns.newest(incident_id, _limit(limit))]
 
 
 def claims_by_day(uow: UnitOfWork, campaign_id: str) -> list[tuple[str, int]]:

@@ -27,6 +27,26 @@ class Campaigns(Repository):
             query = query.with_for_update()
         return self.conn.execute(query).mappings().first()
 
+    def newest(self, incident_id: str | None, limit: int) -> list[sa.RowMapping]:
+        """Up to `limit` campaigns (of one incident, or all), newest first: their id, incident,
+        state, mode, accounts affected, who created, approved and launched them, and when."""
+        c = t.campaigns
+        query = sa.select(
+            c.c.id,
+            c.c.incident_id,
+            c.c.state,
+            c.c.mode,
+            c.c.affected_count,
+            c.c.created_at,
+            c.c.created_by,
+            c.c.approved_by,
+            c.c.launched_at,
+        )
+        if incident_id is not None:
+            query = query.where(c.c.incident_id == incident_id)
+        query = query.order_by(c.c.created_at.desc(), c.c.id.desc()).limit(limit)
+        return list(self.conn.execute(query).mappings())
+
     def hold(self, campaign_id: str) -> bool:
         """Whether the campaign exists; if so it cannot be deleted (nor its id changed) before
         this transaction ends (PostgreSQL: FOR KEY SHARE; SQLite: the writer's lock)."""

@@ -27,6 +27,17 @@ class Incidents(Repository):
             .first()
         )
 
+    def newest(self, limit: int) -> list[sa.RowMapping]:
+        """Up to `limit` incidents, newest first, each with `n`, the number of its campaigns."""
+        i, c = t.incidents, t.campaigns
+        count = sa.select(sa.func.count()).where(c.c.incident_id == i.c.id).scalar_subquery()
+        query = (
+            sa.select(i, count.label("n"))
+            .order_by(i.c.created_at.desc(), i.c.id.desc())
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).mappings())
+
     def add_detection(self, row: Mapping[str, Any]) -> None:
         """Keep the detection an incident was declared from (at most one per incident)."""
         self.conn.execute(incident_detections.insert().values(**row))
