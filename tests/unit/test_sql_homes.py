@@ -34,7 +34,6 @@ NOT_YET = {
     "services/outbox_batch.py",
     "services/reminders.py",
     "services/reports.py",
-    "services/reversal.py",
     "services/status_requests.py",
     "services/support.py",
     "web/console_appeals.py",

@@ -29,12 +29,10 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState
 from makegood.domain.ids import new_id
-from makegood.domain.offers import CampaignState, OfferState
+from makegood.domain.offers import CampaignState
 from makegood.services.campaigns import get_campaign
-from makegood.store import ledger, offers, outbox
-from makegood.store import tables as t
+from makegood.store.ledger import Entry
 from makegood.store.postings import idempotency_key
-from makegood.store.tables_billing import campaign_reversals, connector_postings, credit_states
 from makegood.store.uow import UnitOfWork
 
 REASON_MAX = 1_000
@@ -82,26 +80,13 @@ def reverse_campaign(
         _refuse_in_flight(uow, campaign_id)
         summary = ReversalSummary(new_id("rev"), campaign_id)
         try:
-            uow.conn.execute(
-                campaign_reversals.insert().values(
-                    id=summary.reversal_id,
-                    campaign_id=campaign_id,
-                    reason=reason,
-                    actor=actor,
-                    created_at=now,
-                    summary={},
-                )
-            )
+            uow.reversals.add(summary.reversal_id, campaign_id, reason, actor, now)
         except sa.exc.IntegrityError:
             raise InvalidState(f"campaign {campaign_id} was reversed already") from None
-        summary.offers_revoked = _revoke_open_offers(uow, campaign_id, now)
+        summary.offers_revoked = _revoke_open_offers(uow, campaign_id)
         _reverse_credits(uow, campaign_id, reason, now, actor, summary)
         document = summary.document()
-        uow.conn.execute(
-            campaign_reversals.update()
-            .where(campaign_reversals.c.id == summary.reversal_id)
-            .values(summary=document)
-        )
+        uow.reversals.set_summary(summary.reversal_id, document)
         uow.audit.record(
             now,
             actor,
@@ -115,12 +100,7 @@ def reverse_campaign(
 
 
 def _refuse_in_flight(uow: UnitOfWork, campaign_id: str) -> None:
-    cp, c = connector_postings, t.credits
-    in_flight = uow.conn.execute(
-        sa.select(sa.func.count())
-        .select_from(cp.join(c, c.c.id == cp.c.credit_id))
-        .where(c.c.campaign_id == campaign_id, cp.c.state == "pending")
-    ).scalar_one()
+    in_flight = uow.postings.pending_of_campaign(campaign_id)
     if in_flight:
         raise InvalidState(
             f"{in_flight} postings of this campaign may be in flight to the billing system: "
@@ -128,25 +108,12 @@ def _refuse_in_flight(uow: UnitOfWork, campaign_id: str) -> None:
         )
 
 
-def _revoke_open_offers(uow: UnitOfWork, campaign_id: str, now: datetime) -> int:
-    o, m = t.offers, t.messages
-    # Open offers are withdrawn whether or not their window has closed.
-    still_open = offers.claimable_clause(o, now, even_after_expiry=True)
-    open_offers = sa.select(o.c.id).where(o.c.campaign_id == campaign_id, still_open)
-    # Unsent e-mails would carry a link to a withdrawn offer: drop them (and their raw tokens).
-    uow.conn.execute(
-        m.update()
-        .where(m.c.offer_id.in_(open_offers), m.c.channel == "email")
-        .where(m.c.state.in_(("pending", "failed")))
-        .values(state="dead", last_error="offer withdrawn: campaign reversed", claim_token=None)
-    )
-    outbox.dismiss_unread_inapp(uow.conn, open_offers)
-    revoked = uow.conn.execute(
-        o.update()
-        .where(o.c.campaign_id == campaign_id, still_open)
-        .values(state=OfferState.REVOKED)
-    ).rowcount
-    return int(revoked)
+def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
+    # Open offers are withdrawn whether or not their window has closed. Their unsent e-mails
+    # would carry a link to a withdrawn offer: drop them (and their raw tokens) first.
+    uow.outbox.drop_unsent_emails_of_open_offers(campaign_id, "offer withdrawn: campaign reversed")
+    uow.outbox.dismiss_unread_inapp_of_open_offers(campaign_id)
+    return uow.offers.revoke_open(campaign_id)
 
 
 def _reverse_credits(
@@ -157,35 +124,15 @@ def _reverse_credits(
     actor: str,
     summary: ReversalSummary,
 ) -> None:
-    conn = uow.conn
-    c, cs, cp = t.credits, credit_states, connector_postings
-    rows = conn.execute(
-        sa.select(
-            c.c.id,
-            c.c.account_id,
-            c.c.currency,
-            c.c.applied_minor,
-            cs.c.state,
-        )
-        .outerjoin(cs, cs.c.credit_id == c.c.id)
-        .where(c.c.campaign_id == campaign_id)
-        .order_by(c.c.id)
-    ).all()
+    rows = uow.credits.of_campaign_with_state(campaign_id)
     ids = [r.id for r in rows]
-    acked = (
-        {
-            p.credit_id: p
-            for p in conn.execute(
-                sa.select(cp).where(
-                    cp.c.credit_id.in_(ids), cp.c.state == "acked", cp.c.purpose == "credit"
-                )
-            )
-        }
-        if ids
-        else {}
-    )
+    acked = {
+        p.credit_id: p
+        for p in uow.postings.of_credits(ids)
+        if p.state == "acked" and p.purpose == "credit"
+    }
     left = uow.ledger.unsettled(ids)
-    entries: list[ledger.Entry] = []
+    entries: list[Entry] = []
     reversal_postings: list[dict[str, Any]] = []
     for row in rows:
         if row.state in ("forfeited", "paid_out"):
@@ -193,14 +140,12 @@ def _reverse_credits(
             continue
         remaining = left.get(row.id, 0)
         if remaining > 0:
-            entries.append(
-                ledger.Entry("reversed", row.id, row.account_id, row.currency, -remaining)
-            )
+            entries.append(Entry("reversed", row.id, row.account_id, row.currency, -remaining))
             summary.credits_reversed += 1
             summary.reversed_minor[row.currency] += remaining
         if row.applied_minor > 0:
             entries.append(
-                ledger.Entry("clawback", row.id, row.account_id, row.currency, -row.applied_minor)
+                Entry("clawback", row.id, row.account_id, row.currency, -row.applied_minor)
             )
             summary.charge_backs += 1
             summary.charge_back_minor[row.currency] += row.applied_minor
@@ -225,28 +170,14 @@ def _reverse_credits(
                 }
             )
             entries.append(
-                ledger.Entry(
+                Entry(
                     "clawback", row.id, row.account_id, row.currency, -amount, posting_id=posting_id
                 )
             )
             summary.connector_reversals += 1
             summary.charge_back_minor[row.currency] += amount
-        conn.execute(cs.delete().where(cs.c.credit_id == row.id))
-        conn.execute(
-            cs.insert().values(
-                credit_id=row.id,
-                state="reversed",
-                reason=f"campaign reversed: {reason}"[:500],
-                updated_at=now,
-            )
-        )
+        uow.ledger.set_state(row.id, "reversed", f"campaign reversed: {reason}"[:500], now)
     # Postings that never reached the billing system (refused or skipped) are called off.
-    if ids:
-        conn.execute(
-            cp.update()
-            .where(cp.c.credit_id.in_(ids), cp.c.state.in_(("failed", "skipped")))
-            .values(state="cancelled", last_error="campaign reversed", updated_at=now)
-        )
-    if reversal_postings:
-        conn.execute(cp.insert(), reversal_postings)
+    uow.postings.cancel_unsent_of_credits(ids, "campaign reversed", now)
+    uow.postings.add_rows(reversal_postings)
     uow.ledger.append(entries, now, actor)

@@ -160,3 +160,21 @@ class Credits(Repository):
         """credit id -> the credit row, for every credit of `campaign_id`."""
         query = sa.select(credits).where(credits.c.campaign_id == campaign_id)
         return {row.id: row for row in self.conn.execute(query)}
+
+    def of_campaign_with_state(self, campaign_id: str) -> list[sa.Row[Any]]:
+        """The campaign's credits by id: id, account_id, currency, applied_minor and `state`
+        (credit_states; None while the credit is simply granted)."""
+        cs = credit_states
+        query = (
+            sa.select(
+                credits.c.id,
+                credits.c.account_id,
+                credits.c.currency,
+                credits.c.applied_minor,
+                cs.c.state,
+            )
+            .outerjoin(cs, cs.c.credit_id == credits.c.id)
+            .where(credits.c.campaign_id == campaign_id)
+            .order_by(credits.c.id)
+        )
+        return list(self.conn.execute(query))

@@ -64,6 +64,15 @@ def claimable_clause(
     return sa.and_(is_open, offers_table.c.expires_at > now)
 
 
+def open_of_campaign(campaign_id: str) -> sa.Select[Any]:
+    """The ids of the campaign's open offers, whether or not their window has closed (what a
+    reversal withdraws)."""
+    o = t.offers
+    return sa.select(o.c.id).where(
+        o.c.campaign_id == campaign_id, claimable_clause(o, None, even_after_expiry=True)
+    )
+
+
 def insert(
     conn: sa.Connection, columns: Sequence[str], rows: Sequence[Row], copy_text: Sequence[str]
 ) -> None:
@@ -195,3 +204,16 @@ class Offers(Repository):
         """offer id -> the offer row, for every offer of `campaign_id`."""
         query = sa.select(t.offers).where(t.offers.c.campaign_id == campaign_id)
         return {row.id: row for row in self.conn.execute(query)}
+
+    def revoke_open(self, campaign_id: str) -> int:
+        """Revoke the campaign's open offers, whether or not their window has closed (a
+        reversal); returns how many."""
+        o = t.offers
+        query = (
+            o.update()
+            .where(
+                o.c.campaign_id == campaign_id, claimable_clause(o, None, even_after_expiry=True)
+            )
+            .values(state=OfferState.REVOKED)
+        )
+        return int(self.conn.execute(query).rowcount)

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded, insert_dicts
+from makegood.store.offers import open_of_campaign
 from makegood.store.repository import Repository
 
 # The columns a launch writes for each e-mail, in COPY order.
@@ -180,16 +181,6 @@ def queue_launch_emails(conn: sa.Connection, rows: Sequence[Row], copy_text: Seq
         conn.execute(t.messages.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows])
 
 
-def dismiss_unread_inapp(conn: sa.Connection, offer_ids: sa.Select[Any]) -> None:
-    """Dismiss the unread in-app messages of these offers (a withdrawn campaign)."""
-    o = t.offers
-    conn.execute(
-        o.update()
-        .where(o.c.id.in_(offer_ids), o.c.inapp_state == "unread")
-        .values(inapp_state="dismissed")
-    )
-
-
 class Outbox(Repository):
     """The messages table (the transactional outbox) and derived in-app messages (`uow.outbox`)."""
 
@@ -293,3 +284,25 @@ class Outbox(Repository):
             .order_by(m.c.created_at, m.c.id)
         )
         return list(self.conn.execute(query).mappings())
+
+    # A reversed campaign (services/reversal.py): its open offers are withdrawn.
+
+    def drop_unsent_emails_of_open_offers(self, campaign_id: str, reason: str) -> None:
+        """Unsent e-mails (pending, failed) of the campaign's open offers become dead with
+        `reason`, and lose their raw claim tokens: they would carry a link to a withdrawn offer."""
+        m = t.messages
+        self.conn.execute(
+            m.update()
+            .where(m.c.offer_id.in_(open_of_campaign(campaign_id)), m.c.channel == "email")
+            .where(m.c.state.in_(("pending", "failed")))
+            .values(state="dead", last_error=reason, claim_token=None)
+        )
+
+    def dismiss_unread_inapp_of_open_offers(self, campaign_id: str) -> None:
+        """Dismiss the unread in-app messages of the campaign's open offers."""
+        o = t.offers
+        self.conn.execute(
+            o.update()
+            .where(o.c.id.in_(open_of_campaign(campaign_id)), o.c.inapp_state == "unread")
+            .values(inapp_state="dismissed")
+        )
