@@ -109,7 +109,7 @@ cohort_members = sa.Table(
     "cohort_members",
     metadata,
     # No foreign key: every row of a snapshot names the same campaign, which its only writer
-    # (store.snapshot.write_snapshot) checks once and holds until the snapshot commits; a key
+    # (store.snapshot.Cohort.write) checks once and holds until the snapshot commits; a key
     # re-checked per row was half the time of writing a large snapshot (migration 0006).
     sa.Column("campaign_id", ID, primary_key=True),
     sa.Column("account_id", ACCOUNT_ID, primary_key=True),  # may be unknown to accounts
