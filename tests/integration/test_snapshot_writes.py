@@ -1,6 +1,7 @@
 """The snapshot's one check of its campaign (cohort_members has no per-row foreign key since
 migration 0006): a snapshot for a missing campaign is refused whole, and while a snapshot is
-being written its campaign cannot be deleted (SQLite and PostgreSQL)."""
+being written its campaign cannot be deleted (SQLite and PostgreSQL). The snapshot's two
+dialect strategies (COPY on PostgreSQL, batches on SQLite) read and write the same rows."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from makegood.bootstrap import Container
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.telemetry.engine import connect_duckdb
+from tests.factories.billing import add_open_offer
 from tests.factories.staff import seed_draft
 from tests.harness.clock import FrozenClock
 from tests.harness.settings import make_settings
@@ -96,6 +98,44 @@ def test_a_snapshot_is_written_exactly_for_its_existing_campaign(
             (ODD_IDS[1], 1, at, at, "not_active", "pln", "USD", None, 1, None, None, None),
         ]
     )
+
+
+def test_the_eligibility_inputs_are_the_same_files_on_both_dialects(
+    container: Container, tmp_path: Path
+) -> None:
+    draft = seed_draft(container, created_by="seed", accounts=3)
+    first, second, third = sorted(draft.account_ids)
+    with container.uow() as uow:
+        plan_id = uow.conn.execute(
+            sa.select(t.accounts.c.plan_id).where(t.accounts.c.account_id == first)
+        ).scalar_one()
+        start = uow.conn.execute(
+            sa.select(t.incidents.c.starts_at).where(t.incidents.c.id == draft.incident_id)
+        ).scalar_one()
+        # Cancelled at the incident's start (counts as after it), and before it.
+        for account_id, cancelled_at in ((first, start), (second, start - timedelta(seconds=1))):
+            uow.conn.execute(
+                t.accounts.update()
+                .where(t.accounts.c.account_id == account_id)
+                .values(status="cancelled", cancelled_at=cancelled_at)
+            )
+        add_open_offer(uow.conn, draft.campaign_id, third, plan_id=plan_id)
+        uow.commit()
+    with container.uow() as uow:
+        files = uow.cohort.export_eligibility_inputs(draft.incident_id, tmp_path)
+
+    def lines(path: str) -> list[str]:
+        return sorted(Path(path).read_text(encoding="utf-8").splitlines())
+
+    assert lines(files.accounts) == sorted(
+        [
+            f"{first},cancelled,{plan_id},1",
+            f"{second},cancelled,{plan_id},0",
+            f"{third},active,{plan_id},0",
+        ]
+    )
+    assert lines(files.plans) == [f"{plan_id},999,USD"]
+    assert lines(files.offered) == [third]
 
 
 @pytest.fixture
