@@ -85,15 +85,14 @@ def push(
         ):
             for posting in page:
                 sending = _Sending(posting.attempts)
-                outcome, wait = _send(
-                    uow, connector, posting, sending, policy, container, summary, streak
-                )
-                while wait is not None:
-                    uow.commit()  # the failed attempt is durable before the next one
-                    sleep(wait)
+                while True:
                     outcome, wait = _send(
                         uow, connector, posting, sending, policy, container, summary, streak
                     )
+                    if wait is None:
+                        break
+                    uow.commit()  # the failed attempt is durable before the next one
+                    sleep(wait)
                 _record(uow, posting, outcome, container, summary)
                 uow.commit()  # one commit per posting: its answer is durable before the next
                 handled += 1
