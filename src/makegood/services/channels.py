@@ -24,22 +24,21 @@ from datetime import datetime
 from typing import Any
 
 import httpx
-import sqlalchemy as sa
 
 from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
 from makegood.domain.offers import claimable
 from makegood.domain.retry import Dead, Failure, Retry, Tries, UnreachableStreak, decide
 from makegood.domain.tokens import hash_token, new_token
-from makegood.notify import outbox, tracking
+from makegood.notify import outbox
 from makegood.notify.delivery import DeliveryEvent
 from makegood.notify.feedback import signature
 from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
 from makegood.rate_limits import Pacer
 from makegood.services.outbox_batch import DispatchReport, message_retry_policy
 from makegood.settings import Settings
-from makegood.store import tables as t
 from makegood.store.outbox import new_message
+from makegood.store.uow import UnitOfWork
 
 CHANNELS = ("sms", "push")
 TEMPORARY_STATUSES = (408, 425, 429)
@@ -107,7 +106,13 @@ def dispatch_channel(
     try:
         while report.stopped is None and not (stop is not None and stop.is_set()):
             with container.uow() as uow:
-                rows = _lock_due(uow.conn, channel, cutoff, after, retry_failed_now)
+                rows = uow.outbox.lock_due_on(
+                    channel,
+                    cutoff,
+                    after=after,
+                    limit=BATCH_SIZE,
+                    retry_failed_now=retry_failed_now,
+                )
                 if not rows:
                     break
                 after = rows[-1]["id"]
@@ -116,7 +121,7 @@ def dispatch_channel(
                 for row in rows:
                     if limiter is not None and not limiter.acquire(stop):
                         break
-                    if _send_row(container, uow.conn, http, url, row, report, streak):
+                    if _send_row(container, uow, http, url, row, report, streak):
                         accepted.append(row["id"])
                     if streak.down:
                         # The rest of the batch stays as it was, for a later run.
@@ -124,8 +129,8 @@ def dispatch_channel(
                         break
                 now = container.now()
                 report.sent += outbox.mark_sent(uow.conn, accepted, now)
-                tracking.record_events(
-                    uow.conn, [DeliveryEvent(i, "accepted", "worker", now) for i in accepted]
+                uow.deliveries.record_events(
+                    [DeliveryEvent(i, "accepted", "worker", now) for i in accepted]
                 )
                 uow.commit()
     finally:
@@ -136,7 +141,7 @@ def dispatch_channel(
 
 def _send_row(
     container: Container,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     http: httpx.Client,
     url: str,
     row: dict[str, Any],
@@ -149,7 +154,7 @@ def _send_row(
     if row["template"] != "offer_granted" and not claimable(
         row["offer_state"], row["expires_at"], now
     ):
-        if outbox.mark_skipped(conn, row["id"], reason="not sent: the offer is no longer open"):
+        if outbox.mark_skipped(uow.conn, row["id"], reason="not sent: the offer is no longer open"):
             report.skipped += 1
         return False
     notice = OfferNotice(
@@ -167,9 +172,9 @@ def _send_row(
     try:
         text = render_short_text(notice, settings)
     except RenderError as exc:
-        if outbox.mark_failed(conn, row["id"], reason=str(exc), dead=True, next_attempt_at=now):
+        if outbox.mark_failed(uow.conn, row["id"], reason=str(exc), dead=True, next_attempt_at=now):
             report.dead += 1
-            tracking.mark_inapp_urgent(conn, [row["id"]])
+            uow.outbox.mark_inapp_urgent([row["id"]])
         return False
     body = json.dumps(
         {
@@ -196,15 +201,15 @@ def _send_row(
             dead, reason = False, error
     unreached = failure is Failure.UNREACHED
     if outbox.mark_failed(
-        conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at, unreached=unreached
+        uow.conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at, unreached=unreached
     ):
         report.dead += dead
         report.failed += not dead
         kind = "bounced" if failure is Failure.PERMANENT else "deferred"
-        tracking.record_events(conn, [DeliveryEvent(row["id"], kind, "worker", now, reason)])
+        uow.deliveries.record_events([DeliveryEvent(row["id"], kind, "worker", now, reason)])
         if dead:
             # Like a bounced e-mail: this channel will not reach them, so the app must.
-            tracking.mark_inapp_urgent(conn, [row["id"]])
+            uow.outbox.mark_inapp_urgent([row["id"]])
     return False
 
 
@@ -231,45 +236,3 @@ def _post(
     reason = f"provider answered {status}"
     temporary = status >= 500 or status in TEMPORARY_STATUSES
     return (Failure.TRANSIENT if temporary else Failure.PERMANENT), reason
-
-
-def _lock_due(
-    conn: sa.Connection, channel: str, now: datetime, after: str, retry_failed_now: bool
-) -> list[dict[str, Any]]:
-    m, o, a = t.messages, t.offers, t.accounts
-    failed = m.c.state == "failed"
-    due = sa.or_(
-        sa.and_(m.c.state == "pending", m.c.next_attempt_at <= now),
-        failed if retry_failed_now else sa.and_(failed, m.c.next_attempt_at <= now),
-    )
-    ids = (
-        sa.select(m.c.id)
-        .where(m.c.channel == channel, due, m.c.id > after)
-        .order_by(m.c.id)
-        .limit(BATCH_SIZE)
-        .with_for_update(skip_locked=True)
-    )
-    locked = [r.id for r in conn.execute(ids)]
-    if not locked:
-        return []
-    query = (
-        sa.select(
-            m.c.id,
-            m.c.channel,
-            m.c.template,
-            m.c.attempts,
-            m.c.unreached,
-            m.c.created_at,
-            m.c.claim_token,
-            m.c.account_id,
-            a.c.locale,
-            o.c.state.label("offer_state"),
-            o.c.amount_minor,
-            o.c.currency,
-            o.c.expires_at,
-        )
-        .select_from(m.join(o, o.c.id == m.c.offer_id).join(a, a.c.account_id == m.c.account_id))
-        .where(m.c.id.in_(locked))
-        .order_by(m.c.id)
-    )
-    return [dict(r._mapping) for r in conn.execute(query)]

@@ -306,3 +306,49 @@ class Outbox(Repository):
             .where(o.c.id.in_(open_of_campaign(campaign_id)), o.c.inapp_state == "unread")
             .values(inapp_state="dismissed")
         )
+
+    def lock_due_on(
+        self, channel: str, now: datetime, *, after: str, limit: int, retry_failed_now: bool
+    ) -> list[dict[str, Any]]:
+        """The next due messages of an SMS or push `channel` in id order after `after`, locked
+        for this transaction (SKIP LOCKED on PostgreSQL), with what their text needs: the
+        account's locale and the offer's state, amount and expiry."""
+        m, o, a = t.messages, t.offers, t.accounts
+        failed = m.c.state == "failed"
+        due = sa.or_(
+            sa.and_(m.c.state == "pending", m.c.next_attempt_at <= now),
+            failed if retry_failed_now else sa.and_(failed, m.c.next_attempt_at <= now),
+        )
+        ids = (
+            sa.select(m.c.id)
+            .where(m.c.channel == channel, due, m.c.id > after)
+            .order_by(m.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        locked = [r.id for r in self.conn.execute(ids)]
+        if not locked:
+            return []
+        query = (
+            sa.select(
+                m.c.id,
+                m.c.channel,
+                m.c.template,
+                m.c.attempts,
+                m.c.unreached,
+                m.c.created_at,
+                m.c.claim_token,
+                m.c.account_id,
+                a.c.locale,
+                o.c.state.label("offer_state"),
+                o.c.amount_minor,
+                o.c.currency,
+                o.c.expires_at,
+            )
+            .select_from(
+                m.join(o, o.c.id == m.c.offer_id).join(a, a.c.account_id == m.c.account_id)
+            )
+            .where(m.c.id.in_(locked))
+            .order_by(m.c.id)
+        )
+        return [dict(r._mapping) for r in self.conn.execute(query)]
