@@ -18,7 +18,6 @@ from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import approve_campaign, create_campaign, preview
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
-from makegood.store import offers as offers_store
 from makegood.store import tables as t
 from tests.factories.worlds import evening_outage
 from tests.harness.clock import FrozenClock
@@ -87,7 +86,7 @@ def test_origin_case_preview_and_launch(
             .scalars()
             .all()
         )
-        hashes = offers_store.live_link_hashes(uow.conn)
+        hashes = uow.offers.live_link_hashes()
     assert {hash_token(tok) for tok in tokens if tok} == hashes
     assert all(len(tok or "") >= 43 for tok in tokens)
 

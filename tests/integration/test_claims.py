@@ -11,6 +11,7 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain import errors
 from makegood.domain.calendar import statement_date_for
+from makegood.domain.tokens import hash_token
 from makegood.services.claims import (
     claim_offer,
     claim_offer_by_id,
@@ -106,9 +107,9 @@ def _claim_traces(engine: sa.Engine, offer_id: str, credit_id: str) -> dict[str,
 def test_a_claim_by_link_writes_what_a_claim_by_offer_writes(
     container: Container, own_transaction: bool
 ) -> None:
-    """On PostgreSQL a claim by link is one statement (autocommitted by `claim_with_link`);
-    it must leave the same rows as the step-by-step claim (by offer id, as the in-app
-    message claims) does."""
+    """The conformance test of the claim's strategies (store/offers.py): on PostgreSQL a claim
+    by link is one statement (autocommitted by `claim_with_link`); it must leave the same rows
+    as the step-by-step claim (by offer id, as the in-app message claims) does."""
     by_link = seed_offer(container.engine, container.now(), email="a@example.com")
     by_offer = seed_offer(container.engine, container.now(), email="b@example.com")
 
@@ -132,6 +133,32 @@ def test_a_claim_by_link_writes_what_a_claim_by_offer_writes(
     assert traces == _claim_traces(container.engine, by_offer.offer_id, second.credit_id)
     assert traces["ledger"] == [("granted", 24, "USD", "granted:CREDIT", "subscriber:web")]
     assert traces["credit"] == [(24, "USD", container.now(), 0)]
+
+
+def test_offers_claim_at_once_only_where_the_dialect_has_the_statement(
+    container: Container,
+) -> None:
+    """`uow.offers.claim_at_once`: on PostgreSQL the whole claim in one statement, returning
+    what the result needs; elsewhere None without writing, and the caller claims step by step."""
+    seeded = seed_offer(container.engine, container.now())
+    before = snapshot(container.engine)
+    with container.uow() as uow:
+        won = uow.offers.claim_at_once(
+            hash_token(seeded.token), container.now(), "web", "crd_at_once", "subscriber:web"
+        )
+        uow.commit()
+    if container.engine.dialect.name == "postgresql":
+        assert won is not None
+        assert (won.offer_id, won.amount_minor, won.currency, won.locale) == (
+            seeded.offer_id,
+            24,
+            "USD",
+            "en-US",
+        )
+        assert [c.id for c in credit_rows(container.engine, seeded.offer_id)] == ["crd_at_once"]
+    else:
+        assert won is None
+        assert snapshot(container.engine) == before
 
 
 def test_claim_with_link_refuses_what_claim_offer_refuses(

@@ -59,7 +59,7 @@ def test_all_accepted_are_marked_sent_with_token_erased(
         assert mail["Auto-Submitted"] == "auto-generated"
     # The database keeps only the hash of each token.
     with box.engine.connect() as conn:
-        hashes = offers_store.live_link_hashes(conn)
+        hashes = offers_store.Offers(conn).live_link_hashes()
     assert hashes == {hash_token(o.token) for o in offers if o.token}
     french = handler.messages_to("acc-fr@example.com")[0]
     assert "0,30 €" in body(french, "plain")

@@ -133,7 +133,7 @@ def test_claim_tokens_are_stored_and_looked_up_only_by_hash(
     client: TestClient, container: Container, seeded: SeededOffer
 ) -> None:
     with container.engine.connect() as conn:
-        hashes = sorted(offers_store.live_link_hashes(conn))
+        hashes = sorted(offers_store.Offers(conn).live_link_hashes())
     assert hashes == [hash_token(seeded.token)]
     assert all(re.fullmatch(r"[0-9a-f]{64}", h) for h in hashes)
 

@@ -100,18 +100,22 @@ def campaign_notice(
     the one the real e-mail would name (`statement_date_for`, as services/outbox_batch.py asks)."""
     if uow.campaigns.get(campaign_id) is None:
         raise NotFound(f"no campaign {campaign_id}: `makegood campaign list` shows them")
-    row = uow.reports.offer_to_preview(campaign_id, language_of(locale))
-    if row is None:
+    # The first offer (by id) to an account of the locale's language, else the first one.
+    found = uow.offers.with_terms(
+        campaign_id=campaign_id, language=language_of(locale), newest_first=False, limit=1
+    ) or uow.offers.with_terms(campaign_id=campaign_id, newest_first=False, limit=1)
+    if not found:
         raise NotFound(f"campaign {campaign_id} has no offers yet: launch it first")
+    row = found[0]
     notice = OfferNotice(
         template=template,
         locale=locale,
         amount_minor=row["amount_minor"],
         currency=row["currency"],
         plan_name=row["plan_name"],
-        incident_title=row["title"],
-        incident_starts_at=row["starts_at"],
-        incident_ends_at=row["ends_at"],
+        incident_title=row["incident_title"],
+        incident_starts_at=row["incident_starts_at"],
+        incident_ends_at=row["incident_ends_at"],
         expires_at=row["expires_at"],
         failed_attempts=row["failed_attempts"],
         first_failure_at=row["first_failure_at"],
@@ -125,7 +129,7 @@ def campaign_notice(
             else None
         ),
     )
-    return row["id"], notice
+    return str(row["id"]), notice
 
 
 def write_preview(preview: Preview, out: Path, settings: Settings, now: datetime) -> list[Path]:

@@ -14,9 +14,7 @@ serialises writers.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, date, datetime
-
-import sqlalchemy as sa
+from datetime import date, datetime
 
 from makegood.domain import errors
 from makegood.domain.calendar import statement_date_for
@@ -24,7 +22,9 @@ from makegood.domain.ids import new_id
 from makegood.domain.offers import CREDITED, OfferState, check_claimable
 from makegood.domain.tokens import hash_token
 from makegood.store import offers
-from makegood.store import tables as t
+from makegood.store.engine import Engine
+from makegood.store.offers import WonClaim
+from makegood.store.repository import RowMapping
 from makegood.store.uow import UnitOfWork
 
 # Real tokens are 43 characters; anything far longer is not a link we issued.
@@ -97,61 +97,22 @@ def _token_hash(token: str) -> str:
 
 def _offer_id_for(uow: UnitOfWork, token: str) -> str:
     """The offer behind a live link; unknown and revoked links are the same to the outside."""
-    found = offers.offer_for_link(uow.conn, _token_hash(token))
+    found = uow.offers.offer_for_link(_token_hash(token))
     if found is None:
         raise errors.OfferNotFound("this link is not valid")
     offer_id, revoked = found
-    if revoked:
-        # A replaced link looks unknown; a link to a withdrawn offer says it was withdrawn.
-        state = uow.conn.execute(
-            sa.select(t.offers.c.state).where(t.offers.c.id == offer_id)
-        ).scalar_one_or_none()
-        if state != OfferState.REVOKED:
-            raise errors.OfferNotFound("this link is not valid")
+    # A replaced link looks unknown; a link to a withdrawn offer says it was withdrawn.
+    if revoked and uow.offers.state_of(offer_id) != OfferState.REVOKED:
+        raise errors.OfferNotFound("this link is not valid")
     return offer_id
 
 
-def _offer_row(uow: UnitOfWork, offer_id: str) -> sa.RowMapping:
-    o, a, p, i = t.offers, t.accounts, t.plans, t.incidents
-    cm = t.cohort_members
-    query = (
-        sa.select(
-            o.c.id,
-            o.c.state,
-            o.c.amount_minor,
-            o.c.currency,
-            o.c.campaign_id,
-            o.c.account_id,
-            o.c.expires_at,
-            o.c.credited_at,
-            a.c.email,
-            a.c.locale,
-            a.c.next_bill_date,
-            a.c.billing_day,
-            p.c.name.label("plan_name"),
-            i.c.title.label("incident_title"),
-            i.c.starts_at.label("incident_starts_at"),
-            i.c.ends_at.label("incident_ends_at"),
-            cm.c.failed_attempts,
-            cm.c.first_failure_at,
-            cm.c.last_failure_at,
-            cm.c.why,
-            cm.c.why_count,
-        )
-        .select_from(
-            o.join(a, a.c.account_id == o.c.account_id)
-            .join(p, p.c.plan_id == o.c.plan_id)
-            .join(i, i.c.id == o.c.incident_id)
-            .outerjoin(
-                cm, sa.and_(cm.c.campaign_id == o.c.campaign_id, cm.c.account_id == o.c.account_id)
-            )
-        )
-        .where(o.c.id == offer_id)
-    )
-    row = uow.conn.execute(query).one_or_none()
-    if row is None:
+def _offer_row(uow: UnitOfWork, offer_id: str) -> RowMapping:
+    """The offer with what its subscriber is told (`Offers.with_terms`)."""
+    rows = uow.offers.with_terms(offer_id=offer_id)
+    if not rows:
         raise errors.OfferNotFound("this link is not valid")
-    return row._mapping
+    return rows[0]
 
 
 def view_offer(uow: UnitOfWork, token: str, now: datetime) -> OfferView:
@@ -199,14 +160,10 @@ def _credit_offer(
 ) -> ClaimResult:
     """Move a claimable offer (`domain.offers.claimable`) to `new_state` and write its credit,
     or raise why not."""
-    o, late = t.offers, even_after_expiry
-    changed = uow.conn.execute(
-        o.update()
-        .where(o.c.id == offer_id, offers.claimable_clause(o, now, even_after_expiry=late))
-        .values(state=new_state, credited_at=now, credited_via=via)
-    ).rowcount
+    late = even_after_expiry
+    changed = uow.offers.credit(offer_id, now, new_state, via, even_after_expiry=late)
     row = _offer_row(uow, offer_id)
-    if changed != 1:
+    if not changed:
         # Someone else won, or the offer is expired or withdrawn: say which.
         check_claimable(row["state"], row["expires_at"], now, even_after_expiry=late)
         raise errors.OfferAlreadyClaimed("this credit has already been applied")
@@ -221,7 +178,7 @@ def _credit_offer(
         "granted_at": now,
         "applied_minor": 0,
     }
-    uow.conn.execute(t.credits.insert().values(**credit))
+    uow.credits.add(credit)
     uow.ledger.add_grants([credit], now, actor)  # the ledger moves with the credit
     uow.audit.record(
         at=now,
@@ -247,77 +204,15 @@ def _credit_offer(
     )
 
 
-# PostgreSQL: the whole claim in one statement (one round trip instead of six). The offer moves
-# from open to claimed in the first CTE; the credit, its `granted` ledger entry and the audit
-# entry are written from that CTE's RETURNING row, so they exist exactly when the offer moved.
-# A concurrent claim of the same offer waits on the row lock and then finds it no longer open
-# (READ COMMITTED re-checks the WHERE clause), so it returns no row and writes nothing. The rows
-# are the ones `_credit_offer` writes; the claim tests run both paths against each other.
-_CLAIM_IN_ONE_STATEMENT = sa.text(
-    f"""
-WITH won AS (
-    UPDATE offers SET state = :state, credited_at = :now, credited_via = :via
-    WHERE id = {offers.LIVE_LINK_OFFER_SQL}
-      AND {offers.CLAIMABLE_SQL}
-    RETURNING id, account_id, campaign_id, amount_minor, currency
-), credit AS (
-    INSERT INTO credits (id, offer_id, account_id, campaign_id, amount_minor, currency,
-                         granted_at, applied_minor)
-    SELECT :credit_id, id, account_id, campaign_id, amount_minor, currency, :now, 0 FROM won
-), entry AS (
-    INSERT INTO ledger_entries (account_id, currency, kind, amount_minor, credit_id,
-                                dedupe_key, created_at, actor)
-    SELECT account_id, currency, 'granted', amount_minor, :credit_id,
-           'granted:' || CAST(:credit_id AS text), :now, :actor
-    FROM won WHERE amount_minor <> 0
-), audit AS (
-    INSERT INTO audit_log (at, actor, action, subject_type, subject_id, detail)
-    SELECT :now, :actor, :action, 'offer', id,
-           json_build_object('credit_id', CAST(:credit_id AS text), 'via', CAST(:via AS text),
-                             'amount_minor', amount_minor, 'currency', currency)
-    FROM won
-)
-SELECT won.id, won.amount_minor, won.currency, a.locale, a.next_bill_date, a.billing_day
-FROM won JOIN accounts AS a ON a.account_id = won.account_id
-"""  # noqa: S608 (the interpolations are constants of store/offers.py)
-).columns(
-    sa.column("id", sa.String),
-    sa.column("amount_minor", sa.BigInteger),
-    sa.column("currency", sa.String),
-    sa.column("locale", sa.String),
-    sa.column("next_bill_date", sa.Date),
-    sa.column("billing_day", sa.Integer),
-)
-
-
-def _claim_in_one_statement(
-    conn: sa.Connection, token: str, now: datetime, via: str
-) -> ClaimResult | None:
-    """PostgreSQL's claim: the result, or None when the link did not lead to an open offer
-    (then nothing was written, and the caller finds out why)."""
-    credit_id = new_id("crd")
-    row = conn.execute(
-        _CLAIM_IN_ONE_STATEMENT,
-        {
-            "state": OfferState.CLAIMED.value,
-            "now": now.astimezone(UTC),
-            "via": via,
-            "token_hash": _token_hash(token),
-            "credit_id": credit_id,
-            "actor": f"subscriber:{via}",
-            "action": f"offer.{OfferState.CLAIMED}",
-        },
-    ).one_or_none()
-    if row is None:
-        return None
+def _claimed(won: WonClaim, credit_id: str, now: datetime) -> ClaimResult:
     return ClaimResult(
-        offer_id=row.id,
+        offer_id=won.offer_id,
         credit_id=credit_id,
-        amount_minor=row.amount_minor,
-        currency=row.currency,
+        amount_minor=won.amount_minor,
+        currency=won.currency,
         granted_at=now,
-        statement_date=statement_date_for(now, row.next_bill_date, row.billing_day),
-        locale=row.locale,
+        statement_date=statement_date_for(now, won.next_bill_date, won.billing_day),
+        locale=won.locale,
     )
 
 
@@ -328,11 +223,12 @@ def claim_offer(uow: UnitOfWork, token: str, now: datetime, via: str = "web") ->
     Raises OfferNotFound (unknown or revoked link), OfferAlreadyClaimed, OfferExpired or
     OfferRevoked, and then nothing has changed.
     """
-    if uow.dialect == "postgresql":
-        won = _claim_in_one_statement(uow.conn, token, now, via)
-        if won is not None:
-            return won
-        # Nothing was written: the step-by-step claim finds out why and raises it.
+    # Where the dialect can (PostgreSQL), the whole claim is one statement (store/offers.py).
+    credit_id = new_id("crd")
+    won = uow.offers.claim_at_once(_token_hash(token), now, via, credit_id, f"subscriber:{via}")
+    if won is not None:
+        return _claimed(won, credit_id, now)
+    # Nothing was written: the step-by-step claim finds out why and raises it.
     return _claim_step_by_step(uow, token, now, via)
 
 
@@ -343,7 +239,7 @@ def _claim_step_by_step(uow: UnitOfWork, token: str, now: datetime, via: str) ->
     return _credit_offer(uow, offer_id, now, OfferState.CLAIMED, via, actor=f"subscriber:{via}")
 
 
-def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "web") -> ClaimResult:
+def claim_with_link(engine: Engine, token: str, now: datetime, via: str = "web") -> ClaimResult:
     """`claim_offer` in a transaction of its own (the claim page's POST).
 
     On PostgreSQL the claim statement runs alone in autocommit: being one statement it is
@@ -352,11 +248,11 @@ def claim_with_link(engine: sa.Engine, token: str, now: datetime, via: str = "we
     step-by-step claim finds out why and raises it (nothing has changed), without running the
     statement a second time: refused links are what a guesser sends.
     """
-    if engine.dialect.name == "postgresql":
-        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
-            won = _claim_in_one_statement(conn, token, now, via)
-        if won is not None:
-            return won
+    credit_id = new_id("crd")
+    actor = f"subscriber:{via}"
+    won = offers.claim_at_once_alone(engine, _token_hash(token), now, via, credit_id, actor)
+    if won is not None:
+        return _claimed(won, credit_id, now)
     with UnitOfWork(engine) as uow:
         result = _claim_step_by_step(uow, token, now, via)
         uow.commit()

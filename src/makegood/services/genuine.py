@@ -14,11 +14,7 @@ from datetime import datetime
 from enum import StrEnum
 from urllib.parse import SplitResult, unquote, urlsplit
 
-import sqlalchemy as sa
-
 from makegood.domain.tokens import hash_token
-from makegood.store import offers
-from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
 MAX_INPUT = 2048
@@ -71,11 +67,7 @@ def check_pasted(uow: UnitOfWork, text: str, public_url: str, now: datetime) -> 
     verdict, token = read_pasted(text, public_url)
     if token is None:
         return verdict
-    found = offers.offer_for_link(uow.conn, hash_token(token))
+    found = uow.offers.offer_for_link(hash_token(token))
     if found is None or found[1]:  # unknown or replaced
         return Verdict.UNKNOWN
-    o = t.offers
-    open_now = uow.conn.execute(
-        sa.select(o.c.id).where(o.c.id == found[0], offers.claimable_clause(o, now))
-    ).first()
-    return Verdict.REAL if open_now is not None else Verdict.UNKNOWN
+    return Verdict.REAL if uow.offers.is_claimable(found[0], now) else Verdict.UNKNOWN

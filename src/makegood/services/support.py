@@ -9,8 +9,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
 from makegood.domain.ids import new_id
@@ -19,8 +17,8 @@ from makegood.domain.offers import claimable
 from makegood.domain.tokens import hash_token, new_token
 from makegood.notify.outbox import retire_unsent_emails
 from makegood.services.claims import ClaimResult, grant_offer
-from makegood.store import offers, outbox
-from makegood.store import tables as t
+from makegood.store import outbox
+from makegood.store.repository import RowMapping
 from makegood.store.uow import UnitOfWork
 
 # Why an agent grants without a claim; the console offers exactly these.
@@ -39,17 +37,8 @@ class Resent:
     expires_at: datetime
 
 
-def _open_offer(uow: UnitOfWork, offer_id: str, now: datetime) -> sa.RowMapping:
-    row = (
-        uow.conn.execute(
-            sa.select(t.offers, t.campaigns.c.claim_days)
-            .join(t.campaigns, t.campaigns.c.id == t.offers.c.campaign_id)
-            .where(t.offers.c.id == offer_id)
-            .with_for_update()
-        )
-        .mappings()
-        .first()
-    )
+def _open_offer(uow: UnitOfWork, offer_id: str, now: datetime) -> RowMapping:
+    row = uow.offers.lock_for_change(offer_id)
     if row is None:
         raise NotFound(f"no offer {offer_id!r}")
     if not claimable(row["state"], row["expires_at"], now, even_after_expiry=True):
@@ -68,14 +57,11 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
         offer = _open_offer(uow, offer_id, now)
         expires_at = now + timedelta(days=offer["claim_days"])
         token = new_token()
-        offers.replace_links(uow.conn, offer_id, hash_token(token), now)
+        uow.offers.replace_links(offer_id, hash_token(token), now)
         retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
-        uow.conn.execute(
-            t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
-        )
+        uow.offers.set_expiry(offer_id, expires_at)
         message_id = new_id("msg")
-        outbox.queue(
-            uow.conn,
+        uow.outbox.queue(
             [
                 outbox.new_message(
                     message_id,
@@ -112,9 +98,7 @@ def extend_offer(container: Container, offer_id: str, days: int, actor: str) -> 
     with container.uow() as uow:
         offer = _open_offer(uow, offer_id, now)
         expires_at: datetime = max(offer["expires_at"], now) + timedelta(days=days)
-        uow.conn.execute(
-            t.offers.update().where(t.offers.c.id == offer_id).values(expires_at=expires_at)
-        )
+        uow.offers.set_expiry(offer_id, expires_at)
         uow.audit.record(
             now,
             actor,

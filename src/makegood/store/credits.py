@@ -8,6 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.statements import OpenCredit
+from makegood.store.bulk_insert import Row, insert_rows
 from makegood.store.repository import Repository
 from makegood.store.tables import accounts, campaigns, credits, incidents
 from makegood.store.tables_billing import connector_postings, credit_states
@@ -178,3 +179,11 @@ class Credits(Repository):
             .order_by(credits.c.id)
         )
         return list(self.conn.execute(query))
+
+    def add(self, credit: Mapping[str, Any]) -> None:
+        """One new credit (UNIQUE offer_id: an offer is credited once)."""
+        self.conn.execute(credits.insert().values(**credit))
+
+    def add_rows(self, columns: Sequence[str], rows: Sequence[Row]) -> None:
+        """New credits as rows of `columns` (a launch's or an appeal's)."""
+        insert_rows(self.conn, credits, columns, rows)

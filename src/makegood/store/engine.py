@@ -8,6 +8,9 @@ import sqlalchemy as sa
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
 
+# The database, for the annotations of code that hands it on (only store/ talks to it).
+Engine = sa.Engine
+
 
 def make_engine(url: str, **kwargs: Any) -> sa.Engine:
     """Build an engine for `url`; SQLite gets WAL, foreign keys and write-ahead locking."""

@@ -352,3 +352,34 @@ class Outbox(Repository):
             .order_by(m.c.id)
         )
         return [dict(r._mapping) for r in self.conn.execute(query)]
+
+    # Reached from a unit of work; `queue` and `queue_launch_emails` (module functions, which
+    # the launch being reworked on another branch calls) move in here with the launch's.
+
+    def queue(self, rows: Sequence[dict[str, Any]]) -> None:
+        """Queue messages given as dicts of `messages` columns (`new_message`)."""
+        queue(self.conn, rows)
+
+    def queue_launch_emails(self, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
+        """See `queue_launch_emails`."""
+        queue_launch_emails(self.conn, rows, copy_text)
+
+    def queue_one(self, row: dict[str, Any]) -> None:
+        """Queue one message (a status e-mail, with its `status_links`) in one INSERT."""
+        self.conn.execute(t.messages.insert().values(**row))
+
+    def has_recent(self, account_id: str, template: str, since: datetime) -> bool:
+        """Whether the account was queued a message of `template` with no offer (a status
+        e-mail) after `since`."""
+        m = t.messages
+        query = (
+            sa.select(sa.func.count())
+            .select_from(m)
+            .where(
+                m.c.offer_id.is_(None),  # ix_messages_account_id holds only those
+                m.c.account_id == account_id,
+                m.c.template == template,
+                m.c.created_at > since,
+            )
+        )
+        return bool(self.conn.execute(query).scalar_one())

@@ -19,3 +19,7 @@ class Repository:
     @property
     def dialect(self) -> str:
         return self.conn.dialect.name
+
+
+# A row as a repository hands it out (columns by name), for the annotations of its callers.
+RowMapping = sa.RowMapping
