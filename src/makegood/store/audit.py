@@ -5,6 +5,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
+import sqlalchemy as sa
+
 from makegood.store import tables as t
 from makegood.store.repository import Repository
 
@@ -32,3 +34,15 @@ class Audit(Repository):
                 detail=detail or {},
             )
         )
+
+    def entries(
+        self, *, subject_ids: list[str] | None, before: int | None, limit: int
+    ) -> list[sa.RowMapping]:
+        """Entries, newest first; `subject_ids` narrows to those things, `before` pages."""
+        al = t.audit_log
+        query = sa.select(al)
+        if subject_ids is not None:
+            query = query.where(al.c.subject_id.in_(subject_ids))
+        if before is not None:
+            query = query.where(al.c.id < before)
+        return list(self.conn.execute(query.order_by(al.c.id.desc()).limit(limit)).mappings())

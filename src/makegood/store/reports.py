@@ -1,6 +1,9 @@
-"""Read models across tables: funnels, costs, console lists."""
+"""Read models across tables: a campaign's funnel, the console's lists and look-ups, where an
+account stands (`store/credit_status.py`). Reads only (`uow.reports`)."""
 
 from __future__ import annotations
+
+from typing import Any
 
 import sqlalchemy as sa
 
@@ -33,3 +36,98 @@ class Reports(CreditStatusReports, CreditDeadlines):
             .order_by(m.c.channel, m.c.state)
         ).all()
         return [(str(channel), str(state), int(n)) for channel, state, n in rows]
+
+    def _count(self, query: sa.Select[Any]) -> int:
+        return int(self.conn.execute(query).scalar_one())
+
+    def funnel(self, campaign_id: str) -> dict[str, Any]:
+        """A campaign's offers, e-mails and credits counted: `offered`, `notified` (offers whose
+        e-mail was sent), `by_state` (offer state -> count), `applied` (credits with something
+        applied), `granted_minor` and `applied_minor` (currency -> sum) and `messages`
+        ((channel, state) -> count)."""
+        o, m, c = t.offers, outbox.all_messages(), t.credits
+        offered = self._count(sa.select(sa.func.count()).where(o.c.campaign_id == campaign_id))
+        notified = self._count(
+            sa.select(sa.func.count(sa.distinct(m.c.offer_id)))
+            .select_from(m.join(o, o.c.id == m.c.offer_id))
+            .where(o.c.campaign_id == campaign_id, m.c.channel == "email", m.c.state == "sent")
+        )
+        by_state = self.conn.execute(
+            sa.select(o.c.state, sa.func.count())
+            .where(o.c.campaign_id == campaign_id)
+            .group_by(o.c.state)
+        ).all()
+        applied = self._count(
+            sa.select(sa.func.count()).where(c.c.campaign_id == campaign_id, c.c.applied_minor > 0)
+        )
+
+        def per_currency(column: sa.ColumnElement[Any]) -> list[tuple[Any, Any]]:
+            query = (
+                sa.select(c.c.currency, sa.func.sum(column))
+                .where(c.c.campaign_id == campaign_id)
+                .group_by(c.c.currency)
+                .order_by(c.c.currency)
+            )
+            return [(r[0], r[1]) for r in self.conn.execute(query)]
+
+        granted_minor = per_currency(c.c.amount_minor)
+        applied_minor = per_currency(c.c.applied_minor)
+        messages = self.conn.execute(
+            sa.select(m.c.channel, m.c.state, sa.func.count())
+            .select_from(m.join(o, o.c.id == m.c.offer_id))
+            .where(o.c.campaign_id == campaign_id)
+            .group_by(m.c.channel, m.c.state)
+        ).all()
+        return {
+            "offered": offered,
+            "notified": notified,
+            "by_state": {str(r[0]): int(r[1]) for r in by_state},
+            "applied": applied,
+            "granted_minor": granted_minor,
+            "applied_minor": applied_minor,
+            "messages": [(channel, state, count) for channel, state, count in messages],
+        }
+
+    # The console's lists and look-ups (bounded by `limit`, newest first).
+
+    def find_accounts(self, text: str, limit: int) -> list[sa.RowMapping]:
+        """Accounts whose id is `text` or whose e-mail is `text` (case-insensitive)."""
+        a = t.accounts
+        query = (
+            sa.select(a.c.account_id, a.c.email, a.c.status, a.c.locale, a.c.plan_id)
+            .where(sa.or_(a.c.account_id == text, sa.func.lower(a.c.email) == text.lower()))
+            .order_by(a.c.account_id)
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).mappings())
+
+    def account(self, account_id: str) -> sa.RowMapping | None:
+        """The account with its plan's name and currency."""
+        a, p = t.accounts, t.plans
+        query = (
+            sa.select(a, p.c.name.label("plan_name"), p.c.currency)
+            .join(p, p.c.plan_id == a.c.plan_id)
+            .where(a.c.account_id == account_id)
+        )
+        return self.conn.execute(query).mappings().first()
+
+    def account_messages(self, account_id: str, limit: int) -> list[sa.RowMapping]:
+        """Every message of the account (both channels) with its delivery state; never the
+        token."""
+        m = outbox.account_messages(account_id)
+        query = (
+            sa.select(
+                m.c.id,
+                m.c.offer_id,
+                m.c.channel,
+                m.c.template,
+                m.c.state,
+                m.c.attempts,
+                m.c.last_error,
+                m.c.created_at,
+                m.c.sent_at,
+            )
+            .order_by(m.c.created_at.desc(), m.c.id.desc())
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).mappings())
