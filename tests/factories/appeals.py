@@ -57,8 +57,9 @@ def seed_missed(
 
 def appeal_link(container: Container, world: AppealWorld) -> str:
     """A fresh appeal link of the account for the incident (as a status e-mail carries)."""
-    with container.engine.begin() as conn:
-        tokens = issue_links(conn, world.account_id, [world.incident_id], container.now())
+    with container.uow() as uow:
+        tokens = issue_links(uow, world.account_id, [world.incident_id], container.now())
+        uow.commit()
     return tokens[world.incident_id][0]
 
 
@@ -93,6 +94,7 @@ def file_appeal_for(container: Container, world: AppealWorld, note: str | None =
     token = appeal_link(container, world)
     with container.uow() as uow:
         file_appeal(uow, token, note, container.now())
+        uow.commit()
     with container.engine.connect() as conn:
         return str(
             conn.execute(

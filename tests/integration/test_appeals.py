@@ -40,8 +40,8 @@ def test_a_link_is_issued_only_while_the_appeal_window_is_open(
     assert stored["expires_at"] == launched + timedelta(days=10)
 
     clock.advance(days=1)  # the window has closed: no link any more
-    with container.engine.begin() as conn:
-        assert issue_links(conn, world.account_id, [world.incident_id], clock.now) == {}
+    with container.uow() as uow:
+        assert issue_links(uow, world.account_id, [world.incident_id], clock.now) == {}
 
 
 def test_one_appeal_per_account_and_incident_whatever_the_link(container: Container) -> None:
@@ -55,10 +55,12 @@ def test_one_appeal_per_account_and_incident_whatever_the_link(container: Contai
     assert _count(container, appeals) == 0
     with container.uow() as uow:
         filed = file_appeal(uow, first, "around 20:30\non the TV", now)
+        uow.commit()
     assert filed.state == "queued"
     with container.uow() as uow:
         again = file_appeal(uow, second, "other words", now)
         repeat = file_appeal(uow, first, None, now)
+        uow.commit()
     assert again.state == repeat.state == "queued"
     with container.engine.connect() as conn:
         [row] = conn.execute(sa.select(appeals)).mappings().all()
@@ -68,8 +70,8 @@ def test_one_appeal_per_account_and_incident_whatever_the_link(container: Contai
     assert row["note"] == "around 20:30 on the TV"
     assert audited == 1
     # Once appealed, a status e-mail carries no new appeal link for that incident.
-    with container.engine.begin() as conn:
-        assert issue_links(conn, world.account_id, [world.incident_id], now) == {}
+    with container.uow() as uow:
+        assert issue_links(uow, world.account_id, [world.incident_id], now) == {}
 
 
 def test_an_expired_or_unknown_link_files_nothing(container: Container, clock: FrozenClock) -> None:
@@ -104,6 +106,7 @@ def test_concurrent_filings_make_one_appeal(pg_database_url: str, tmp_path, cloc
                 barrier.wait()
                 with container.uow() as uow:
                     file_appeal(uow, token, "at nine", clock.now)
+                    uow.commit()
             except BaseException as exc:
                 failures.append(exc)
 
@@ -127,6 +130,7 @@ def test_the_status_email_carries_a_fresh_appeal_link_for_a_missed_incident(
     world = seed_missed(container, locale="fr-FR")
     with container.uow() as uow:
         request_status(uow, "ANA.appeal@example.com", container.now())
+        uow.commit()
     assert queue_status_emails(container) == 1
     with container.engine.connect() as conn:
         links = conn.execute(sa.select(t.messages.c.status_links)).scalar_one()

@@ -31,11 +31,10 @@ def process(as_json: bool) -> None:
     Exits 1 when an appeal's logs could not be read (it stays queued).
     """
     from makegood.services.appeal_processing import process_appeals
-    from makegood.store import appeals as store
 
     box = container()
     with box.uow() as uow:
-        waiting = store.count_queued(uow.conn)
+        waiting = uow.appeals.count_queued()
     say(f"appeals: {waiting} queued")
     done = 0
 

@@ -23,8 +23,8 @@ from makegood.services.campaigns import get_campaign
 from makegood.services.claims import grant_offer
 from makegood.services.incidents import get_incident
 from makegood.services.support import check_grant_limit
-from makegood.store import appeals as store
 from makegood.store import outbox
+from makegood.store.appeals import email_id
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 
@@ -32,7 +32,7 @@ DECLINED_TEMPLATE = "appeal_declined"
 
 
 def _needs_review(uow: UnitOfWork, appeal_id: str, wanted: AppealState) -> dict[str, object]:
-    appeal = store.get(uow.conn, appeal_id, lock=True)
+    appeal = uow.appeals.get(appeal_id, lock=True)
     if appeal is None:
         raise NotFound(f"no appeal {appeal_id!r}")
     check_transition(appeal["state"], wanted)
@@ -54,7 +54,7 @@ def grant_appeal(
         account_id = str(appeal["account_id"])
         campaign = get_campaign(uow, str(appeal["campaign_id"]))
         incident = get_incident(uow, str(appeal["incident_id"]))
-        facts_row = store.account_facts(uow.conn, account_id)
+        facts_row = uow.appeals.account_facts(account_id)
         findings = appeal["findings"]
         log = AccountLog.from_json(findings if isinstance(findings, dict) else {})
         decision = proposed_decision(
@@ -62,7 +62,7 @@ def grant_appeal(
             campaign,
             log,
             Outage(incident.starts_at, incident.ends_at),
-            store.has_offer(uow.conn, account_id, incident.id),
+            uow.offers.has_offer(account_id, incident.id),
         )
         if decision.amount is None or facts_row is None:
             raise InvalidState(
@@ -83,8 +83,7 @@ def grant_appeal(
             actor=actor,
         )
         grant_offer(uow, offer_id, now, via="agent", actor=actor)
-        outbox.queue(
-            uow.conn,
+        uow.outbox.queue(
             [
                 outbox.new_message(
                     outbox.launch_email_id(offer_id),
@@ -122,11 +121,10 @@ def decline_appeal(container: Container, appeal_id: str, reason: str, actor: str
     with container.uow() as uow:
         appeal = _needs_review(uow, appeal_id, AppealState.DECLINED)
         _decide(uow, appeal_id, AppealState.DECLINED, actor, why, None, now)
-        outbox.queue(
-            uow.conn,
+        uow.outbox.queue(
             [
                 outbox.new_message(
-                    store.email_id(appeal_id, DECLINED_TEMPLATE),
+                    email_id(appeal_id, DECLINED_TEMPLATE),
                     str(appeal["account_id"]),
                     DECLINED_TEMPLATE,
                     now,
@@ -161,5 +159,5 @@ def _decide(
     }
     if offer_id is not None:
         values["offer_id"] = offer_id
-    if not store.move(uow.conn, appeal_id, AppealState.NEEDS_REVIEW, values):
+    if not uow.appeals.move(appeal_id, AppealState.NEEDS_REVIEW, values):
         raise InvalidState("another agent decided this appeal first; reload the queue")

@@ -11,16 +11,11 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from makegood.domain.policy import Decision, Mode
 from makegood.services.campaigns import Campaign
 from makegood.services.channels import launch_rows
 from makegood.services.launch_rows import CREDIT_COLUMNS, LaunchTerms, chunk_rows, credit_dicts
-from makegood.store import appeals as store
-from makegood.store import offers, outbox
-from makegood.store import tables as t
-from makegood.store.bulk_insert import insert_rows
+from makegood.store import offers
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 
@@ -45,7 +40,6 @@ def issue_offer(
     its messages on `channels` (services/channels.py configured_channels); returns the offer's
     id. UNIQUE (account_id, incident_id) refuses a second offer for the incident."""
     assert decision.amount is not None
-    conn = uow.conn
     auto = campaign.mode == Mode.AUTO if auto is None else auto
     terms = LaunchTerms(
         campaign_id=campaign.id,
@@ -56,9 +50,9 @@ def issue_offer(
     member = (account_id, decision.amount.minor, decision.amount.currency, plan_id)
     rows = chunk_rows([member], account_id, terms, now, uow.dialect == "postgresql")
     offer_id = str(rows.offers[0][0])
-    offers.insert(conn, offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
+    uow.offers.insert(offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
     if messages:
-        outbox.queue_launch_emails(conn, rows.emails, rows.emails_copy)
+        uow.outbox.queue_launch_emails(rows.emails, rows.emails_copy)
         if channels:  # SMS / push, as a launch sends them
             links, extra = launch_rows(
                 channels,
@@ -68,15 +62,14 @@ def issue_offer(
                 needs_link=rows.offers[0][12] is not None,
                 now=now,
             )
-            offers.add_links(conn, links)
-            outbox.queue(conn, extra)
+            uow.offers.add_links(links)
+            uow.outbox.queue(extra)
     if rows.credits:
-        insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
+        uow.credits.add_rows(CREDIT_COLUMNS, rows.credits)
         uow.ledger.add_grants(credit_dicts(rows), now, actor)
-        conn.execute(sa.update(t.offers).where(t.offers.c.id == offer_id).values(credited_via=VIA))
+        uow.offers.set_credited_via(offer_id, VIA)
     if log.failed_attempts and log.first_failure_at and log.last_failure_at:
-        store.add_member(
-            conn,
+        uow.appeals.add_member(
             {
                 "campaign_id": campaign.id,
                 "account_id": account_id,

@@ -21,8 +21,6 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from decimal import ROUND_CEILING
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.appeals import AppealState, check_transition
 from makegood.domain.errors import MakegoodError
@@ -32,8 +30,9 @@ from makegood.services.appeal_offers import VIA, issue_offer
 from makegood.services.campaigns import Campaign, get_campaign
 from makegood.services.channels import configured_channels
 from makegood.services.incidents import get_incident
-from makegood.store import appeals as store
 from makegood.store import outbox
+from makegood.store.appeals import email_id
+from makegood.store.repository import RowMapping
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog, read_account_log
 
@@ -62,7 +61,7 @@ def process_appeals(container: Container, progress: Progress | None = None) -> P
     channels = configured_channels(container.settings)
     while True:
         with container.uow() as uow:
-            ids = [i for i in store.queued_ids(uow.conn, len(skipped) + 1) if i not in skipped]
+            ids = [i for i in uow.appeals.queued_ids(len(skipped) + 1) if i not in skipped]
             if not ids:
                 return report
             appeal_id = ids[0]
@@ -87,7 +86,7 @@ def process_appeals(container: Container, progress: Progress | None = None) -> P
 def _process(
     uow: UnitOfWork, container: Container, appeal_id: str, channels: tuple[str, ...]
 ) -> AppealState:
-    appeal = store.get(uow.conn, appeal_id, lock=True)
+    appeal = uow.appeals.get(appeal_id, lock=True)
     assert appeal is not None
     campaign = get_campaign(uow, appeal["campaign_id"])
     incident = get_incident(uow, appeal["incident_id"])
@@ -101,9 +100,9 @@ def _process(
     )
     now = container.now()
     outage = Outage(incident.starts_at, incident.ends_at)
-    facts_row = store.account_facts(uow.conn, account_id)
+    facts_row = uow.appeals.account_facts(account_id)
     facts = facts_of(facts_row)
-    offered = store.has_offer(uow.conn, account_id, appeal["incident_id"])
+    offered = uow.offers.has_offer(account_id, appeal["incident_id"])
     findings = log.as_json()
     decision: Decision | None = None
     if log.failed_attempts:
@@ -121,8 +120,7 @@ def _process(
             now,
             channels=channels,
         )
-        store.move(
-            uow.conn,
+        uow.appeals.move(
             appeal_id,
             AppealState.QUEUED,
             {
@@ -153,19 +151,13 @@ def _process(
     check_transition(appeal["state"], AppealState.NEEDS_REVIEW)
     findings["excluded"] = decision.excluded if decision is not None else None
     findings["proposed"] = _proposed(facts, campaign, log, outage, offered)
-    store.move(
-        uow.conn,
+    uow.appeals.move(
         appeal_id,
         AppealState.QUEUED,
         {"state": AppealState.NEEDS_REVIEW, "findings": findings, "processed_at": now},
     )
-    outbox.queue(
-        uow.conn,
-        [
-            outbox.new_message(
-                store.email_id(appeal_id, REVIEW_TEMPLATE), account_id, REVIEW_TEMPLATE, now
-            )
-        ],
+    uow.outbox.queue(
+        [outbox.new_message(email_id(appeal_id, REVIEW_TEMPLATE), account_id, REVIEW_TEMPLATE, now)]
     )
     uow.audit.record(
         now,
@@ -183,7 +175,7 @@ def _process(
     return AppealState.NEEDS_REVIEW
 
 
-def facts_of(row: sa.RowMapping | None) -> AccountFacts | None:
+def facts_of(row: RowMapping | None) -> AccountFacts | None:
     if row is None:
         return None
     return AccountFacts(

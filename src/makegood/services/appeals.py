@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
-import sqlalchemy as sa
-
 from makegood.domain import errors
 from makegood.domain.appeals import (
     AppealState,
@@ -25,7 +23,7 @@ from makegood.domain.appeals import (
 )
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_tokens_with_hashes
-from makegood.store import appeals as store
+from makegood.store.repository import RowMapping
 from makegood.store.uow import UnitOfWork
 
 # Real tokens are 43 characters; anything far longer is not a link we issued.
@@ -48,18 +46,18 @@ class AppealPage:
 
 
 def issue_links(
-    conn: sa.Connection, account_id: str, incident_ids: list[str], now: datetime
+    uow: UnitOfWork, account_id: str, incident_ids: list[str], now: datetime
 ) -> dict[str, tuple[str, datetime]]:
     """A fresh appeal link (incident id -> raw token and the instant the window closes) for
     each of these incidents whose
     newest launched campaign's appeal window is still open and that the account has not
     appealed yet; only the hashes are stored."""
-    campaigns = store.launched_campaigns(conn, incident_ids)
+    campaigns = uow.appeals.launched_campaigns(incident_ids)
     open_windows = {
         incident_id: (c["id"], appeal_window_ends(c["launched_at"], c["appeal_days"]))
         for incident_id, c in campaigns.items()
         if now < appeal_window_ends(c["launched_at"], c["appeal_days"])
-        and store.appeal_of(conn, account_id, incident_id) is None
+        and uow.appeals.appeal_of(account_id, incident_id) is None
     }
     if not open_windows:
         return {}
@@ -80,14 +78,14 @@ def issue_links(
             }
         )
         tokens[incident_id] = (token, ends)
-    store.add_links(conn, rows)
+    uow.appeals.add_links(rows)
     return tokens
 
 
-def _link(uow: UnitOfWork, token: str) -> sa.RowMapping:
+def _link(uow: UnitOfWork, token: str) -> RowMapping:
     if not token or len(token) > MAX_TOKEN_LENGTH:
         raise errors.AppealLinkInvalid("this link is not valid")
-    row = store.link(uow.conn, hash_token(token))
+    row = uow.appeals.link(hash_token(token))
     if row is None:
         raise errors.AppealLinkInvalid("this link is not valid")
     return row
@@ -97,7 +95,7 @@ def view_appeal(uow: UnitOfWork, token: str, now: datetime) -> AppealPage:
     """Read only: what the link's page shows (`closed` once its window has closed).
     AppealLinkInvalid for an unknown link."""
     link = _link(uow, token)
-    existing = store.appeal_of(uow.conn, link["account_id"], link["incident_id"])
+    existing = uow.appeals.appeal_of(link["account_id"], link["incident_id"])
     return AppealPage(
         locale=link["locale"],
         incident_title=link["incident_title"],
@@ -111,16 +109,16 @@ def view_appeal(uow: UnitOfWork, token: str, now: datetime) -> AppealPage:
 
 
 def file_appeal(uow: UnitOfWork, token: str, note: str | None, now: datetime) -> AppealPage:
-    """File the account's appeal for the link's incident once and commit; an appeal already
-    filed (through this link or another) is shown, never doubled, and its note is kept.
+    """File the account's appeal for the link's incident once, in the caller's unit of work
+    (the caller commits); an appeal already filed (through this link or another) is shown,
+    never doubled, and its note is kept.
     AppealLinkInvalid for an unknown link, AppealWindowClosed once its window has closed."""
     link = _link(uow, token)
     account_id, incident_id = link["account_id"], link["incident_id"]
-    if store.appeal_of(uow.conn, account_id, incident_id) is None:
+    if uow.appeals.appeal_of(account_id, incident_id) is None:
         check_window_open(link["expires_at"], now)
         appeal_id = new_id("apl")
-        filed = store.file(
-            uow.conn,
+        filed = uow.appeals.file(
             {
                 "id": appeal_id,
                 "account_id": account_id,
@@ -145,5 +143,4 @@ def file_appeal(uow: UnitOfWork, token: str, note: str | None, now: datetime) ->
                     "note": note is not None and clean_note(note) is not None,
                 },
             )
-        uow.commit()
     return view_appeal(uow, token, now)

@@ -15,8 +15,6 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import new_tokens_with_hashes
@@ -24,8 +22,6 @@ from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import appeal_key, appeal_until_key
 from makegood.services.appeals import APPEALABLE
 from makegood.services.appeals import issue_links as issue_appeal_links
-from makegood.store import offers
-from makegood.store import tables as t
 from makegood.store.uow import UnitOfWork
 
 ONE_PER = timedelta(hours=1)  # at most one status e-mail per account in this time
@@ -34,13 +30,9 @@ BATCH = 200
 
 
 def request_status(uow: UnitOfWork, email: str, now: datetime) -> None:
-    """Queue a status request for `email` and commit; the same for any address."""
-    uow.conn.execute(
-        t.credit_status_requests.insert().values(
-            id=new_id("csr"), email=email.strip()[:MAX_EMAIL_LENGTH], requested_at=now
-        )
-    )
-    uow.commit()
+    """Queue a status request for `email` in the caller's unit of work (the caller commits);
+    the same for any address."""
+    uow.status_requests.add(new_id("csr"), email.strip()[:MAX_EMAIL_LENGTH], now)
 
 
 def queue_status_emails(container: Container) -> int:
@@ -50,50 +42,29 @@ def queue_status_emails(container: Container) -> int:
     them; each batch commits with the e-mails it queued and the requests it deleted.
     """
     queued = 0
-    r = t.credit_status_requests
     while True:
         with container.uow() as uow:
-            rows = uow.conn.execute(
-                sa.select(r.c.id, r.c.email)
-                .order_by(r.c.id)
-                .limit(BATCH)
-                .with_for_update(skip_locked=True)
-            ).all()
-            if not rows:
+            requests = uow.status_requests.take(BATCH)
+            if not requests:
                 return queued
             now = container.now()
-            for row in rows:
-                queued += _queue_for_address(uow, row.email, now)
-            uow.conn.execute(r.delete().where(r.c.id.in_([row.id for row in rows])))
+            for _, email in requests:
+                queued += _queue_for_address(uow, email, now)
+            uow.status_requests.delete([request_id for request_id, _ in requests])
             uow.commit()
 
 
 def _queue_for_address(uow: UnitOfWork, email: str, now: datetime) -> int:
-    a = t.accounts
-    query = sa.select(a.c.account_id).where(sa.func.lower(a.c.email) == email.lower())
-    if uow.dialect == "postgresql":
-        # One status e-mail per account per hour: the account row is the lock that makes
-        # the check below and the insert one step for concurrent workers.
-        query = query.with_for_update()
-    queued = 0
-    for account_id in uow.conn.execute(query.order_by(a.c.account_id)).scalars().all():
-        queued += _queue_for_account(uow, account_id, now)
-    return queued
+    # One status e-mail per account per hour: the account row is the lock that makes the
+    # check below and the insert one step for concurrent workers.
+    return sum(
+        _queue_for_account(uow, account_id, now)
+        for account_id in uow.accounts.ids_with_email(email, lock=True)
+    )
 
 
 def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
-    m = t.messages
-    recent = uow.conn.execute(
-        sa.select(sa.func.count())
-        .select_from(m)
-        .where(
-            m.c.offer_id.is_(None),  # a status e-mail: ix_messages_account_id holds only those
-            m.c.account_id == account_id,
-            m.c.template == STATUS_TEMPLATE,
-            m.c.created_at > now - ONE_PER,
-        )
-    ).scalar_one()
-    if recent:
+    if uow.outbox.has_recent(account_id, STATUS_TEMPLATE, now - ONE_PER):
         return 0
     credits = uow.reports.account_credits(account_id, now)
     if credits is None:
@@ -102,8 +73,7 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
     links: dict[str, str] = {}
     if offered:
         pairs = new_tokens_with_hashes(len(offered))
-        offers.add_links(
-            uow.conn,
+        uow.offers.add_links(
             [
                 {"token_hash": digest, "offer_id": offer_id, "created_at": now}
                 for offer_id, (_, digest) in zip(offered, pairs, strict=True)
@@ -113,23 +83,23 @@ def _queue_for_account(uow: UnitOfWork, account_id: str, now: datetime) -> int:
     # An incident where the snapshot did not find the account: a fresh appeal link while the
     # campaign's appeal window is open (services/appeals.py stores only its hash).
     missed = [e.incident_id for e in credits.incidents if e.status in APPEALABLE]
-    appeal_tokens = issue_appeal_links(uow.conn, account_id, missed, now)
+    appeal_tokens = issue_appeal_links(uow, account_id, missed, now)
     for incident_id, (token, until) in appeal_tokens.items():
         links[appeal_key(incident_id)] = token
         links[appeal_until_key(incident_id)] = until.isoformat()
     message_id = new_id("msg")
-    uow.conn.execute(
-        m.insert().values(
-            id=message_id,
-            offer_id=None,
-            account_id=account_id,
-            channel="email",
-            template=STATUS_TEMPLATE,
-            state="pending",
-            next_attempt_at=now,
-            created_at=now,
-            status_links=links or None,
-        )
+    uow.outbox.queue_one(
+        {
+            "id": message_id,
+            "offer_id": None,
+            "account_id": account_id,
+            "channel": "email",
+            "template": STATUS_TEMPLATE,
+            "state": "pending",
+            "next_attempt_at": now,
+            "created_at": now,
+            "status_links": links or None,
+        }
     )
     uow.audit.record(
         at=now,

@@ -166,6 +166,15 @@ class Accounts(Repository):
         )
         return int(moved.rowcount)
 
+    def ids_with_email(self, email: str, *, lock: bool = False) -> list[str]:
+        """The accounts whose address is `email` (case-insensitive), by id; `lock` holds their
+        rows until the transaction ends (on PostgreSQL; SQLite's writers are serialised)."""
+        a = t.accounts
+        query = sa.select(a.c.account_id).where(sa.func.lower(a.c.email) == email.lower())
+        if lock and self.dialect == "postgresql":
+            query = query.with_for_update()
+        return [str(v) for v in self.conn.execute(query.order_by(a.c.account_id)).scalars()]
+
 
 class Plans(Repository):
     """The plans table: prices per plan and currency (`uow.plans`)."""

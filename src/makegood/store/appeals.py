@@ -18,168 +18,6 @@ from makegood.store.repository import Repository
 from makegood.store.tables_appeals import appeal_links, appeals
 from makegood.store.upsert import insert_new
 
-
-def launched_campaigns(conn: sa.Connection, incident_ids: Sequence[str]) -> dict[str, Any]:
-    """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
-    if not incident_ids:
-        return {}
-    c = t.campaigns
-    rows = conn.execute(
-        sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
-        .where(
-            c.c.incident_id.in_(list(incident_ids)),
-            c.c.state == "launched",
-            c.c.launched_at.is_not(None),
-        )
-        .order_by(c.c.launched_at.desc(), c.c.id.desc())
-    ).mappings()
-    chosen: dict[str, Any] = {}
-    for r in rows:
-        chosen.setdefault(r["incident_id"], r)
-    return chosen
-
-
-def add_links(conn: sa.Connection, links: Sequence[dict[str, Any]]) -> None:
-    """New appeal links (token_hash, account_id, incident_id, campaign_id, created_at,
-    expires_at)."""
-    if links:
-        conn.execute(appeal_links.insert(), list(links))
-
-
-def link(conn: sa.Connection, token_hash: str) -> sa.RowMapping | None:
-    """The link with this hash, with its incident's title and window, or None."""
-    al, i = appeal_links, t.incidents
-    return (
-        conn.execute(
-            sa.select(
-                al,
-                i.c.title.label("incident_title"),
-                i.c.starts_at.label("incident_starts_at"),
-                i.c.ends_at.label("incident_ends_at"),
-                t.accounts.c.locale,
-            )
-            .join(i, i.c.id == al.c.incident_id)
-            .join(t.accounts, t.accounts.c.account_id == al.c.account_id)
-            .where(al.c.token_hash == token_hash)
-        )
-        .mappings()
-        .first()
-    )
-
-
-def appeal_of(conn: sa.Connection, account_id: str, incident_id: str) -> sa.RowMapping | None:
-    """The account's appeal for the incident, or None."""
-    a = appeals
-    query = sa.select(a).where(a.c.account_id == account_id, a.c.incident_id == incident_id)
-    return conn.execute(query).mappings().first()
-
-
-def file(conn: sa.Connection, row: dict[str, Any]) -> bool:
-    """Insert the appeal unless the account has one for the incident; True if inserted."""
-    return insert_new(conn, appeals, row, ("account_id", "incident_id"))
-
-
-def get(conn: sa.Connection, appeal_id: str, lock: bool = False) -> sa.RowMapping | None:
-    query = sa.select(appeals).where(appeals.c.id == appeal_id)
-    if lock:
-        query = query.with_for_update()
-    return conn.execute(query).mappings().first()
-
-
-def queued_ids(conn: sa.Connection, limit: int) -> list[str]:
-    """Up to `limit` queued appeals, oldest first, locked (SKIP LOCKED on PostgreSQL, so
-    several workers share them)."""
-    a = appeals
-    query = (
-        sa.select(a.c.id)
-        .where(a.c.state == "queued")
-        .order_by(a.c.created_at, a.c.id)
-        .limit(limit)
-        .with_for_update(skip_locked=True)
-    )
-    return [str(i) for i in conn.execute(query).scalars()]
-
-
-def count_queued(conn: sa.Connection) -> int:
-    query = sa.select(sa.func.count()).select_from(appeals).where(appeals.c.state == "queued")
-    return int(conn.execute(query).scalar_one())
-
-
-def move(conn: sa.Connection, appeal_id: str, leaving: str, values: dict[str, Any]) -> bool:
-    """Move the appeal out of state `leaving` with `values` (its new state among them); False
-    when it was no longer in `leaving` (another worker or agent moved it first)."""
-    a = appeals
-    result = conn.execute(
-        a.update().where(a.c.id == appeal_id, a.c.state == leaving).values(**values)
-    )
-    return bool(result.rowcount == 1)
-
-
-def queue_page(conn: sa.Connection, limit: int = 200) -> list[sa.RowMapping]:
-    """The console's appeal queue: `needs_review` first (oldest first), then the others
-    (newest first), with the account's e-mail and the incident's title."""
-    a, acc, i = appeals, t.accounts, t.incidents
-    review_first = sa.case((a.c.state == "needs_review", 0), else_=1)
-    query = (
-        sa.select(
-            a,
-            acc.c.email,
-            acc.c.locale,
-            i.c.title.label("incident_title"),
-            i.c.starts_at.label("incident_starts_at"),
-            i.c.ends_at.label("incident_ends_at"),
-        )
-        .join(acc, acc.c.account_id == a.c.account_id)
-        .join(i, i.c.id == a.c.incident_id)
-        .order_by(
-            review_first,
-            sa.case((a.c.state == "needs_review", a.c.created_at)),
-            a.c.created_at.desc(),
-            a.c.id,
-        )
-        .limit(limit)
-    )
-    return list(conn.execute(query).mappings())
-
-
-def account_facts(conn: sa.Connection, account_id: str) -> sa.RowMapping | None:
-    """What eligibility needs of the account and its plan (status, plan, price, currency,
-    cancelled_at), or None for an account no longer known."""
-    a, p = t.accounts, t.plans
-    query = (
-        sa.select(
-            a.c.status,
-            a.c.plan_id,
-            a.c.cancelled_at,
-            p.c.monthly_price_minor,
-            p.c.currency,
-        )
-        .join(p, p.c.plan_id == a.c.plan_id)
-        .where(a.c.account_id == account_id)
-    )
-    return conn.execute(query).mappings().first()
-
-
-def has_offer(conn: sa.Connection, account_id: str, incident_id: str) -> bool:
-    """Whether the account already has an offer for the incident (from any campaign)."""
-    o = t.offers
-    query = sa.select(o.c.id).where(o.c.account_id == account_id, o.c.incident_id == incident_id)
-    return conn.execute(query).first() is not None
-
-
-def add_member(conn: sa.Connection, row: dict[str, Any]) -> None:
-    """The appealing account's evidence in the campaign's snapshot (it was not in it), so the
-    claim page, the offer e-mail and the status API show what the logs held."""
-    cm = t.cohort_members
-    present = conn.execute(
-        sa.select(cm.c.account_id).where(
-            cm.c.campaign_id == row["campaign_id"], cm.c.account_id == row["account_id"]
-        )
-    ).first()
-    if present is None:
-        conn.execute(cm.insert().values(**row))
-
-
 # An appeal's e-mails have ids derived from the appeal's, so each exists at most once (by
 # primary key) and the sender finds its appeal: "msg_" + the appeal id's body + a suffix.
 EMAIL_SUFFIXES = {"appeal_review": "_r", "appeal_declined": "_d"}
@@ -209,17 +47,158 @@ def for_email(conn: sa.Connection, appeal_id: str) -> sa.RowMapping | None:
     return conn.execute(query).mappings().first()
 
 
-def of_account(conn: sa.Connection, account_id: str) -> list[sa.RowMapping]:
-    """The account's appeals, newest first, with each incident's title (the support page)."""
-    a, i = appeals, t.incidents
-    query = (
-        sa.select(a, i.c.title.label("incident_title"))
-        .join(i, i.c.id == a.c.incident_id)
-        .where(a.c.account_id == account_id)
-        .order_by(a.c.created_at.desc(), a.c.id)
-    )
-    return list(conn.execute(query).mappings())
-
-
 class Appeals(Repository):
     """The appeal_links and appeals tables (`uow.appeals`)."""
+
+    def launched_campaigns(self, incident_ids: Sequence[str]) -> dict[str, Any]:
+        """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
+        if not incident_ids:
+            return {}
+        c = t.campaigns
+        rows = self.conn.execute(
+            sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
+            .where(
+                c.c.incident_id.in_(list(incident_ids)),
+                c.c.state == "launched",
+                c.c.launched_at.is_not(None),
+            )
+            .order_by(c.c.launched_at.desc(), c.c.id.desc())
+        ).mappings()
+        chosen: dict[str, Any] = {}
+        for r in rows:
+            chosen.setdefault(r["incident_id"], r)
+        return chosen
+
+    def add_links(self, links: Sequence[dict[str, Any]]) -> None:
+        """New appeal links (token_hash, account_id, incident_id, campaign_id, created_at,
+        expires_at)."""
+        if links:
+            self.conn.execute(appeal_links.insert(), list(links))
+
+    def link(self, token_hash: str) -> sa.RowMapping | None:
+        """The link with this hash, with its incident's title and window, or None."""
+        al, i = appeal_links, t.incidents
+        return (
+            self.conn.execute(
+                sa.select(
+                    al,
+                    i.c.title.label("incident_title"),
+                    i.c.starts_at.label("incident_starts_at"),
+                    i.c.ends_at.label("incident_ends_at"),
+                    t.accounts.c.locale,
+                )
+                .join(i, i.c.id == al.c.incident_id)
+                .join(t.accounts, t.accounts.c.account_id == al.c.account_id)
+                .where(al.c.token_hash == token_hash)
+            )
+            .mappings()
+            .first()
+        )
+
+    def appeal_of(self, account_id: str, incident_id: str) -> sa.RowMapping | None:
+        """The account's appeal for the incident, or None."""
+        a = appeals
+        query = sa.select(a).where(a.c.account_id == account_id, a.c.incident_id == incident_id)
+        return self.conn.execute(query).mappings().first()
+
+    def file(self, row: dict[str, Any]) -> bool:
+        """Insert the appeal unless the account has one for the incident; True if inserted."""
+        return insert_new(self.conn, appeals, row, ("account_id", "incident_id"))
+
+    def get(self, appeal_id: str, lock: bool = False) -> sa.RowMapping | None:
+        query = sa.select(appeals).where(appeals.c.id == appeal_id)
+        if lock:
+            query = query.with_for_update()
+        return self.conn.execute(query).mappings().first()
+
+    def queued_ids(self, limit: int) -> list[str]:
+        """Up to `limit` queued appeals, oldest first, locked (SKIP LOCKED on PostgreSQL, so
+        several workers share them)."""
+        a = appeals
+        query = (
+            sa.select(a.c.id)
+            .where(a.c.state == "queued")
+            .order_by(a.c.created_at, a.c.id)
+            .limit(limit)
+            .with_for_update(skip_locked=True)
+        )
+        return [str(i) for i in self.conn.execute(query).scalars()]
+
+    def count_queued(self) -> int:
+        query = sa.select(sa.func.count()).select_from(appeals).where(appeals.c.state == "queued")
+        return int(self.conn.execute(query).scalar_one())
+
+    def move(self, appeal_id: str, leaving: str, values: dict[str, Any]) -> bool:
+        """Move the appeal out of state `leaving` with `values` (its new state among them); False
+        when it was no longer in `leaving` (another worker or agent moved it first)."""
+        a = appeals
+        result = self.conn.execute(
+            a.update().where(a.c.id == appeal_id, a.c.state == leaving).values(**values)
+        )
+        return bool(result.rowcount == 1)
+
+    def queue_page(self, limit: int = 200) -> list[sa.RowMapping]:
+        """The console's appeal queue: `needs_review` first (oldest first), then the others
+        (newest first), with the account's e-mail and the incident's title."""
+        a, acc, i = appeals, t.accounts, t.incidents
+        review_first = sa.case((a.c.state == "needs_review", 0), else_=1)
+        query = (
+            sa.select(
+                a,
+                acc.c.email,
+                acc.c.locale,
+                i.c.title.label("incident_title"),
+                i.c.starts_at.label("incident_starts_at"),
+                i.c.ends_at.label("incident_ends_at"),
+            )
+            .join(acc, acc.c.account_id == a.c.account_id)
+            .join(i, i.c.id == a.c.incident_id)
+            .order_by(
+                review_first,
+                sa.case((a.c.state == "needs_review", a.c.created_at)),
+                a.c.created_at.desc(),
+                a.c.id,
+            )
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).mappings())
+
+    def account_facts(self, account_id: str) -> sa.RowMapping | None:
+        """What eligibility needs of the account and its plan (status, plan, price, currency,
+        cancelled_at), or None for an account no longer known."""
+        a, p = t.accounts, t.plans
+        query = (
+            sa.select(
+                a.c.status,
+                a.c.plan_id,
+                a.c.cancelled_at,
+                p.c.monthly_price_minor,
+                p.c.currency,
+            )
+            .join(p, p.c.plan_id == a.c.plan_id)
+            .where(a.c.account_id == account_id)
+        )
+        return self.conn.execute(query).mappings().first()
+
+    def add_member(self, row: dict[str, Any]) -> None:
+        """The appealing account's evidence in the campaign's snapshot (it was not in it), so the
+        claim page, the offer e-mail and the status API show what the logs held."""
+        cm = t.cohort_members
+        present = self.conn.execute(
+            sa.select(cm.c.account_id).where(
+                cm.c.campaign_id == row["campaign_id"], cm.c.account_id == row["account_id"]
+            )
+        ).first()
+        if present is None:
+            self.conn.execute(cm.insert().values(**row))
+
+    def of_account(self, account_id: str) -> list[sa.RowMapping]:
+        """The account's appeals, newest first, with each incident's title (the support page)."""
+        a, i = appeals, t.incidents
+        query = (
+            sa.select(a, i.c.title.label("incident_title"))
+            .join(i, i.c.id == a.c.incident_id)
+            .where(a.c.account_id == account_id)
+            .order_by(a.c.created_at.desc(), a.c.id)
+        )
+        return list(self.conn.execute(query).mappings())

@@ -138,4 +138,6 @@ def appeal_router(
 
 def _file(container: Container, token: str, note: str | None) -> AppealPage:
     with container.uow() as uow:
-        return file_appeal(uow, token, note, container.now())
+        page = file_appeal(uow, token, note, container.now())
+        uow.commit()
+        return page

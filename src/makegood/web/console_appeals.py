@@ -13,7 +13,6 @@ from fastapi.responses import RedirectResponse
 from makegood.bootstrap import Container
 from makegood.services.appeal_decisions import decline_appeal, grant_appeal
 from makegood.services.users import Permission, Role, SessionUser
-from makegood.store import appeals as store
 from makegood.telemetry.account_log import AccountLog
 from makegood.web.auth import Auth
 from makegood.web.console_render import ConsolePages
@@ -31,7 +30,7 @@ def add_appeal_routes(app: FastAPI, container: Container, auth: Auth, pages: Con
     @app.get("/appeals")
     def appeal_queue(session: Agent, done: str = "") -> Response:
         with container.uow() as uow:
-            rows = [_shown(r) for r in store.queue_page(uow.conn)]
+            rows = [_shown(r) for r in uow.appeals.queue_page()]
         return pages.render(
             "appeals.html",
             session=session,

@@ -15,7 +15,6 @@ from makegood.services import console_queries as q
 from makegood.services.console_queries import find_accounts as q_find
 from makegood.services.support import REASON_CODES, extend_offer, goodwill_grant, resend_link
 from makegood.services.users import Permission, Role, SessionUser
-from makegood.store import appeals as appeal_store
 from makegood.web.auth import Auth
 from makegood.web.console_render import ConsolePages, path_segment
 from makegood.web.paging import AuditBefore
@@ -65,7 +64,7 @@ def add_support_routes(app: FastAPI, container: Container, auth: Auth, pages: Co
             )
             statements = statements_for(uow, account_id)
             entries = q.account_audit(uow, account_id)
-            appeals = appeal_store.of_account(uow.conn, account_id)
+            appeals = uow.appeals.of_account(account_id)
         return pages.render(
             "account.html",
             session=session,

@@ -88,6 +88,7 @@ def credits_router(container: Container, pages: Pages, limits: WebLimits) -> API
         if addresses is None or addresses.hit(email.strip().lower()):
             with container.uow() as uow:
                 request_status(uow, email, container.now())
+                uow.commit()
         return page(request, 200, "sent")
 
     return router
