@@ -16,15 +16,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.errors import OfferUnavailable
 from makegood.domain.ids import new_id
 from makegood.domain.tokens import hash_token, new_token
 from makegood.services.claims import grant_offer
-from makegood.store import offers, outbox
-from makegood.store import tables as t
+from makegood.store.outbox import new_message
 
 REMINDER = "offer_reminder"
 
@@ -38,24 +35,8 @@ class ExpiryReport:
 def queue_reminders(container: Container, *, days: float) -> int:
     """Queue one reminder per open offer expiring within `days`; returns how many."""
     now = container.now()
-    o, m, c = t.offers, t.messages, t.campaigns
-    # A reminder is never a launch e-mail: `ix_messages_offer_id` finds it.
-    reminded = sa.exists().where(
-        m.c.offer_id == o.c.id, outbox.not_launch_email(m), m.c.template == REMINDER
-    )
-    query = (
-        sa.select(o.c.id, o.c.account_id)
-        .select_from(o.join(c, c.c.id == o.c.campaign_id))
-        .where(
-            offers.claimable_clause(o, now),
-            c.c.mode == "claim",
-            o.c.expires_at <= now + timedelta(days=days),
-            ~reminded,
-        )
-        .order_by(o.c.id)
-    )
     with container.uow() as uow:
-        due = uow.conn.execute(query.with_for_update(of=o, skip_locked=True)).all()
+        due = uow.outbox.offers_to_remind(now, now + timedelta(days=days), REMINDER)
         tokens, messages = [], []
         for offer_id, account_id in due:
             token = new_token()
@@ -63,12 +44,12 @@ def queue_reminders(container: Container, *, days: float) -> int:
                 {"token_hash": hash_token(token), "offer_id": offer_id, "created_at": now}
             )
             messages.append(
-                outbox.new_message(
+                new_message(
                     new_id("msg"), account_id, REMINDER, now, offer_id=offer_id, claim_token=token
                 )
             )
-        offers.add_links(uow.conn, tokens)
-        outbox.queue(uow.conn, messages)
+        uow.offers.add_links(tokens)
+        uow.outbox.queue(messages)
         uow.commit()
     return len(messages)
 
@@ -76,25 +57,14 @@ def queue_reminders(container: Container, *, days: float) -> int:
 def grant_expiring(container: Container, *, lead: timedelta) -> ExpiryReport:
     """Grant every open offer expiring within `lead` (policy "grant anyway at expiry")."""
     now = container.now()
-    o = t.offers
-    query = (
-        sa.select(o.c.id, o.c.account_id)
-        .where(offers.claimable_clause(o, now), o.c.expires_at <= now + lead)
-        .order_by(o.c.id)
-    )
     with container.uow() as uow:
-        due = uow.conn.execute(query).all()
+        due = uow.offers.open_expiring(now, now + lead)
     report = ExpiryReport()
     for offer_id, account_id in due:
         with container.uow() as uow:
             # The notice and the grant commit together: both, or neither.
-            outbox.queue(
-                uow.conn,
-                [
-                    outbox.new_message(
-                        new_id("msg"), account_id, "offer_granted", now, offer_id=offer_id
-                    )
-                ],
+            uow.outbox.queue(
+                [new_message(new_id("msg"), account_id, "offer_granted", now, offer_id=offer_id)]
             )
             try:
                 grant_offer(uow, offer_id, container.now(), via="expiry", actor="system:expiry")

@@ -335,6 +335,17 @@ class Offers(Repository):
         query = sa.select(o.c.id).where(o.c.id == offer_id, claimable_clause(o, now))
         return self.conn.execute(query).first() is not None
 
+    def open_expiring(self, now: datetime, before: datetime) -> list[tuple[str, str]]:
+        """(offer id, account id) of every offer still claimable at `now` that expires before
+        `before`, in id order."""
+        o = t.offers
+        query = (
+            sa.select(o.c.id, o.c.account_id)
+            .where(claimable_clause(o, now), o.c.expires_at <= before)
+            .order_by(o.c.id)
+        )
+        return [(r.id, r.account_id) for r in self.conn.execute(query)]
+
     def has_offer(self, account_id: str, incident_id: str) -> bool:
         """Whether the account already has an offer for the incident (from any campaign)."""
         o = t.offers

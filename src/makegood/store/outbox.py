@@ -22,7 +22,7 @@ import sqlalchemy as sa
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded, insert_dicts
-from makegood.store.offers import open_of_campaign
+from makegood.store.offers import claimable_clause, open_of_campaign
 from makegood.store.repository import Repository
 
 # The columns a launch writes for each e-mail, in COPY order.
@@ -383,3 +383,28 @@ class Outbox(Repository):
             )
         )
         return bool(self.conn.execute(query).scalar_one())
+
+    def offers_to_remind(
+        self, now: datetime, expiring_before: datetime, template: str
+    ) -> list[tuple[str, str]]:
+        """(offer id, account id) of every open offer of a claim campaign that expires before
+        `expiring_before` and has no message of `template` yet, in id order, locked for this
+        transaction (SKIP LOCKED on PostgreSQL: concurrent runs take different offers)."""
+        o, m, c = t.offers, t.messages, t.campaigns
+        # A reminder is never a launch e-mail: `ix_messages_offer_id` finds it.
+        reminded = sa.exists().where(
+            m.c.offer_id == o.c.id, not_launch_email(m), m.c.template == template
+        )
+        query = (
+            sa.select(o.c.id, o.c.account_id)
+            .select_from(o.join(c, c.c.id == o.c.campaign_id))
+            .where(
+                claimable_clause(o, now),
+                c.c.mode == "claim",
+                o.c.expires_at <= expiring_before,
+                ~reminded,
+            )
+            .order_by(o.c.id)
+            .with_for_update(of=o, skip_locked=True)
+        )
+        return [(r.id, r.account_id) for r in self.conn.execute(query)]
