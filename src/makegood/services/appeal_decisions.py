@@ -54,7 +54,7 @@ def grant_appeal(
         account_id = str(appeal["account_id"])
         campaign = get_campaign(uow, str(appeal["campaign_id"]))
         incident = get_incident(uow, str(appeal["incident_id"]))
-        facts_row = uow.appeals.account_facts(account_id)
+        facts_row = uow.accounts.with_plan(account_id)
         findings = appeal["findings"]
         log = AccountLog.from_json(findings if isinstance(findings, dict) else {})
         decision = proposed_decision(

@@ -69,7 +69,7 @@ def issue_offer(
         uow.ledger.add_grants(credit_dicts(rows), now, actor)
         uow.offers.set_credited_via(offer_id, VIA)
     if log.failed_attempts and log.first_failure_at and log.last_failure_at:
-        uow.appeals.add_member(
+        uow.cohort.add_member(
             {
                 "campaign_id": campaign.id,
                 "account_id": account_id,

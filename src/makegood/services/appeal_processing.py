@@ -100,7 +100,7 @@ def _process(
     )
     now = container.now()
     outage = Outage(incident.starts_at, incident.ends_at)
-    facts_row = uow.appeals.account_facts(account_id)
+    facts_row = uow.accounts.with_plan(account_id)
     facts = facts_of(facts_row)
     offered = uow.offers.has_offer(account_id, appeal["incident_id"])
     findings = log.as_json()

@@ -52,7 +52,7 @@ def issue_links(
     each of these incidents whose
     newest launched campaign's appeal window is still open and that the account has not
     appealed yet; only the hashes are stored."""
-    campaigns = uow.appeals.launched_campaigns(incident_ids)
+    campaigns = uow.campaigns.newest_launched(incident_ids)
     open_windows = {
         incident_id: (c["id"], appeal_window_ends(c["launched_at"], c["appeal_days"]))
         for incident_id, c in campaigns.items()

@@ -52,12 +52,12 @@ def find_accounts(uow: UnitOfWork, query: str, limit: int = 20) -> list[dict[str
     text = query.strip()
     if not text:
         return []
-    return [dict(r) for r in uow.reports.find_accounts(text, _limit(limit))]
+    return [dict(r) for r in uow.accounts.find(text, _limit(limit))]
 
 
 def get_account(uow: UnitOfWork, account_id: str) -> dict[str, Any]:
     """The account and its plan, or NotFound."""
-    row = uow.reports.account(account_id)
+    row = uow.accounts.with_plan(account_id)
     if row is None:
         raise NotFound(f"no account {account_id!r}: search by the account id or the e-mail")
     return dict(row)

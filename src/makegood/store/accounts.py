@@ -166,6 +166,28 @@ class Accounts(Repository):
         )
         return int(moved.rowcount)
 
+    def with_plan(self, account_id: str) -> sa.RowMapping | None:
+        """The account with its plan's name (`plan_name`), monthly price and currency (the
+        console's account page, an appeal's eligibility), or None for an unknown account."""
+        a, p = accounts, plans
+        query = (
+            sa.select(a, p.c.name.label("plan_name"), p.c.monthly_price_minor, p.c.currency)
+            .join(p, p.c.plan_id == a.c.plan_id)
+            .where(a.c.account_id == account_id)
+        )
+        return self.conn.execute(query).mappings().first()
+
+    def find(self, text: str, limit: int) -> list[sa.RowMapping]:
+        """Accounts whose id is `text` or whose e-mail is `text` (case-insensitive), by id."""
+        a = accounts
+        query = (
+            sa.select(a.c.account_id, a.c.email, a.c.status, a.c.locale, a.c.plan_id)
+            .where(sa.or_(a.c.account_id == text, sa.func.lower(a.c.email) == text.lower()))
+            .order_by(a.c.account_id)
+            .limit(limit)
+        )
+        return list(self.conn.execute(query).mappings())
+
     def ids_with_email(self, email: str, *, lock: bool = False) -> list[str]:
         """The accounts whose address is `email` (case-insensitive), by id; `lock` holds their
         rows until the transaction ends (on PostgreSQL; SQLite's writers are serialised)."""

@@ -50,25 +50,6 @@ def for_email(conn: sa.Connection, appeal_id: str) -> sa.RowMapping | None:
 class Appeals(Repository):
     """The appeal_links and appeals tables (`uow.appeals`)."""
 
-    def launched_campaigns(self, incident_ids: Sequence[str]) -> dict[str, Any]:
-        """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
-        if not incident_ids:
-            return {}
-        c = t.campaigns
-        rows = self.conn.execute(
-            sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
-            .where(
-                c.c.incident_id.in_(list(incident_ids)),
-                c.c.state == "launched",
-                c.c.launched_at.is_not(None),
-            )
-            .order_by(c.c.launched_at.desc(), c.c.id.desc())
-        ).mappings()
-        chosen: dict[str, Any] = {}
-        for r in rows:
-            chosen.setdefault(r["incident_id"], r)
-        return chosen
-
     def add_links(self, links: Sequence[dict[str, Any]]) -> None:
         """New appeal links (token_hash, account_id, incident_id, campaign_id, created_at,
         expires_at)."""
@@ -162,35 +143,6 @@ class Appeals(Repository):
             .limit(limit)
         )
         return list(self.conn.execute(query).mappings())
-
-    def account_facts(self, account_id: str) -> sa.RowMapping | None:
-        """What eligibility needs of the account and its plan (status, plan, price, currency,
-        cancelled_at), or None for an account no longer known."""
-        a, p = t.accounts, t.plans
-        query = (
-            sa.select(
-                a.c.status,
-                a.c.plan_id,
-                a.c.cancelled_at,
-                p.c.monthly_price_minor,
-                p.c.currency,
-            )
-            .join(p, p.c.plan_id == a.c.plan_id)
-            .where(a.c.account_id == account_id)
-        )
-        return self.conn.execute(query).mappings().first()
-
-    def add_member(self, row: dict[str, Any]) -> None:
-        """The appealing account's evidence in the campaign's snapshot (it was not in it), so the
-        claim page, the offer e-mail and the status API show what the logs held."""
-        cm = t.cohort_members
-        present = self.conn.execute(
-            sa.select(cm.c.account_id).where(
-                cm.c.campaign_id == row["campaign_id"], cm.c.account_id == row["account_id"]
-            )
-        ).first()
-        if present is None:
-            self.conn.execute(cm.insert().values(**row))
 
     def of_account(self, account_id: str) -> list[sa.RowMapping]:
         """The account's appeals, newest first, with each incident's title (the support page)."""

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import Any
 
@@ -46,6 +46,25 @@ class Campaigns(Repository):
             query = query.where(c.c.incident_id == incident_id)
         query = query.order_by(c.c.created_at.desc(), c.c.id.desc()).limit(limit)
         return list(self.conn.execute(query).mappings())
+
+    def newest_launched(self, incident_ids: Sequence[str]) -> dict[str, Any]:
+        """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
+        if not incident_ids:
+            return {}
+        c = t.campaigns
+        rows = self.conn.execute(
+            sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
+            .where(
+                c.c.incident_id.in_(list(incident_ids)),
+                c.c.state == CampaignState.LAUNCHED,
+                c.c.launched_at.is_not(None),
+            )
+            .order_by(c.c.launched_at.desc(), c.c.id.desc())
+        ).mappings()
+        chosen: dict[str, Any] = {}
+        for r in rows:
+            chosen.setdefault(r["incident_id"], r)
+        return chosen
 
     def hold(self, campaign_id: str) -> bool:
         """Whether the campaign exists; if so it cannot be deleted (nor its id changed) before

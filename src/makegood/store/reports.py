@@ -90,27 +90,6 @@ class Reports(CreditStatusReports, CreditDeadlines):
 
     # The console's lists and look-ups (bounded by `limit`, newest first).
 
-    def find_accounts(self, text: str, limit: int) -> list[sa.RowMapping]:
-        """Accounts whose id is `text` or whose e-mail is `text` (case-insensitive)."""
-        a = t.accounts
-        query = (
-            sa.select(a.c.account_id, a.c.email, a.c.status, a.c.locale, a.c.plan_id)
-            .where(sa.or_(a.c.account_id == text, sa.func.lower(a.c.email) == text.lower()))
-            .order_by(a.c.account_id)
-            .limit(limit)
-        )
-        return list(self.conn.execute(query).mappings())
-
-    def account(self, account_id: str) -> sa.RowMapping | None:
-        """The account with its plan's name and currency."""
-        a, p = t.accounts, t.plans
-        query = (
-            sa.select(a, p.c.name.label("plan_name"), p.c.currency)
-            .join(p, p.c.plan_id == a.c.plan_id)
-            .where(a.c.account_id == account_id)
-        )
-        return self.conn.execute(query).mappings().first()
-
     def account_messages(self, account_id: str, limit: int) -> list[sa.RowMapping]:
         """Every message of the account (both channels) with its delivery state; never the
         token."""

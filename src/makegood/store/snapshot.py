@@ -199,6 +199,18 @@ class Cohort(Repository):
                 if progress:
                     progress(written)
 
+    def add_member(self, row: dict[str, Any]) -> None:
+        """The appealing account's evidence in the campaign's snapshot (it was not in it), so the
+        claim page, the offer e-mail and the status API show what the logs held."""
+        cm = t.cohort_members
+        present = self.conn.execute(
+            sa.select(cm.c.account_id).where(
+                cm.c.campaign_id == row["campaign_id"], cm.c.account_id == row["account_id"]
+            )
+        ).first()
+        if present is None:
+            self.conn.execute(cm.insert().values(**row))
+
     def clear(self, campaign_id: str) -> None:
         """Remove the snapshot of `campaign_id` (a rebuild never adds to an old one)."""
         cm = t.cohort_members
