@@ -100,6 +100,42 @@ def test_a_snapshot_is_written_exactly_for_its_existing_campaign(
     )
 
 
+def test_an_appealing_account_joins_the_snapshot_once_through_the_cohort(
+    container: Container,
+) -> None:
+    """cohort_members has one home, uow.cohort: the evidence of an account granted on appeal
+    (it was not in the snapshot) is added there, once per campaign and account."""
+    draft = seed_draft(container, created_by="seed", accounts=1)
+    at = datetime(2026, 3, 21, 18, 40, tzinfo=UTC)
+    row = {
+        "campaign_id": draft.campaign_id,
+        "account_id": "acc-appealed",
+        "failed_attempts": 4,
+        "first_failure_at": at,
+        "last_failure_at": at + timedelta(minutes=3),
+        "excluded_reason": None,
+        "plan_id": "pln",
+        "currency": "USD",
+        "amount_minor": 30,
+        "impact_minutes": 3,
+        "tier": None,
+        "why": "outage",
+        "why_count": 4,
+    }
+    with container.uow() as uow:
+        uow.cohort.add_member(row)
+        uow.cohort.add_member({**row, "failed_attempts": 9})  # already there: left as it is
+        uow.commit()
+    cm = t.cohort_members
+    with container.engine.connect() as conn:
+        found = conn.execute(
+            sa.select(cm.c.failed_attempts).where(
+                cm.c.campaign_id == draft.campaign_id, cm.c.account_id == "acc-appealed"
+            )
+        ).all()
+    assert [tuple(r) for r in found] == [(4,)]
+
+
 def test_the_eligibility_inputs_are_the_same_files_on_both_dialects(
     container: Container, tmp_path: Path
 ) -> None:
