@@ -74,8 +74,8 @@ def launch_and_read_tokens(url: str) -> list[str]:
     launch_campaign(container, CAMPAIGN, actor="bench")
     with engine.connect() as conn:
         tokens = list(
-            conn.exec_driver_sql(
-                "SELECT claim_token FROM messages WHERE channel = 'email' ORDER BY id"
+            conn.exec_driver_sql(  # the launch e-mails' links, still on their offers
+                "SELECT email_token FROM offers WHERE email_state = 'pending' ORDER BY id"
             ).scalars()
         )
     engine.dispose()

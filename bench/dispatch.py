@@ -3,10 +3,12 @@
 Prints figures; it is not a test. Run from the repository root (needs PostgreSQL, the same
 server the tests use, MAKEGOOD_TEST_DATABASE_URL):
 
-    uv run python bench/dispatch.py [--messages 20000] [--connections 4] [--dkim]
+    uv run python bench/dispatch.py [--messages 20000] [--connections 4] [--dkim] [--stored]
 
 Every scenario sends the same kind of messages (claim e-mails of a seeded campaign, rendered
-in five languages) to one local SMTP sink (aiosmtpd in its own process). The rate is taken at
+in five languages) to one local SMTP sink (aiosmtpd in its own process). They are seeded as a
+launch leaves them, pending on their offers, so the workers also write each e-mail's row as
+they take it; with --stored they are rows of `messages` already. The rate is taken at
 the sink, from the first to the last accepted message, so interpreter start-up is excluded
 for both sides. The bare loop gets the messages already rendered and composed and only sends
 them, with as many concurrent connections as one worker uses: it is the ceiling of what a
@@ -40,6 +42,7 @@ from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+from makegood.store.outbox import launch_email_id
 
 ADMIN_URL = os.environ.get(
     "MAKEGOOD_TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
@@ -133,12 +136,14 @@ def drop_database(url: str) -> None:
     admin.dispose()
 
 
-def seed(url: str, n: int, now: datetime) -> None:
-    """A launched claim campaign with n offers, each with a pending e-mail (bulk inserts)."""
+def seed(url: str, n: int, now: datetime, stored: bool) -> None:
+    """A launched claim campaign with n offers, each with its launch e-mail pending on the
+    offer, as a launch leaves it (the worker writes its row when it takes it); with `stored`,
+    each e-mail already a row of `messages`, as a launch wrote them before migration 0009."""
     engine = make_engine(url)
     inc, cmp = new_id("inc"), new_id("cmp")
     rows: dict[str, list[dict[str, Any]]] = {
-        k: [] for k in ("accounts", "cohort", "offers", "tokens", "messages")
+        k: [] for k in ("accounts", "cohort", "offers", "messages")
     }
     for i in range(n):
         acc, offer = f"acc-{i:07d}", new_id("ofr")
@@ -180,14 +185,17 @@ def seed(url: str, n: int, now: datetime) -> None:
                 "plan_id": "plan",
                 "created_at": now,
                 "expires_at": now + timedelta(days=7),
+                "token_hash": hash_token(token),
+                "inapp_state": "unread",
+                "email_state": None if stored else "pending",
+                "email_token": None if stored else token,
             }
         )
-        rows["tokens"].append(
-            {"token_hash": hash_token(token), "offer_id": offer, "created_at": now}
-        )
+        if not stored:
+            continue
         rows["messages"].append(
             {
-                "id": new_id("msg"),
+                "id": launch_email_id(offer),
                 "offer_id": offer,
                 "account_id": acc,
                 "channel": "email",
@@ -242,10 +250,10 @@ def seed(url: str, n: int, now: datetime) -> None:
             (t.accounts, "accounts"),
             (t.cohort_members, "cohort"),
             (t.offers, "offers"),
-            (t.claim_tokens, "tokens"),
             (t.messages, "messages"),
         ):
-            conn.execute(sa.insert(table), rows[key])
+            if rows[key]:
+                conn.execute(sa.insert(table), rows[key])
     with engine.connect() as conn:  # fresh tables have no statistics; a live outbox has
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
@@ -281,8 +289,9 @@ def compose_all(url: str, sink_url: str, dkim: dict[str, str]) -> list[tuple[str
     signing = {k.removeprefix("MAKEGOOD_").lower(): v for k, v in dkim.items()}
     box = bootstrap(Settings(database_url=url, smtp_url=sink_url, **signing))
     now = box.now()
-    with box.uow() as uow:
+    with box.uow() as uow:  # rolled back: the workers find the outbox as seeded
         due = outbox.lock_due_batch(uow.conn, now, after_id="", limit=10**9, retry_failed_now=True)
+        due += outbox.lock_batch(uow.conn, uow.outbox.take_launch_emails(now, 10**9))
     composed = []
     for mail in due:
         rendered = render_offer_email(notice_of(mail, now), box.settings)
@@ -353,13 +362,15 @@ def cpu_now() -> float:
 Result = tuple[int, float, float]  # messages accepted, messages/s, CPU ms per message
 
 
-def one_round(sink: Sink, n: int, k: int, batch: int, dkim: dict[str, str]) -> dict[str, Result]:
+def one_round(
+    sink: Sink, n: int, k: int, batch: int, dkim: dict[str, str], stored: bool
+) -> dict[str, Result]:
     """One round of the three scenarios; `dkim` holds the MAKEGOOD_DKIM_* settings, if any."""
     now = datetime.now(UTC)
     results: dict[str, Result] = {}
     url = fresh_database()
     try:
-        seed(url, n, now)
+        seed(url, n, now, stored)
         messages = compose_all(url, sink.url, dkim)
         sink.reset()
         began = cpu_now()
@@ -375,7 +386,7 @@ def one_round(sink: Sink, n: int, k: int, batch: int, dkim: dict[str, str]) -> d
         drop_database(url)
     url = fresh_database()
     try:
-        seed(url, n, now)
+        seed(url, n, now, stored)
         sink.reset()
         cpu = run_workers(url, sink, 2, k, batch, dkim)
         sent, rate = sink.rate()
@@ -392,6 +403,11 @@ def main() -> None:
     parser.add_argument("--batch", type=int, default=100, help="MAKEGOOD_DISPATCH_BATCH_SIZE")
     parser.add_argument("--rounds", type=int, default=3, help="best of this many rounds")
     parser.add_argument("--dkim", action="store_true", help="DKIM-sign every message")
+    parser.add_argument(
+        "--stored",
+        action="store_true",
+        help="launch e-mails already rows of messages (before migration 0009), not on offers",
+    )
     args = parser.parse_args()
     n, k = args.messages, args.connections
     keys = tempfile.TemporaryDirectory()
@@ -402,7 +418,7 @@ def main() -> None:
     best: dict[str, Result] = {}
     try:
         for number in range(1, args.rounds + 1):
-            for name, result in one_round(sink, n, k, args.batch, dkim).items():
+            for name, result in one_round(sink, n, k, args.batch, dkim, args.stored).items():
                 print(f"  round {number}: {name:<22}{result[1]:>8.0f} msg/s", file=sys.stderr)
                 if name not in best or result[1] > best[name][1]:
                     best[name] = result
@@ -412,6 +428,7 @@ def main() -> None:
     bare = best["bare aiosmtplib loop"][1]
     print(
         f"dispatch benchmark: {n} messages{', DKIM-signed' if args.dkim else ''}, "
+        f"launch e-mails {'stored' if args.stored else 'on their offers'}, "
         f"{k} SMTP connections per sender, batch {args.batch}, "
         f"best of {args.rounds} rounds, {os.cpu_count()} CPUs, load average "
         f"{os.getloadavg()[0]:.1f}"

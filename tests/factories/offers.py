@@ -79,9 +79,11 @@ def add_offer(
     inapp: bool = False,
     credited_at: datetime | None = None,
     credited_via: str | None = None,
+    launch_email: bool = False,
 ) -> str:
     """An offer as a launch issues it (store/offers.py); `token` is its launch link, `inapp`
-    gives it an unread in-app message. Credit it with `claim` or `grant`."""
+    gives it an unread in-app message, `launch_email` its launch e-mail, pending on the offer
+    (carrying `token`) until the outbox takes it. Credit it with `claim` or `grant`."""
     offer_id = new_id("ofr")
     values = {
         "id": offer_id,
@@ -98,6 +100,8 @@ def add_offer(
         "credited_via": credited_via,
         "token_hash": None if token is None else hash_token(token),
         "inapp_state": "unread" if inapp else None,
+        "email_state": "pending" if launch_email else None,
+        "email_token": token if launch_email else None,
     }
     rows = [tuple(values[c] for c in offers_store.LAUNCH_COLUMNS)]
     offers_store.insert(conn, offers_store.LAUNCH_COLUMNS, rows, encode_rows(rows))

@@ -51,7 +51,8 @@ def seed_campaign(
     title: str = "Streaming outage",
 ) -> list[SeededOffer]:
     """A launched campaign with, per subscriber, one offer (granted in "auto" mode, through the
-    grant service), its in-app message and its launch e-mail, queued."""
+    grant service), its in-app message and its launch e-mail, pending on the offer as a launch
+    leaves it (the outbox writes its row when it takes it: `take_launch_emails`)."""
     starts_at = now - timedelta(hours=20)
     seeded: list[SeededOffer] = []
     with engine.begin() as conn:
@@ -89,6 +90,31 @@ def _seed_offer(
     mode: str,
     claim_days: int,
 ) -> SeededOffer:
+    plan_id = _enrol(conn, sub, campaign_id, now)
+    granted = mode == "auto"
+    token = None if granted else new_token()
+    offer_id = add_offer(
+        conn,
+        campaign_id=campaign_id,
+        incident_id=incident_id,
+        account_id=sub.account_id,
+        plan_id=plan_id,
+        amount_minor=sub.amount_minor,
+        currency=sub.currency,
+        created_at=now,
+        expires_at=now + timedelta(days=claim_days),
+        token=token,
+        inapp=True,  # its in-app message lives on the offer
+        launch_email=True,  # and so does its launch e-mail, until the outbox takes it
+    )
+    if granted:
+        grant(conn, offer_id, now, via="auto")
+    email_id, inapp_id = outbox.launch_email_id(offer_id), "app_" + offer_id.partition("_")[2]
+    return SeededOffer(sub.account_id, sub.address, offer_id, email_id, inapp_id, token)
+
+
+def _enrol(conn: sa.Connection, sub: Subscriber, campaign_id: str, now: datetime) -> str:
+    """The subscriber's account, and its place in the campaign's cohort; returns its plan."""
     plan_id = f"plan-{sub.currency.lower()}"
     save_accounts(
         conn,
@@ -114,48 +140,46 @@ def _seed_offer(
         first_failure_at=now - timedelta(hours=19, minutes=50),
         last_failure_at=now - timedelta(hours=17, minutes=5),
     )
-    granted = mode == "auto"
-    token = None if granted else new_token()
-    offer_id = add_offer(
-        conn,
-        campaign_id=campaign_id,
-        incident_id=incident_id,
-        account_id=sub.account_id,
-        plan_id=plan_id,
-        amount_minor=sub.amount_minor,
-        currency=sub.currency,
-        created_at=now,
-        expires_at=now + timedelta(days=claim_days),
-        token=token,
-        inapp=True,  # its in-app message lives on the offer
-    )
-    if granted:
-        grant(conn, offer_id, now, via="auto")
-    email_id, inapp_id = outbox.launch_email_id(offer_id), "app_" + offer_id.partition("_")[2]
-    outbox.queue(
-        conn,
-        [
-            {
-                "id": email_id,
-                "offer_id": offer_id,
-                "account_id": sub.account_id,
-                "channel": "email",
-                "template": "offer_granted" if granted else "offer_claim",
-                "state": "pending",
-                "attempts": 0,
-                "next_attempt_at": now,
-                "claim_token": token,
-                "created_at": now,
-            }
-        ],
-    )
-    return SeededOffer(sub.account_id, sub.address, offer_id, email_id, inapp_id, token)
+    return plan_id
+
+
+def approved_campaign(engine: sa.Engine, subscribers: list[Subscriber], now: datetime) -> str:
+    """An approved claim campaign whose cohort is these subscribers, ready to launch; returns
+    its id."""
+    with engine.begin() as conn:
+        _, campaign_id = insert_incident_and_campaign(
+            conn,
+            title="Streaming outage",
+            starts_at=now - timedelta(hours=20),
+            ends_at=now - timedelta(hours=15),
+            at=now,
+            affected_count=len(subscribers),
+            state="approved",
+            approved_at=now,
+            approved_by="test",
+        )
+        currencies = sorted({sub.currency for sub in subscribers})
+        save_plans(
+            conn,
+            [plan(f"plan-{c.lower()}", name=f"Unlimited {c}", currency=c) for c in currencies],
+            now,
+        )
+        for sub in subscribers:
+            _enrol(conn, sub, campaign_id, now)
+    return campaign_id
 
 
 def message_row(engine: sa.Engine, message_id: str) -> sa.Row[tuple[object, ...]]:
     with engine.connect() as conn:
-        m = outbox.all_messages()  # stored messages and in-app ones alike
+        m = outbox.all_messages()  # stored messages and derived ones alike
         return conn.execute(sa.select(m).where(m.c.id == message_id)).one()
+
+
+def take_launch_emails(engine: sa.Engine, seeded: list[SeededOffer]) -> None:
+    """Their launch e-mails written to `messages`, as the outbox does when it takes them (for
+    a test that changes the rows before a dispatch)."""
+    with engine.begin() as conn:
+        outbox.Outbox(conn).write_launch_emails([s.offer_id for s in seeded])
 
 
 def sent_campaign(container: Container, n: int = 3) -> list[SeededOffer]:

@@ -39,6 +39,7 @@ from makegood.notify.mime import message_id
 from makegood.services.claims import claim_offer
 from makegood.services.dispatch import dispatch_pending
 from makegood.services.launch import launch_campaign
+from makegood.store import outbox as outbox_store
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.tables_billing import ledger_entries
@@ -362,8 +363,8 @@ def dispatch_cli(container: Container) -> Result:
 
 
 def outbox(engine: sa.Engine) -> dict[str, Any]:
-    """The e-mail outbox rows by id."""
-    m = t.messages
+    """The e-mail outbox rows by id (launch e-mails still on their offers too)."""
+    m = outbox_store.all_messages()
     with engine.connect() as conn:
         rows = conn.execute(
             sa.select(m.c.id, m.c.state, m.c.attempts, m.c.claim_token, m.c.last_error).where(

@@ -1,11 +1,16 @@
 """A support resend retires the offer's earlier unsent e-mails: the real dispatch then sends
-only the new link, never the one the resend revoked (issue 12, item 9)."""
+only the new link, never the one the resend revoked (issue 12, item 9). The launch e-mail is
+still on its offer when the first test resends (no worker has taken it): it is retired all
+the same."""
 
 from __future__ import annotations
+
+import re
 
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
+from makegood.domain.tokens import hash_token
 from makegood.services.dispatch import dispatch_pending
 from makegood.services.support import resend_link
 from makegood.store import tables as t
@@ -31,6 +36,11 @@ def test_resend_sends_only_the_new_link(
     assert offer.token is not None
     assert offer.token not in text  # the revoked link never goes out
     assert mail["Message-ID"] == f"<{resent.message_id}@claims.test>"
+    # The e-mail carries the link the resend issued: the offer's one live link.
+    [mailed] = re.findall(r"/claim/([A-Za-z0-9_-]+)", text)
+    with box.uow() as uow:
+        assert uow.offers.live_link_hashes() == {hash_token(mailed)}
+        assert uow.offers.offer_for_link(hash_token(mailed)) == (offer.offer_id, False)
     old = message_row(box.engine, offer.email_message_id)
     assert (old.state, old.claim_token) == ("dead", None)
     assert "replaced by a resend" in old.last_error

@@ -81,17 +81,29 @@ def lock_due_batch(
     On PostgreSQL the rows are locked with SKIP LOCKED, so concurrent workers take disjoint
     batches; SQLite serialises writers with its database lock instead.
     """
-    query = _lock_due_query(retry_failed_now)
-    result = conn.execute(query, {"now": now, "after_id": after_id, "limit": limit})
+    query = _lock_due_query(retry_failed_now, by_id=False)
+    return _outgoing(conn.execute(query, {"now": now, "after_id": after_id, "limit": limit}))
+
+
+def lock_batch(conn: sa.Connection, message_ids: list[str]) -> list[OutgoingEmail]:
+    """These e-mails (just written by this transaction: launch e-mails it took from their
+    offers), locked, in id order."""
+    if not message_ids:
+        return []
+    query = _lock_due_query(False, by_id=True)
+    return _outgoing(conn.execute(query, {"ids": message_ids}))
+
+
+def _outgoing(result: sa.CursorResult[tuple[object, ...]]) -> list[OutgoingEmail]:
     if tuple(result.keys()) != _OUTGOING_FIELDS:  # the positional build below relies on it
         raise AssertionError(f"outbox query columns {tuple(result.keys())} != OutgoingEmail")
     return [OutgoingEmail(*row) for row in result.all()]  # type: ignore[arg-type, call-arg]
 
 
-@lru_cache(maxsize=2)
-def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
+@lru_cache(maxsize=3)
+def _lock_due_query(retry_failed_now: bool, *, by_id: bool) -> sa.Select[tuple[object, ...]]:
     """The statement of `lock_due_batch`, built once: a worker runs it for every batch, and
-    building it cost more than running it (parameters: now, after_id, limit)."""
+    building it cost more than running it (parameters: now, after_id, limit; `by_id`: ids)."""
     m, o, a, p, i, c = (
         t.messages,
         t.offers,
@@ -116,9 +128,16 @@ def _lock_due_query(retry_failed_now: bool) -> sa.Select[tuple[object, ...]]:
             m.c.account_id,
             m.c.status_links,
         )
-        .where(_due(now, retry_failed_now), m.c.id > sa.bindparam("after_id", type_=m.c.id.type))
+        .where(
+            m.c.id.in_(sa.bindparam("ids", expanding=True))
+            if by_id
+            else sa.and_(
+                _due(now, retry_failed_now),
+                m.c.id > sa.bindparam("after_id", type_=m.c.id.type),
+            )
+        )
         .order_by(m.c.id)
-        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .limit(None if by_id else sa.bindparam("limit", type_=sa.Integer))
         .with_for_update(skip_locked=True)
         .cte("locked")
     )

@@ -48,22 +48,22 @@ def issue_offer(
         auto=auto,
     )
     member = (account_id, decision.amount.minor, decision.amount.currency, plan_id)
-    rows = chunk_rows([member], account_id, terms, now, uow.dialect == "postgresql")
+    postgres = uow.dialect == "postgresql"
+    rows = chunk_rows([member], account_id, terms, now, postgres, email=messages)
     offer_id = str(rows.offers[0][0])
+    # Its e-mail, with `messages`, is pending on the offer, as a launch's (store/outbox.py).
     uow.offers.insert(offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
-    if messages:
-        uow.outbox.queue_launch_emails(rows.emails, rows.emails_copy)
-        if channels:  # SMS / push, as a launch sends them
-            links, extra = launch_rows(
-                channels,
-                offer_id=offer_id,
-                account_id=account_id,
-                template=str(rows.emails[0][4]),
-                needs_link=rows.offers[0][12] is not None,
-                now=now,
-            )
-            uow.offers.add_links(links)
-            uow.outbox.queue(extra)
+    if messages and channels:  # SMS / push, as a launch sends them
+        links, extra = launch_rows(
+            channels,
+            offer_id=offer_id,
+            account_id=account_id,
+            template=rows.template,
+            needs_link=rows.offers[0][12] is not None,
+            now=now,
+        )
+        uow.offers.add_links(links)
+        uow.outbox.queue(extra)
     if rows.credits:
         uow.credits.add_rows(CREDIT_COLUMNS, rows.credits)
         uow.ledger.add_grants(credit_dicts(rows), now, actor)

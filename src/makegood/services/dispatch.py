@@ -33,6 +33,7 @@ from makegood.bootstrap import Container
 from makegood.notify import outbox
 from makegood.notify.delivery import DeliveryError, MailTransport
 from makegood.notify.mime import envelope_sender
+from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.smtp import Outgoing
 from makegood.rate_limits import Pacer
 from makegood.services.outbox_batch import DispatchReport, Ready, prepare_batch, record_outcomes
@@ -86,6 +87,7 @@ def dispatch_pending(
     cutoff = container.now()
     with container.uow() as uow:
         report.due = outbox.count_due(uow.conn, cutoff, retry_failed_now=retry_failed_now)
+        report.due += uow.outbox.count_launch_emails_due(cutoff)
     cursor = _Cursor(cutoff, size, retry_failed_now)
     inflight: _InFlight | None = None
     try:
@@ -120,12 +122,37 @@ def dispatch_pending(
 
 @dataclass
 class _Cursor:
-    """Where the run is in the outbox: due rows are taken in id order, after `after`."""
+    """Where the run is in the outbox: due rows are taken in id order, after `after`; once
+    none is left (`stored_done`), the launch e-mails still on their offers."""
 
     cutoff: datetime
     size: int
     retry_failed_now: bool
     after: str = ""
+    stored_done: bool = False
+
+
+def _take(uow: UnitOfWork, cursor: _Cursor) -> list[OutgoingEmail]:
+    """The next batch, locked: due messages in id order after the cursor; when none is left,
+    the oldest launch e-mails due that are still on their offers, whose rows are written here
+    (in the batch's transaction: if it rolls back, they are still on their offers).
+
+    Launch e-mails come last, so a run never takes one twice: their ids are those of their
+    offers, older than the messages the cursor has passed, which it would not go back to.
+    """
+    if not cursor.stored_done:
+        batch = outbox.lock_due_batch(
+            uow.conn,
+            cursor.cutoff,
+            after_id=cursor.after,
+            limit=cursor.size,
+            retry_failed_now=cursor.retry_failed_now,
+        )
+        if batch:
+            cursor.after = batch[-1].id
+            return batch
+        cursor.stored_done = True
+    return outbox.lock_batch(uow.conn, uow.outbox.take_launch_emails(cursor.cutoff, cursor.size))
 
 
 def _start_batch(
@@ -140,17 +167,10 @@ def _start_batch(
     message is due any more."""
     uow = container.uow().__enter__()
     try:
-        batch = outbox.lock_due_batch(
-            uow.conn,
-            cursor.cutoff,
-            after_id=cursor.after,
-            limit=cursor.size,
-            retry_failed_now=cursor.retry_failed_now,
-        )
+        batch = _take(uow, cursor)
         if not batch:
             uow.__exit__(None, None, None)
             return None
-        cursor.after = batch[-1].id
         ready = prepare_batch(container, uow.conn, batch, report, stop, limiter)
         sending = _submit(mailer, ready, envelope_sender(container.settings))
     except BaseException:

@@ -213,10 +213,10 @@ def _write(
     """Write one chunk and move the campaign's progress; returns its offers issued so far."""
     conn = uow.conn
     # On PostgreSQL the chunk comes as COPY text; its rows as tuples are made only for SQLite.
+    # One row per offer: its launch e-mail is pending on it until the outbox takes it.
     offers.insert(
         conn, offers.LAUNCH_COLUMNS, () if rows.offers_copy else rows.offers, rows.offers_copy
     )
-    outbox.queue_launch_emails(conn, () if rows.emails_copy else rows.emails, rows.emails_copy)
     if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
         for offer_id, member in zip(rows.offer_ids, rows.members, strict=True):
             links, messages = launch_rows(

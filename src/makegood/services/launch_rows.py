@@ -1,8 +1,9 @@
 """The rows one chunk of a launch writes, made from its members (pure: any thread may do it).
 
-Per offer: the offer (carrying its link's hash and its in-app message) and its launch e-mail
-(carrying the raw link until the server accepts it); in automatic mode a credit instead of a
-link. Nothing else: see docs/architecture.md for the rows, index entries and foreign keys.
+Per offer: the offer, carrying its link's hash, its in-app message and its launch e-mail
+(pending, with the raw link until the outbox takes it: store/outbox.py); in automatic mode a
+credit too, and no link. Nothing else: see docs/architecture.md for the rows, index entries and
+foreign keys.
 """
 
 from __future__ import annotations
@@ -44,8 +45,8 @@ class LaunchTerms:
 
 @dataclass
 class ChunkRows:
-    """One chunk's offers, e-mails and (automatic mode) credits. On PostgreSQL only their COPY
-    text is made; the rows as tuples (`offers`, `emails`) are made when first asked for."""
+    """One chunk's offers and (automatic mode) credits. On PostgreSQL only the offers' COPY
+    text is made; their rows as tuples (`offers`) are made when first asked for."""
 
     members: list[offers.Member]
     scanned_to: str  # the last cohort account looked at (the launch resumes after it)
@@ -55,9 +56,9 @@ class ChunkRows:
     tokens: list[str] | None  # the raw links, one per offer (None: automatic mode, no links)
     digests: list[str] | None  # their hashes, stored on the offers
     credits: list[Row] = field(default_factory=list)
+    email: bool = True  # False: the offers get no launch e-mail (an appeal's agent grant)
     # COPY text per table, made only for PostgreSQL.
     offers_copy: list[str] = field(default_factory=list)
-    emails_copy: list[str] = field(default_factory=list)
 
     @property
     def state(self) -> str:
@@ -69,10 +70,13 @@ class ChunkRows:
 
     @cached_property
     def offers(self) -> list[Row]:
-        """The offers in `offers.LAUNCH_COLUMNS` order (the in-app message starts unread)."""
+        """The offers in `offers.LAUNCH_COLUMNS` order (the in-app message starts unread, the
+        launch e-mail pending with the raw link: only it carries the link, until taken)."""
         terms, now, state = self.terms, self.now, self.state
         credited_at, credited_via = (now, "auto") if terms.auto else (None, None)
         digests: Sequence[str | None] = self.digests or [None] * len(self.offer_ids)
+        tokens: Sequence[str | None] = (self.email and self.tokens) or [None] * len(digests)
+        email = outbox.EMAIL_PENDING if self.email else None
         return [
             (
                 offer_id,
@@ -89,42 +93,29 @@ class ChunkRows:
                 credited_via,
                 digest,
                 "unread",
+                email,
+                token,
             )
-            for offer_id, (account_id, amount, currency, plan_id), digest in zip(
-                self.offer_ids, self.members, digests, strict=True
+            for offer_id, (account_id, amount, currency, plan_id), digest, token in zip(
+                self.offer_ids, self.members, digests, tokens, strict=True
             )
-        ]
-
-    @cached_property
-    def emails(self) -> list[Row]:
-        """The launch e-mails in `outbox.LAUNCH_COLUMNS` order."""
-        now, template = self.now, self.template
-        tokens: Sequence[str | None] = self.tokens or [None] * len(self.offer_ids)
-        return [
-            (
-                outbox.launch_email_id(offer_id),
-                offer_id,
-                member[0],
-                "email",
-                template,
-                "pending",
-                0,
-                now,
-                token,  # only the e-mail carries the raw link, and only until it is accepted
-                now,
-            )
-            for offer_id, member, token in zip(self.offer_ids, self.members, tokens, strict=True)
         ]
 
 
 def chunk_rows(
-    members: list[offers.Member], scanned_to: str, terms: LaunchTerms, now: datetime, copy: bool
+    members: list[offers.Member],
+    scanned_to: str,
+    terms: LaunchTerms,
+    now: datetime,
+    copy: bool,
+    *,
+    email: bool = True,
 ) -> ChunkRows:
     """The rows of one chunk; `copy` encodes them for PostgreSQL's COPY (and only that)."""
     count = len(members)
     offer_ids = new_ids("ofr", count)
     tokens, digests = (None, None) if terms.auto else new_tokens_and_hashes(count)
-    rows = ChunkRows(members, scanned_to, terms, now, offer_ids, tokens, digests)
+    rows = ChunkRows(members, scanned_to, terms, now, offer_ids, tokens, digests, email=email)
     if terms.auto:
         rows.credits = [
             (credit_id, offer_id, m[0], terms.campaign_id, m[1], m[2], now, 0)
@@ -135,7 +126,6 @@ def chunk_rows(
     if copy:
         escaped = _escaped(members)
         rows.offers_copy = [_offers_copy(rows, escaped)]
-        rows.emails_copy = [_emails_copy(rows, escaped)]
     return rows
 
 
@@ -152,26 +142,15 @@ def _offers_copy(rows: ChunkRows, members: list[offers.Member]) -> str:
     middle = f"\t{created}\t{expires}\t{credited}\t"
     state = rows.state
     digests = rows.digests or [NULL] * len(rows.offer_ids)
+    tokens = (rows.email and rows.tokens) or [NULL] * len(rows.offer_ids)
+    tail = f"\tunread\t{outbox.EMAIL_PENDING if rows.email else NULL}\t"
     return "".join(
         [
             f"{offer_id}{head}{account}\t{state}\t{amount}\t{currency}\t{plan}{middle}"
-            f"{digest}\tunread\n"
-            for offer_id, (account, amount, currency, plan), digest in zip(
-                rows.offer_ids, members, digests, strict=True
+            f"{digest}{tail}{token}\n"
+            for offer_id, (account, amount, currency, plan), digest, token in zip(
+                rows.offer_ids, members, digests, tokens, strict=True
             )
-        ]
-    )
-
-
-def _emails_copy(rows: ChunkRows, members: list[offers.Member]) -> str:
-    created = copy_text(rows.now, {})
-    head = f"\temail\t{rows.template}\tpending\t0\t{created}\t"
-    tokens = rows.tokens or [NULL] * len(rows.offer_ids)
-    email_id = outbox.launch_email_id
-    return "".join(
-        [
-            f"{email_id(offer_id)}\t{offer_id}\t{member[0]}{head}{token}\t{created}\n"
-            for offer_id, member, token in zip(rows.offer_ids, members, tokens, strict=True)
         ]
     )
 

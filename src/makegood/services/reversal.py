@@ -110,7 +110,9 @@ def _refuse_in_flight(uow: UnitOfWork, campaign_id: str) -> None:
 
 def _revoke_open_offers(uow: UnitOfWork, campaign_id: str) -> int:
     # Open offers are withdrawn whether or not their window has closed. Their unsent e-mails
-    # would carry a link to a withdrawn offer: drop them (and their raw tokens) first.
+    # would carry a link to a withdrawn offer: drop them (and their raw tokens) first, launch
+    # e-mails still on their offers too.
+    uow.outbox.write_launch_emails_of_open_offers(campaign_id)
     uow.outbox.drop_unsent_emails_of_open_offers(campaign_id, "offer withdrawn: campaign reversed")
     uow.outbox.dismiss_unread_inapp_of_open_offers(campaign_id)
     return uow.offers.revoke_open(campaign_id)

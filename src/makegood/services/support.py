@@ -58,6 +58,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
         expires_at = now + timedelta(days=offer["claim_days"])
         token = new_token()
         uow.offers.replace_links(offer_id, hash_token(token), now)
+        uow.outbox.write_launch_emails([offer_id])  # one still on the offer is retired too
         retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
         uow.offers.set_expiry(offer_id, expires_at)
         message_id = new_id("msg")

@@ -21,7 +21,8 @@ from makegood.store import tables as t
 from makegood.store.bulk_insert import Row, copy_encoded
 from makegood.store.repository import Repository
 
-# The columns a launch writes, in COPY order (the in-app message starts `unread`).
+# The columns a launch writes, in COPY order (the in-app message starts `unread`, the launch
+# e-mail `pending` on the offer with the raw link it will carry: store/outbox.py).
 LAUNCH_COLUMNS = (
     "id",
     "campaign_id",
@@ -37,6 +38,8 @@ LAUNCH_COLUMNS = (
     "credited_via",
     "token_hash",
     "inapp_state",
+    "email_state",
+    "email_token",
 )
 Member = tuple[str, int, str, str]  # account_id, amount_minor, currency, plan_id
 

@@ -8,7 +8,13 @@ when it was a row, kept by migration 0004). Its template follows from the offer:
 granted at launch or by an appeal (automatic mode) says so, every other offer invites a claim.
 
 The launch e-mail of an offer has the id `msg_` + the offer id's body: the primary key is then
-the per-offer e-mail key, and a second launch e-mail for the same offer cannot exist.
+the per-offer e-mail key, and a second launch e-mail for the same offer cannot exist. A launch
+writes no row for it: until an outbox worker takes it, the offer carries it (`email_state`
+'pending', and `email_token`, the raw link it will carry) and `launch_emails()` derives it, a
+pending e-mail like any other to every reader. Taking it (`Outbox.take_launch_emails`, in the
+worker's batch transaction) writes the row the launch used to write and clears the offer's
+columns; a resend or a withdrawal first writes it the same way (`Outbox.write_launch_emails`),
+then acts on the row as before.
 Every function runs in the caller's transaction; none commits.
 """
 
@@ -16,16 +22,18 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from functools import lru_cache
 from typing import Any
 
 import sqlalchemy as sa
 
 from makegood.store import tables as t
-from makegood.store.bulk_insert import Row, copy_encoded, insert_dicts
+from makegood.store.bulk_insert import insert_dicts
 from makegood.store.offers import claimable_clause, open_of_campaign
 from makegood.store.repository import Repository
+from makegood.store.types import UTCDateTime
 
-# The columns a launch writes for each e-mail, in COPY order.
+# The columns of a launch e-mail's row as the outbox writes it when it takes it.
 LAUNCH_COLUMNS = (
     "id",
     "offer_id",
@@ -39,6 +47,7 @@ LAUNCH_COLUMNS = (
     "created_at",
 )
 INAPP_VISIBLE = ("unread", "read")
+EMAIL_PENDING = "pending"  # offers.email_state of a launch e-mail not taken yet
 
 
 def launch_email_id(offer_id: str) -> str:
@@ -102,6 +111,39 @@ def inapp_messages() -> sa.Select[Any]:
     ).where(o.c.inapp_state.is_not(None))
 
 
+def email_pending(offers: sa.FromClause) -> sa.ColumnElement[bool]:
+    """The offers whose launch e-mail is not taken yet. The value is written into the SQL, not
+    bound, so that PostgreSQL's generic plans still match `ix_offers_email_pending`."""
+    return offers.c.email_state == sa.literal_column(f"'{EMAIL_PENDING}'")
+
+
+def launch_template(offers: sa.FromClause) -> sa.ColumnElement[str]:
+    """The template of a launch e-mail still on its offer: a link to claim with, or none (a
+    credit granted at launch in automatic mode)."""
+    return sa.case((offers.c.email_token.is_(None), "offer_granted"), else_="offer_claim")
+
+
+def launch_emails() -> sa.Select[Any]:
+    """The launch e-mails not taken by the outbox yet, one per offer that has one, with the
+    columns of `messages` as the launch used to write them."""
+    o = t.offers
+    return sa.select(
+        launch_email_id_of(o.c.id).label("id"),
+        o.c.id.label("offer_id"),
+        o.c.account_id,
+        sa.literal("email").label("channel"),
+        launch_template(o).label("template"),
+        sa.literal("pending").label("state"),
+        sa.literal(0).label("attempts"),
+        o.c.created_at.label("next_attempt_at"),
+        sa.null().label("last_error"),
+        o.c.email_token.label("claim_token"),
+        o.c.created_at,
+        sa.null().label("sent_at"),
+        sa.false().label("urgent"),
+    ).where(email_pending(o))
+
+
 def _stored() -> sa.Select[Any]:
     m = t.messages
     return sa.select(
@@ -122,8 +164,9 @@ def _stored() -> sa.Select[Any]:
 
 
 def all_messages() -> sa.Subquery:
-    """Stored messages and derived in-app ones, as one selectable with `messages`' columns."""
-    return sa.union_all(_stored(), inapp_messages()).subquery("all_messages")
+    """Stored messages and derived ones (launch e-mails not taken yet, in-app messages), as
+    one selectable with `messages`' columns."""
+    return sa.union_all(_stored(), launch_emails(), inapp_messages()).subquery("all_messages")
 
 
 def account_messages(account_id: str) -> sa.Subquery:
@@ -138,6 +181,7 @@ def account_messages(account_id: str) -> sa.Subquery:
         _stored()  # their other messages, by ix_messages_offer_id
         .join(o, m.c.offer_id == o.c.id)
         .where(o.c.account_id == account_id, not_launch_email(m)),
+        launch_emails().where(o.c.account_id == account_id),
         inapp_messages().where(o.c.account_id == account_id),
     ).subquery("account_messages")
 
@@ -171,14 +215,6 @@ def new_message(
 def queue(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
     """Queue messages given as dicts of `messages` columns."""
     insert_dicts(conn, t.messages, rows)
-
-
-def queue_launch_emails(conn: sa.Connection, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
-    """Queue a launch's e-mails (rows in LAUNCH_COLUMNS order; `copy_text` on PostgreSQL)."""
-    if conn.dialect.name == "postgresql":
-        copy_encoded(conn, t.messages, LAUNCH_COLUMNS, copy_text)
-    elif rows:
-        conn.execute(t.messages.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows])
 
 
 class Outbox(Repository):
@@ -287,6 +323,11 @@ class Outbox(Repository):
 
     # A reversed campaign (services/reversal.py): its open offers are withdrawn.
 
+    def write_launch_emails_of_open_offers(self, campaign_id: str) -> None:
+        """`write_launch_emails` of the campaign's open offers, so that dropping their unsent
+        e-mails finds their launch e-mails too."""
+        self.write_launch_emails(open_of_campaign(campaign_id))
+
     def drop_unsent_emails_of_open_offers(self, campaign_id: str, reason: str) -> None:
         """Unsent e-mails (pending, failed) of the campaign's open offers become dead with
         `reason`, and lose their raw claim tokens: they would carry a link to a withdrawn offer."""
@@ -353,16 +394,12 @@ class Outbox(Repository):
         )
         return [dict(r._mapping) for r in self.conn.execute(query)]
 
-    # Reached from a unit of work; `queue` and `queue_launch_emails` (module functions, which
-    # the launch being reworked on another branch calls) move in here with the launch's.
+    # Reached from a unit of work; `queue` stays a module function too while the launch's
+    # `_write` (services/launch.py) calls it with the chunk's connection.
 
     def queue(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue messages given as dicts of `messages` columns (`new_message`)."""
         queue(self.conn, rows)
-
-    def queue_launch_emails(self, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
-        """See `queue_launch_emails`."""
-        queue_launch_emails(self.conn, rows, copy_text)
 
     def queue_one(self, row: dict[str, Any]) -> None:
         """Queue one message (a status e-mail, with its `status_links`) in one INSERT."""
@@ -408,3 +445,110 @@ class Outbox(Repository):
             .with_for_update(of=o, skip_locked=True)
         )
         return [(r.id, r.account_id) for r in self.conn.execute(query)]
+
+    def count_launch_emails_due(self, now: datetime) -> int:
+        """How many launch e-mails are still on their offers and due at `now`."""
+        o = t.offers
+        query = sa.select(sa.func.count()).where(email_pending(o), o.c.created_at <= now)
+        return int(self.conn.execute(query).scalar_one())
+
+    def take_launch_emails(self, now: datetime, limit: int) -> list[str]:
+        """Write the rows of the oldest `limit` launch e-mails due at `now` that are still on
+        their offers (as the launch used to write them) and clear the offers' columns; returns
+        the e-mails' ids, oldest first. On PostgreSQL offers another transaction holds are
+        skipped, so concurrent workers take disjoint ones; the primary key of `messages` would
+        refuse a second row for one e-mail anyway."""
+        if self.dialect == "postgresql":
+            rows = self.conn.execute(_take_statement(), {"now": now, "limit": limit})
+            return sorted(rows.scalars())
+        o = t.offers
+        chosen = list(
+            self.conn.execute(
+                sa.select(o.c.id)
+                .where(email_pending(o), o.c.created_at <= now)
+                .order_by(o.c.id)
+                .limit(limit)
+            ).scalars()
+        )
+        if chosen:
+            self._write_sqlite(o.c.id.in_(chosen))
+        return [launch_email_id(offer_id) for offer_id in chosen]
+
+    def write_launch_emails(self, offer_ids: Sequence[str] | sa.Select[Any]) -> None:
+        """Write the rows of these offers' launch e-mails still on their offers, so that what
+        acts on an offer's e-mails (a resend, a withdrawal) finds them in `messages`. On
+        PostgreSQL it waits for a worker taking one of them and then leaves that one alone."""
+        o = t.offers
+        among = o.c.id.in_(offer_ids)
+        if self.dialect != "postgresql":
+            self._write_sqlite(among)
+            return
+        taken = (
+            sa.select(o.c.id, o.c.account_id, o.c.email_token, o.c.created_at)
+            .where(email_pending(o), among)
+            .with_for_update()
+            .cte("taken")
+        )
+        self.conn.execute(_write_taken(taken))
+
+    def _write_sqlite(self, among: sa.ColumnElement[bool]) -> None:
+        # SQLite has one writer at a time (BEGIN IMMEDIATE): nothing moves between the two.
+        o = t.offers
+        pending = sa.and_(email_pending(o), among)
+        self.conn.execute(
+            sa.insert(t.messages).from_select(LAUNCH_COLUMNS, _launch_rows(o, pending))
+        )
+        self.conn.execute(o.update().where(pending).values(email_state=None, email_token=None))
+
+
+def _launch_rows(taken: sa.FromClause, *where: sa.ColumnElement[bool]) -> sa.Select[Any]:
+    """The `messages` rows of these launch e-mails, in LAUNCH_COLUMNS order."""
+    c = taken.c
+    return sa.select(
+        launch_email_id_of(c.id),
+        c.id,
+        c.account_id,
+        sa.literal("email"),
+        launch_template(taken),
+        sa.literal("pending"),
+        sa.literal(0),
+        c.created_at,
+        c.email_token,
+        c.created_at,
+    ).where(*where)
+
+
+def _write_taken(taken: sa.CTE) -> sa.Insert:
+    """One PostgreSQL statement: the offers in `taken` (locked) lose their launch e-mail's
+    columns and its row is written; returns the e-mails' ids."""
+    o = t.offers
+    cleared = (
+        o.update()
+        .where(o.c.id == taken.c.id)
+        .values(email_state=None, email_token=None)
+        .cte("cleared")
+    )
+    return (
+        sa.insert(t.messages)
+        .from_select(LAUNCH_COLUMNS, _launch_rows(taken))
+        .add_cte(cleared)
+        .returning(t.messages.c.id)
+    )
+
+
+@lru_cache(maxsize=1)
+def _take_statement() -> sa.Insert:
+    """`take_launch_emails` on PostgreSQL, built once (parameters: now, limit)."""
+    o = t.offers
+    taken = (
+        sa.select(o.c.id, o.c.account_id, o.c.email_token, o.c.created_at)
+        .where(
+            email_pending(o),
+            o.c.created_at <= sa.bindparam("now", type_=UTCDateTime),
+        )
+        .order_by(o.c.id)
+        .limit(sa.bindparam("limit", type_=sa.Integer))
+        .with_for_update(skip_locked=True)
+        .cte("taken")
+    )
+    return _write_taken(taken)

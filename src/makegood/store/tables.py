@@ -153,6 +153,9 @@ campaign_builds = sa.Table(
     sa.Index(None, "state", "created_at"),
 )
 
+# An offer whose launch e-mail no outbox worker has taken yet.
+EMAIL_PENDING = "email_state = 'pending'"
+
 offers = sa.Table(
     "offers",
     metadata,
@@ -182,13 +185,27 @@ offers = sa.Table(
     sa.Column("inapp_state", sa.String(16), nullable=True),
     sa.Column("inapp_urgent", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Column("inapp_message_id", ID, nullable=True),
+    # The offer's launch e-mail while no outbox worker has taken it yet (store/outbox.py
+    # `launch_emails` derives it; taking it writes its `messages` row): 'pending', else null,
+    # and the raw claim link it will carry (null in automatic mode), kept only until then.
+    sa.Column("email_state", sa.String(16), nullable=True),
+    sa.Column("email_token", sa.String(128), nullable=True),
     # Once only per account per incident: the invariant lives here, not in application code.
     # Account first: the same index serves every look-up of an account's offers.
     sa.UniqueConstraint("account_id", "incident_id"),
     sa.CheckConstraint("state IN ('open', 'claimed', 'granted', 'revoked')", name="state"),
     sa.CheckConstraint("amount_minor > 0", name="amount"),
     sa.CheckConstraint("inapp_state IN ('unread', 'read', 'dismissed')", name="inapp_state"),
+    sa.CheckConstraint("email_state IN ('pending')", name="email_state"),
     sa.Index(None, "campaign_id", "state"),
+    # The launch e-mails not taken yet, oldest first (offer ids sort by time): one entry per
+    # offer at launch, gone once its e-mail is taken (migration 0009).
+    sa.Index(
+        "ix_offers_email_pending",
+        "id",
+        postgresql_where=sa.text(EMAIL_PENDING),
+        sqlite_where=sa.text(EMAIL_PENDING),
+    ),
 )
 
 claim_tokens = sa.Table(
