@@ -48,7 +48,8 @@ class Campaigns(Repository):
         return list(self.conn.execute(query).mappings())
 
     def newest_launched(self, incident_ids: Sequence[str]) -> dict[str, Any]:
-        """incident id -> its newest launched campaign (id, launched_at, appeal_days, mode)."""
+        """incident id -> its newest launched campaign (id, incident_id, launched_at,
+        appeal_days)."""
         if not incident_ids:
             return {}
         c = t.campaigns
