@@ -24,7 +24,6 @@ NOT_YET = {
     "services/dispatch.py",
     "services/launch.py",
     "services/outbox_batch.py",
-    "services/support.py",
 }
 
 

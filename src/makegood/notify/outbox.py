@@ -19,7 +19,7 @@ from makegood.store.tables_notify import message_events
 from makegood.store.types import UTCDateTime
 
 EMAIL = "email"
-DELIVERABLE = ("pending", "failed")
+DELIVERABLE = outbox_store.DELIVERABLE
 
 
 @dataclass(frozen=True, slots=True)
@@ -312,20 +312,3 @@ def mark_skipped(conn: sa.Connection, message_id: str, *, reason: str) -> bool:
         .values(state="dead", last_error=reason, claim_token=None, status_links=None)
     )
     return result.rowcount == 1
-
-
-def retire_unsent_emails(conn: sa.Connection, offer_id: str, reason: str) -> int:
-    """Retire every e-mail of the offer not sent yet (pending or failed); returns how many.
-
-    Conditional like every other transition: a message a worker has in hand is locked, so on
-    PostgreSQL this waits for the worker's commit and then leaves a sent message alone."""
-    result = conn.execute(
-        sa.update(t.messages)
-        .where(
-            outbox_store.of_offer(t.messages, offer_id),
-            t.messages.c.channel == EMAIL,
-            t.messages.c.state.in_(DELIVERABLE),
-        )
-        .values(state="dead", last_error=reason, claim_token=None)
-    )
-    return int(result.rowcount)

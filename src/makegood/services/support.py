@@ -15,7 +15,6 @@ from makegood.domain.ids import new_id
 from makegood.domain.money import format_major
 from makegood.domain.offers import claimable
 from makegood.domain.tokens import hash_token, new_token
-from makegood.notify.outbox import retire_unsent_emails
 from makegood.services.claims import ClaimResult, grant_offer
 from makegood.store import outbox
 from makegood.store.repository import RowMapping
@@ -59,7 +58,7 @@ def resend_link(container: Container, offer_id: str, actor: str) -> Resent:
         token = new_token()
         uow.offers.replace_links(offer_id, hash_token(token), now)
         uow.outbox.write_launch_emails([offer_id])  # one still on the offer is retired too
-        retired = retire_unsent_emails(uow.conn, offer_id, "replaced by a resend")
+        retired = uow.outbox.retire_unsent_emails(offer_id, "replaced by a resend")
         uow.offers.set_expiry(offer_id, expires_at)
         message_id = new_id("msg")
         uow.outbox.queue(

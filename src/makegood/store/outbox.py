@@ -29,7 +29,7 @@ import sqlalchemy as sa
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import insert_dicts
-from makegood.store.offers import claimable_clause, open_of_campaign
+from makegood.store.offers import claimable_clause, offer_terms, open_of_campaign
 from makegood.store.repository import Repository
 from makegood.store.types import UTCDateTime
 
@@ -47,6 +47,8 @@ LAUNCH_COLUMNS = (
     "created_at",
 )
 INAPP_VISIBLE = ("unread", "read")
+# The states of a stored message still to go out (a worker may take it).
+DELIVERABLE = ("pending", "failed")
 EMAIL_PENDING = "pending"  # offers.email_state of a launch e-mail not taken yet
 
 
@@ -267,29 +269,19 @@ class Outbox(Repository):
         with what the app shows: its offer's amount, state and expiry, the account's locale
         and billing dates, the plan's name and the incident's title. `visible_only`: unread
         or read (not dismissed)."""
-        o, a, p, i = t.offers, t.accounts, t.plans, t.incidents
+        o = t.offers
         query = (
-            sa.select(
+            offer_terms(
                 inapp_id().label("id"),
                 o.c.id.label("offer_id"),
                 inapp_template().label("template"),
                 o.c.inapp_state.label("state"),
                 o.c.created_at,
-                a.c.locale,
-                a.c.next_bill_date,
-                a.c.billing_day,
                 o.c.amount_minor,
                 o.c.currency,
                 o.c.state.label("offer_state"),
                 o.c.expires_at,
                 o.c.credited_at,
-                p.c.name.label("plan_name"),
-                i.c.title.label("incident_title"),
-            )
-            .select_from(
-                o.join(a, a.c.account_id == o.c.account_id)
-                .join(p, p.c.plan_id == o.c.plan_id)
-                .join(i, i.c.id == o.c.incident_id)
             )
             .where(o.c.account_id == account_id, o.c.inapp_state.is_not(None))
             .order_by(o.c.created_at.desc(), inapp_id().desc())
@@ -335,7 +327,7 @@ class Outbox(Repository):
         self.conn.execute(
             m.update()
             .where(m.c.offer_id.in_(open_of_campaign(campaign_id)), m.c.channel == "email")
-            .where(m.c.state.in_(("pending", "failed")))
+            .where(m.c.state.in_(DELIVERABLE))
             .values(state="dead", last_error=reason, claim_token=None)
         )
 
@@ -404,6 +396,19 @@ class Outbox(Repository):
     def queue_one(self, row: dict[str, Any]) -> None:
         """Queue one message (a status e-mail, with its `status_links`) in one INSERT."""
         self.conn.execute(t.messages.insert().values(**row))
+
+    def retire_unsent_emails(self, offer_id: str, reason: str) -> int:
+        """Retire every e-mail of the offer not sent yet (pending or failed); returns how many.
+
+        Conditional like every other transition: a message a worker has in hand is locked, so
+        on PostgreSQL this waits for the worker's commit and then leaves a sent message alone."""
+        m = t.messages
+        result = self.conn.execute(
+            m.update()
+            .where(of_offer(m, offer_id), m.c.channel == "email", m.c.state.in_(DELIVERABLE))
+            .values(state="dead", last_error=reason, claim_token=None)
+        )
+        return int(result.rowcount)
 
     def has_recent(self, account_id: str, template: str, since: datetime) -> bool:
         """Whether the account was queued a message of `template` with no offer (a status
