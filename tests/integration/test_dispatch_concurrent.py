@@ -148,3 +148,4 @@ def test_workers_over_smtp_take_and_send_each_launch_email_once(
         [mail] = handler.messages_to(f"{account_id}@example.com")
         [link] = re.findall(r"/claim/([A-Za-z0-9_-]+)", body(mail, "plain"))
         assert hash_token(link) == token_hash
+    engine.dispose()

@@ -464,8 +464,26 @@ class Outbox(Repository):
         skipped, so concurrent workers take disjoint ones; the primary key of `messages` would
         refuse a second row for one e-mail anyway."""
         if self.dialect == "postgresql":
-            rows = self.conn.execute(_take_statement(), {"now": now, "limit": limit})
-            return sorted(rows.scalars())
+            return self._take_postgresql(now, limit)
+        return self._take_sqlite(now, limit)
+
+    def write_launch_emails(self, offer_ids: Sequence[str] | sa.Select[Any]) -> None:
+        """Write the rows of these offers' launch e-mails still on their offers, so that what
+        acts on an offer's e-mails (a resend, a withdrawal) finds them in `messages`. On
+        PostgreSQL it waits for a worker taking one of them and then leaves that one alone."""
+        among = t.offers.c.id.in_(offer_ids)
+        if self.dialect == "postgresql":
+            self._write_postgresql(among)
+        else:
+            self._write_sqlite(among)
+
+    # The strategies (tests/integration/test_outbox_launch_emails.py holds them alike).
+
+    def _take_postgresql(self, now: datetime, limit: int) -> list[str]:
+        rows = self.conn.execute(_take_statement(), {"now": now, "limit": limit})
+        return sorted(rows.scalars())
+
+    def _take_sqlite(self, now: datetime, limit: int) -> list[str]:
         o = t.offers
         chosen = list(
             self.conn.execute(
@@ -479,15 +497,8 @@ class Outbox(Repository):
             self._write_sqlite(o.c.id.in_(chosen))
         return [launch_email_id(offer_id) for offer_id in chosen]
 
-    def write_launch_emails(self, offer_ids: Sequence[str] | sa.Select[Any]) -> None:
-        """Write the rows of these offers' launch e-mails still on their offers, so that what
-        acts on an offer's e-mails (a resend, a withdrawal) finds them in `messages`. On
-        PostgreSQL it waits for a worker taking one of them and then leaves that one alone."""
+    def _write_postgresql(self, among: sa.ColumnElement[bool]) -> None:
         o = t.offers
-        among = o.c.id.in_(offer_ids)
-        if self.dialect != "postgresql":
-            self._write_sqlite(among)
-            return
         taken = (
             sa.select(o.c.id, o.c.account_id, o.c.email_token, o.c.created_at)
             .where(email_pending(o), among)
