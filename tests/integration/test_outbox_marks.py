@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
-from makegood.notify import outbox
+from makegood.store.outbox import Outbox
 from makegood.store.tables_notify import message_events
 from tests.factories.outbox import Subscriber, message_row, seed_campaign
 
@@ -29,14 +29,16 @@ def test_mark_accepted_records_an_event_only_for_the_messages_it_marked(
         uow.outbox.take_launch_emails(container.now(), limit=10)
         uow.commit()
     with container.engine.begin() as conn:
+        # The launch e-mails are on their offers until a worker takes them: write their rows.
+        Outbox(conn).write_launch_emails([live.offer_id, retired.offer_id, sent.offer_id])
         # Retired by support meanwhile, and sent by another worker meanwhile: neither is
         # deliverable any more, so neither is marked nor gets an 'accepted' event.
-        assert outbox.mark_skipped(conn, retired.email_message_id, reason="offer revoked")
-        assert outbox.mark_sent(conn, [sent.email_message_id], container.now()) == 1
+        assert Outbox(conn).mark_skipped(retired.email_message_id, reason="offer revoked")
+        assert Outbox(conn).mark_sent([sent.email_message_id], container.now()) == 1
     ids = [live.email_message_id, retired.email_message_id, sent.email_message_id]
 
     with container.engine.begin() as conn:
-        marked = outbox.mark_accepted(conn, ids, container.now())
+        marked = Outbox(conn).mark_accepted(ids, container.now())
 
     assert marked == 1
     assert accepted_events(container) == [live.email_message_id]

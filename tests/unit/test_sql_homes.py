@@ -18,12 +18,7 @@ SRC = Path(__file__).resolve().parents[2] / "src" / "makegood"
 EXEMPT = ("store/", "telemetry/", "import_files/", "bootstrap.py")
 
 NOT_YET = {
-    "notify/outbox.py",
-    "notify/tracking.py",
-    "services/channels.py",
-    "services/dispatch.py",
     "services/launch.py",
-    "services/outbox_batch.py",
 }
 
 

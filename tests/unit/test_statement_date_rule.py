@@ -15,9 +15,9 @@ from hypothesis import strategies as st
 
 from makegood.domain.calendar import add_months, lands_on, statement_date_for
 from makegood.domain.statements import OpenCredit, PlanCharge, draft_statements, due_dates
-from makegood.notify.outbox import OutgoingEmail
 from makegood.services.outbox_batch import notice_of
 from makegood.store.credit_status import _offer_status
+from makegood.store.outbox import OutgoingEmail
 
 PLAN = PlanCharge("basic", "Basic", 1_000, "EUR")
 

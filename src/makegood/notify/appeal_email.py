@@ -3,7 +3,7 @@
 and an agent's decline with its reason (`appeal_declined`). A granted appeal is told by the
 offer e-mails (`offer_granted`, or `offer_claim` for an offer found in the logs).
 
-Rendered at send time from the appeal row (store.appeals.for_email): counts and first/last
+Rendered at send time from the appeal row (`uow.appeals.for_email`): counts and first/last
 instants of the failed and the successful attempts in the incident's window, dates and
 times in the account's language, in UTC (the product keeps no time zone per account).
 """

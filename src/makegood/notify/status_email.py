@@ -1,9 +1,10 @@
 """The status e-mail ("where is my credit?"): every incident of the last 90 days as the account
 saw it, in the account's language (``templates/<language>/status.txt`` and ``status.html``).
 
-Rendered at send time from `store.credit_status.account_credits` (the query the account API
-answers with), so it says what is true when it leaves; fresh claim links come from the outbox
-row, where they wait until the server accepted the message (see status_requests).
+Rendered at send time from `uow.reports.account_credits` (store/credit_status.py: the query
+the account API answers with), so it says what is true when it leaves; fresh claim links come
+from the outbox row, where they wait until the server accepted the message (see
+status_requests).
 """
 
 from __future__ import annotations

@@ -10,14 +10,6 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
-from collections.abc import Iterable, Sequence
-from datetime import datetime
-
-import sqlalchemy as sa
-
-from makegood.notify.delivery import DeliveryEvent
-from makegood.store.deliveries import Deliveries
-from makegood.store.outbox import Outbox
 
 SUPPRESSING_KINDS = ("bounced", "complained")
 
@@ -33,30 +25,3 @@ def normalised_address(address: str) -> str:
 def address_hash(address: str) -> str:
     """sha256 (hex) of the normalised address: the suppression list's key."""
     return hashlib.sha256(normalised_address(address).encode("utf-8")).hexdigest()
-
-
-# The e-mail worker (services/outbox_batch.py) still runs on a bare connection; these hand
-# its calls to the repositories, which hold the statements. Everything else reaches them
-# from its unit of work (`uow.deliveries`, `uow.outbox`).
-
-
-def record_events(conn: sa.Connection, events: Iterable[DeliveryEvent]) -> int:
-    """`uow.deliveries.record_events`, on a bare connection."""
-    return Deliveries(conn).record_events(events)
-
-
-def suppressed_among(conn: sa.Connection, hashes: Sequence[str]) -> set[str]:
-    """`uow.deliveries.suppressed_among`, on a bare connection."""
-    return Deliveries(conn).suppressed_among(hashes)
-
-
-def suppress(
-    conn: sa.Connection, hash_: str, *, reason: str, message_id: str | None, now: datetime
-) -> bool:
-    """`uow.deliveries.suppress`, on a bare connection."""
-    return Deliveries(conn).suppress(hash_, reason=reason, message_id=message_id, now=now)
-
-
-def mark_inapp_urgent(conn: sa.Connection, message_ids: Sequence[str]) -> int:
-    """`uow.outbox.mark_inapp_urgent`, on a bare connection."""
-    return Outbox(conn).mark_inapp_urgent(message_ids)

@@ -30,7 +30,6 @@ from makegood.domain.ids import new_id
 from makegood.domain.offers import claimable
 from makegood.domain.retry import Dead, Failure, Retry, Tries, UnreachableStreak, decide
 from makegood.domain.tokens import hash_token, new_token
-from makegood.notify import outbox
 from makegood.notify.delivery import DeliveryEvent
 from makegood.notify.feedback import signature
 from makegood.notify.render import OfferNotice, RenderError, claim_url, render_short_text
@@ -128,7 +127,7 @@ def dispatch_channel(
                         report.stopped = f"{channel} provider unreachable; the rest stays queued"
                         break
                 now = container.now()
-                report.sent += outbox.mark_sent(uow.conn, accepted, now)
+                report.sent += uow.outbox.mark_sent(accepted, now)
                 uow.deliveries.record_events(
                     [DeliveryEvent(i, "accepted", "worker", now) for i in accepted]
                 )
@@ -154,7 +153,7 @@ def _send_row(
     if row["template"] != "offer_granted" and not claimable(
         row["offer_state"], row["expires_at"], now
     ):
-        if outbox.mark_skipped(uow.conn, row["id"], reason="not sent: the offer is no longer open"):
+        if uow.outbox.mark_skipped(row["id"], reason="not sent: the offer is no longer open"):
             report.skipped += 1
         return False
     notice = OfferNotice(
@@ -172,7 +171,7 @@ def _send_row(
     try:
         text = render_short_text(notice, settings)
     except RenderError as exc:
-        if outbox.mark_failed(uow.conn, row["id"], reason=str(exc), dead=True, next_attempt_at=now):
+        if uow.outbox.mark_failed(row["id"], reason=str(exc), dead=True, next_attempt_at=now):
             report.dead += 1
             uow.outbox.mark_inapp_urgent([row["id"]])
         return False
@@ -200,8 +199,8 @@ def _send_row(
         case Retry(at=retry_at):
             dead, reason = False, error
     unreached = failure is Failure.UNREACHED
-    if outbox.mark_failed(
-        uow.conn, row["id"], reason=reason, dead=dead, next_attempt_at=retry_at, unreached=unreached
+    if uow.outbox.mark_failed(
+        row["id"], reason=reason, dead=dead, next_attempt_at=retry_at, unreached=unreached
     ):
         report.dead += dead
         report.failed += not dead

@@ -30,14 +30,13 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 
 from makegood.bootstrap import Container
-from makegood.notify import outbox
 from makegood.notify.delivery import DeliveryError, MailTransport
 from makegood.notify.mime import envelope_sender
-from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.smtp import Outgoing
 from makegood.rate_limits import Pacer
 from makegood.services.outbox_batch import DispatchReport, Ready, prepare_batch, record_outcomes
 from makegood.services.status_requests import queue_status_emails
+from makegood.store.outbox import OutgoingEmail
 from makegood.store.uow import UnitOfWork
 
 __all__ = ["BATCH_SIZE", "DispatchReport", "dispatch_pending"]
@@ -86,8 +85,7 @@ def dispatch_pending(
     queue_status_emails(container)
     cutoff = container.now()
     with container.uow() as uow:
-        report.due = outbox.count_due(uow.conn, cutoff, retry_failed_now=retry_failed_now)
-        report.due += uow.outbox.count_launch_emails_due(cutoff)
+        report.due = uow.outbox.count_emails_due(cutoff, retry_failed_now=retry_failed_now)
     cursor = _Cursor(cutoff, size, retry_failed_now)
     inflight: _InFlight | None = None
     try:
@@ -141,8 +139,7 @@ def _take(uow: UnitOfWork, cursor: _Cursor) -> list[OutgoingEmail]:
     offers, older than the messages the cursor has passed, which it would not go back to.
     """
     if not cursor.stored_done:
-        batch = outbox.lock_due_batch(
-            uow.conn,
+        batch = uow.outbox.lock_due_emails(
             cursor.cutoff,
             after_id=cursor.after,
             limit=cursor.size,
@@ -152,7 +149,7 @@ def _take(uow: UnitOfWork, cursor: _Cursor) -> list[OutgoingEmail]:
             cursor.after = batch[-1].id
             return batch
         cursor.stored_done = True
-    return outbox.lock_batch(uow.conn, uow.outbox.take_launch_emails(cursor.cutoff, cursor.size))
+    return uow.outbox.lock_emails(uow.outbox.take_launch_emails(cursor.cutoff, cursor.size))
 
 
 def _start_batch(
@@ -171,7 +168,7 @@ def _start_batch(
         if not batch:
             uow.__exit__(None, None, None)
             return None
-        ready = prepare_batch(container, uow.conn, batch, report, stop, limiter)
+        ready = prepare_batch(container, uow, batch, report, stop, limiter)
         sending = _submit(mailer, ready, envelope_sender(container.settings))
     except BaseException:
         uow.__exit__(None, None, None)
@@ -215,10 +212,10 @@ def _finish(
 ) -> None:
     """Wait for the batch's outcomes, record them, mark the accepted ones sent, commit."""
     try:
-        conn = batch.uow.conn
+        uow = batch.uow
         now = container.now()
         accepted = record_outcomes(
-            container, conn, batch.ready, batch.outcomes.result(), report, now
+            container, uow, batch.ready, batch.outcomes.result(), report, now
         )
         try:
             mailer.flush()
@@ -226,7 +223,7 @@ def _finish(
             # Not durable, so not 'sent': these stay queued and go out again on the next run.
             report.stopped = f"could not secure accepted mail: {exc.reason}"
             accepted = []
-        report.sent += outbox.mark_accepted(conn, accepted, now)
+        report.sent += uow.outbox.mark_accepted(accepted, now)
         batch.uow.commit()
     finally:
         batch.uow.__exit__(None, None, None)

@@ -16,8 +16,6 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from functools import partial
 
-import sqlalchemy as sa
-
 from makegood.bootstrap import Container
 from makegood.domain.calendar import statement_date_for
 from makegood.domain.offers import OfferState, claimable
@@ -30,7 +28,7 @@ from makegood.domain.retry import (
     UnreachableStreak,
     decide,
 )
-from makegood.notify import outbox, tracking
+from makegood.notify import tracking
 from makegood.notify.appeal_email import TEMPLATES as APPEAL_TEMPLATES
 from makegood.notify.appeal_email import AppealNotice, render_appeal_email
 from makegood.notify.delivery import ComposeFailed, DeliveryError, DeliveryEvent, Unsendable
@@ -41,14 +39,14 @@ from makegood.notify.mime import (
     compose_email,
     dkim_signed,
 )
-from makegood.notify.outbox import OutgoingEmail
 from makegood.notify.render import OfferNotice, RenderError, render_offer_email
 from makegood.notify.status_email import TEMPLATE as STATUS_TEMPLATE
 from makegood.notify.status_email import StatusNotice, render_status_email
 from makegood.rate_limits import Pacer
 from makegood.settings import Settings
-from makegood.store import appeals as appeal_store
-from makegood.store.credit_status import account_credits
+from makegood.store.appeals import appeal_id_of_email
+from makegood.store.outbox import OutgoingEmail
+from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 
 # A message's bytes, made when it is about to go out (see `_prepare`); raises Unsendable.
@@ -91,7 +89,7 @@ class DispatchReport:
 
 def prepare_batch(
     container: Container,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     batch: list[OutgoingEmail],
     report: DispatchReport,
     stop: threading.Event | None,
@@ -100,12 +98,12 @@ def prepare_batch(
     """The batch's messages that are to be sent; the others are retired here."""
     now = container.now()
     hashes = [tracking.address_hash(m.recipient) for m in batch]
-    suppressed = tracking.suppressed_among(conn, hashes)
+    suppressed = uow.deliveries.suppressed_among(hashes)
     ready: Ready = []
     for mail, hash_ in zip(batch, hashes, strict=True):
         if limiter is not None and not limiter.acquire(stop):
             break  # shutting down: the rest of the batch is simply left for later
-        prepared = _prepare(container, conn, mail, now, hash_ in suppressed, report)
+        prepared = _prepare(container, uow, mail, now, hash_ in suppressed, report)
         if prepared is not None:
             ready.append(prepared)
     return ready
@@ -113,7 +111,7 @@ def prepare_batch(
 
 def _prepare(
     container: Container,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     mail: OutgoingEmail,
     now: datetime,
     suppressed: bool,
@@ -129,33 +127,33 @@ def _prepare(
     """
     skip_reason = _skip_reason(mail, now)
     if skip_reason is not None:
-        if outbox.mark_skipped(conn, mail.id, reason=skip_reason):
+        if uow.outbox.mark_skipped(mail.id, reason=skip_reason):
             report.skipped += 1
         return None
     if suppressed:
         reason = "not sent: the address bounced or complained before (suppressed)"
-        if outbox.mark_skipped(conn, mail.id, reason=reason):
+        if uow.outbox.mark_skipped(mail.id, reason=reason):
             report.skipped += 1
-            tracking.record_events(conn, [DeliveryEvent(mail.id, "suppressed", "worker", now)])
-            tracking.mark_inapp_urgent(conn, [mail.id])
+            uow.deliveries.record_events([DeliveryEvent(mail.id, "suppressed", "worker", now)])
+            uow.outbox.mark_inapp_urgent([mail.id])
         return None
     try:
         recipient = checked_recipient(mail.recipient)
     except InvalidRecipient as exc:
-        _give_up(conn, mail.id, str(exc), now, report)
+        _give_up(uow, mail.id, str(exc), now, report)
         return None
     if mail.template == STATUS_TEMPLATE:
         # Read here, in the batch's transaction, so the e-mail says what is true as it leaves.
-        credits = account_credits(conn, mail.account_id, now)
+        credits = uow.reports.account_credits(mail.account_id, now)
         if credits is None:  # the account is gone: nothing true to say
-            _give_up(conn, mail.id, "not sent: the account no longer exists", now, report)
+            _give_up(uow, mail.id, "not sent: the account no longer exists", now, report)
             return None
         notice = StatusNotice(credits, dict(mail.status_links or {}))
         return Prepared(mail, recipient, partial(_compose, mail, container.settings, now, notice))
     if mail.template in APPEAL_TEMPLATES:
-        appeal = appeal_store.for_email(conn, appeal_store.appeal_id_of_email(mail.id))
+        appeal = uow.appeals.for_email(appeal_id_of_email(mail.id))
         if appeal is None:
-            _give_up(conn, mail.id, "not sent: the appeal no longer exists", now, report)
+            _give_up(uow, mail.id, "not sent: the appeal no longer exists", now, report)
             return None
         told = AppealNotice(
             template=mail.template,
@@ -201,18 +199,18 @@ def _compose(
 
 
 def _give_up(
-    conn: sa.Connection, message_id: str, reason: str, now: datetime, report: DispatchReport
+    uow: UnitOfWork, message_id: str, reason: str, now: datetime, report: DispatchReport
 ) -> None:
     """Nothing a later attempt could change: dead at once, with the reason; the in-app
     message is made urgent instead."""
-    if outbox.mark_failed(conn, message_id, reason=reason, dead=True, next_attempt_at=now):
+    if uow.outbox.mark_failed(message_id, reason=reason, dead=True, next_attempt_at=now):
         report.dead += 1
-        tracking.mark_inapp_urgent(conn, [message_id])
+        uow.outbox.mark_inapp_urgent([message_id])
 
 
 def record_outcomes(
     container: Container,
-    conn: sa.Connection,
+    uow: UnitOfWork,
     ready: Sequence[Prepared],
     outcomes: Sequence[DeliveryError | None],
     report: DispatchReport,
@@ -235,7 +233,7 @@ def record_outcomes(
             accepted.append(mail.id)
             streak.note(None)
             continue
-        if _never_offered(conn, mail, exc, now, report):
+        if _never_offered(uow, mail, exc, now, report):
             continue
         failure = failure_of(exc)
         if exc.connection and report.stopped is not None:
@@ -248,8 +246,7 @@ def record_outcomes(
                 dead, retry_at = True, now
             case Retry(at=retry_at):
                 dead, reason = False, exc.reason
-        if not outbox.mark_failed(
-            conn,
+        if not uow.outbox.mark_failed(
             mail.id,
             reason=reason,
             dead=dead,
@@ -266,20 +263,19 @@ def record_outcomes(
             DeliveryEvent(mail.id, "deferred" if exc.temporary else "bounced", "smtp", now, reason)
         )
         if exc.recipient_refused:
-            tracking.suppress(
-                conn,
+            uow.deliveries.suppress(
                 tracking.address_hash(mail.recipient),
                 reason="bounced",
                 message_id=mail.id,
                 now=now,
             )
-    tracking.record_events(conn, events)
-    tracking.mark_inapp_urgent(conn, unreached)
+    uow.deliveries.record_events(events)
+    uow.outbox.mark_inapp_urgent(unreached)
     return accepted
 
 
 def _never_offered(
-    conn: sa.Connection,
+    uow: UnitOfWork,
     mail: OutgoingEmail,
     exc: DeliveryError,
     now: datetime,
@@ -288,7 +284,7 @@ def _never_offered(
     """Record a message that could not be made, so no server saw it (no delivery event);
     False for an outcome of sending."""
     if isinstance(exc, Unsendable):  # the message's own fault: dead, with the reason
-        _give_up(conn, mail.id, exc.reason, now, report)
+        _give_up(uow, mail.id, exc.reason, now, report)
         return True
     if isinstance(exc, ComposeFailed):  # not the message's fault: it stays as it was
         if report.error is None:

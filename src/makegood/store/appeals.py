@@ -31,24 +31,23 @@ def appeal_id_of_email(message_id: str) -> str:
     return "apl_" + message_id.partition("_")[2][:-2]
 
 
-def for_email(conn: sa.Connection, appeal_id: str) -> sa.RowMapping | None:
-    """An appeal with what its e-mails say: the incident's title and window."""
-    a, i = appeals, t.incidents
-    query = (
-        sa.select(
-            a,
-            i.c.title.label("incident_title"),
-            i.c.starts_at.label("incident_starts_at"),
-            i.c.ends_at.label("incident_ends_at"),
-        )
-        .join(i, i.c.id == a.c.incident_id)
-        .where(a.c.id == appeal_id)
-    )
-    return conn.execute(query).mappings().first()
-
-
 class Appeals(Repository):
     """The appeal_links and appeals tables (`uow.appeals`)."""
+
+    def for_email(self, appeal_id: str) -> sa.RowMapping | None:
+        """An appeal with what its e-mails say: the incident's title and window."""
+        a, i = appeals, t.incidents
+        query = (
+            sa.select(
+                a,
+                i.c.title.label("incident_title"),
+                i.c.starts_at.label("incident_starts_at"),
+                i.c.ends_at.label("incident_ends_at"),
+            )
+            .join(i, i.c.id == a.c.incident_id)
+            .where(a.c.id == appeal_id)
+        )
+        return self.conn.execute(query).mappings().first()
 
     def add_links(self, links: Sequence[dict[str, Any]]) -> None:
         """New appeal links (token_hash, account_id, incident_id, campaign_id, created_at,

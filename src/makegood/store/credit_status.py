@@ -104,15 +104,6 @@ class CreditStatusReports(Repository):
         return AccountCredits(account.account_id, account.email, account.locale, entries)
 
 
-def account_credits(
-    conn: sa.Connection, account_id: str, now: datetime, window_days: int = WINDOW_DAYS
-) -> AccountCredits | None:
-    """`uow.reports.account_credits` on a bare connection: kept only for
-    services/outbox_batch.py (being changed on another branch) until it asks its unit of
-    work; then this goes."""
-    return CreditStatusReports(conn).account_credits(account_id, now, window_days)
-
-
 def _offers(conn: sa.Connection, account_id: str, incident_ids: list[str]) -> dict[str, Any]:
     """incident id -> the account's offer there, with its credit and billing outcome."""
     if not incident_ids:
