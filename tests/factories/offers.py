@@ -104,7 +104,7 @@ def add_offer(
         "email_token": token if launch_email else None,
     }
     rows = [tuple(values[c] for c in offers_store.LAUNCH_COLUMNS)]
-    offers_store.insert(conn, offers_store.LAUNCH_COLUMNS, rows, encode_rows(rows))
+    offers_store.Offers(conn).insert(offers_store.LAUNCH_COLUMNS, rows, encode_rows(rows))
     return offer_id
 
 
@@ -112,8 +112,7 @@ def add_link(
     conn: sa.Connection, offer_id: str, token: str, at: datetime, revoked: bool = False
 ) -> None:
     """One more claim link of the offer (as a reminder or a resend makes), maybe revoked."""
-    offers_store.add_links(
-        conn,
+    offers_store.Offers(conn).add_links(
         [
             {
                 "token_hash": hash_token(token),

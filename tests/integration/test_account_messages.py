@@ -14,6 +14,7 @@ from makegood.notify.history import offer_messages
 from makegood.services.console_queries import messages_for
 from makegood.store import outbox
 from makegood.store.engine import make_engine
+from makegood.store.outbox import Outbox
 from tests.factories.outbox import Subscriber, seed_campaign
 from tests.harness.settings import make_settings
 
@@ -39,8 +40,7 @@ def test_an_accounts_messages_are_its_launch_email_reminder_in_app_message_and_s
             (mine.account_id, offer_id, "msg_reminder_mine", "offer_reminder"),
         )
         for who, offer, message_id, template in others:
-            outbox.queue(
-                conn,
+            Outbox(conn).queue(
                 [
                     {
                         "id": message_id,

@@ -18,8 +18,8 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.cli import user_cmds
 from makegood.services.users import create_api_key, resolve_api_key
-from makegood.store import outbox
 from makegood.store import tables as t
+from makegood.store.outbox import Outbox
 from makegood.store.tables_notify import message_events
 from makegood.store.tables_web import api_keys
 from makegood.web.auth import SESSION_COOKIE
@@ -146,8 +146,7 @@ def test_account_page_shows_every_message_with_its_delivery_history(
         conn.execute(
             t.offers.update().where(t.offers.c.id == seeded.offer_id).values(inapp_urgent=True)
         )
-        outbox.queue(
-            conn,
+        Outbox(conn).queue(
             [
                 {
                     "id": "msg_mail",

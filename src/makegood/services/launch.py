@@ -36,9 +36,7 @@ from makegood.services.launch_rows import (
     chunk_rows,
     credit_dicts,
 )
-from makegood.store import offers, outbox
-from makegood.store import tables as t
-from makegood.store.bulk_insert import insert_rows
+from makegood.store.offers import LAUNCH_COLUMNS
 from makegood.store.uow import UnitOfWork
 
 BATCH = 5_000
@@ -100,7 +98,7 @@ def _start(container: Container, campaign_id: str, actor: str) -> _Started | Lau
         check_launchable(campaign.state)
         resumed = campaign.state == CampaignState.LAUNCHING
         if not resumed:
-            total = offers.count_unoffered_members(uow.conn, campaign_id, campaign.incident_id)
+            total = uow.offers.count_unoffered_members(campaign_id, campaign.incident_id)
             uow.campaigns.start_launch(campaign_id, now, actor, total)
             uow.commit()
         launched_at = now if not resumed else raw["launched_at"]
@@ -185,8 +183,8 @@ def _next_chunk(
     uow: UnitOfWork, terms: LaunchTerms, after: str, size: int, now: datetime, postgres: bool
 ) -> ChunkRows | None:
     """The rows of the next eligible accounts after `after` (None: none is left)."""
-    members, scanned_to = offers.next_unoffered_members(
-        uow.conn, terms.campaign_id, terms.incident_id, after, size
+    members, scanned_to = uow.offers.next_unoffered_members(
+        terms.campaign_id, terms.incident_id, after, size
     )
     if not members or scanned_to is None:
         return None
@@ -211,12 +209,9 @@ def _write(
     uow: UnitOfWork, rows: ChunkRows, channels: tuple[str, ...], now: datetime, actor: str
 ) -> int:
     """Write one chunk and move the campaign's progress; returns its offers issued so far."""
-    conn = uow.conn
     # On PostgreSQL the chunk comes as COPY text; its rows as tuples are made only for SQLite.
     # One row per offer: its launch e-mail is pending on it until the outbox takes it.
-    offers.insert(
-        conn, offers.LAUNCH_COLUMNS, () if rows.offers_copy else rows.offers, rows.offers_copy
-    )
+    uow.offers.insert(LAUNCH_COLUMNS, () if rows.offers_copy else rows.offers, rows.offers_copy)
     if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
         for offer_id, member in zip(rows.offer_ids, rows.members, strict=True):
             links, messages = launch_rows(
@@ -227,10 +222,10 @@ def _write(
                 needs_link=rows.digests is not None,
                 now=now,
             )
-            offers.add_links(conn, links)
-            outbox.queue(conn, messages)
+            uow.offers.add_links(links)
+            uow.outbox.queue(messages)
     if rows.credits:  # automatic mode: the credit and its `granted` ledger entry
-        insert_rows(conn, t.credits, CREDIT_COLUMNS, rows.credits)
+        uow.credits.add_rows(CREDIT_COLUMNS, rows.credits)
         uow.ledger.add_grants(credit_dicts(rows), now, actor)
     return uow.campaigns.advance_launch(rows.terms.campaign_id, len(rows.members), rows.scanned_to)
 

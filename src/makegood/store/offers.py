@@ -77,104 +77,6 @@ def open_of_campaign(campaign_id: str) -> sa.Select[Any]:
     )
 
 
-def insert(
-    conn: sa.Connection, columns: Sequence[str], rows: Sequence[Row], copy_text: Sequence[str]
-) -> None:
-    """Write new offers: by COPY on PostgreSQL (`copy_text` from `bulk_insert.encode_rows`),
-    else by executemany. UNIQUE (account_id, incident_id) refuses a second offer."""
-    if conn.dialect.name == "postgresql":
-        copy_encoded(conn, t.offers, columns, copy_text)
-    elif rows:
-        conn.execute(t.offers.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
-
-
-def next_unoffered_members(
-    conn: sa.Connection, campaign_id: str, incident_id: str, after: str, limit: int
-) -> tuple[list[Member], str | None]:
-    """The campaign's next eligible members by account id after `after`, skipping accounts
-    that already have an offer for this incident (from this launch or another campaign), and
-    the last account id looked at (None: no member is left after `after`).
-
-    Two plain steps rather than one query with NOT EXISTS: the members come in primary-key
-    order and the offered ones are probed by the unique index, whatever the planner's
-    statistics say (a fresh table's could otherwise make each chunk scan every offer).
-    """
-    cm, o = t.cohort_members, t.offers
-    members: list[Member] = []
-    last: str | None = None
-    while not members:
-        rows = conn.execute(
-            sa.select(
-                cm.c.account_id,
-                cm.c.amount_minor,
-                cm.c.currency,
-                cm.c.plan_id,
-                cm.c.excluded_reason,
-            )
-            .where(cm.c.campaign_id == campaign_id, cm.c.account_id > after)
-            .order_by(cm.c.account_id)
-            .limit(limit)
-        ).all()
-        if not rows:
-            break
-        last = after = rows[-1][0]
-        eligible = [r for r in rows if r.excluded_reason is None]
-        offered: set[str] = set()
-        if eligible:
-            ids = [r.account_id for r in eligible]
-            # PostgreSQL: one array parameter instead of a chunk's worth of bind parameters.
-            among = (
-                o.c.account_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.String)))
-                if conn.dialect.name == "postgresql"
-                else o.c.account_id.in_(ids)
-            )
-            offered = set(
-                conn.execute(
-                    sa.select(o.c.account_id).where(o.c.incident_id == incident_id, among)
-                ).scalars()
-            )
-        members = [(r[0], r[1], r[2], r[3]) for r in eligible if r[0] not in offered]
-    return members, last
-
-
-def count_unoffered_members(conn: sa.Connection, campaign_id: str, incident_id: str) -> int:
-    """How many eligible members of the campaign have no offer for the incident yet."""
-    cm, o = t.cohort_members, t.offers
-    offered = sa.select(o.c.id).where(
-        o.c.incident_id == incident_id, o.c.account_id == cm.c.account_id
-    )
-    query = sa.select(sa.func.count()).where(
-        cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None), ~offered.exists()
-    )
-    return int(conn.execute(query).scalar_one())
-
-
-def add_links(conn: sa.Connection, links: Sequence[dict[str, Any]]) -> None:
-    """`Offers.add_links`, for the launch and the reminders until they reach it from their unit
-    of work."""
-    Offers(conn).add_links(links)
-
-
-def replace_links(conn: sa.Connection, offer_id: str, token_hash: str, now: datetime) -> None:
-    """Revoke every link of the offer and give it `token_hash` as its one live link.
-
-    The replaced launch link is kept as a revoked row of `claim_tokens`: a revoked link reads
-    as unknown, unless its offer was withdrawn (then the page says so), as before.
-    """
-    o, ct = t.offers, t.claim_tokens
-    conn.execute(
-        ct.update()
-        .where(ct.c.offer_id == offer_id, ct.c.revoked_at.is_(None))
-        .values(revoked_at=now)
-    )
-    old = conn.execute(sa.select(o.c.token_hash).where(o.c.id == offer_id)).scalar_one_or_none()
-    if old is not None:
-        conn.execute(
-            ct.insert().values(token_hash=old, offer_id=offer_id, created_at=now, revoked_at=now)
-        )
-    conn.execute(o.update().where(o.c.id == offer_id).values(token_hash=token_hash))
-
-
 # PostgreSQL: the whole claim by link in one statement (one round trip instead of six). The
 # offer moves from open to claimed in the first CTE; the credit, its `granted` ledger entry and
 # the audit entry are written from that CTE's RETURNING row, so they exist exactly when the
@@ -405,8 +307,27 @@ class Offers(Repository):
             self.conn.execute(t.claim_tokens.insert(), list(links))
 
     def replace_links(self, offer_id: str, token_hash: str, now: datetime) -> None:
-        """See `replace_links` (a launch function, to move here with the others)."""
-        replace_links(self.conn, offer_id, token_hash, now)
+        """Revoke every link of the offer and give it `token_hash` as its one live link.
+
+        The replaced launch link is kept as a revoked row of `claim_tokens`: a revoked link reads
+        as unknown, unless its offer was withdrawn (then the page says so), as before.
+        """
+        o, ct = t.offers, t.claim_tokens
+        self.conn.execute(
+            ct.update()
+            .where(ct.c.offer_id == offer_id, ct.c.revoked_at.is_(None))
+            .values(revoked_at=now)
+        )
+        old = self.conn.execute(
+            sa.select(o.c.token_hash).where(o.c.id == offer_id)
+        ).scalar_one_or_none()
+        if old is not None:
+            self.conn.execute(
+                ct.insert().values(
+                    token_hash=old, offer_id=offer_id, created_at=now, revoked_at=now
+                )
+            )
+        self.conn.execute(o.update().where(o.c.id == offer_id).values(token_hash=token_hash))
 
     def live_link_hashes(self) -> set[str]:
         """Every link hash that leads to an offer (tests and the hostile-token checks read it)."""
@@ -418,8 +339,73 @@ class Offers(Repository):
     # Writing
 
     def insert(self, columns: Sequence[str], rows: Sequence[Row], copy_text: Sequence[str]) -> None:
-        """See `insert` (a launch function, to move here with the others)."""
-        insert(self.conn, columns, rows, copy_text)
+        """Write new offers: by COPY on PostgreSQL (`copy_text` from `bulk_insert.encode_rows`),
+        else by executemany of `rows`. UNIQUE (account_id, incident_id) refuses a second offer."""
+        if self.dialect == "postgresql":
+            copy_encoded(self.conn, t.offers, columns, copy_text)
+        elif rows:
+            self.conn.execute(t.offers.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+
+    # The launch's choice of accounts (services/launch.py).
+
+    def next_unoffered_members(
+        self, campaign_id: str, incident_id: str, after: str, limit: int
+    ) -> tuple[list[Member], str | None]:
+        """The campaign's next eligible members by account id after `after`, skipping accounts
+        that already have an offer for this incident (from this launch or another campaign), and
+        the last account id looked at (None: no member is left after `after`).
+
+        Two plain steps rather than one query with NOT EXISTS: the members come in primary-key
+        order and the offered ones are probed by the unique index, whatever the planner's
+        statistics say (a fresh table's could otherwise make each chunk scan every offer).
+        """
+        cm, o = t.cohort_members, t.offers
+        members: list[Member] = []
+        last: str | None = None
+        while not members:
+            rows = self.conn.execute(
+                sa.select(
+                    cm.c.account_id,
+                    cm.c.amount_minor,
+                    cm.c.currency,
+                    cm.c.plan_id,
+                    cm.c.excluded_reason,
+                )
+                .where(cm.c.campaign_id == campaign_id, cm.c.account_id > after)
+                .order_by(cm.c.account_id)
+                .limit(limit)
+            ).all()
+            if not rows:
+                break
+            last = after = rows[-1][0]
+            eligible = [r for r in rows if r.excluded_reason is None]
+            offered: set[str] = set()
+            if eligible:
+                ids = [r.account_id for r in eligible]
+                # PostgreSQL: one array parameter instead of a chunk's worth of bind parameters.
+                among = (
+                    o.c.account_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.String)))
+                    if self.dialect == "postgresql"
+                    else o.c.account_id.in_(ids)
+                )
+                offered = set(
+                    self.conn.execute(
+                        sa.select(o.c.account_id).where(o.c.incident_id == incident_id, among)
+                    ).scalars()
+                )
+            members = [(r[0], r[1], r[2], r[3]) for r in eligible if r[0] not in offered]
+        return members, last
+
+    def count_unoffered_members(self, campaign_id: str, incident_id: str) -> int:
+        """How many eligible members of the campaign have no offer for the incident yet."""
+        cm, o = t.cohort_members, t.offers
+        offered = sa.select(o.c.id).where(
+            o.c.incident_id == incident_id, o.c.account_id == cm.c.account_id
+        )
+        query = sa.select(sa.func.count()).where(
+            cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None), ~offered.exists()
+        )
+        return int(self.conn.execute(query).scalar_one())
 
     def set_expiry(self, offer_id: str, expires_at: datetime) -> None:
         o = t.offers

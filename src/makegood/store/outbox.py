@@ -265,11 +265,6 @@ def new_message(
     }
 
 
-def queue(conn: sa.Connection, rows: Sequence[dict[str, Any]]) -> None:
-    """Queue messages given as dicts of `messages` columns."""
-    insert_dicts(conn, t.messages, rows)
-
-
 class Outbox(Repository):
     """The messages table (the transactional outbox) and derived in-app messages (`uow.outbox`)."""
 
@@ -557,12 +552,9 @@ class Outbox(Repository):
         )
         return result.rowcount == 1
 
-    # Reached from a unit of work; `queue` stays a module function too while the launch's
-    # `_write` (services/launch.py) calls it with the chunk's connection.
-
     def queue(self, rows: Sequence[dict[str, Any]]) -> None:
         """Queue messages given as dicts of `messages` columns (`new_message`)."""
-        queue(self.conn, rows)
+        insert_dicts(self.conn, t.messages, rows)
 
     def queue_one(self, row: dict[str, Any]) -> None:
         """Queue one message (a status e-mail, with its `status_links`) in one INSERT."""
