@@ -140,9 +140,12 @@ def offer_terms(*offer_columns: Any) -> sa.Select[Any]:
     title and window, and the account's evidence in the campaign's snapshot (null when the offer
     was issued without one).
 
-    The one place the offer + account + plan + incident + cohort join is written: every reader
-    of an offer with its terms starts here (`Offers.with_terms`: the claim page and the claim,
-    the console and API lists, the notice preview)."""
+    The one place the offer + account + plan + incident + cohort join is written for readers of
+    an offer with its terms (`Offers.with_terms`: the claim page and the claim, the console and
+    API lists, the notice preview; `Outbox.account_inapp`, the in-app messages). The one other
+    copy is the e-mail worker's batch read (store/outbox.py `_lock_due_query`): it starts from
+    the messages it locks, with outer joins (a status e-mail has no offer) and the account of
+    the message, in the same statement as the lock (a hot path: one round trip a batch)."""
     o, a, p, i, cm = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
     return sa.select(
         *(offer_columns or (o,)),
