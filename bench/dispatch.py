@@ -280,7 +280,6 @@ def dkim_settings(folder: str) -> dict[str, str]:
 def compose_all(url: str, sink_url: str, dkim: dict[str, str]) -> list[tuple[str, bytes]]:
     """The seeded e-mails rendered and composed exactly as the worker would (not timed)."""
     from makegood.bootstrap import bootstrap
-    from makegood.notify import outbox
     from makegood.notify.mime import compose_email, dkim_signed
     from makegood.notify.render import render_offer_email
     from makegood.services.outbox_batch import notice_of
@@ -290,8 +289,8 @@ def compose_all(url: str, sink_url: str, dkim: dict[str, str]) -> list[tuple[str
     box = bootstrap(Settings(database_url=url, smtp_url=sink_url, **signing))
     now = box.now()
     with box.uow() as uow:  # rolled back: the workers find the outbox as seeded
-        due = outbox.lock_due_batch(uow.conn, now, after_id="", limit=10**9, retry_failed_now=True)
-        due += outbox.lock_batch(uow.conn, uow.outbox.take_launch_emails(now, 10**9))
+        due = uow.outbox.lock_due_emails(now, after_id="", limit=10**9, retry_failed_now=True)
+        due += uow.outbox.lock_emails(uow.outbox.take_launch_emails(now, 10**9))
     composed = []
     for mail in due:
         rendered = render_offer_email(notice_of(mail, now), box.settings)

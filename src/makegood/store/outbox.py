@@ -735,8 +735,9 @@ def _outgoing(result: sa.CursorResult[tuple[object, ...]]) -> list[OutgoingEmail
 
 @lru_cache(maxsize=3)
 def _lock_due_query(retry_failed_now: bool, *, by_id: bool) -> sa.Select[tuple[object, ...]]:
-    """The statement of `lock_due_batch`, built once: a worker runs it for every batch, and
-    building it cost more than running it (parameters: now, after_id, limit; `by_id`: ids)."""
+    """The statement of `lock_due_emails` (`by_id`: `lock_emails`), built once: a worker runs
+    it for every batch, and building it cost more than running it (parameters: now, after_id,
+    limit; `by_id`: ids)."""
     m, o, a, p, i, c = (
         t.messages,
         t.offers,
