@@ -87,3 +87,24 @@ def test_writing_an_offers_email_leaves_one_already_taken_alone(container: Conta
     assert emails(container) == before
     assert still_on_offers(container) == 0
     assert take(container, 5) == []
+
+
+def test_a_batch_of_launch_emails_plans_for_the_table_as_it_is(container: Container) -> None:
+    """Taking launch e-mails fills `messages`: on PostgreSQL the batch's transaction (its lock,
+    marks and events' foreign-key checks) re-plans each statement instead of reusing plans made
+    while the table was empty; the setting ends with the transaction."""
+    postgres = container.engine.dialect.name == "postgresql"
+    with container.uow() as uow:
+        before = _plan_cache_mode(uow.conn) if postgres else None
+        uow.outbox.plan_as_it_grows()
+        during = _plan_cache_mode(uow.conn) if postgres else None
+        uow.commit()
+        after = _plan_cache_mode(uow.conn) if postgres else None
+    if postgres:
+        assert (before, during, after) == ("auto", "force_custom_plan", "auto")
+    else:
+        assert (before, during, after) == (None, None, None)
+
+
+def _plan_cache_mode(conn: sa.Connection) -> str:
+    return str(conn.exec_driver_sql("SHOW plan_cache_mode").scalar_one())

@@ -149,6 +149,7 @@ def _take(uow: UnitOfWork, cursor: _Cursor) -> list[OutgoingEmail]:
             cursor.after = batch[-1].id
             return batch
         cursor.stored_done = True
+    uow.outbox.plan_as_it_grows()
     return uow.outbox.lock_emails(uow.outbox.take_launch_emails(cursor.cutoff, cursor.size))
 
 
