@@ -134,18 +134,45 @@ class WonClaim:
     billing_day: int
 
 
+def terms_join(
+    base: sa.FromClause,
+    offer_id: sa.ColumnElement[Any],
+    account_id: sa.ColumnElement[Any],
+    *,
+    outer: bool,
+) -> sa.FromClause:
+    """The offer + account + plan + incident + cohort join, written once: `base` with the offer
+    `offer_id` (`base` may be the offers table itself), the account `account_id`, the offer's
+    plan and incident, and the account's evidence in the offer's campaign snapshot (an outer
+    join: an offer may be issued without one). `outer`: the offer, plan and incident are
+    outer-joined too (the e-mail worker's batch, where a status e-mail has no offer).
+
+    Its two users: `offer_terms` (readers of an offer with its terms) and the e-mail worker's
+    batch read (store/outbox.py `_lock_due_query`, which starts from the messages it locks, in
+    the same statement as the lock: one round trip a batch)."""
+    o, a, p, i, cm = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
+
+    def join(left: sa.FromClause, right: sa.FromClause, on: sa.ColumnElement[bool]) -> sa.Join:
+        return left.outerjoin(right, on) if outer else left.join(right, on)
+
+    joined = base if base is o else join(base, o, o.c.id == offer_id)
+    joined = joined.join(a, a.c.account_id == account_id)
+    joined = join(joined, p, p.c.plan_id == o.c.plan_id)
+    joined = join(joined, i, i.c.id == o.c.incident_id)
+    return joined.outerjoin(
+        cm, sa.and_(cm.c.campaign_id == o.c.campaign_id, cm.c.account_id == o.c.account_id)
+    )
+
+
 def offer_terms(*offer_columns: Any) -> sa.Select[Any]:
     """`offer_columns` (by default every offer column) beside what the offer's subscriber is
     told: the account's address, language and billing dates, the plan's name, the incident's
     title and window, and the account's evidence in the campaign's snapshot (null when the offer
-    was issued without one).
+    was issued without one), through `terms_join`.
 
-    The one place the offer + account + plan + incident + cohort join is written for readers of
-    an offer with its terms (`Offers.with_terms`: the claim page and the claim, the console and
-    API lists, the notice preview; `Outbox.account_inapp`, the in-app messages). The one other
-    copy is the e-mail worker's batch read (store/outbox.py `_lock_due_query`): it starts from
-    the messages it locks, with outer joins (a status e-mail has no offer) and the account of
-    the message, in the same statement as the lock (a hot path: one round trip a batch)."""
+    For readers of an offer with its terms (`Offers.with_terms`: the claim page and the claim,
+    the console and API lists, the notice preview; `Outbox.account_inapp`, the in-app
+    messages)."""
     o, a, p, i, cm = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
     return sa.select(
         *(offer_columns or (o,)),
@@ -162,14 +189,7 @@ def offer_terms(*offer_columns: Any) -> sa.Select[Any]:
         cm.c.last_failure_at,
         cm.c.why,
         cm.c.why_count,
-    ).select_from(
-        o.join(a, a.c.account_id == o.c.account_id)
-        .join(p, p.c.plan_id == o.c.plan_id)
-        .join(i, i.c.id == o.c.incident_id)
-        .outerjoin(
-            cm, sa.and_(cm.c.campaign_id == o.c.campaign_id, cm.c.account_id == o.c.account_id)
-        )
-    )
+    ).select_from(terms_join(o, o.c.id, o.c.account_id, outer=False))
 
 
 class Offers(Repository):

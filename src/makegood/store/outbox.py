@@ -31,7 +31,7 @@ from sqlalchemy.dialects import postgresql
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import insert_dicts
-from makegood.store.offers import claimable_clause, offer_terms, open_of_campaign
+from makegood.store.offers import claimable_clause, offer_terms, open_of_campaign, terms_join
 from makegood.store.repository import Repository
 from makegood.store.tables_notify import message_events
 from makegood.store.types import UTCDateTime
@@ -819,13 +819,7 @@ def _lock_due_query(retry_failed_now: bool, *, by_id: bool) -> sa.Select[tuple[o
         )
         .select_from(
             # Outer joins: a status e-mail has no offer (each join is still by primary key).
-            locked.outerjoin(o, o.c.id == locked.c.offer_id)
-            .join(a, a.c.account_id == locked.c.account_id)
-            .outerjoin(p, p.c.plan_id == o.c.plan_id)
-            .outerjoin(i, i.c.id == o.c.incident_id)
-            .outerjoin(
-                c, sa.and_(c.c.campaign_id == o.c.campaign_id, c.c.account_id == o.c.account_id)
-            )
+            terms_join(locked, locked.c.offer_id, locked.c.account_id, outer=True)
         )
         .order_by(locked.c.id)
     )
