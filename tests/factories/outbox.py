@@ -70,12 +70,7 @@ def seed_campaign(
             launched_at=now,
             launched_by="test",
         )
-        currencies = sorted({sub.currency for sub in subscribers})
-        save_plans(
-            conn,
-            [plan(f"plan-{c.lower()}", name=f"Unlimited {c}", currency=c) for c in currencies],
-            now,
-        )
+        _save_plans_of(conn, subscribers, now)
         for sub in subscribers:
             seeded.append(_seed_offer(conn, sub, incident_id, campaign_id, now, mode, claim_days))
     return seeded
@@ -158,12 +153,7 @@ def approved_campaign(engine: sa.Engine, subscribers: list[Subscriber], now: dat
             approved_at=now,
             approved_by="test",
         )
-        currencies = sorted({sub.currency for sub in subscribers})
-        save_plans(
-            conn,
-            [plan(f"plan-{c.lower()}", name=f"Unlimited {c}", currency=c) for c in currencies],
-            now,
-        )
+        _save_plans_of(conn, subscribers, now)
         for sub in subscribers:
             _enrol(conn, sub, campaign_id, now)
     return campaign_id
@@ -189,3 +179,13 @@ def sent_campaign(container: Container, n: int = 3) -> list[SeededOffer]:
     )
     assert dispatch_pending(container).sent == n  # .eml files: accepted events recorded
     return offers
+
+
+def _save_plans_of(conn: sa.Connection, subscribers: list[Subscriber], now: datetime) -> None:
+    """One plan per currency of the subscribers (`plan-<currency>`)."""
+    currencies = sorted({sub.currency for sub in subscribers})
+    save_plans(
+        conn,
+        [plan(f"plan-{c.lower()}", name=f"Unlimited {c}", currency=c) for c in currencies],
+        now,
+    )
