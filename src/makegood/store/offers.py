@@ -173,10 +173,19 @@ def offer_terms(*offer_columns: Any) -> sa.Select[Any]:
     For readers of an offer with its terms (`Offers.with_terms`: the claim page and the claim,
     the console and API lists, the notice preview; `Outbox.account_inapp`, the in-app
     messages)."""
-    o, a, p, i, cm = t.offers, t.accounts, t.plans, t.incidents, t.cohort_members
-    return sa.select(
-        *(offer_columns or (o,)),
-        a.c.email,
+    o = t.offers
+    return sa.select(*(offer_columns or (o,)), *terms_columns()).select_from(
+        terms_join(o, o.c.id, o.c.account_id, outer=False)
+    )
+
+
+def terms_columns(email: str = "email") -> tuple[sa.ColumnElement[Any], ...]:
+    """What `terms_join` adds to an offer, in this order: the account's address (labelled
+    `email`), language and billing dates, the plan's name, the incident's title and window,
+    the account's evidence in the campaign's snapshot."""
+    a, p, i, cm = t.accounts, t.plans, t.incidents, t.cohort_members
+    return (
+        a.c.email.label(email),
         a.c.locale,
         a.c.next_bill_date,
         a.c.billing_day,
@@ -189,7 +198,7 @@ def offer_terms(*offer_columns: Any) -> sa.Select[Any]:
         cm.c.last_failure_at,
         cm.c.why,
         cm.c.why_count,
-    ).select_from(terms_join(o, o.c.id, o.c.account_id, outer=False))
+    )
 
 
 class Offers(Repository):

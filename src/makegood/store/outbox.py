@@ -31,7 +31,13 @@ from sqlalchemy.dialects import postgresql
 
 from makegood.store import tables as t
 from makegood.store.bulk_insert import insert_dicts
-from makegood.store.offers import claimable_clause, offer_terms, open_of_campaign, terms_join
+from makegood.store.offers import (
+    claimable_clause,
+    offer_terms,
+    open_of_campaign,
+    terms_columns,
+    terms_join,
+)
 from makegood.store.repository import Repository
 from makegood.store.tables_notify import message_events
 from makegood.store.types import UTCDateTime
@@ -66,10 +72,6 @@ class OutgoingEmail:
     unreached: int  # of those, the ones that never reached the server (no attempt used)
     queued_at: datetime  # the message's created_at: its retries' deadline counts from it
     claim_token: str | None
-    recipient: str
-    locale: str
-    next_bill_date: date
-    billing_day: int
     # The offer's columns are null only for a status e-mail (template credit_status), which
     # has no offer: batch.py renders those from the account instead.
     offer_state: str
@@ -77,6 +79,13 @@ class OutgoingEmail:
     currency: str
     expires_at: datetime
     credited_at: datetime | None
+    account_id: str
+    status_links: dict[str, str] | None
+    # What store/offers.py `terms_columns` reads, in its order.
+    recipient: str
+    locale: str
+    next_bill_date: date
+    billing_day: int
     plan_name: str
     incident_title: str
     incident_starts_at: datetime
@@ -84,8 +93,6 @@ class OutgoingEmail:
     failed_attempts: int | None
     first_failure_at: datetime | None
     last_failure_at: datetime | None
-    account_id: str
-    status_links: dict[str, str] | None
     why: str | None
     why_count: int | None
 
@@ -750,14 +757,7 @@ def _lock_due_query(retry_failed_now: bool, *, by_id: bool) -> sa.Select[tuple[o
     """The statement of `lock_due_emails` (`by_id`: `lock_emails`), built once: a worker runs
     it for every batch, and building it cost more than running it (parameters: now, after_id,
     limit; `by_id`: ids)."""
-    m, o, a, p, i, c = (
-        t.messages,
-        t.offers,
-        t.accounts,
-        t.plans,
-        t.incidents,
-        t.cohort_members,
-    )
+    m, o = t.messages, t.offers
     now = sa.bindparam("now", type_=UTCDateTime)
     # The CTE locks the rows and carries the message's own columns, so the messages table is
     # read once, by its primary key, and never joined back (a join back let the planner
@@ -796,26 +796,14 @@ def _lock_due_query(retry_failed_now: bool, *, by_id: bool) -> sa.Select[tuple[o
             locked.c.unreached,
             locked.c.created_at.label("queued_at"),
             locked.c.claim_token,
-            a.c.email.label("recipient"),
-            a.c.locale,
-            a.c.next_bill_date,
-            a.c.billing_day,
             o.c.state.label("offer_state"),
             o.c.amount_minor,
             o.c.currency,
             o.c.expires_at,
             o.c.credited_at,
-            p.c.name.label("plan_name"),
-            i.c.title.label("incident_title"),
-            i.c.starts_at.label("incident_starts_at"),
-            i.c.ends_at.label("incident_ends_at"),
-            c.c.failed_attempts,
-            c.c.first_failure_at,
-            c.c.last_failure_at,
             locked.c.account_id,
             locked.c.status_links,
-            c.c.why,
-            c.c.why_count,
+            *terms_columns(email="recipient"),
         )
         .select_from(
             # Outer joins: a status e-mail has no offer (each join is still by primary key).
