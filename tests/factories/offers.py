@@ -104,7 +104,7 @@ def add_offer(
         "email_token": token if launch_email else None,
     }
     rows = [tuple(values[c] for c in offers_store.LAUNCH_COLUMNS)]
-    offers_store.Offers(conn).insert(offers_store.LAUNCH_COLUMNS, rows, encode_rows(rows))
+    offers_store.Offers(conn).insert(rows, encode_rows(rows))
     return offer_id
 
 

@@ -15,7 +15,6 @@ from makegood.domain.policy import Decision, Mode
 from makegood.services.campaigns import Campaign
 from makegood.services.channels import launch_rows
 from makegood.services.launch_rows import CREDIT_COLUMNS, LaunchTerms, chunk_rows, credit_dicts
-from makegood.store import offers
 from makegood.store.uow import UnitOfWork
 from makegood.telemetry.account_log import AccountLog
 
@@ -52,7 +51,7 @@ def issue_offer(
     rows = chunk_rows([member], account_id, terms, now, postgres, email=messages)
     offer_id = str(rows.offers[0][0])
     # Its e-mail, with `messages`, is pending on the offer, as a launch's (store/outbox.py).
-    uow.offers.insert(offers.LAUNCH_COLUMNS, rows.offers, rows.offers_copy)
+    uow.offers.insert(rows.offers, rows.offers_copy)
     if messages and channels:  # SMS / push, as a launch sends them
         links, extra = launch_rows(
             channels,

@@ -36,7 +36,6 @@ from makegood.services.launch_rows import (
     chunk_rows,
     credit_dicts,
 )
-from makegood.store.offers import LAUNCH_COLUMNS
 from makegood.store.uow import UnitOfWork
 
 BATCH = 5_000
@@ -211,7 +210,7 @@ def _write(
     """Write one chunk and move the campaign's progress; returns its offers issued so far."""
     # On PostgreSQL the chunk comes as COPY text; its rows as tuples are made only for SQLite.
     # One row per offer: its launch e-mail is pending on it until the outbox takes it.
-    uow.offers.insert(LAUNCH_COLUMNS, () if rows.offers_copy else rows.offers, rows.offers_copy)
+    uow.offers.insert(() if rows.offers_copy else rows.offers, rows.offers_copy)
     if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
         for offer_id, member in zip(rows.offer_ids, rows.members, strict=True):
             links, messages = launch_rows(

@@ -370,13 +370,16 @@ class Offers(Repository):
 
     # Writing
 
-    def insert(self, columns: Sequence[str], rows: Sequence[Row], copy_text: Sequence[str]) -> None:
-        """Write new offers: by COPY on PostgreSQL (`copy_text` from `bulk_insert.encode_rows`),
-        else by executemany of `rows`. UNIQUE (account_id, incident_id) refuses a second offer."""
+    def insert(self, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
+        """Write new offers, in `LAUNCH_COLUMNS` order: by COPY on PostgreSQL (`copy_text` from
+        `bulk_insert.encode_rows`), else by executemany of `rows`. UNIQUE (account_id,
+        incident_id) refuses a second offer."""
         if self.dialect == "postgresql":
-            copy_encoded(self.conn, t.offers, columns, copy_text)
+            copy_encoded(self.conn, t.offers, LAUNCH_COLUMNS, copy_text)
         elif rows:
-            self.conn.execute(t.offers.insert(), [dict(zip(columns, r, strict=True)) for r in rows])
+            self.conn.execute(
+                t.offers.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows]
+            )
 
     # The launch's choice of accounts (services/launch.py).
 
