@@ -50,30 +50,69 @@ def print_json(document: Any) -> None:
 
 
 def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Turn domain errors into a clear message on stderr and a distinct exit code."""
+    """Turn domain errors, and a database whose schema is not the newest, into a clear message
+    on stderr and a distinct exit code."""
 
     @wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return func(*args, **kwargs)
-        except InvalidInput as exc:
-            say(f"error: {exc}")
-            sys.exit(EXIT_BAD_INPUT)
-        except ValidationError as exc:  # the settings, read from the environment
-            for problem in settings_problems(exc):
+        except Exception as exc:
+            problems, code = _explained(exc)
+            if not problems:
+                raise
+            for problem in problems:
                 say(f"error: {problem}")
-            sys.exit(EXIT_BAD_INPUT)
-        except NotFound as exc:
-            say(f"error: {exc}")
-            sys.exit(EXIT_NOT_FOUND)
-        except InvalidState as exc:
-            say(f"error: {exc}")
-            sys.exit(EXIT_WRONG_STATE)
-        except MakegoodError as exc:
-            say(f"error: {exc}")
-            sys.exit(EXIT_FAILED)
+            sys.exit(code)
 
     return wrapper
+
+
+def _explained(exc: Exception) -> tuple[list[str], int]:
+    """The lines that tell the operator what went wrong and the exit code; no lines for an
+    error this edge does not know (it stays a traceback: a defect to fix)."""
+    schema = _schema_problem(exc)
+    if schema is not None:  # first: a domain error may carry the database's error as cause
+        return [schema], EXIT_BAD_INPUT
+    if isinstance(exc, InvalidInput):
+        return [str(exc)], EXIT_BAD_INPUT
+    if isinstance(exc, ValidationError):  # the settings, read from the environment
+        return settings_problems(exc), EXIT_BAD_INPUT
+    if isinstance(exc, NotFound):
+        return [str(exc)], EXIT_NOT_FOUND
+    if isinstance(exc, InvalidState):
+        return [str(exc)], EXIT_WRONG_STATE
+    if isinstance(exc, MakegoodError):
+        return [str(exc)], EXIT_FAILED
+    return [], EXIT_FAILED
+
+
+def _schema_problem(exc: BaseException) -> str | None:
+    """When the database said a table or column is missing (in `exc` or what caused it) because
+    it is not migrated to the newest schema: that, naming the database and what to do. Nothing
+    is checked at start (a command's start-up stays short); only here, once something failed."""
+    if "sqlalchemy" not in sys.modules:  # nothing has talked to the database
+        return None
+    from makegood.bootstrap import Container
+    from makegood.store.engine import names_missing_schema
+
+    chain: list[BaseException] = []
+    cause: BaseException | None = exc
+    while cause is not None and cause not in chain:
+        chain.append(cause)
+        cause = cause.__cause__ or cause.__context__
+    ctx = click.get_current_context(silent=True)
+    container = ctx.find_root().obj if ctx is not None else None
+    if not isinstance(container, Container) or not any(map(names_missing_schema, chain)):
+        return None
+    from makegood.store.migrate import schema_behind, shown_url
+
+    behind = schema_behind(container.engine)
+    if behind is None:
+        return None
+    return (
+        f"the database MAKEGOOD_DATABASE_URL={shown_url(container.settings.database_url)} {behind}"
+    )
 
 
 def settings_problems(exc: ValidationError) -> list[str]:

@@ -34,6 +34,25 @@ def ping(engine: sa.Engine) -> None:
         conn.execute(sa.text("SELECT 1"))
 
 
+# PostgreSQL's undefined_table and undefined_column; SQLite says it in words.
+_MISSING_SQLSTATES = frozenset({"42P01", "42703"})
+_SQLITE_MISSING = ("no such table", "no such column", "has no column named")
+
+
+def names_missing_schema(error: BaseException) -> bool:
+    """Whether `error` is the database saying a table or column does not exist."""
+    if not isinstance(error, sa.exc.DBAPIError):
+        return False
+    if getattr(error.orig, "sqlstate", None) in _MISSING_SQLSTATES:
+        return True
+    import sqlite3  # here: a PostgreSQL command need not load it
+
+    reason = str(error.orig)
+    return isinstance(error.orig, sqlite3.OperationalError) and any(
+        words in reason for words in _SQLITE_MISSING
+    )
+
+
 def _tune_sqlite(engine: sa.Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -41,3 +41,34 @@ def head_revisions() -> set[str]:
     """The newest revision of each branch of the packaged migrations."""
     heads = ScriptDirectory.from_config(alembic_config()).get_heads()
     return {",".join(sorted(heads)), *heads}
+
+
+def schema_behind(engine: sa.Engine) -> str | None:
+    """How the schema of the database behind `engine` differs from the newest migration, and
+    what to do; None when it is at the newest. Asked only after a table or column was found
+    missing, so that no command pays for it at start."""
+    try:
+        revision = current_revision(engine)
+    except sa.exc.DBAPIError:
+        return None
+    if revision in head_revisions():
+        return None
+    if revision is None:
+        return "has no makegood tables (it was never migrated): run `makegood db upgrade`"
+    scripts = ScriptDirectory.from_config(alembic_config())
+    newest = ", ".join(sorted(scripts.get_heads()))
+    known = {script.revision for script in scripts.walk_revisions()}
+    if not set(revision.split(",")) <= known:
+        return (
+            f"is at migration {revision}, which this makegood does not know (a newer makegood "
+            f"migrated it; this one needs {newest}): run the newer makegood"
+        )
+    return (
+        f"is at migration {revision}, older than this makegood's {newest}: "
+        "run `makegood db upgrade` (it migrates the data in place)"
+    )
+
+
+def shown_url(url: str) -> str:
+    """A database URL as messages show it: the password replaced by ***."""
+    return sa.engine.make_url(url).render_as_string(hide_password=True)

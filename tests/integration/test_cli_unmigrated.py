@@ -1,0 +1,104 @@
+"""A database that is not at the newest schema (never migrated, or migrated by an older
+makegood) stops a command with one line naming the database, without its password, and
+`makegood db upgrade`: exit 2, no traceback, nothing changed."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner, Result
+from sqlalchemy.engine import make_url
+
+from makegood.cli.main import cli
+from makegood.settings import get_settings
+from makegood.store.engine import make_engine
+from makegood.store.migrate import head_revisions, upgrade
+from tests.conftest import PostgresServer
+from tests.factories import files as f
+
+PASSWORD = "s3cret-not-shown"  # PostgreSQL's trust authentication never asks for it
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def bare_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no makegood tables: a new SQLite file, an empty PostgreSQL database."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"mg_bare_{secrets.token_hex(6)}"
+    with server.admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(server.url_for(name)).set(password=PASSWORD)
+    yield url.render_as_string(hide_password=False)
+    server.drop(name)
+
+
+def run(url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
+    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        # catch_exceptions=False: a traceback would fail the test rather than be kept.
+        return CliRunner().invoke(cli, list(args), catch_exceptions=False)
+    finally:
+        get_settings.cache_clear()
+
+
+def table_names(url: str) -> set[str]:
+    engine = make_engine(url, poolclass=sa.NullPool)
+    try:
+        with engine.connect() as conn:
+            return set(sa.inspect(conn).get_table_names())
+    finally:
+        engine.dispose()
+
+
+def test_a_database_never_migrated_is_named_with_what_to_do(
+    bare_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    plans = f.write_csv(tmp_path / "plans.csv", f.PLAN_COLUMNS, [f.plan("basic")])
+    shown = make_url(bare_url).render_as_string(hide_password=True)
+    expected = (
+        f"error: the database MAKEGOOD_DATABASE_URL={shown} has no makegood tables (it was "
+        "never migrated): run `makegood db upgrade`"
+    )
+
+    for args in (
+        ("campaign", "approve", "cmp_x"),
+        ("import", "plans", str(plans)),
+        ("report", "cmp_x", "--json"),
+        ("user", "list"),
+    ):
+        result = run(bare_url, monkeypatch, *args)
+
+        assert result.exit_code == 2, (args, result.output)
+        assert result.stderr.splitlines() == [expected], args
+        assert PASSWORD not in result.output
+        assert result.stdout == ""
+    assert table_names(bare_url) == set()
+
+
+def test_a_database_at_an_older_migration_names_both_revisions(
+    bare_url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    engine = make_engine(bare_url)
+    upgrade(engine, "0008_launch_lean")  # offers have no email_state column yet
+    engine.dispose()
+
+    result = run(bare_url, monkeypatch, "dispatch")
+
+    assert result.exit_code == 2, result.output
+    (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
+    (newest,) = head_revisions()  # one head (tests/integration/test_migrations.py)
+    assert line.endswith(
+        f" is at migration 0008_launch_lean, older than this makegood's {newest}: "
+        "run `makegood db upgrade` (it migrates the data in place)"
+    )
+    assert PASSWORD not in result.output
+
+    assert run(bare_url, monkeypatch, "db", "upgrade").exit_code == 0
+    assert run(bare_url, monkeypatch, "dispatch").exit_code == 0
