@@ -3,6 +3,7 @@ says 250; when they cannot be recorded the answer is 451, so the sender keeps th
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import smtplib
@@ -147,3 +148,46 @@ def _listening(port: int) -> bool:
     except OSError:
         return False
     return True
+
+
+def test_the_command_logs_like_the_web_server_without_addresses(tmp_path: Path) -> None:
+    """MAKEGOOD_LOG_FORMAT=json: every log line (the SMTP sessions, a report that could not be
+    recorded) is one JSON object, addresses masked; the human banner stays text."""
+    port = free_port()
+    env = {
+        **os.environ,
+        # Never migrated: recording fails, the sender is answered 451 and the error is logged.
+        "MAKEGOOD_DATABASE_URL": f"sqlite:///{tmp_path / 'bare.db'}",
+        "MAKEGOOD_LOG_FORMAT": "json",
+        "MAKEGOOD_LOG_LEVEL": "INFO",
+        "MAKEGOOD_PUBLIC_URL": "https://claims.test",
+    }
+    server = subprocess.Popen(
+        [sys.executable, "-m", "makegood", "bounces", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    report = dsn("<msg_1@claims.test>", "failed", "5.1.1", "550 5.1.1 unknown jane@example.org")
+    try:
+        wait_for(lambda: _listening(port), what="the bounce receiver to listen")
+        with pytest.raises(smtplib.SMTPDataError) as refused:
+            deliver(port, report)
+        server.send_signal(signal.SIGTERM)
+        _, stderr = server.communicate(timeout=30)
+    finally:
+        if server.poll() is None:
+            server.kill()
+
+    assert refused.value.smtp_code == 451
+    assert server.returncode == 0, stderr
+    lines = stderr.splitlines()
+    assert all(line.startswith("bounces: ") for line in lines if not line.startswith("{"))
+    records = [json.loads(line) for line in lines if line.startswith("{")]
+    assert {"ts", "level", "logger", "msg"} <= records[0].keys()
+    failed = [r for r in records if r["msg"].startswith("bounce receiver: could not record")]
+    assert [r["level"] for r in failed] == ["ERROR"], stderr
+    assert "no such table" in failed[0]["exc"]
+    assert any("<address>" in r["msg"] for r in records if r["logger"] == "mail.log"), stderr
+    assert "@" not in stderr

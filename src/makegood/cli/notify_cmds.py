@@ -168,8 +168,12 @@ def bounces_serve(port: int, host: str) -> None:
     report about one of our messages is recorded as it arrives (answered 250 once committed,
     451 when it cannot be, so the sender retries)."""
     from makegood.notify.bounce_server import serve_bounces
+    from makegood.observability.structured_logs import configure_logging
     from makegood.services.delivery_feedback import record_report
 
+    box = container()
+    # As `makegood serve`: text or JSON lines, addresses masked (the SMTP sessions name them).
+    configure_logging(box.settings)
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:
@@ -178,7 +182,7 @@ def bounces_serve(port: int, host: str) -> None:
 
     previous = {sig: signal.signal(sig, request_stop) for sig in (signal.SIGTERM, signal.SIGINT)}
     try:
-        record = partial(record_report, container())
+        record = partial(record_report, box)
         serve_bounces(record, stop, host=host, port=port, status=say)
     except OSError as exc:
         raise InvalidInput(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None

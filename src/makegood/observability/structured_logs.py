@@ -15,6 +15,7 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
+from makegood.domain.errors import InvalidInput
 from makegood.observability.redaction import mask_claim_tokens
 from makegood.settings import Settings
 
@@ -93,7 +94,10 @@ class JsonFormatter(logging.Formatter):
 
 
 def logging_config(settings: Settings) -> dict[str, Any]:
-    """A `logging.config.dictConfig` for the process (uvicorn's loggers included)."""
+    """A `logging.config.dictConfig` for the process (uvicorn's loggers included); InvalidInput
+    naming MAKEGOOD_LOG_FORMAT when it is neither text nor json."""
+    if settings.log_format.lower() not in {"text", "json"}:
+        raise InvalidInput(f"MAKEGOOD_LOG_FORMAT must be text or json, not {settings.log_format!r}")
     json_format = settings.log_format.lower() == "json"
     formatter: dict[str, Any] = (
         {"()": JsonFormatter}
@@ -123,7 +127,6 @@ def logging_config(settings: Settings) -> dict[str, Any]:
 
 
 def configure_logging(settings: Settings) -> None:
-    """Apply `logging_config(settings)` to this process."""
-    if settings.log_format.lower() not in {"text", "json"}:
-        raise ValueError(f"MAKEGOOD_LOG_FORMAT must be text or json, not {settings.log_format!r}")
+    """Apply `logging_config(settings)` to this process (the long-running commands: `serve` hands
+    the same configuration to uvicorn)."""
     logging.config.dictConfig(logging_config(settings))
