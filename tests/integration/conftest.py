@@ -3,11 +3,14 @@ what it accepts, the database URL in the environment for commands."""
 
 from __future__ import annotations
 
+import secrets
 import warnings
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from aiosmtpd.controller import Controller
+from sqlalchemy.engine import make_url
 
 with warnings.catch_warnings():
     warnings.filterwarnings("ignore", message="Using `httpx` with `starlette.testclient`")
@@ -16,6 +19,7 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.settings import get_settings
 from makegood.web.app import create_app
+from tests.conftest import PostgresServer
 from tests.harness.net import free_port
 from tests.harness.smtp import RecordingHandler
 
@@ -47,3 +51,22 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
     yield database_url
     get_settings.cache_clear()
+
+
+BARE_PASSWORD = "s3cret-not-shown"
+
+
+@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
+def bare_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
+    """A database with no makegood tables: a new SQLite file, an empty PostgreSQL database
+    (its URL with a password, BARE_PASSWORD, which PostgreSQL's trust authentication ignores)."""
+    if request.param == "sqlite":
+        yield f"sqlite:///{tmp_path / 'fresh.db'}"
+        return
+    server: PostgresServer = request.getfixturevalue("postgres_server")
+    name = f"mg_bare_{secrets.token_hex(6)}"
+    with server.admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    url = make_url(server.url_for(name)).set(password=BARE_PASSWORD)
+    yield url.render_as_string(hide_password=False)
+    server.drop(name)

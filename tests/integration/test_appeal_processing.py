@@ -203,3 +203,27 @@ def test_failures_on_an_inactive_account_go_to_review(container: Container, stat
     findings = _appeal(container, appeal_id)["findings"]
     assert findings["excluded"] == "not_active"  # type: ignore[index]
     assert findings["proposed"] == {"excluded": "not_active"}  # type: ignore[index]
+
+
+@pytest.mark.parametrize(("failures", "state"), [(2, "needs_review"), (3, "offered")])
+def test_an_appeal_is_judged_under_the_campaigns_min_failures(
+    container: Container, failures: int, state: str
+) -> None:
+    """A campaign built with `--min-failures 3` left out accounts with fewer: their appeal does
+    not get through with fewer either; it goes to an agent, with the reason."""
+    world = seed_missed(container, min_failures=3)
+    write_attempts(
+        container, world, [(10 * (i + 1), "failure", "us-east") for i in range(failures)]
+    )
+    appeal_id = file_appeal_for(container, world)
+
+    process_appeals(container)
+
+    appeal = _appeal(container, appeal_id)
+    assert appeal["state"] == state
+    findings = appeal["findings"]
+    assert findings["failed_attempts"] == failures  # type: ignore[index]
+    assert findings["min_failures"] == 3  # type: ignore[index]
+    if state == "needs_review":
+        assert findings["excluded"] == "below_min_failures"  # type: ignore[index]
+        assert appeal["offer_id"] is None

@@ -4,6 +4,7 @@ told with their reason (SQLite and PostgreSQL)."""
 from __future__ import annotations
 
 import threading
+from dataclasses import replace
 from datetime import timedelta
 from pathlib import Path
 
@@ -177,3 +178,18 @@ def test_worker_once_runs_pending_builds(container: Container, command: CreateCa
     assert result.exit_code == 0, result.output
     assert f"build {campaign_id}: draft ready, 4 affected accounts" in result.output
     assert state_of(container, campaign_id) == "draft"
+
+
+def test_a_campaign_keeps_its_min_failures_however_it_is_built(
+    container: Container, command: CreateCampaign
+) -> None:
+    """Appeals judge under the campaign's threshold: the campaign row must hold it."""
+    twice = replace(command, min_failures=2)
+    in_process = create_campaign(container, twice)
+    submitted = submit_campaign(container, twice)
+    assert run_pending_builds(container) == 1
+    with container.uow() as uow:
+        for campaign_id in (in_process, submitted):
+            assert get_campaign(uow, campaign_id).raw["min_failures"] == 2
+    # The cohort used it too: each account of the log failed once, so none is affected.
+    assert snapshot(container, in_process) == snapshot(container, submitted) == []

@@ -4,8 +4,6 @@ makegood) stops a command with one line naming the database, without its passwor
 
 from __future__ import annotations
 
-import secrets
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -17,25 +15,8 @@ from makegood.cli.main import cli
 from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.migrate import head_revisions, upgrade
-from tests.conftest import PostgresServer
 from tests.factories import files as f
-
-PASSWORD = "s3cret-not-shown"  # PostgreSQL's trust authentication never asks for it
-
-
-@pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
-def bare_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
-    """A database with no makegood tables: a new SQLite file, an empty PostgreSQL database."""
-    if request.param == "sqlite":
-        yield f"sqlite:///{tmp_path / 'fresh.db'}"
-        return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
-    name = f"mg_bare_{secrets.token_hex(6)}"
-    with server.admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    url = make_url(server.url_for(name)).set(password=PASSWORD)
-    yield url.render_as_string(hide_password=False)
-    server.drop(name)
+from tests.integration.conftest import BARE_PASSWORD as PASSWORD
 
 
 def run(url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
@@ -58,10 +39,10 @@ def table_names(url: str) -> set[str]:
 
 
 def test_a_database_never_migrated_is_named_with_what_to_do(
-    bare_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    bare_database_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     plans = f.write_csv(tmp_path / "plans.csv", f.PLAN_COLUMNS, [f.plan("basic")])
-    shown = make_url(bare_url).render_as_string(hide_password=True)
+    shown = make_url(bare_database_url).render_as_string(hide_password=True)
     expected = (
         f"error: the database MAKEGOOD_DATABASE_URL={shown} has no makegood tables (it was "
         "never migrated): run `makegood db upgrade`"
@@ -73,23 +54,23 @@ def test_a_database_never_migrated_is_named_with_what_to_do(
         ("report", "cmp_x", "--json"),
         ("user", "list"),
     ):
-        result = run(bare_url, monkeypatch, *args)
+        result = run(bare_database_url, monkeypatch, *args)
 
         assert result.exit_code == 2, (args, result.output)
         assert result.stderr.splitlines() == [expected], args
         assert PASSWORD not in result.output
         assert result.stdout == ""
-    assert table_names(bare_url) == set()
+    assert table_names(bare_database_url) == set()
 
 
 def test_a_database_at_an_older_migration_names_both_revisions(
-    bare_url: str, monkeypatch: pytest.MonkeyPatch
+    bare_database_url: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    engine = make_engine(bare_url)
+    engine = make_engine(bare_database_url)
     upgrade(engine, "0008_launch_lean")  # offers have no email_state column yet
     engine.dispose()
 
-    result = run(bare_url, monkeypatch, "dispatch")
+    result = run(bare_database_url, monkeypatch, "dispatch")
 
     assert result.exit_code == 2, result.output
     (line,) = [line for line in result.stderr.splitlines() if line.startswith("error:")]
@@ -100,5 +81,5 @@ def test_a_database_at_an_older_migration_names_both_revisions(
     )
     assert PASSWORD not in result.output
 
-    assert run(bare_url, monkeypatch, "db", "upgrade").exit_code == 0
-    assert run(bare_url, monkeypatch, "dispatch").exit_code == 0
+    assert run(bare_database_url, monkeypatch, "db", "upgrade").exit_code == 0
+    assert run(bare_database_url, monkeypatch, "dispatch").exit_code == 0

@@ -35,3 +35,47 @@ def test_upgrade_is_idempotent_and_reaches_every_head(database_url: str) -> None
         assert set(metadata.tables) <= names
     finally:
         engine.dispose()
+
+
+def test_a_worker_built_campaign_keeps_the_min_failures_its_build_asked_for(
+    bare_database_url: str,
+) -> None:
+    """0010 copies `--min-failures` from a build's request onto its campaign; a campaign the
+    command built (no build row) reads the default, 1."""
+    engine = make_engine(bare_database_url)
+    try:
+        upgrade(engine, "0009_launch_email_on_offer")
+        now = "2026-03-23 09:00:00"
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO incidents (id, title, starts_at, ends_at, regions, devices, "
+                    "created_at, created_by) VALUES ('inc_1', 'Outage', :now, :now2, '[]', "
+                    "'[]', :now, 'ops')"
+                ),
+                {"now": now, "now2": "2026-03-23 10:00:00"},
+            )
+            for campaign_id in ("cmp_worker", "cmp_command"):
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO campaigns (id, incident_id, state, mode, policy, claim_days, "
+                        "events_source, affected_count, created_at, created_by) VALUES "
+                        "(:id, 'inc_1', 'draft', 'claim', '{}', 7, 'logs', 0, :now, 'ops')"
+                    ),
+                    {"id": campaign_id, "now": now},
+                )
+            conn.execute(
+                sa.text(
+                    "INSERT INTO campaign_builds (campaign_id, request, state, decided, attempts, "
+                    "created_at) VALUES ('cmp_worker', :request, 'done', 0, 1, :now)"
+                ),
+                {"request": '{"min_failures": 3, "strict": false}', "now": now},
+            )
+
+        upgrade(engine)
+
+        with engine.connect() as conn:
+            kept = dict(conn.execute(sa.text("SELECT id, min_failures FROM campaigns")).all())
+        assert kept == {"cmp_worker": 3, "cmp_command": 1}
+    finally:
+        engine.dispose()

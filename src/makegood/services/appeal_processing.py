@@ -7,8 +7,9 @@ account over the incident's whole window, any region and device (telemetry.accou
 decides under the campaign's policy with the rule the bulk path uses (domain.policy.decide,
 with the account's plan, price, currency and status):
 
-- failures found and otherwise eligible -> an offer, written and e-mailed as a launch's
-  (services.appeal_offers; granted at once in automatic mode): `offered`;
+- at least the campaign's `min_failures` failures (`campaign create --min-failures`, 1 by
+  default: the threshold its cohort used) and otherwise eligible -> an offer, written and
+  e-mailed as a launch's (services.appeal_offers; granted at once in automatic mode): `offered`;
 - otherwise -> an e-mail telling the subscriber what the logs hold, and `needs_review`: the
   console's appeal queue, where an agent grants or declines (services.appeal_decisions).
 
@@ -38,6 +39,7 @@ from makegood.telemetry.account_log import AccountLog, read_account_log
 
 ACTOR = "system:appeal"
 REVIEW_TEMPLATE = "appeal_review"
+BELOW_MIN_FAILURES = "below_min_failures"  # as the cohort's statistics name those accounts
 Progress = Callable[[str, str], None]  # (appeal id, outcome)
 
 
@@ -104,8 +106,10 @@ def _process(
     facts = facts_of(facts_row)
     offered = uow.offers.has_offer(account_id, appeal["incident_id"])
     findings = log.as_json()
+    findings["min_failures"] = campaign.min_failures
     decision: Decision | None = None
-    if log.failed_attempts:
+    # The campaign's threshold (`--min-failures`): fewer failures did not make its cohort either.
+    if log.failed_attempts >= campaign.min_failures:
         evidence = Evidence(log.failed_attempts, max(1, log.impact_minutes))
         decision = decide(facts, campaign.policy, evidence, outage, offered)
     if decision is not None and decision.eligible and facts_row is not None:
@@ -149,7 +153,10 @@ def _process(
         )
         return AppealState.OFFERED
     check_transition(appeal["state"], AppealState.NEEDS_REVIEW)
-    findings["excluded"] = decision.excluded if decision is not None else None
+    if decision is not None:
+        findings["excluded"] = decision.excluded
+    else:  # failures seen, but fewer than the campaign asked for: the console says so
+        findings["excluded"] = BELOW_MIN_FAILURES if log.failed_attempts else None
     findings["proposed"] = _proposed(facts, campaign, log, outage, offered)
     uow.appeals.move(
         appeal_id,
@@ -168,6 +175,7 @@ def _process(
         {
             "account_id": account_id,
             "failed_attempts": log.failed_attempts,
+            "min_failures": campaign.min_failures,
             "successful_attempts": log.successful_attempts,
             "excluded": findings["excluded"],
         },

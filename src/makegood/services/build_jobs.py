@@ -65,8 +65,7 @@ def submit_campaign(container: Container, cmd: CreateCampaign) -> str:
         uow.campaigns.add(campaign_row(cmd, campaign_id, CampaignState.BUILDING, container))
         uow.builds.add(
             campaign_id,
-            {
-                "min_failures": cmd.min_failures,
+            {  # min_failures is the campaign's own (campaign_row)
                 "strict": cmd.strict,
                 "engine": cmd.engine,
                 "master": cmd.master,
@@ -110,7 +109,7 @@ def _command(uow: UnitOfWork, campaign_id: str) -> CreateCampaign:
         plans=None,  # the stored policy carries its eligible plans
         mode=campaign.mode,  # type: ignore[arg-type]
         actor=campaign.created_by,
-        min_failures=int(request.get("min_failures", 1)),
+        min_failures=campaign.min_failures,
         strict=bool(request.get("strict", False)),
         engine=str(request.get("engine", "duckdb")),
         master=request.get("master"),

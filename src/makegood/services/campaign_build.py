@@ -90,6 +90,7 @@ def campaign_row(
         "claim_days": cmd.claim_days,
         "pay_within_days": cmd.pay_within_days,
         "appeal_days": cmd.appeal_days,
+        "min_failures": cmd.min_failures,
         "eligible_plans": sorted(set(plans)) if plans else None,
         "events_source": cmd.events,
         "affected_count": 0,

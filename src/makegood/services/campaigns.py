@@ -39,6 +39,7 @@ class Campaign:
     raw: dict[str, Any] = field(repr=False, default_factory=dict)
     pay_within_days: int | None = None
     appeal_days: int = DEFAULT_APPEAL_DAYS
+    min_failures: int = 1  # failed attempts an account needed (the cohort's and appeals')
 
 
 def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campaign:
@@ -65,6 +66,7 @@ def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campa
         raw=dict(row),
         pay_within_days=row["pay_within_days"],
         appeal_days=row["appeal_days"],
+        min_failures=row["min_failures"],
     )
 
 

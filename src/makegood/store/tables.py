@@ -93,6 +93,8 @@ campaigns = sa.Table(
     sa.Column("launch_cursor", ACCOUNT_ID, nullable=True),
     # Days from launch during which a subscriber the snapshot did not find may appeal.
     sa.Column("appeal_days", sa.Integer, nullable=False, server_default="30"),
+    # The failed attempts an account needed to be affected (`--min-failures`); appeals use it too.
+    sa.Column("min_failures", sa.Integer, nullable=False, server_default="1"),
     sa.CheckConstraint(
         "state IN ('building', 'failed', 'draft', 'approved', 'launching', 'launched')",
         name="state",
@@ -101,6 +103,7 @@ campaigns = sa.Table(
     sa.CheckConstraint("claim_days > 0", name="claim_days"),
     sa.CheckConstraint("pay_within_days > 0", name="pay_within_days"),
     sa.CheckConstraint("appeal_days > 0", name="appeal_days"),
+    sa.CheckConstraint("min_failures >= 1", name="min_failures"),
     sa.Index(None, "incident_id"),
 )
 
@@ -138,7 +141,7 @@ campaign_builds = sa.Table(
     "campaign_builds",
     metadata,
     sa.Column("campaign_id", ID, sa.ForeignKey("campaigns.id"), primary_key=True),
-    sa.Column("request", sa.JSON, nullable=False),  # events, min_failures, strict, engine...
+    sa.Column("request", sa.JSON, nullable=False),  # strict, engine, master
     sa.Column("state", sa.String(16), nullable=False),
     sa.Column("phase", sa.String(64), nullable=True),
     sa.Column("decided", sa.BigInteger, nullable=False),  # snapshot rows written so far
