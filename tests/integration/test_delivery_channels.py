@@ -141,6 +141,30 @@ def test_sms_rows_are_launched_with_the_offer_and_sent_signed_with_a_working_lin
         uow.commit()
 
 
+def test_the_locale_sent_is_the_language_the_text_is_written_in(
+    container: Container, world: tuple[str, str], provider: tuple[Provider, str]
+) -> None:
+    """An account whose language has no templates gets the fallback's text (German here): the
+    provider is told that language, not the account's, so it reads or speaks it right."""
+    state, url = provider
+    box = with_settings(
+        container, sms_webhook_url=url, channel_webhook_secret=SECRET, fallback_locale="de-DE"
+    )
+    with box.engine.begin() as conn:
+        conn.execute(
+            t.accounts.update().where(t.accounts.c.account_id == "a-kw").values(locale="zh-TW")
+        )
+    launched(box, world)
+
+    assert dispatch_channel(box, "sms").sent == 3
+
+    sent = {p["account_id"]: p for p in state.posts}
+    assert "Entschuldigung für die Störung" in sent["a-kw"]["text"]
+    assert sent["a-kw"]["locale"] == "de-DE"
+    assert sent["a-jp"]["locale"] == "ja-JP"  # a language of ours: the account's own tag
+    assert sent["a-us"]["locale"] == "en-US"
+
+
 def test_a_refusal_is_dead_and_the_worker_drives_the_channel(
     container: Container, world: tuple[str, str], provider: tuple[Provider, str]
 ) -> None:

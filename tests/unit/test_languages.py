@@ -85,7 +85,7 @@ def test_email_in_a_language_we_lack_is_wholly_the_fallbacks(locale: str) -> Non
         now=NOW,
     )
     assert message_from_bytes(composed.data, policy=policy.default)["Content-Language"] == "en"
-    assert render_short_text(notice(locale), SETTINGS).count("March 30, 2026") == 1
+    assert render_short_text(notice(locale), SETTINGS).text.count("March 30, 2026") == 1
 
 
 def test_the_fallback_setting_makes_it_german_throughout() -> None:
@@ -215,7 +215,7 @@ def test_every_language_renders_in_its_own_words(language: str, template: str) -
     if template == "offer_granted":
         extra.update(claim_token=None, statement_date=date(2026, 4, 1))
     mail = render_offer_email(notice(language, **extra), SETTINGS)  # type: ignore[arg-type]
-    short = render_short_text(notice(language, **extra), SETTINGS)  # type: ignore[arg-type]
+    short = render_short_text(notice(language, **extra), SETTINGS).text  # type: ignore[arg-type]
 
     assert mail.language == language
     english = render_offer_email(notice("en", **extra), SETTINGS)  # type: ignore[arg-type]

@@ -60,7 +60,7 @@ def test_override_of_the_shared_layout_and_a_new_language(tmp_path: Path) -> Non
     settings = with_dir(tmp_path)
 
     swedish = render_offer_email(notice("sv-SE"), settings)
-    short = render_short_text(notice("sv-SE"), settings)
+    short = render_short_text(notice("sv-SE"), settings).text
 
     assert swedish.language == "sv"
     assert swedish.text.startswith("Hej,")

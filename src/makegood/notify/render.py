@@ -81,6 +81,15 @@ class RenderedEmail:
     locale: str = ""  # what its numbers and dates follow, and its Content-Language
 
 
+@dataclass(frozen=True, slots=True)
+class ShortText:
+    """An SMS / push text and the BCP 47 tag of the language it is written in (the fallback's
+    when the account's language has no template), for the provider."""
+
+    text: str
+    locale: str
+
+
 def template_languages(template_dir: Path | None = None) -> frozenset[str]:
     """Languages with their own offer templates (en, es, fr, de, pt, ja, and any an override
     folder adds)."""
@@ -251,9 +260,10 @@ def _render_shape(
     return RenderedEmail(subject=subject, text=str(text_module), html=html, language=language)
 
 
-def render_short_text(notice: OfferNotice, settings: Settings) -> str:
+def render_short_text(notice: OfferNotice, settings: Settings) -> ShortText:
     """The one-paragraph SMS / push text of an offer notice, in the account's language
-    (``templates/<language>/short.txt``): amount, and for a claim the deadline and link."""
+    (``templates/<language>/short.txt``) or the fallback's: amount, and for a claim the
+    deadline and link; with the locale it is written in."""
     granted = notice.template == "offer_granted"
     if not granted and not notice.claim_token:
         raise RenderError("claim notice without its claim token")
@@ -272,7 +282,7 @@ def render_short_text(notice: OfferNotice, settings: Settings) -> str:
         text = template(name).render(text_isolated(context, choice.direction))
     except TemplateError as exc:
         raise fault(exc, name) from exc
-    return " ".join(text.split())
+    return ShortText(" ".join(text.split()), loc)
 
 
 def _when(moment: datetime | None, locale: str) -> str:

@@ -4,7 +4,8 @@ A channel exists only when its URL is set (MAKEGOOD_SMS_WEBHOOK_URL, MAKEGOOD_PU
 then `campaign launch` writes one row per offer for it, in the same transaction as the offer,
 with a claim token of its own. The worker sends each row as ``POST <url>`` with JSON
 ``{"message_id", "channel", "account_id", "locale", "text", "claim_url"}`` (the provider knows
-how to reach the account), headers ``Idempotency-Key: <message id>`` (a repeat after a crash
+how to reach the account; `locale` is the language the text is written in: the fallback's when
+the account's has no template), headers ``Idempotency-Key: <message id>`` (a repeat after a crash
 carries the same key), ``X-Makegood-Timestamp`` and ``X-Makegood-Signature: v1=<hex
 HMAC-SHA256(MAKEGOOD_CHANNEL_WEBHOOK_SECRET, "<timestamp>." + body)>``.
 
@@ -169,7 +170,7 @@ def _send_row(
         claim_token=row["claim_token"],
     )
     try:
-        text = render_short_text(notice, settings)
+        short = render_short_text(notice, settings)
     except RenderError as exc:
         if uow.outbox.mark_failed(row["id"], reason=str(exc), dead=True, next_attempt_at=now):
             report.dead += 1
@@ -180,8 +181,8 @@ def _send_row(
             "message_id": row["id"],
             "channel": row["channel"],
             "account_id": row["account_id"],
-            "locale": row["locale"],
-            "text": text,
+            "locale": short.locale,  # the text's language, not always the account's
+            "text": short.text,
             "claim_url": claim_url(settings, row["claim_token"]) if row["claim_token"] else None,
         },
         ensure_ascii=False,
