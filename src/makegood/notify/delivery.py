@@ -61,6 +61,56 @@ class ComposeFailed(DeliveryError):
         self.error = error
 
 
+# The reply by which a server says it is closing the session (RFC 5321 section 3.8).
+CLOSING_CHANNEL = 421
+# MAIL FROM's reply when the message is larger than the server takes (RFC 1870): about the
+# message, unlike the other refusals of the sender, which are about our settings.
+SIZE_EXCEEDED = 552
+
+
+def reply_failure(code: int, text: bytes | str, *, recipient: bool = False) -> DeliveryError:
+    """The failure a reply to one message stands for: 5xx permanent, else temporary. 421
+    (service not available, closing the channel) is about the server, never the message: a
+    connection failure, so a server answering it to everything stops the run as an unreachable
+    one does, instead of spending an attempt of every message in the outbox. `recipient`: the
+    reply refused RCPT TO, so a 5xx is grounds for suppressing the address."""
+    reason = _reason(code, text)
+    connection = code == CLOSING_CHANNEL
+    if 500 <= code <= 599:  # SMTP reply class 5: permanent
+        failure: DeliveryError = PermanentFailure(reason, connection=connection)
+    else:
+        failure = TemporaryFailure(reason, connection=connection)
+    failure.recipient_refused = recipient and 500 <= code <= 599
+    return failure
+
+
+def session_refused(server: str, code: int, text: bytes | str) -> TemporaryFailure:
+    """A refusal before any recipient was named (the greeting, EHLO, STARTTLS, AUTH): about the
+    server or our settings, never about one message or its recipient, whatever its class. A
+    connection failure, so the outbox stays queued (no attempt used, no bounce, nothing
+    suppressed) and the run stops as for a server that does not answer."""
+    return TemporaryFailure(
+        f"mail server {server} refused the session: {_reason(code, text)}", connection=True
+    )
+
+
+def sender_refused(server: str, code: int, text: bytes | str) -> DeliveryError:
+    """A refusal of MAIL FROM: our envelope sender (MAKEGOOD_BOUNCE_ADDRESS) or its options,
+    the same for every message, so a 5xx is a refused session (see `session_refused`); except
+    552, the message too large, which is about the message. 4xx as for any reply."""
+    if 500 <= code <= 599 and code != SIZE_EXCEEDED:
+        return TemporaryFailure(
+            f"mail server {server} refused the sender: {_reason(code, text)}", connection=True
+        )
+    return reply_failure(code, text)
+
+
+def _reason(code: int, text: bytes | str) -> str:
+    if isinstance(text, bytes):
+        text = text.decode("utf-8", "replace")
+    return f"{code} {' '.join(text.split())}".strip()
+
+
 class MailTransport(Protocol):
     """Hands one message to the mail system; returns only once it was accepted."""
 

@@ -25,9 +25,11 @@ from makegood.domain.addresses import is_envelope_address
 from makegood.notify.delivery import (
     ComposeFailed,
     DeliveryError,
-    PermanentFailure,
     TemporaryFailure,
     Unsendable,
+    reply_failure,
+    sender_refused,
+    session_refused,
 )
 from makegood.notify.dsn import xtext
 from makegood.notify.mime import ComposedEmail
@@ -35,8 +37,6 @@ from makegood.notify.smtp_endpoint import parse_smtp_url
 
 # Connection failures in one batch after which its remaining messages are not tried.
 FAIL_FAST_AFTER = 3
-# The reply by which a server says it is closing the session (RFC 5321 section 3.8).
-CLOSING_CHANNEL = 421
 SMTP_OK, SMTP_WILL_FORWARD = 250, 251
 MAX_ENVID = 100  # characters of xtext, RFC 3461 section 4.4
 
@@ -80,9 +80,11 @@ def envelope_address(address: str) -> bytes:
 class AsyncSmtpTransport:
     """SMTP over up to `connections` concurrent, reused aiosmtplib sessions.
 
-    Every reply is mapped to the transport contract: 2xx accepted, 4xx or a lost or silent
-    connection TemporaryFailure, 5xx PermanentFailure (with ``recipient=True`` when the
-    server refused the address itself, which is what a suppression list needs to know).
+    Every reply is mapped to the transport contract (delivery.py, shared with the smtplib
+    transport): 2xx accepted, 4xx or a lost or silent connection TemporaryFailure, 5xx
+    PermanentFailure (with ``recipient_refused`` when the server refused the address itself,
+    which is what a suppression list needs to know); a refusal before any recipient (the
+    session, the sender) a connection failure, whatever its class.
     """
 
     def __init__(
@@ -178,11 +180,13 @@ class AsyncSmtpTransport:
                     return None, exc
             refusal: DeliveryError | None = None
             try:
-                refusal = await _transmit(client, item.sender, item.recipient, message)
+                refusal = await _transmit(
+                    client, item.sender, item.recipient, message, self.endpoint.label
+                )
                 if refusal is None:
                     return client, None
             except aiosmtplib.SMTPResponseException as exc:  # the data refused
-                refusal = _reply_failure(exc.code, exc.message)
+                refusal = reply_failure(exc.code, exc.message)
             except (TimeoutError, aiosmtplib.SMTPException, OSError):
                 pass
             if refusal is not None and not refusal.connection:
@@ -218,14 +222,10 @@ class AsyncSmtpTransport:
                 await _greet(client)
         except aiosmtplib.SMTPResponseException as exc:
             # A refusal while opening the session (greeting, STARTTLS, login) is about the
-            # server or our settings, never about one message: temporary, so a wrong
-            # password keeps the outbox queued instead of killing messages one by one.
+            # server or our settings, never about one message: a wrong password keeps the
+            # outbox queued instead of killing messages one by one.
             await _discard(client)
-            raise TemporaryFailure(
-                f"mail server {ep.label} refused the session: "
-                f"{exc.code} {' '.join(str(exc.message).split())}",
-                connection=True,
-            ) from None
+            raise session_refused(ep.label, exc.code, exc.message) from None
         except (TimeoutError, aiosmtplib.SMTPException, OSError) as exc:
             await _discard(client)
             raise TemporaryFailure(
@@ -266,7 +266,11 @@ async def _greet(client: aiosmtplib.SMTP) -> None:
 
 
 async def _transmit(
-    client: aiosmtplib.SMTP, sender_address: str, recipient_address: str, message: ComposedEmail
+    client: aiosmtplib.SMTP,
+    sender_address: str,
+    recipient_address: str,
+    message: ComposedEmail,
+    server: str,
 ) -> DeliveryError | None:
     """One envelope (MAIL, RCPT, DATA) on an open session; the refusal, or None if accepted.
 
@@ -300,10 +304,10 @@ async def _transmit(
         rcpt_options.append(b"NOTIFY=FAILURE,DELAY")
     reply = await client.execute_command(b"MAIL", b"FROM:<" + sender + b">", *mail_options)
     if reply.code != SMTP_OK:
-        return _reply_failure(reply.code, reply.message)
+        return sender_refused(server, reply.code, reply.message)
     reply = await client.execute_command(b"RCPT", b"TO:<" + recipient + b">", *rcpt_options)
     if reply.code not in (SMTP_OK, SMTP_WILL_FORWARD):
-        return _reply_failure(reply.code, reply.message, recipient=True)
+        return reply_failure(reply.code, reply.message, recipient=True)
     await client.data(data)
     return None
 
@@ -320,18 +324,3 @@ def _abort(client: aiosmtplib.SMTP, transport: asyncio.BaseTransport | None) -> 
         if isinstance(transport, asyncio.Transport):
             transport.abort()
         client.close()
-
-
-def _reply_failure(code: int, text: str, *, recipient: bool = False) -> DeliveryError:
-    """The failure a reply stands for. 421 (service not available, closing the channel) is
-    about the server, never the message: a connection failure, so a server answering it to
-    everything stops the run as an unreachable one does, instead of spending an attempt of
-    every message in the outbox."""
-    reason = f"{code} {' '.join(str(text).split())}".strip()
-    connection = code == CLOSING_CHANNEL
-    if 500 <= code <= 599:  # SMTP reply class 5: permanent
-        failure: DeliveryError = PermanentFailure(reason, connection=connection)
-    else:
-        failure = TemporaryFailure(reason, connection=connection)
-    failure.recipient_refused = recipient and 500 <= code <= 599
-    return failure

@@ -15,7 +15,13 @@ import ssl
 import tempfile
 from pathlib import Path
 
-from makegood.notify.delivery import DeliveryError, PermanentFailure, TemporaryFailure
+from makegood.notify.delivery import (
+    PermanentFailure,
+    TemporaryFailure,
+    reply_failure,
+    sender_refused,
+    session_refused,
+)
 from makegood.notify.mime import ComposedEmail
 
 _UNSAFE_FILE_CHARS = re.compile(r"[^A-Za-z0-9._-]")
@@ -34,6 +40,7 @@ class SmtpTransport:
         from makegood.notify.smtp_endpoint import parse_smtp_url
 
         endpoint = parse_smtp_url(url)
+        self.label = endpoint.label
         self.implicit_tls = endpoint.implicit_tls
         self.host = endpoint.host
         self.port = endpoint.port
@@ -72,10 +79,12 @@ class SmtpTransport:
             conn.sendmail(sender, [recipient], message.data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise _reply_failure(code, text) from None
-        except smtplib.SMTPResponseException as exc:  # sender refused, data refused, ...
+            raise reply_failure(code, text, recipient=True) from None
+        except smtplib.SMTPSenderRefused as exc:  # our envelope sender: smtplib sent RSET
+            raise sender_refused(self.label, exc.smtp_code, exc.smtp_error) from None
+        except smtplib.SMTPResponseException as exc:  # the data refused, ...
             self._reset_after_refusal()
-            raise _reply_failure(exc.smtp_code, exc.smtp_error) from None
+            raise reply_failure(exc.smtp_code, exc.smtp_error) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentFailure(f"server cannot take this message: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
@@ -87,8 +96,8 @@ class SmtpTransport:
     def _connection(self) -> smtplib.SMTP:
         if self._conn is not None:
             return self._conn
+        conn: smtplib.SMTP | None = None
         try:
-            conn: smtplib.SMTP
             if self.implicit_tls:
                 conn = smtplib.SMTP_SSL(
                     self.host, self.port, timeout=self.timeout, context=ssl.create_default_context()
@@ -102,8 +111,12 @@ class SmtpTransport:
             if self.username is not None:
                 conn.login(self.username, self.password or "")
         except smtplib.SMTPResponseException as exc:
-            raise _reply_failure(exc.smtp_code, exc.smtp_error, connection=True) from None
+            # The greeting, EHLO, STARTTLS or AUTH refused: about the server or our settings,
+            # never one message (as the aiosmtplib transport, docs/notifications.md "SMTP").
+            _close_quietly(conn)
+            raise session_refused(self.label, exc.smtp_code, exc.smtp_error) from None
         except (smtplib.SMTPException, OSError) as exc:
+            _close_quietly(conn)
             raise TemporaryFailure(
                 f"cannot reach mail server {self.host}:{self.port}: {type(exc).__name__}",
                 connection=True,
@@ -121,18 +134,13 @@ class SmtpTransport:
 
     def _drop(self) -> None:
         conn, self._conn = self._conn, None
-        if conn is not None:
-            with contextlib.suppress(OSError):
-                conn.close()
+        _close_quietly(conn)
 
 
-def _reply_failure(code: int, text: bytes | str, *, connection: bool = False) -> DeliveryError:
-    if isinstance(text, bytes):
-        text = text.decode("utf-8", "replace")
-    reason = f"{code} {' '.join(text.split())}".strip()
-    if 500 <= code <= 599:  # SMTP reply class 5: permanent
-        return PermanentFailure(reason, connection=connection)
-    return TemporaryFailure(reason, connection=connection)
+def _close_quietly(conn: smtplib.SMTP | None) -> None:
+    if conn is not None:
+        with contextlib.suppress(OSError):
+            conn.close()
 
 
 class FileTransport:
