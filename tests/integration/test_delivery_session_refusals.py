@@ -129,3 +129,29 @@ def test_a_refusal_before_any_recipient_keeps_the_message_queued_and_blames_no_o
     for offer in offers:
         with box.uow() as uow:
             assert not uow.deliveries.is_suppressed(address_hash(offer.address))
+
+
+@pytest.mark.parametrize("kind", sorted(TRANSPORTS))
+def test_a_refused_recipient_is_the_messages_own_dead_bounced_and_suppressed(
+    container: Container, smtp: tuple[RecordingHandler, str], kind: str
+) -> None:
+    """The other side of the line: a 5xx to RCPT TO names the address, on either transport."""
+    handler, url = smtp
+    box = with_settings(container, smtp_url=url)
+    refused, taken = seed_campaign(
+        box.engine, [Subscriber("acc-a"), Subscriber("acc-b")], now=box.now()
+    )
+    handler.replies[refused.address] = "550 5.1.1 no such mailbox"
+    transport = TRANSPORTS[kind](url)
+    try:
+        report = dispatch_pending(box, transport=transport)
+    finally:
+        transport.close()
+
+    assert (report.sent, report.dead) == (1, 1)
+    with box.uow() as uow:
+        assert uow.deliveries.is_suppressed(address_hash(refused.address))
+        assert not uow.deliveries.is_suppressed(address_hash(taken.address))
+    with box.engine.connect() as conn:
+        kinds = list(conn.execute(sa.select(message_events.c.kind)).scalars())
+    assert sorted(kinds) == ["accepted", "bounced"]
