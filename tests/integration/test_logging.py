@@ -14,12 +14,20 @@ from pathlib import Path
 
 import httpx
 import pytest
+from click.testing import CliRunner
 
+from makegood.bootstrap import Container
+from makegood.cli.main import cli
+from makegood.domain.policy import PercentOfPrice, single
 from makegood.domain.tokens import new_token
 from makegood.observability.structured_logs import JsonFormatter, MaskPersonalData
+from makegood.services.build_jobs import submit_campaign
+from makegood.services.campaign_command import CreateCampaign
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 from tests.factories.offers import seed_offer
+from tests.factories.staff import seed_draft
 from tests.harness.net import free_port
 
 EMAIL = "jane.doe@example.com"
@@ -151,3 +159,56 @@ def test_tracebacks_are_masked_in_every_log_format(log_format: str) -> None:
     assert EMAIL not in result.stderr
     assert token not in result.stderr
     assert "<address>" in result.stderr
+
+
+def test_the_worker_logs_in_the_configured_format_without_personal_data(
+    container: Container, tmp_path: Path
+) -> None:
+    """`makegood worker` configures logging as `serve` does: a build that fails unexpectedly
+    (here DuckDB refuses its memory limit) is one JSON record with its traceback, masked."""
+    draft = seed_draft(container, created_by="seed", accounts=1)
+    events = write_csv(
+        tmp_path / "attempts.csv",
+        ATTEMPT_COLUMNS,
+        [attempt(draft.account_ids[0], "2026-03-22T20:10:00Z")],
+    )
+    campaign_id = submit_campaign(
+        container,
+        CreateCampaign(draft.incident_id, str(events), single(PercentOfPrice()), actor=EMAIL),
+    )
+    env = {
+        **os.environ,
+        "MAKEGOOD_DATABASE_URL": container.settings.database_url,
+        "MAKEGOOD_MAIL_DIR": str(tmp_path / "mail"),
+        "MAKEGOOD_LOG_FORMAT": "json",
+        "MAKEGOOD_DUCKDB_MEMORY_LIMIT": "plenty",
+    }
+    result = subprocess.run(
+        [sys.executable, "-m", "makegood", "worker", "--once"],
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
+        timeout=120,
+    )
+
+    assert result.returncode == 0, result.stderr
+    records = [json.loads(line) for line in result.stderr.splitlines() if line.startswith("{")]
+    failed = [r for r in records if r["msg"] == f"build {campaign_id} failed"]
+    assert [r["level"] for r in failed] == ["ERROR"], result.stderr
+    assert "Traceback" in failed[0]["exc"]
+    assert EMAIL not in result.stderr
+
+
+def test_a_command_run_in_process_gives_the_logging_it_replaced_back(
+    container: Container,
+) -> None:
+    """Tests run commands in their own process: the worker's log handler (on a standard
+    error that is gone once the command ends) must not outlive it."""
+    root = logging.getLogger()
+    before = (root.handlers[:], root.level)
+
+    result = CliRunner().invoke(cli, ["worker", "--once"], obj=container, catch_exceptions=False)
+
+    assert result.exit_code == 0, result.output
+    assert (root.handlers, root.level) == before

@@ -104,10 +104,15 @@ def worker(once: bool) -> None:
     Temporary failures are retried with back-off; several workers may run at once against
     PostgreSQL. On a signal the batch in hand is finished and committed first.
     """
+    from makegood.observability.structured_logs import process_logging
+    from makegood.rate_limits import require_storage
+
     box = container()
     settings = box.settings
+    # As `makegood serve`: a failed build's traceback, a store that stops answering... as text
+    # or JSON lines, addresses and tokens masked (not Python's bare last-resort handler).
+    click.get_current_context().with_resource(process_logging(settings))
     check_templates(settings, box.now())  # an override mistake stops us before any send
-    from makegood.rate_limits import require_storage
 
     require_storage(box.rate_limit_storage, settings.rate_limit_storage)  # the pacing's store
     stop = threading.Event()
@@ -168,12 +173,12 @@ def bounces_serve(port: int, host: str) -> None:
     report about one of our messages is recorded as it arrives (answered 250 once committed,
     451 when it cannot be, so the sender retries)."""
     from makegood.notify.bounce_server import serve_bounces
-    from makegood.observability.structured_logs import configure_logging
+    from makegood.observability.structured_logs import process_logging
     from makegood.services.delivery_feedback import record_report
 
     box = container()
     # As `makegood serve`: text or JSON lines, addresses masked (the SMTP sessions name them).
-    configure_logging(box.settings)
+    click.get_current_context().with_resource(process_logging(box.settings))
     stop = threading.Event()
 
     def request_stop(signum: int, _frame: FrameType | None) -> None:

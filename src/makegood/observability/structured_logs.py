@@ -12,6 +12,8 @@ import json
 import logging
 import logging.config
 import re
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
@@ -124,6 +126,27 @@ def logging_config(settings: Settings) -> dict[str, Any]:
             for name in ("uvicorn", "uvicorn.error", "uvicorn.access")
         },
     }
+
+
+@contextmanager
+def process_logging(settings: Settings) -> Iterator[None]:
+    """`configure_logging` for the length of a command (`worker`, `bounces serve`); the root
+    logger's handlers and level it replaced come back afterwards, so that a test running such
+    a command in its own process leaves no handler behind on a stream that is gone."""
+    root = logging.getLogger()
+    handlers, level = root.handlers[:], root.level
+    configure_logging(settings)
+    try:
+        yield
+    finally:
+        for handler in root.handlers:
+            if handler not in handlers:
+                root.removeHandler(handler)
+                handler.close()
+        for handler in handlers:
+            if handler not in root.handlers:
+                root.addHandler(handler)
+        root.setLevel(level)
 
 
 def configure_logging(settings: Settings) -> None:
