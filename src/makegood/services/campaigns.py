@@ -6,7 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from makegood.bootstrap import Container
 from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
@@ -15,8 +15,10 @@ from makegood.domain.money import format_major
 from makegood.domain.offers import CampaignState, check_transition
 from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
-from makegood.services.campaign_command import CreateCampaign
 from makegood.store.uow import UnitOfWork
+
+if TYPE_CHECKING:
+    from makegood.services.campaign_command import CreateCampaign
 
 BATCH = 5_000
 Progress = Callable[[int], None]

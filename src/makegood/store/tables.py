@@ -201,14 +201,7 @@ offers = sa.Table(
     sa.CheckConstraint("inapp_state IN ('unread', 'read', 'dismissed')", name="inapp_state"),
     sa.CheckConstraint("email_state IN ('pending')", name="email_state"),
     sa.Index(None, "campaign_id", "state"),
-    # The launch e-mails not taken yet, oldest first (offer ids sort by time): one entry per
-    # offer at launch, gone once its e-mail is taken (migration 0009).
-    sa.Index(
-        "ix_offers_email_pending",
-        "id",
-        postgresql_where=sa.text(EMAIL_PENDING),
-        sqlite_where=sa.text(EMAIL_PENDING),
-    ),
+    # Its partial index of the launch e-mails not taken yet: store/partial_indexes.py.
 )
 
 claim_tokens = sa.Table(
@@ -303,23 +296,7 @@ messages = sa.Table(
         name="state",
     ),
     sa.Index(None, "channel", "state", "next_attempt_at"),
-    # An offer's messages but its launch e-mail, which its id finds (`msg_` + the offer id's
-    # body; store/outbox.py `of_offer`): a launch adds no entry here (migration 0008).
-    sa.Index(
-        None,
-        "offer_id",
-        postgresql_where=sa.text(NOT_LAUNCH_EMAIL),
-        sqlite_where=sa.text(NOT_LAUNCH_EMAIL),
-    ),
-    # Only messages of no offer (status e-mails) are found by account here; an offer's are
-    # found through the offer (store/outbox.py `account_messages`): a launch's e-mails add no
-    # entry to this index (migration 0008).
-    sa.Index(
-        None,
-        "account_id",
-        postgresql_where=sa.text("offer_id IS NULL"),
-        sqlite_where=sa.text("offer_id IS NULL"),
-    ),
+    # Its partial indexes by offer and by account: store/partial_indexes.py.
 )
 
 audit_log = sa.Table(
