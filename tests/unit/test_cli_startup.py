@@ -36,3 +36,22 @@ def test_help_and_the_command_list_import_no_engine_or_framework() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_a_command_runs_with_the_collector_on_and_start_ups_objects_frozen() -> None:
+    # main() pauses the cyclic garbage collector while the command's modules load; the command
+    # itself (a worker, a launch) must run with it on again, the loaded modules frozen.
+    probe = (
+        "import gc, sys\n"
+        "import click\n"
+        "from makegood.cli import main\n"
+        "@click.command()\n"
+        "def probe():\n"
+        "    print(gc.isenabled(), gc.get_freeze_count() > 0)\n"
+        "main.db.add_command(probe)\n"
+        "sys.argv = ['makegood', 'db', 'probe']\n"
+        "main.main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
