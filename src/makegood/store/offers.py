@@ -14,7 +14,6 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects.postgresql import ARRAY
 
 from makegood.domain.offers import CREDITED, OfferState
 from makegood.store import tables as t
@@ -388,47 +387,41 @@ class Offers(Repository):
     ) -> tuple[list[Member], str | None]:
         """The campaign's next eligible members by account id after `after`, skipping accounts
         that already have an offer for this incident (from this launch or another campaign), and
-        the last account id looked at (None: no member is left after `after`).
+        the last account id looked at (None: no eligible member is left after `after`).
 
-        Two plain steps rather than one query with NOT EXISTS: the members come in primary-key
-        order and the offered ones are probed by the unique index, whatever the planner's
-        statistics say (a fresh table's could otherwise make each chunk scan every offer).
+        Two plain range reads rather than one query with NOT EXISTS: the eligible members come
+        in primary-key order, and the offers of the same account range are read from the unique
+        (account_id, incident_id) index, whatever the planner's statistics say (a fresh table's
+        could otherwise make each chunk scan every offer). A fresh launch finds no offer there.
         """
         cm, o = t.cohort_members, t.offers
         members: list[Member] = []
         last: str | None = None
         while not members:
             rows = self.conn.execute(
-                sa.select(
-                    cm.c.account_id,
-                    cm.c.amount_minor,
-                    cm.c.currency,
-                    cm.c.plan_id,
-                    cm.c.excluded_reason,
+                sa.select(cm.c.account_id, cm.c.amount_minor, cm.c.currency, cm.c.plan_id)
+                .where(
+                    cm.c.campaign_id == campaign_id,
+                    cm.c.account_id > after,
+                    cm.c.excluded_reason.is_(None),
                 )
-                .where(cm.c.campaign_id == campaign_id, cm.c.account_id > after)
                 .order_by(cm.c.account_id)
                 .limit(limit)
             ).all()
             if not rows:
                 break
-            last = after = rows[-1][0]
-            eligible = [r for r in rows if r.excluded_reason is None]
-            offered: set[str] = set()
-            if eligible:
-                ids = [r.account_id for r in eligible]
-                # PostgreSQL: one array parameter instead of a chunk's worth of bind parameters.
-                among = (
-                    o.c.account_id == sa.any_(sa.bindparam("ids", ids, type_=ARRAY(sa.String)))
-                    if self.dialect == "postgresql"
-                    else o.c.account_id.in_(ids)
-                )
-                offered = set(
-                    self.conn.execute(
-                        sa.select(o.c.account_id).where(o.c.incident_id == incident_id, among)
-                    ).scalars()
-                )
-            members = [(r[0], r[1], r[2], r[3]) for r in eligible if r[0] not in offered]
+            first, last = after, rows[-1][0]
+            offered = set(
+                self.conn.execute(
+                    sa.select(o.c.account_id).where(
+                        o.c.account_id > first,
+                        o.c.account_id <= last,
+                        o.c.incident_id == incident_id,
+                    )
+                ).scalars()
+            )
+            after = last
+            members = [(r[0], r[1], r[2], r[3]) for r in rows if r[0] not in offered]
         return members, last
 
     def count_unoffered_members(self, campaign_id: str, incident_id: str) -> int:
