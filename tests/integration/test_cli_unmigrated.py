@@ -1,6 +1,7 @@
 """A database that is not at the newest schema (never migrated, or migrated by an older
 makegood) stops a command with one line naming the database, without its password, and
-`makegood db upgrade`: exit 2, no traceback, nothing changed."""
+`makegood db upgrade`: exit 2, no traceback, nothing changed. So does one that cannot be
+reached, with the driver's reason."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from makegood.settings import get_settings
 from makegood.store.engine import make_engine
 from makegood.store.migrate import head_revisions, upgrade
 from tests.factories import files as f
+from tests.harness.net import free_port
 from tests.integration.conftest import BARE_PASSWORD as PASSWORD
 
 
@@ -83,3 +85,26 @@ def test_a_database_at_an_older_migration_names_both_revisions(
 
     assert run(bare_database_url, monkeypatch, "db", "upgrade").exit_code == 0
     assert run(bare_database_url, monkeypatch, "dispatch").exit_code == 0
+
+
+def test_a_database_that_cannot_be_reached_is_named_with_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    closed = f"postgresql://postgres:{PASSWORD}@127.0.0.1:{free_port()}/makegood"
+    missing_folder = f"sqlite:///{tmp_path / 'no-such-folder' / 'makegood.db'}"
+
+    for url, why in (
+        (closed, "Connection refused"),
+        (missing_folder, "unable to open database file"),
+    ):
+        result = run(url, monkeypatch, "campaign", "approve", "cmp_x")
+
+        assert result.exit_code == 2, result.output
+        shown = make_url(url).render_as_string(hide_password=True)
+        (line,) = result.stderr.splitlines()
+        assert line.startswith(
+            f"error: cannot connect to the database MAKEGOOD_DATABASE_URL={shown}: "
+        )
+        assert why in line
+        assert line.endswith("; start or create it, or correct the setting")
+        assert PASSWORD not in result.output

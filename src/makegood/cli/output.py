@@ -71,9 +71,9 @@ def handles_errors(func: Callable[P, R]) -> Callable[P, R]:
 def _explained(exc: Exception) -> tuple[list[str], int]:
     """The lines that tell the operator what went wrong and the exit code; no lines for an
     error this edge does not know (it stays a traceback: a defect to fix)."""
-    schema = _schema_problem(exc)
-    if schema is not None:  # first: a domain error may carry the database's error as cause
-        return [schema], EXIT_BAD_INPUT
+    database = _database_problem(exc)
+    if database is not None:  # first: a domain error may carry the database's error as cause
+        return [database], EXIT_BAD_INPUT
     if isinstance(exc, InvalidInput):
         return [str(exc)], EXIT_BAD_INPUT
     if isinstance(exc, ValidationError):  # the settings, read from the environment
@@ -87,32 +87,39 @@ def _explained(exc: Exception) -> tuple[list[str], int]:
     return [], EXIT_FAILED
 
 
-def _schema_problem(exc: BaseException) -> str | None:
-    """When the database said a table or column is missing (in `exc` or what caused it) because
-    it is not migrated to the newest schema: that, naming the database and what to do. Nothing
-    is checked at start (a command's start-up stays short); only here, once something failed."""
+def _database_problem(exc: BaseException) -> str | None:
+    """When no connection to the database could be opened, or it said a table or column is
+    missing (in `exc` or what caused it) because it is not migrated to the newest schema: that,
+    naming the database without its password, and what to do. Nothing is checked at start (a
+    command's start-up stays short); only here, once something failed."""
     if "sqlalchemy" not in sys.modules:  # nothing has talked to the database
         return None
     from makegood.bootstrap import Container
-    from makegood.store.engine import names_missing_schema
+    from makegood.store.engine import connect_failure, names_missing_schema, shown_url
 
+    ctx = click.get_current_context(silent=True)
+    container = ctx.find_root().obj if ctx is not None else None
+    if not isinstance(container, Container):
+        return None
+    database = f"the database MAKEGOOD_DATABASE_URL={shown_url(container.settings.database_url)}"
+    # Only the error itself: a use case that wraps a lost connection says what to do next.
+    unreachable = connect_failure(exc)
+    if unreachable is not None:
+        return (
+            f"cannot connect to {database}: {unreachable}; start or create it, or correct "
+            "the setting"
+        )
     chain: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and cause not in chain:
         chain.append(cause)
         cause = cause.__cause__ or cause.__context__
-    ctx = click.get_current_context(silent=True)
-    container = ctx.find_root().obj if ctx is not None else None
-    if not isinstance(container, Container) or not any(map(names_missing_schema, chain)):
+    if not any(map(names_missing_schema, chain)):
         return None
-    from makegood.store.migrate import schema_behind, shown_url
+    from makegood.store.migrate import schema_behind
 
     behind = schema_behind(container.engine)
-    if behind is None:
-        return None
-    return (
-        f"the database MAKEGOOD_DATABASE_URL={shown_url(container.settings.database_url)} {behind}"
-    )
+    return None if behind is None else f"{database} {behind}"
 
 
 def settings_problems(exc: ValidationError) -> list[str]:

@@ -53,6 +53,22 @@ def names_missing_schema(error: BaseException) -> bool:
     )
 
 
+def shown_url(url: str) -> str:
+    """A database URL as messages show it: the password replaced by ***."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def connect_failure(error: BaseException) -> str | None:
+    """Why no connection could be opened, when `error` is that (SQLAlchemy names no statement
+    then): the driver's first line (it names the host and database, never the password)."""
+    if not isinstance(error, sa.exc.DBAPIError) or error.statement is not None:
+        return None
+    if not isinstance(error, sa.exc.OperationalError | sa.exc.InterfaceError):
+        return None
+    lines = str(error.orig).strip().splitlines()
+    return lines[0].removeprefix("connection failed: ") if lines else type(error.orig).__name__
+
+
 def _tune_sqlite(engine: sa.Engine) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_conn: Any, _record: Any) -> None:

@@ -67,8 +67,3 @@ def schema_behind(engine: sa.Engine) -> str | None:
         f"is at migration {revision}, older than this makegood's {newest}: "
         "run `makegood db upgrade` (it migrates the data in place)"
     )
-
-
-def shown_url(url: str) -> str:
-    """A database URL as messages show it: the password replaced by ***."""
-    return sa.engine.make_url(url).render_as_string(hide_password=True)
