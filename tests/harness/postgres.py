@@ -6,6 +6,10 @@ import sqlalchemy as sa
 
 from makegood.store.engine import make_engine
 
+# The password in the URL of tests/integration/conftest.py's `bare_database_url` (PostgreSQL's
+# trust authentication never asks for it): what messages must not show.
+BARE_PASSWORD = "s3cret-not-shown"
+
 
 def admin_engine(url: str) -> sa.Engine:
     return make_engine(url, isolation_level="AUTOCOMMIT", poolclass=sa.NullPool)

@@ -19,8 +19,8 @@ with warnings.catch_warnings():
 from makegood.bootstrap import Container
 from makegood.settings import get_settings
 from makegood.web.app import create_app
-from tests.conftest import PostgresServer
 from tests.harness.net import free_port
+from tests.harness.postgres import BARE_PASSWORD
 from tests.harness.smtp import RecordingHandler
 
 
@@ -53,9 +53,6 @@ def db(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[str]:
     get_settings.cache_clear()
 
 
-BARE_PASSWORD = "s3cret-not-shown"
-
-
 @pytest.fixture(params=["sqlite", pytest.param("postgres", marks=pytest.mark.postgres)])
 def bare_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     """A database with no makegood tables: a new SQLite file, an empty PostgreSQL database
@@ -63,7 +60,7 @@ def bare_database_url(request: pytest.FixtureRequest, tmp_path: Path) -> Iterato
     if request.param == "sqlite":
         yield f"sqlite:///{tmp_path / 'fresh.db'}"
         return
-    server: PostgresServer = request.getfixturevalue("postgres_server")
+    server = request.getfixturevalue("postgres_server")  # tests/conftest.py's PostgresServer
     name = f"mg_bare_{secrets.token_hex(6)}"
     with server.admin.connect() as conn:
         conn.exec_driver_sql(f'CREATE DATABASE "{name}"')

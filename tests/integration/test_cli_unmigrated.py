@@ -18,7 +18,7 @@ from makegood.store.engine import make_engine
 from makegood.store.migrate import head_revisions, upgrade
 from tests.factories import files as f
 from tests.harness.net import free_port
-from tests.integration.conftest import BARE_PASSWORD as PASSWORD
+from tests.harness.postgres import BARE_PASSWORD as PASSWORD
 
 
 def run(url: str, monkeypatch: pytest.MonkeyPatch, *args: str) -> Result:
