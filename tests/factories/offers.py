@@ -13,7 +13,7 @@ from makegood.domain.tokens import hash_token, new_token
 from makegood.services.claims import ClaimResult, claim_offer_by_id, grant_offer
 from makegood.store import offers as offers_store
 from makegood.store import tables as t
-from makegood.store.bulk_insert import encode_rows, insert_dicts
+from makegood.store.bulk_insert import insert_dicts
 from tests.factories.catalog import account, plan, save_accounts, save_plans
 from tests.factories.incidents import insert_incident_and_campaign
 from tests.factories.joined import JoinedUnitOfWork
@@ -104,7 +104,7 @@ def add_offer(
         "email_token": token if launch_email else None,
     }
     rows = [tuple(values[c] for c in offers_store.LAUNCH_COLUMNS)]
-    offers_store.Offers(conn).insert(rows, encode_rows(rows))
+    offers_store.Offers(conn).insert(rows)
     return offer_id
 
 

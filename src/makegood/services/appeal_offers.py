@@ -51,7 +51,7 @@ def issue_offer(
     rows = chunk_rows([member], account_id, terms, now, postgres, email=messages)
     offer_id = str(rows.offers[0][0])
     # Its e-mail, with `messages`, is pending on the offer, as a launch's (store/outbox.py).
-    uow.offers.insert(rows.offers, rows.offers_copy)
+    uow.offers.insert(rows.offers, rows.offers_binary)
     if messages and channels:  # SMS / push, as a launch sends them
         links, extra = launch_rows(
             channels,

@@ -4,14 +4,17 @@ executemany (SQLite). Rows are tuples in the order of the given columns.
 COPY sends rows as one stream that the server parses while the next ones are built, which is
 what lets a launch of millions of offers run close to the speed of a bare COPY; it stays inside
 the caller's transaction, so a failure anywhere still leaves nothing behind.
+
+Two formats: text (`encode_rows`, any table) and binary (`encode_binary`, the launch's offers:
+the server parses no timestamp or number, about an eighth of its work on a chunk of offers).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Literal
 
 import sqlalchemy as sa
 
@@ -38,6 +41,83 @@ def copy_text(value: Any, datetimes: dict[datetime, str]) -> str:
             text = datetimes[value] = value.isoformat()
         return text
     return str(value)
+
+
+# COPY's binary format: a header, then per row its field count and per field its length (-1:
+# NULL) and bytes in network order; a trailer of -1. Text is UTF-8, bigint 8 bytes, timestamptz
+# the microseconds since 2000-01-01 UTC in 8 bytes.
+BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
+BINARY_TRAILER = b"\xff\xff"
+BINARY_NULL = b"\xff\xff\xff\xff"
+_PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
+_MICROSECOND = timedelta(microseconds=1)
+BinaryKind = Literal["text", "int8", "int4", "bool", "timestamptz"]
+
+
+def binary_kinds(table: sa.Table, columns: Sequence[str]) -> tuple[BinaryKind, ...]:
+    """How each column is sent in COPY's binary format, from its type in `tables.py`."""
+
+    def kind(column: sa.Column[Any]) -> BinaryKind:
+        impl = column.type
+        if isinstance(impl, sa.types.TypeDecorator):
+            impl = impl.impl_instance
+        if isinstance(impl, sa.DateTime) and impl.timezone:
+            return "timestamptz"
+        if isinstance(impl, sa.Boolean):
+            return "bool"
+        if isinstance(impl, sa.BigInteger):
+            return "int8"
+        if isinstance(impl, sa.Integer) and not isinstance(impl, sa.SmallInteger):
+            return "int4"
+        if isinstance(impl, sa.String):
+            return "text"
+        raise TypeError(f"{table.name}.{column.name}: no binary COPY for {column.type!r}")
+
+    return tuple(kind(table.c[name]) for name in columns)
+
+
+def binary_value(value: Any, kind: BinaryKind) -> bytes:
+    """One field in COPY's binary format: its length, then its bytes (NULL: length -1)."""
+    if value is None:
+        return BINARY_NULL
+    if kind == "text":
+        data = str(value).encode()
+    elif kind == "int8":
+        data = int(value).to_bytes(8, "big", signed=True)
+    elif kind == "int4":
+        data = int(value).to_bytes(4, "big", signed=True)
+    elif kind == "bool":
+        data = b"\x01" if value else b"\x00"
+    else:
+        if value.tzinfo is None:
+            raise ValueError("timestamps must be timezone-aware")
+        data = ((value - _PG_EPOCH) // _MICROSECOND).to_bytes(8, "big", signed=True)
+    return len(data).to_bytes(4, "big") + data
+
+
+def encode_binary(table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) -> bytes:
+    """`rows` as one COPY binary stream (value by value: the reference the launch's per-column
+    encoding in services/launch_rows.py is held to)."""
+    kinds = binary_kinds(table, columns)
+    count = len(columns).to_bytes(2, "big")
+    out = [BINARY_HEADER]
+    for row in rows:
+        out.append(count)
+        out.extend(binary_value(v, k) for v, k in zip(row, kinds, strict=True))
+    out.append(BINARY_TRAILER)
+    return b"".join(out)
+
+
+def copy_binary(conn: sa.Connection, table: sa.Table, columns: Sequence[str], data: bytes) -> None:
+    """COPY a binary stream made by `encode_binary` (or its equal) into `table`, in the
+    connection's transaction."""
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor, cursor.copy(sql) as copy:
+        copy.write(data)
 
 
 def insert_rows(

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from makegood.domain.offers import CREDITED, OfferState
 from makegood.store import tables as t
-from makegood.store.bulk_insert import Row, copy_encoded
+from makegood.store.bulk_insert import Row, copy_binary, encode_binary
 from makegood.store.repository import Repository
 
 # The columns a launch writes, in COPY order (the in-app message starts `unread`, the launch
@@ -369,12 +369,14 @@ class Offers(Repository):
 
     # Writing
 
-    def insert(self, rows: Sequence[Row], copy_text: Sequence[str]) -> None:
-        """Write new offers, in `LAUNCH_COLUMNS` order: by COPY on PostgreSQL (`copy_text` from
-        `bulk_insert.encode_rows`), else by executemany of `rows`. UNIQUE (account_id,
+    def insert(self, rows: Sequence[Row], binary: bytes = b"") -> None:
+        """Write new offers, in `LAUNCH_COLUMNS` order: on PostgreSQL by COPY of `binary` (the
+        launch's own encoding, services/launch_rows.py) or else of `rows` encoded by
+        `bulk_insert.encode_binary`; on SQLite by executemany of `rows`. UNIQUE (account_id,
         incident_id) refuses a second offer."""
         if self.dialect == "postgresql":
-            copy_encoded(self.conn, t.offers, LAUNCH_COLUMNS, copy_text)
+            data = binary or encode_binary(t.offers, LAUNCH_COLUMNS, rows)
+            copy_binary(self.conn, t.offers, LAUNCH_COLUMNS, data)
         elif rows:
             self.conn.execute(
                 t.offers.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows]

@@ -1,0 +1,39 @@
+"""A launch chunk's offers, written by its own COPY stream (PostgreSQL) or executemany
+(SQLite), read back exactly as made: text that is not ASCII or holds COPY's text escapes,
+amounts, instants and NULLs, in claim and automatic mode."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import sqlalchemy as sa
+
+from makegood.services.launch_rows import LaunchTerms, chunk_rows
+from makegood.store import tables as t
+from makegood.store.engine import make_engine
+from makegood.store.offers import LAUNCH_COLUMNS, Member, Offers
+
+NOW = datetime(2026, 3, 23, 9, 0, 0, 123456, tzinfo=UTC)
+MEMBERS: list[Member] = [
+    ("acc-1", 24, "USD", "pln_a"),
+    ("acc\t2\\x\n", 9_007_199_254_740_993, "JPY", "pln\\N"),  # past float precision; escapes
+    ("acc-ü-日本", 2_500, "EUR", "plän"),
+]
+
+
+@pytest.mark.parametrize("auto", [False, True], ids=["claim", "auto"])
+def test_a_chunk_of_offers_reads_back_as_made(database_url: str, auto: bool) -> None:
+    engine = make_engine(database_url)
+    postgres = engine.dialect.name == "postgresql"
+    terms = LaunchTerms("cmp_1", "inc_1", datetime(1999, 12, 31, 23, 59, tzinfo=UTC), auto)
+    rows = chunk_rows(MEMBERS, MEMBERS[-1][0], terms, NOW, copy=postgres)
+    assert bool(rows.offers_binary) == postgres
+    with engine.begin() as conn:
+        Offers(conn).insert(() if postgres else rows.offers, rows.offers_binary)
+    columns = [t.offers.c[name] for name in LAUNCH_COLUMNS]
+    with engine.connect() as conn:
+        stored = [tuple(r) for r in conn.execute(sa.select(*columns).order_by(t.offers.c.id))]
+    engine.dispose()
+    assert stored == sorted(rows.offers)
+    assert stored[0][LAUNCH_COLUMNS.index("expires_at")] < NOW - timedelta(days=365 * 26)
