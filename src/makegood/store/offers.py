@@ -400,7 +400,7 @@ class Offers(Repository):
         members: list[Member] = []
         last: str | None = None
         while not members:
-            rows = self.conn.execute(
+            result = self.conn.execute(
                 sa.select(cm.c.account_id, cm.c.amount_minor, cm.c.currency, cm.c.plan_id)
                 .where(
                     cm.c.campaign_id == campaign_id,
@@ -409,7 +409,11 @@ class Offers(Repository):
                 )
                 .order_by(cm.c.account_id)
                 .limit(limit)
-            ).all()
+            )
+            # The driver's own tuples: text and integers need no conversion, and a Row per
+            # member was half of the launch's time reading them.
+            rows: list[Member] = list(result.cursor.fetchall())
+            result.close()
             if not rows:
                 break
             first, last = after, rows[-1][0]
@@ -423,7 +427,7 @@ class Offers(Repository):
                 ).scalars()
             )
             after = last
-            members = [(r[0], r[1], r[2], r[3]) for r in rows if r[0] not in offered]
+            members = [r for r in rows if r[0] not in offered] if offered else rows
         return members, last
 
     def count_unoffered_members(self, campaign_id: str, incident_id: str) -> int:
