@@ -33,8 +33,8 @@ def upgrade() -> None:
         )
         requested = "(b.request ->> 'min_failures')::integer"
     else:
-        # In place: a batch copy of `campaigns` would drop the table that campaign_builds,
-        # appeal_links... refer to, which SQLite refuses once they hold rows.
+        # In place: SQLite adds a column with a constant default without copying the table,
+        # as a batch rebuild of `campaigns` would.
         op.execute(
             "ALTER TABLE campaigns ADD COLUMN min_failures INTEGER DEFAULT 1 NOT NULL "
             "CONSTRAINT ck_campaigns_min_failures CHECK (min_failures >= 1)"
