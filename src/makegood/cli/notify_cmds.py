@@ -15,7 +15,7 @@ from urllib.parse import urlsplit
 import click
 
 from makegood.cli.context import container
-from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, say
+from makegood.cli.output import EXIT_FAILED, handles_errors, print_json, refuse_old_schema, say
 from makegood.domain.errors import InvalidInput
 from makegood.notify.preview import check_templates
 from makegood.services.delivery_feedback import import_bounces
@@ -109,6 +109,9 @@ def worker(once: bool) -> None:
 
     box = container()
     settings = box.settings
+    # Before the first batch: a schema one migration behind may fail only hours later, at the
+    # first campaign build or appeal that reads what it lacks.
+    refuse_old_schema(box)
     # As `makegood serve`: a failed build's traceback, a store that stops answering... as text
     # or JSON lines, addresses and tokens masked (not Python's bare last-resort handler).
     click.get_current_context().with_resource(process_logging(settings))

@@ -8,12 +8,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import click
 from pydantic_core import ValidationError
 
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
+
+if TYPE_CHECKING:
+    from makegood.bootstrap import Container
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -95,13 +98,13 @@ def _database_problem(exc: BaseException) -> str | None:
     if "sqlalchemy" not in sys.modules:  # nothing has talked to the database
         return None
     from makegood.bootstrap import Container
-    from makegood.store.engine import connect_failure, names_missing_schema, shown_url
+    from makegood.store.engine import connect_failure, names_missing_schema
 
     ctx = click.get_current_context(silent=True)
     container = ctx.find_root().obj if ctx is not None else None
     if not isinstance(container, Container):
         return None
-    database = f"the database MAKEGOOD_DATABASE_URL={shown_url(container.settings.database_url)}"
+    database = _database_named(container)
     # Only the error itself: a use case that wraps a lost connection says what to do next.
     unreachable = connect_failure(exc)
     if unreachable is not None:
@@ -116,10 +119,31 @@ def _database_problem(exc: BaseException) -> str | None:
         cause = cause.__cause__ or cause.__context__
     if not any(map(names_missing_schema, chain)):
         return None
+    return _schema_problem(container)
+
+
+def refuse_old_schema(container: Container) -> None:
+    """At the start of a long-running process (`serve`, `worker`), not of a command: stop with
+    the line a command gives when it meets a missing table or column, exit 2, unless the
+    database is at the newest migration (one that does not answer raises the driver's error,
+    which handles_errors names)."""
+    problem = _schema_problem(container, unreachable=True)
+    if problem is not None:
+        say(f"error: {problem}")
+        sys.exit(EXIT_BAD_INPUT)
+
+
+def _schema_problem(container: Container, *, unreachable: bool = False) -> str | None:
     from makegood.store.migrate import schema_behind
 
-    behind = schema_behind(container.engine)
-    return None if behind is None else f"{database} {behind}"
+    behind = schema_behind(container.engine, unreachable=unreachable)
+    return None if behind is None else f"{_database_named(container)} {behind}"
+
+
+def _database_named(container: Container) -> str:
+    from makegood.store.engine import shown_url
+
+    return f"the database MAKEGOOD_DATABASE_URL={shown_url(container.settings.database_url)}"
 
 
 def settings_problems(exc: ValidationError) -> list[str]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from makegood.cli.context import container
-from makegood.cli.output import handles_errors, say
+from makegood.cli.output import handles_errors, refuse_old_schema, say
 
 
 def register(cli: click.Group) -> None:
@@ -33,6 +33,7 @@ def register(cli: click.Group) -> None:
         box = container()
         settings = box.settings
         settings.refuse_public_secret_on(host)
+        refuse_old_schema(box)  # rather than a 500 on every page that reads a table
         require_storage(box.rate_limit_storage, settings.rate_limit_storage)
         # Claim links carry their token in the path: the log config masks it, and addresses,
         # in every line and traceback, as text or (MAKEGOOD_LOG_FORMAT=json) one JSON object.

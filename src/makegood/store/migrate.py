@@ -43,13 +43,17 @@ def head_revisions() -> set[str]:
     return {",".join(sorted(heads)), *heads}
 
 
-def schema_behind(engine: sa.Engine) -> str | None:
+def schema_behind(engine: sa.Engine, *, unreachable: bool = False) -> str | None:
     """How the schema of the database behind `engine` differs from the newest migration, and
-    what to do; None when it is at the newest. Asked only after a table or column was found
-    missing, so that no command pays for it at start."""
+    what to do; None when it is at the newest. A command asks only after a table or column was
+    found missing, so that it pays nothing at start (a database that does not answer then is
+    None); a long-running process asks at start, with `unreachable=True`: the driver's error
+    is raised."""
     try:
         revision = current_revision(engine)
     except sa.exc.DBAPIError:
+        if unreachable:
+            raise
         return None
     if revision in head_revisions():
         return None
