@@ -27,7 +27,7 @@ At the end the totals, their ratio, and the same pipeline extrapolated linearly 
 to 20M and 200M subscribers.
 """
 
-# ruff: noqa: S603, S608 - fixed command lines; SQL from this script's own figures and files
+# ruff: noqa: S608 - fixed command lines; SQL from this script's own figures and files
 
 from __future__ import annotations
 
@@ -35,15 +35,14 @@ import argparse
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
-import time
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 
+import measured  # bench/: a command's own time and peak memory
 import psycopg
 import sqlalchemy as sa
 import steps_create
@@ -81,16 +80,10 @@ def say(text: str) -> None:
 def makegood(args: Sequence[str], env: dict[str, str]) -> Run:
     """`makegood ARGS` in a fresh process: wall time and that process's peak memory."""
     exe = shutil.which("makegood") or sys.exit("makegood is not on PATH: run with `uv run`")
-    began = time.perf_counter()
-    proc = subprocess.Popen([exe, *args], env=env, stdout=subprocess.PIPE, stderr=sys.stderr)
-    assert proc.stdout is not None
-    out = proc.stdout.read().decode()
-    _, status, usage = os.wait4(proc.pid, 0)
-    seconds = time.perf_counter() - began
-    proc.returncode = os.waitstatus_to_exitcode(status)
-    if proc.returncode != 0:
-        sys.exit(f"makegood {' '.join(args)} exited {proc.returncode}")
-    return Run(seconds, usage.ru_maxrss / 1024, out)
+    done = measured.run([exe, *args], env=env)
+    if done.returncode != 0:
+        sys.exit(f"makegood {' '.join(args)} exited {done.returncode}")
+    return Run(done.seconds, done.peak_mib, done.stdout)
 
 
 def last_line(run: Run) -> str:

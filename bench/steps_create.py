@@ -34,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 
 import duckdb
+import measured  # bench/: a command's own time and peak memory
 import psycopg
 from sqlalchemy.engine import make_url
 
@@ -61,18 +62,11 @@ def _psycopg(url: str) -> str:
 def run_create(url: str, incident_id: str, events: str, percent: int = PERCENT) -> Run:
     """`makegood campaign create` in a fresh process: wall time, peak memory, campaign id."""
     env = {**os.environ, "MAKEGOOD_DATABASE_URL": url}
-    started = time.perf_counter()
     args = ["campaign", "create", incident_id, "--events", events, "--percent", str(percent)]
-    process = subprocess.Popen(
-        [sys.executable, "-m", "makegood", *args], env=env, stdout=subprocess.PIPE
-    )
-    assert process.stdout is not None
-    out = process.stdout.read().decode()
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    if os.waitstatus_to_exitcode(status) != 0:
+    done = measured.run([sys.executable, "-m", "makegood", *args], env=env)
+    if done.returncode != 0:
         raise RuntimeError(f"makegood {' '.join(args)} failed")
-    return Run(seconds, usage.ru_maxrss / 1024, out.strip().splitlines()[-1])
+    return Run(done.seconds, done.peak_mib, done.stdout.strip().splitlines()[-1])
 
 
 def _literal(text: str) -> str:

@@ -12,17 +12,17 @@
 """
 
 # SQL here is assembled from the benchmark's own constants and the server's index definitions.
-# ruff: noqa: S603, S608
+# ruff: noqa: S608
 
 from __future__ import annotations
 
 import os
-import subprocess
 import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
 
+import measured  # bench/: a command's own time and peak memory
 import sqlalchemy as sa
 
 from makegood.store.engine import make_engine
@@ -45,16 +45,10 @@ class ImportFigures:
 
 def _makegood(url: str, *args: str) -> Run:
     env = {**os.environ, "MAKEGOOD_DATABASE_URL": url}
-    started = time.perf_counter()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "makegood", *args], env=env, stdout=subprocess.DEVNULL
-    )
-    _, status, usage = os.wait4(process.pid, 0)
-    seconds = time.perf_counter() - started
-    process.returncode = os.waitstatus_to_exitcode(status)
-    if process.returncode != 0:
-        raise RuntimeError(f"makegood {' '.join(args)} exited {process.returncode}")
-    return Run(seconds, usage.ru_maxrss / 1024)
+    done = measured.run([sys.executable, "-m", "makegood", *args], env=env, capture=False)
+    if done.returncode != 0:
+        raise RuntimeError(f"makegood {' '.join(args)} exited {done.returncode}")
+    return Run(done.seconds, done.peak_mib)
 
 
 def run_import(url: str, accounts_file: Path) -> ImportFigures:
