@@ -22,8 +22,8 @@ def person_of(uow: UnitOfWork, actor: str) -> str:
             return f"user:{owner}" if owner is not None else actor
     # Not a key: an e-mail of a console user (looked up even when it looks like a key actor,
     # so no e-mail can pass for someone else).
-    user_id = uow.users.id_by_email(actor.strip().lower())
-    return f"user:{user_id}" if user_id is not None else actor.strip().lower()
+    user = uow.users.by_email(actor.strip().lower())
+    return f"user:{user['id']}" if user is not None else actor.strip().lower()
 
 
 def same_person(uow: UnitOfWork, first: str, second: str) -> bool:

@@ -126,8 +126,8 @@ def _reverse_credits(
     actor: str,
     summary: ReversalSummary,
 ) -> None:
-    rows = uow.credits.of_campaign_with_state(campaign_id)
-    ids = [r.id for r in rows]
+    credits = uow.credits.of_campaign(campaign_id)
+    ids = list(credits)
     acked = {
         p.credit_id: p
         for p in uow.postings.of_credits(ids)
@@ -136,7 +136,7 @@ def _reverse_credits(
     left = uow.ledger.unsettled(ids)
     entries: list[Entry] = []
     reversal_postings: list[dict[str, Any]] = []
-    for row in rows:
+    for row in credits.values():
         if row.state in ("forfeited", "paid_out"):
             summary.untouched += 1
             continue

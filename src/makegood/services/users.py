@@ -170,7 +170,7 @@ def add_user(
         ) from None
     if len(password) < MIN_PASSWORD_LENGTH:
         raise InvalidInput(f"the password must have at least {MIN_PASSWORD_LENGTH} characters")
-    if uow.users.id_by_email(email) is not None:
+    if uow.users.by_email(email) is not None:
         raise InvalidInput(f"a user {email} exists already")
     user_id = new_id("usr")
     uow.users.add(user_id, email, hash_password(password), role, grant_limits or {}, now)
@@ -251,7 +251,7 @@ def create_api_key(
 
 
 def _owner_id(uow: UnitOfWork, email: str) -> str:
-    row = uow.users.key_owner(email.strip().lower())
+    row = uow.users.by_email(email.strip().lower())
     if row is None:
         raise NotFound(f"--owner: no user {email!r}; `makegood user list` shows them")
     if row["disabled_at"] is not None:

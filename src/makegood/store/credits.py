@@ -158,27 +158,15 @@ class Credits(Repository):
         return list(self.conn.execute(query))
 
     def of_campaign(self, campaign_id: str) -> dict[str, sa.Row[Any]]:
-        """credit id -> the credit row, for every credit of `campaign_id`."""
-        query = sa.select(credits).where(credits.c.campaign_id == campaign_id)
-        return {row.id: row for row in self.conn.execute(query)}
-
-    def of_campaign_with_state(self, campaign_id: str) -> list[sa.Row[Any]]:
-        """The campaign's credits by id: id, account_id, currency, applied_minor and `state`
-        (credit_states; None while the credit is simply granted)."""
-        cs = credit_states
+        """credit id -> the credit row, every column and `state` (credit_states; None while the
+        credit is simply granted), for every credit of `campaign_id`, in id order."""
         query = (
-            sa.select(
-                credits.c.id,
-                credits.c.account_id,
-                credits.c.currency,
-                credits.c.applied_minor,
-                cs.c.state,
-            )
-            .outerjoin(cs, cs.c.credit_id == credits.c.id)
+            sa.select(credits, credit_states.c.state)
+            .outerjoin(credit_states, credit_states.c.credit_id == credits.c.id)
             .where(credits.c.campaign_id == campaign_id)
             .order_by(credits.c.id)
         )
-        return list(self.conn.execute(query))
+        return {row.id: row for row in self.conn.execute(query)}
 
     def add(self, credit: Mapping[str, Any]) -> None:
         """One new credit (UNIQUE offer_id: an offer is credited once)."""

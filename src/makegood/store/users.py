@@ -23,10 +23,15 @@ class Users(Repository):
 
     # Users
 
-    def id_by_email(self, email: str) -> str | None:
-        """The id of the user with this (normalised) e-mail, disabled or not."""
-        found = self.conn.execute(sa.select(users.c.id).where(users.c.email == email)).scalar()
-        return str(found) if found is not None else None
+    def by_email(self, email: str) -> Row | None:
+        """id and disabled_at of the user with this (normalised) e-mail, disabled or not."""
+        return (
+            self.conn.execute(
+                sa.select(users.c.id, users.c.disabled_at).where(users.c.email == email)
+            )
+            .mappings()
+            .first()
+        )
 
     def add(
         self,
@@ -161,16 +166,6 @@ class Users(Repository):
                 created_at=created_at,
                 owner_user_id=owner_user_id,
             )
-        )
-
-    def key_owner(self, email: str) -> Row | None:
-        """id and disabled_at of the user with this e-mail (a key's would-be owner)."""
-        return (
-            self.conn.execute(
-                sa.select(users.c.id, users.c.disabled_at).where(users.c.email == email)
-            )
-            .mappings()
-            .first()
         )
 
     def live_api_key(self, key_hash: str) -> Row | None:
