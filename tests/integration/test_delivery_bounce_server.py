@@ -119,13 +119,7 @@ def test_the_command_records_reports_and_stops_cleanly_on_sigterm(container: Con
         "MAKEGOOD_DATABASE_URL": container.settings.database_url,
         "MAKEGOOD_PUBLIC_URL": container.settings.public_url,
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "makegood", "bounces", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = _receiver(port, env)
     try:
         wait_for(lambda: _listening(port), what="the bounce receiver to listen")
         deliver(port, dsn(mid(offers[0]), "failed", "5.1.1", "550 5.1.1 unknown user"))
@@ -140,6 +134,17 @@ def test_the_command_records_reports_and_stops_cleanly_on_sigterm(container: Con
     assert "@" not in stderr  # counts only, never addresses
     with container.uow() as uow:
         assert uow.deliveries.is_suppressed(address_hash(offers[0].address))
+
+
+def _receiver(port: int, env: dict[str, str]) -> subprocess.Popen[str]:
+    """`makegood bounces serve` on `port`, its log on a pipe."""
+    return subprocess.Popen(
+        [sys.executable, "-m", "makegood", "bounces", "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
 
 
 def _listening(port: int) -> bool:
@@ -162,13 +167,7 @@ def test_the_command_logs_like_the_web_server_without_addresses(tmp_path: Path) 
         "MAKEGOOD_LOG_LEVEL": "INFO",
         "MAKEGOOD_PUBLIC_URL": "https://claims.test",
     }
-    server = subprocess.Popen(
-        [sys.executable, "-m", "makegood", "bounces", "serve", "--port", str(port)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    server = _receiver(port, env)
     report = dsn("<msg_1@claims.test>", "failed", "5.1.1", "550 5.1.1 unknown jane@example.org")
     try:
         wait_for(lambda: _listening(port), what="the bounce receiver to listen")
