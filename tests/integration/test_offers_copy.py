@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
+from sqlalchemy.engine import make_url
 
 from makegood.services.launch_rows import LaunchTerms, chunk_rows
 from makegood.store import tables as t
@@ -24,10 +25,24 @@ MEMBERS: list[Member] = [
 
 @pytest.mark.parametrize("auto", [False, True], ids=["claim", "auto"])
 def test_a_chunk_of_offers_reads_back_as_made(database_url: str, auto: bool) -> None:
+    _chunk_reads_back(database_url, auto, MEMBERS)
+
+
+def test_a_connection_in_another_client_encoding_reads_the_chunk_back_too(
+    pg_database_url: str,
+) -> None:
+    """The stream's text is UTF-8 whatever the connection's client encoding (here Latin-1, as
+    PGCLIENTENCODING or a non-UTF-8 database would make it): read back, still as made."""
+    url = make_url(pg_database_url).update_query_dict({"client_encoding": "latin1"})
+    latin = [("acc-ü", 24, "EUR", "plän-é"), ("acc-2", 30, "EUR", "pln")]
+    _chunk_reads_back(url.render_as_string(hide_password=False), False, latin)
+
+
+def _chunk_reads_back(database_url: str, auto: bool, members: list[Member]) -> None:
     engine = make_engine(database_url)
     postgres = engine.dialect.name == "postgresql"
     terms = LaunchTerms("cmp_1", "inc_1", datetime(1999, 12, 31, 23, 59, tzinfo=UTC), auto)
-    rows = chunk_rows(MEMBERS, MEMBERS[-1][0], terms, NOW, copy=postgres)
+    rows = chunk_rows(members, members[-1][0], terms, NOW, copy=postgres)
     assert bool(rows.offers_binary) == postgres
     with engine.begin() as conn:
         Offers(conn).insert(() if postgres else rows.offers, rows.offers_binary)

@@ -116,8 +116,12 @@ def copy_binary(conn: sa.Connection, table: sa.Table, columns: Sequence[str], da
     sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
     driver = conn.connection.driver_connection
     assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        copy.write(data)
+    with driver.cursor() as cursor:
+        if driver.info.encoding != "utf-8":
+            # Text fields of a binary COPY are read in the client encoding; ours are UTF-8.
+            cursor.execute("SET LOCAL client_encoding TO 'UTF8'")
+        with cursor.copy(sql) as copy:
+            copy.write(data)
 
 
 def insert_rows(
