@@ -108,3 +108,28 @@ def test_a_database_that_cannot_be_reached_is_named_with_what_to_do(
         assert why in line
         assert line.endswith("; start or create it, or correct the setting")
         assert PASSWORD not in result.output
+
+
+def test_a_migration_that_meets_a_missing_table_is_not_told_to_migrate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`db upgrade` itself failing on a missing table (a damaged database): its own error, not
+    the advice to run `db upgrade` again."""
+    url = f"sqlite:///{tmp_path / 'damaged.db'}"
+    engine = make_engine(url, poolclass=sa.NullPool)
+    upgrade(engine, "0009_launch_email_on_offer")
+    with engine.begin() as conn:
+        conn.exec_driver_sql("DROP TABLE campaign_builds")  # 0010 copies its requests' values
+    engine.dispose()
+
+    monkeypatch.setenv("MAKEGOOD_DATABASE_URL", url)
+    get_settings.cache_clear()
+    try:
+        result = CliRunner().invoke(cli, ["db", "upgrade"])
+    finally:
+        get_settings.cache_clear()
+
+    assert result.exit_code != 0
+    assert "run `makegood db upgrade`" not in result.output
+    assert isinstance(result.exception, sa.exc.OperationalError)
+    assert "campaign_builds" in str(result.exception)

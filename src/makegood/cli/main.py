@@ -153,12 +153,15 @@ def db() -> None:
 def db_upgrade() -> None:
     """Create the database or migrate it to the newest schema."""
     from makegood.cli.context import container
-    from makegood.cli.output import handles_errors, say
+    from makegood.cli.output import MIGRATING, handles_errors, say
     from makegood.store.migrate import current_revision, upgrade
 
     @handles_errors
     def run() -> None:
         engine = container().engine
+        # A migration that meets a missing table is a defect or a damaged database: its own
+        # error, not the advice to run this very command.
+        click.get_current_context().meta[MIGRATING] = True
         upgrade(engine)
         say(f"database at revision {current_revision(engine)}")
 

@@ -90,6 +90,10 @@ def _explained(exc: Exception) -> tuple[list[str], int]:
     return [], EXIT_FAILED
 
 
+# Set on the click context by `db upgrade` while it migrates.
+MIGRATING = "makegood.migrating"
+
+
 def _database_problem(exc: BaseException) -> str | None:
     """When no connection to the database could be opened, or it said a table or column is
     missing (in `exc` or what caused it) because it is not migrated to the newest schema: that,
@@ -112,6 +116,8 @@ def _database_problem(exc: BaseException) -> str | None:
             f"cannot connect to {database}: {unreachable}; start or create it, or correct "
             "the setting"
         )
+    if ctx is not None and ctx.meta.get(MIGRATING):
+        return None  # `db upgrade` failed on a missing table: "run db upgrade" would not help
     chain: list[BaseException] = []
     cause: BaseException | None = exc
     while cause is not None and cause not in chain:

@@ -139,7 +139,7 @@ def process_logging(settings: Settings) -> Iterator[None]:
     try:
         yield
     finally:
-        for handler in root.handlers:
+        for handler in root.handlers[:]:
             if handler not in handlers:
                 root.removeHandler(handler)
                 handler.close()
