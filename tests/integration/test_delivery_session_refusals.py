@@ -15,7 +15,8 @@ from aiosmtpd.controller import Controller
 from aiosmtpd.smtp import AuthResult
 
 from makegood.bootstrap import Container
-from makegood.notify.delivery import MailTransport
+from makegood.notify.delivery import MailTransport, TemporaryFailure
+from makegood.notify.mime import ComposedEmail
 from makegood.notify.smtp import AsyncSmtpTransport
 from makegood.notify.tracking import address_hash
 from makegood.notify.transports import SmtpTransport
@@ -155,3 +156,60 @@ def test_a_refused_recipient_is_the_messages_own_dead_bounced_and_suppressed(
     with box.engine.connect() as conn:
         kinds = list(conn.execute(sa.select(message_events.c.kind)).scalars())
     assert sorted(kinds) == ["accepted", "bounced"]
+
+
+class _ClosingAtMailOnce(RecordingHandler):
+    """Accepts mail, except that the MAIL FROM of one chosen message (by count) is answered
+    421 (closing the channel); records the session each accepted message came on."""
+
+    def __init__(self, refuse: int) -> None:
+        super().__init__()
+        self.refuse = refuse  # 1-based: which MAIL FROM is answered 421
+        self.mails = 0
+        self.sessions: list[int] = []
+
+    async def handle_MAIL(  # noqa: N802 - aiosmtpd's hook name
+        self, server: Any, session: Any, envelope: Any, address: str, mail_options: Any
+    ) -> str:
+        self.mails += 1
+        if self.mails == self.refuse:
+            return "421 4.7.0 closing transmission channel"
+        envelope.mail_from = address
+        envelope.mail_options.extend(mail_options)
+        return "250 OK"
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802
+        self.sessions.append(id(session))
+        return await super().handle_DATA(server, session, envelope)
+
+
+def _send(transport: SmtpTransport, recipient: str) -> None:
+    message = ComposedEmail("<x@t>", b"Subject: x\r\n\r\nhi\r\n")
+    transport.send(message, sender="s@t", recipient=recipient)
+
+
+def test_smtplib_drops_the_connection_a_421_to_mail_from_closed() -> None:
+    """smtplib closes its socket after 421; the transport must not keep that connection: a
+    kept one refused so is tried again at once on a fresh one, and after a 421 on a fresh one
+    the next message opens its own."""
+    kept = _ClosingAtMailOnce(refuse=2)
+    for url in _aiosmtpd(kept):
+        transport = SmtpTransport(f"smtp://{url}", timeout=5)
+        try:
+            for n in (1, 2, 3):
+                _send(transport, f"r{n}@example.org")
+        finally:
+            transport.close()
+    assert [rcpts for rcpts, _raw in kept.received] == [[f"r{n}@example.org"] for n in (1, 2, 3)]
+    assert len(set(kept.sessions)) == 2  # message 2 and 3 on the one opened after the 421
+
+    fresh = _ClosingAtMailOnce(refuse=1)
+    for url in _aiosmtpd(fresh):
+        transport = SmtpTransport(f"smtp://{url}", timeout=5)
+        try:
+            with pytest.raises(TemporaryFailure, match="421"):
+                _send(transport, "r1@example.org")
+            _send(transport, "r2@example.org")
+        finally:
+            transport.close()
+    assert [rcpts for rcpts, _raw in fresh.received] == [["r2@example.org"]]

@@ -16,6 +16,7 @@ import tempfile
 from pathlib import Path
 
 from makegood.notify.delivery import (
+    DeliveryError,
     PermanentFailure,
     TemporaryFailure,
     reply_failure,
@@ -79,12 +80,12 @@ class SmtpTransport:
             conn.sendmail(sender, [recipient], message.data)
         except smtplib.SMTPRecipientsRefused as exc:
             code, text = next(iter(exc.recipients.values()))
-            raise reply_failure(code, text, recipient=True) from None
+            raise self._after(reply_failure(code, text, recipient=True)) from None
         except smtplib.SMTPSenderRefused as exc:  # our envelope sender: smtplib sent RSET
-            raise sender_refused(self.label, exc.smtp_code, exc.smtp_error) from None
+            raise self._after(sender_refused(self.label, exc.smtp_code, exc.smtp_error)) from None
         except smtplib.SMTPResponseException as exc:  # the data refused, ...
             self._reset_after_refusal()
-            raise reply_failure(exc.smtp_code, exc.smtp_error) from None
+            raise self._after(reply_failure(exc.smtp_code, exc.smtp_error)) from None
         except smtplib.SMTPNotSupportedError as exc:
             raise PermanentFailure(f"server cannot take this message: {exc}") from None
         except (smtplib.SMTPException, OSError) as exc:
@@ -123,6 +124,14 @@ class SmtpTransport:
             ) from None
         self._conn = conn
         return conn
+
+    def _after(self, failure: DeliveryError) -> DeliveryError:
+        """A refusal that is a connection failure (421, after which smtplib has closed the
+        socket; a refused session) leaves no connection worth keeping: the next message, or
+        `send`'s one retry, opens a fresh one."""
+        if failure.connection:
+            self._drop()
+        return failure
 
     def _reset_after_refusal(self) -> None:
         if self._conn is None:
