@@ -165,7 +165,8 @@ def test_the_worker_logs_in_the_configured_format_without_personal_data(
     container: Container, tmp_path: Path
 ) -> None:
     """`makegood worker` configures logging as `serve` does: a build that fails unexpectedly
-    (here DuckDB refuses its memory limit) is one JSON record with its traceback, masked."""
+    (here DuckDB refuses its memory limit, quoting it, and it holds an address) is one JSON
+    record with its traceback, masked."""
     draft = seed_draft(container, created_by="seed", accounts=1)
     events = write_csv(
         tmp_path / "attempts.csv",
@@ -181,7 +182,8 @@ def test_the_worker_logs_in_the_configured_format_without_personal_data(
         "MAKEGOOD_DATABASE_URL": container.settings.database_url,
         "MAKEGOOD_MAIL_DIR": str(tmp_path / "mail"),
         "MAKEGOOD_LOG_FORMAT": "json",
-        "MAKEGOOD_DUCKDB_MEMORY_LIMIT": "plenty",
+        # DuckDB's error quotes the unit it cannot read: the traceback carries the address.
+        "MAKEGOOD_DUCKDB_MEMORY_LIMIT": f"1{EMAIL}",
     }
     result = subprocess.run(
         [sys.executable, "-m", "makegood", "worker", "--once"],
@@ -197,6 +199,7 @@ def test_the_worker_logs_in_the_configured_format_without_personal_data(
     failed = [r for r in records if r["msg"] == f"build {campaign_id} failed"]
     assert [r["level"] for r in failed] == ["ERROR"], result.stderr
     assert "Traceback" in failed[0]["exc"]
+    assert "Unknown unit for memory: '<address>'" in failed[0]["exc"], result.stderr
     assert EMAIL not in result.stderr
 
 
