@@ -7,10 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from makegood.domain.cohort import enough_failures
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.cohort import CohortRow, compute_cohort
 from tests.factories.cohort_cases import IMPACT, ROWS
-from tests.factories.files import ATTEMPT_COLUMNS, write_csv
+from tests.factories.files import ATTEMPT_COLUMNS, attempt, write_csv
 
 START = datetime(2026, 3, 22, 12, 0, tzinfo=UTC)
 END = datetime(2026, 3, 22, 16, 0, tzinfo=UTC)
@@ -65,3 +66,21 @@ def test_the_four_contract_columns_are_unchanged_by_the_new_semantics(events: st
 def test_min_failures_below_one_is_refused(events: str) -> None:
     with pytest.raises(InvalidInput, match="--min-failures must be at least 1"):
         compute_cohort(events, START, END, [], [], min_failures=0)
+
+
+@pytest.mark.parametrize("min_failures", [1, 2, 3, 4, 5])
+def test_the_cohort_keeps_whom_the_domain_rule_keeps(tmp_path: Path, min_failures: int) -> None:
+    """DuckDB's `kept` and `below_min_failures` are domain.cohort.enough_failures in bulk (the
+    appeal path asks the rule itself): equal on accounts with 1 to 4 distinct failures."""
+    failures = {f"acc-{n}": n for n in (1, 2, 3, 4)}
+    rows = [
+        attempt(account, f"2026-03-22T13:{10 * i:02d}:00Z")
+        for account, n in failures.items()
+        for i in range(n)
+    ]
+    events = str(write_csv(tmp_path / "attempts.csv", ATTEMPT_COLUMNS, rows))
+    with compute_cohort(events, START, END, [], [], min_failures=min_failures) as result:
+        kept = {r.account_id: r.failed_attempts for r in result.rows()}
+        below = result.stats.below_min_failures
+    assert kept == {a: n for a, n in failures.items() if enough_failures(n, min_failures)}
+    assert below == sum(not enough_failures(n, min_failures) for n in failures.values())

@@ -4,12 +4,13 @@
 at a time, each in a transaction of its own holding the appeal's row (SKIP LOCKED on
 PostgreSQL, so several workers share the queue), reads the campaign's events source for that
 account over the incident's whole window, any region and device (telemetry.account_log), and
-decides under the campaign's policy with the rule the bulk path uses (domain.policy.decide,
+decides under the campaign's policy with the rules the bulk path uses (domain.policy.decide,
 with the account's plan, price, currency and status):
 
-- at least the campaign's `min_failures` failures (`campaign create --min-failures`, 1 by
-  default: the threshold its cohort used) and otherwise eligible -> an offer, written and
-  e-mailed as a launch's (services.appeal_offers; granted at once in automatic mode): `offered`;
+- at least the campaign's `min_failures` failures (domain.cohort.enough_failures; `campaign
+  create --min-failures`, 1 by default: the threshold its cohort used) and otherwise eligible
+  -> an offer, written and e-mailed as a launch's (services.appeal_offers; granted at once in
+  automatic mode): `offered`;
 - otherwise -> an e-mail telling the subscriber what the logs hold, and `needs_review`: the
   console's appeal queue, where an agent grants or declines (services.appeal_decisions).
 
@@ -24,6 +25,7 @@ from decimal import ROUND_CEILING
 
 from makegood.bootstrap import Container
 from makegood.domain.appeals import AppealState, check_transition
+from makegood.domain.cohort import BELOW_MIN_FAILURES, enough_failures
 from makegood.domain.errors import MakegoodError
 from makegood.domain.money import Money
 from makegood.domain.policy import AccountFacts, Decision, Evidence, Outage, decide
@@ -39,7 +41,6 @@ from makegood.telemetry.account_log import AccountLog, read_account_log
 
 ACTOR = "system:appeal"
 REVIEW_TEMPLATE = "appeal_review"
-BELOW_MIN_FAILURES = "below_min_failures"  # as the cohort's statistics name those accounts
 Progress = Callable[[str, str], None]  # (appeal id, outcome)
 
 
@@ -109,7 +110,7 @@ def _process(
     findings["min_failures"] = campaign.min_failures
     decision: Decision | None = None
     # The campaign's threshold (`--min-failures`): fewer failures did not make its cohort either.
-    if log.failed_attempts >= campaign.min_failures:
+    if enough_failures(log.failed_attempts, campaign.min_failures):
         evidence = Evidence(log.failed_attempts, max(1, log.impact_minutes))
         decision = decide(facts, campaign.policy, evidence, outage, offered)
     if decision is not None and decision.eligible and facts_row is not None:

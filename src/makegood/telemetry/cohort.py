@@ -20,6 +20,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Any
 
+from makegood.domain.cohort import check_min_failures
 from makegood.domain.csv_cells import safe_cell_sql
 from makegood.domain.errors import InvalidInput
 from makegood.telemetry.attempts import USABLE, AttemptCounts, open_attempts, source_errors
@@ -201,6 +202,7 @@ def _scope_conditions(
 
 # Per account: distinct failures in the window and scope, and the first success (anywhere:
 # the subscriber could watch again) after the first of them, before the window's end.
+# `kept`: domain.cohort.enough_failures in bulk (and, when strict, no success after).
 # Identical rows are one attempt logged twice (retried shipping, overlapping files).
 # Failures and successes are two reads of the view rather than one materialised window: each
 # read keeps only the rows and columns it needs, the window's bounds reach the Parquet scan
@@ -288,8 +290,7 @@ def window_micros(starts_at: datetime, ends_at: datetime, min_failures: int) -> 
     start_us, end_us = _utc_micros(starts_at, "starts_at"), _utc_micros(ends_at, "ends_at")
     if end_us <= start_us:
         raise InvalidInput("the incident window must end after it starts")
-    if min_failures < 1:
-        raise InvalidInput("--min-failures must be at least 1")
+    check_min_failures(min_failures)
     return start_us, end_us
 
 
@@ -299,7 +300,8 @@ def scope_columns_of(regions: Sequence[str], devices: Sequence[str]) -> list[str
 
 
 def cohort_result(conn: Any, files: int, counts: AttemptCounts, min_failures: int) -> CohortResult:
-    """Totals and the result over the `cohort` table an engine left in `conn` (see module doc)."""
+    """Totals and the result over the `cohort` table an engine left in `conn` (see module doc);
+    `below_min_failures` counts the accounts domain.cohort.enough_failures does not keep."""
     totals = conn.execute(
         "SELECT count(*) FILTER (kept), "
         "coalesce(sum(failed_attempts) FILTER (kept), 0), "

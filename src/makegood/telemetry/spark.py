@@ -79,7 +79,7 @@ def _cohort_frame(
     first_us = sf.unix_micros("first_ts")
     success_us = sf.unix_micros("success_ts")
     impact_us = sf.coalesce(success_us, sf.lit(end_us)) - first_us
-    kept = sf.col("failed_attempts") >= sf.lit(min_failures)
+    kept = sf.col("failed_attempts") >= sf.lit(min_failures)  # domain.cohort.enough_failures
     if strict:
         kept = kept & success_us.isNull()
     return accounts.join(recovered, "account_id", "left").select(
