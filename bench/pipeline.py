@@ -47,7 +47,7 @@ import psycopg
 import sqlalchemy as sa
 import steps_create
 import steps_import
-import steps_launch  # bench/: the campaign-create floor lives there, shared with its own bench
+import steps_launch  # bench/: the launch floor lives there, shared with its own bench
 from sqlalchemy.engine import make_url
 
 ADMIN_URL = os.environ.get(
