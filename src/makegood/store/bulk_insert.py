@@ -33,7 +33,7 @@ def copy_text(value: Any, datetimes: dict[datetime, str]) -> str:
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime):
-        # A launch stamps millions of rows with the same few instants: format each once.
+        # A bulk write stamps its rows with the same few instants: format each once.
         text = datetimes.get(value)
         if text is None:
             if value.tzinfo is None:
@@ -111,17 +111,7 @@ def encode_binary(table: sa.Table, columns: Sequence[str], rows: Sequence[Row]) 
 def copy_binary(conn: sa.Connection, table: sa.Table, columns: Sequence[str], data: bytes) -> None:
     """COPY a binary stream made by `encode_binary` (or its equal) into `table`, in the
     connection's transaction."""
-    quote = conn.dialect.identifier_preparer.quote
-    names = ", ".join(quote(c) for c in columns)
-    sql = f"COPY {quote(table.name)} ({names}) FROM STDIN (FORMAT BINARY)"
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor:
-        if driver.info.encoding != "utf-8":
-            # Text fields of a binary COPY are read in the client encoding; ours are UTF-8.
-            cursor.execute("SET LOCAL client_encoding TO 'UTF8'")
-        with cursor.copy(sql) as copy:
-            copy.write(data)
+    _copy_in(conn, table, columns, [data], binary=True)
 
 
 def insert_rows(
@@ -146,7 +136,7 @@ def insert_dicts(conn: sa.Connection, table: sa.Table, rows: Iterable[dict[str, 
 
 
 def encode_rows(rows: Sequence[Row]) -> list[str]:
-    """`rows` as COPY text, in chunks of `_CHUNK_ROWS` lines (pure: any thread may do it)."""
+    """`rows` as COPY text, in chunks of `_CHUNK_ROWS` lines."""
     datetimes: dict[datetime, str] = {}
     chunks = []
     for start in range(0, len(rows), _CHUNK_ROWS):
@@ -159,22 +149,32 @@ def encode_rows(rows: Sequence[Row]) -> list[str]:
     return chunks
 
 
-def copy_encoded(
-    conn: sa.Connection, table: sa.Table, columns: Sequence[str], chunks: Sequence[str]
-) -> None:
-    """COPY text made by `encode_rows` into `table`, in the connection's transaction."""
-    if not chunks:
-        return
-    quote = conn.dialect.identifier_preparer.quote
-    sql = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
-    driver = conn.connection.driver_connection
-    assert driver is not None
-    with driver.cursor() as cursor, cursor.copy(sql) as copy:
-        for chunk in chunks:
-            copy.write(chunk)
-
-
 def _copy(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]
 ) -> None:
-    copy_encoded(conn, table, columns, encode_rows(rows))
+    _copy_in(conn, table, columns, encode_rows(rows), binary=False)
+
+
+def _copy_in(
+    conn: sa.Connection,
+    table: sa.Table,
+    columns: Sequence[str],
+    chunks: Sequence[str] | Sequence[bytes],
+    *,
+    binary: bool,
+) -> None:
+    """COPY `chunks` (text made by `encode_rows`, or one binary stream) into `table` on the
+    transaction's own connection."""
+    quote = conn.dialect.identifier_preparer.quote
+    names = ", ".join(quote(c) for c in columns)
+    sql = f"COPY {quote(table.name)} ({names}) FROM STDIN{' (FORMAT BINARY)' if binary else ''}"
+    driver = conn.connection.driver_connection
+    assert driver is not None
+    with driver.cursor() as cursor:
+        if binary and driver.info.encoding != "utf-8":
+            # Text fields of a binary COPY are read in the client encoding; ours are UTF-8
+            # (text COPY is encoded by the driver in the connection's own).
+            cursor.execute("SET LOCAL client_encoding TO 'UTF8'")
+        with cursor.copy(sql) as copy:
+            for chunk in chunks:
+                copy.write(chunk)
