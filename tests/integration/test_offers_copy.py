@@ -4,7 +4,7 @@ amounts, instants and NULLs, in claim and automatic mode."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
 import pytest
 import sqlalchemy as sa
@@ -41,6 +41,7 @@ def test_a_connection_in_another_client_encoding_reads_the_chunk_back_too(
 def _chunk_reads_back(database_url: str, auto: bool, members: list[Member]) -> None:
     engine = make_engine(database_url)
     postgres = engine.dialect.name == "postgresql"
+    # An expiry before 2000-01-01: a negative count of microseconds in the binary stream.
     terms = LaunchTerms("cmp_1", "inc_1", datetime(1999, 12, 31, 23, 59, tzinfo=UTC), auto)
     rows = chunk_rows(members, members[-1][0], terms, NOW, copy=postgres)
     assert bool(rows.offers_binary) == postgres
@@ -51,4 +52,3 @@ def _chunk_reads_back(database_url: str, auto: bool, members: list[Member]) -> N
         stored = [tuple(r) for r in conn.execute(sa.select(*columns).order_by(t.offers.c.id))]
     engine.dispose()
     assert stored == sorted(rows.offers)
-    assert stored[0][LAUNCH_COLUMNS.index("expires_at")] < NOW - timedelta(days=365 * 26)
