@@ -132,6 +132,10 @@ class Cohort(Repository):
             raise LookupError(f"campaign {campaign_id} does not exist: no snapshot written for it")
         if self.dialect == "postgresql":
             self._copy_in(duck, campaign_id, progress)
+            # Statistics now, not when autovacuum gets to it: the approval's summaries and the
+            # launch read this snapshot next, and without them the planner takes a campaign's
+            # 600k members for a few hundred rows.
+            self.conn.exec_driver_sql(f"ANALYZE {t.cohort_members.name}")
         else:
             self._insert_batches(duck, campaign_id, progress)
 
