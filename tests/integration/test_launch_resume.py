@@ -4,7 +4,8 @@ SIGKILL (SQLite and PostgreSQL) or its database connection dropped with pg_termi
 running the command again finishes it: every eligible account ends with exactly one offer, one
 claim link and one queued e-mail, checked in the database. Two launches at once double nothing.
 
-"The middle" is found by polling the campaign's progress in the database, never by sleeping.
+"The middle" is found by polling the campaign's progress in the database, never by sleeping,
+and held there by the campaign's lock while the launch is cut (`paused_part_way`).
 """
 
 from __future__ import annotations
@@ -16,6 +17,8 @@ import subprocess
 import sys
 import time
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -147,15 +150,33 @@ def progress(engine: sa.Engine) -> tuple[str, int | None, int | None]:
     return row.state, row.launch_issued, row.launch_total
 
 
-def wait_until_part_way(engine: sa.Engine, launcher: subprocess.Popen[bytes]) -> None:
-    """Poll the campaign until some chunks are committed and more are to come."""
+@contextmanager
+def paused_part_way(engine: sa.Engine, launcher: subprocess.Popen[bytes]) -> Iterator[None]:
+    """Once some chunks are committed, hold the campaign so that the launch waits before its
+    next chunk, and check under that hold that it is part-way; the launch goes on when the
+    block ends.
+
+    Seeing progress needs only one poll while the launch runs (not one inside a narrow window
+    of it, which a starved poller could miss); the hold then keeps the launch from finishing
+    before the caller acts: its next chunk waits for the campaign's row lock (PostgreSQL) or
+    for the write lock (SQLite, whose transactions all BEGIN IMMEDIATE)."""
     deadline = time.monotonic() + 120
     while True:
-        state, issued, total = progress(engine)
-        if state == "launching" and issued and total and issued < total // 4:
-            return
+        state, issued, _ = progress(engine)
+        if state == "launching" and issued:
+            break
         assert launcher.poll() is None, "the launch ended before it was seen part-way"
         assert time.monotonic() < deadline, "the launch never got going"
+    c = t.campaigns
+    with engine.begin() as conn:
+        row = conn.execute(
+            sa.select(c.c.state, c.c.launch_issued, c.c.launch_total)
+            .where(c.c.id == CAMPAIGN)
+            .with_for_update()
+        ).one()
+        assert row.state == "launching", "the launch finished before it could be held"
+        assert 0 < row.launch_issued < row.launch_total
+        yield
 
 
 def kill(launcher: subprocess.Popen[bytes]) -> None:
@@ -297,7 +318,8 @@ def test_sqlite_a_killed_launch_reads_launching_and_a_rerun_finishes_it_once(
     env = environment(sqlite_url, tmp_path)
     launcher = subprocess.Popen(makegood("campaign", "launch", CAMPAIGN), env=env)
     try:
-        wait_until_part_way(engine, launcher)
+        with paused_part_way(engine, launcher):
+            kill(launcher)  # waiting for its next chunk; its read-ahead may be mid-query
     finally:
         kill(launcher)
     assert launcher.returncode == -signal.SIGKILL
@@ -338,7 +360,8 @@ def test_postgresql_a_killed_launch_reads_launching_and_a_rerun_finishes_it_once
     env = environment(pg_database_url, tmp_path)
     launcher = subprocess.Popen(makegood("campaign", "launch", CAMPAIGN), env=env)
     try:
-        wait_until_part_way(engine, launcher)
+        with paused_part_way(engine, launcher):
+            kill(launcher)  # waiting for its next chunk; its read-ahead may be mid-query
     finally:
         kill(launcher)
     assert launcher.returncode == -signal.SIGKILL
@@ -379,7 +402,8 @@ def test_postgresql_a_launch_whose_connection_is_dropped_says_so_and_a_rerun_fin
         makegood("campaign", "launch", CAMPAIGN), env=env, stderr=subprocess.PIPE
     )
     try:
-        wait_until_part_way(engine, launcher)
+        with paused_part_way(engine, launcher):
+            pass
         deadline = time.monotonic() + 120
         # Strike inside a chunk's transaction; a strike that lands between two chunks is
         # survived (the pool reconnects), so strike again until the launch gives up.
