@@ -9,6 +9,7 @@ from alembic.migration import MigrationContext
 from makegood.store.all_tables import metadata
 from makegood.store.engine import make_engine
 from makegood.store.migrate import current_revision, head_revisions, upgrade
+from tests.factories.joined import JoinedUnitOfWork
 
 
 def test_models_and_migrations_agree(database_url: str) -> None:
@@ -77,5 +78,42 @@ def test_a_worker_built_campaign_keeps_the_min_failures_its_build_asked_for(
         with engine.connect() as conn:
             kept = dict(conn.execute(sa.text("SELECT id, min_failures FROM campaigns")).all())
         assert kept == {"cmp_worker": 3, "cmp_command": 1}
+    finally:
+        engine.dispose()
+
+
+def test_offers_keep_their_claim_links_found_through_a_hash_index(
+    bare_database_url: str,
+) -> None:
+    """0011 swaps the UNIQUE B-tree of `offers.token_hash` for an index by equality (a hash
+    index on PostgreSQL): an offer launched before still answers its link."""
+    engine = make_engine(bare_database_url)
+    digest = "ab" * 32
+    try:
+        upgrade(engine, "0010_campaign_min_failures")
+        with engine.begin() as conn:
+            conn.execute(
+                sa.text(
+                    "INSERT INTO offers (id, campaign_id, incident_id, account_id, state, "
+                    "amount_minor, currency, plan_id, created_at, expires_at, token_hash, "
+                    "inapp_urgent) VALUES ('ofr_1', 'cmp_1', 'inc_1', 'acc_1', 'open', 30, "
+                    "'USD', 'pln', :now, :later, :digest, false)"
+                ),
+                {"now": "2026-03-23 09:00:00", "later": "2026-03-30 09:00:00", "digest": digest},
+            )
+
+        upgrade(engine)
+
+        with engine.connect() as conn:
+            assert JoinedUnitOfWork(conn).offers.offer_for_link(digest) == ("ofr_1", False)
+            indexes = {i["name"]: i for i in sa.inspect(conn).get_indexes("offers")}
+            unique = sa.inspect(conn).get_unique_constraints("offers")
+            if engine.dialect.name == "postgresql":
+                using = conn.exec_driver_sql(
+                    "SELECT indexdef FROM pg_indexes WHERE indexname = 'ix_offers_token_hash'"
+                ).scalar_one()
+                assert "USING hash (token_hash)" in using
+        assert indexes["ix_offers_token_hash"]["column_names"] == ["token_hash"]
+        assert all("token_hash" not in u["column_names"] for u in unique)
     finally:
         engine.dispose()

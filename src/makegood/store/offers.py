@@ -1,6 +1,6 @@
 """The offers table's home: issuing offers in bulk, finding one by its claim link, its links.
 
-An offer carries the hash of its launch e-mail's claim link (`offers.token_hash`, UNIQUE); its
+An offer carries the hash of its launch e-mail's claim link (`offers.token_hash`, a hash index); its
 other links (SMS, push, reminders, and links replaced by a resend, revoked) are rows of
 `claim_tokens`. A link is looked up by hash in both, so the raw token never reaches a query.
 Every function runs in the caller's transaction; none commits.

@@ -180,8 +180,9 @@ offers = sa.Table(
     # web | inapp | auto | agent | appeal (granted by an appeal in automatic mode)
     sa.Column("credited_via", sa.String(16), nullable=True),
     # SHA-256 of the claim link the launch e-mail carries (null in automatic mode). Other links
-    # of the offer (SMS, push, reminders, replaced ones) are rows of `claim_tokens`.
-    sa.Column("token_hash", sa.String(64), nullable=True, unique=True),
+    # of the offer (SMS, push, reminders, replaced ones) are rows of `claim_tokens`. Found by
+    # equality only, through a hash index (store/partial_indexes.py; migration 0011).
+    sa.Column("token_hash", sa.String(64), nullable=True),
     # The offer's in-app message lives on the offer (store/outbox.py derives it): its state
     # (null: the offer has none), whether another channel failed to reach the account, and
     # the id it had when in-app messages were rows of `messages` (null: derived from the id).
@@ -201,7 +202,8 @@ offers = sa.Table(
     sa.CheckConstraint("inapp_state IN ('unread', 'read', 'dismissed')", name="inapp_state"),
     sa.CheckConstraint("email_state IN ('pending')", name="email_state"),
     sa.Index(None, "campaign_id", "state"),
-    # Its partial index of the launch e-mails not taken yet: store/partial_indexes.py.
+    # Its partial index of the launch e-mails not taken yet and the hash index of its claim
+    # links: store/partial_indexes.py.
 )
 
 claim_tokens = sa.Table(
