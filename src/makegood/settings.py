@@ -3,8 +3,9 @@
 The environment is read here rather than by pydantic-settings, which costs a command's start-up
 about 0.07 s of imports (dotenv, argparse, cloud secret stores) for what is one dictionary
 look-up per field: `MAKEGOOD_<FIELD>` in any case, as text, under the keyword arguments and over
-the defaults. The values are validated by pydantic-core, with pydantic's rules and messages,
-defaults included (settings_fields.py says how and why).
+the defaults. The values are validated with pydantic's rules and messages, defaults included:
+read in plain Python where that gives pydantic-core's result, by pydantic-core otherwise
+(settings_fields.py says how and why).
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ from makegood.settings_fields import (
     Values,
     build_validator,
     field_names,
+    read_plainly,
 )
 
 if TYPE_CHECKING:
@@ -79,7 +81,10 @@ class Settings:
     naming the field."""
 
     def __init__(self, **values: Any) -> None:
-        validated = _validator().validate_python({**_from_environment(), **values})
+        raw = {**_from_environment(), **values}
+        validated = read_plainly(Settings, CHECKS, raw)
+        if validated is None:
+            validated = _validator().validate_python(raw)
         self.__dict__.update(validated)
 
     def model_copy(self, *, update: Mapping[str, Any] | None = None) -> Settings:

@@ -13,17 +13,26 @@ from the same declarations, so values are coerced and refused with pydantic's ow
   raises ValueError;
 - the class's `CHECKS` are its model validators (mode "after"), in order: each takes the dict of
   validated values and returns it, or raises ValueError.
+
+Loading pydantic-core itself is about a tenth of a no-work command's start-up (issue 13, item
+4), for values that are nearly always the defaults or plain text. So `read_plainly` reads them
+first, in plain Python, where it can promise pydantic-core's result (a default, a number of
+digits, a boolean word, a path, a value already of its type); for anything else it gives up and
+the validator decides, so what is refused is refused by pydantic-core, with its messages
+(`tests/unit/test_settings_fields.py` holds the two readings equal).
 """
 
 from __future__ import annotations
 
+import re
 import types
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated, Any, Union, get_args, get_origin, get_type_hints
+from typing import TYPE_CHECKING, Annotated, Any, Union, get_args, get_origin, get_type_hints
 
-from pydantic_core import SchemaValidator
+if TYPE_CHECKING:
+    from pydantic_core import SchemaValidator
 
 Values = dict[str, Any]
 
@@ -136,4 +145,124 @@ def build_validator(cls: type, checks: tuple[Callable[[Values], Values], ...]) -
     }
     for check in checks:
         schema = _after(check, schema)
+    from pydantic_core import SchemaValidator
+
     return SchemaValidator(schema)
+
+
+class _Unsure(Exception):
+    """The plain reading cannot promise pydantic-core's result for a value."""
+
+
+# pydantic's words for a boolean, as it reads them from text (in any case, without blanks).
+_BOOLEAN_WORDS = {
+    **dict.fromkeys(("0", "off", "f", "false", "n", "no"), False),
+    **dict.fromkeys(("1", "on", "t", "true", "y", "yes"), True),
+}
+
+
+def _digits(text: str, most: int) -> bool:
+    return text.isascii() and text.isdigit() and len(text) <= most
+
+
+def _plain_str(value: Any) -> Any:
+    if type(value) is str:
+        return value
+    raise _Unsure
+
+
+def _plain_int(value: Any) -> Any:
+    if type(value) is int:
+        return value
+    # Digits without a sign, blanks, underscores or leading zeros: int() reads them as pydantic.
+    if type(value) is str and _digits(value, 18) and (value == "0" or value[0] != "0"):
+        return int(value)
+    raise _Unsure
+
+
+def _plain_float(value: Any) -> Any:
+    if type(value) is float:
+        return value
+    if type(value) is str:
+        whole, point, fraction = value.partition(".")
+        # Both round the decimal to the nearest double: the same float.
+        if _digits(whole, 15) and (not point or _digits(fraction, 15)):
+            return float(value)
+    raise _Unsure
+
+
+def _plain_bool(value: Any) -> Any:
+    if type(value) is bool:
+        return value
+    if type(value) is str and value.isascii() and value.lower() in _BOOLEAN_WORDS:
+        return _BOOLEAN_WORDS[value.lower()]
+    raise _Unsure
+
+
+def _plain_path(value: Any) -> Any:
+    if isinstance(value, Path):
+        return value
+    if type(value) is str:
+        return Path(value)
+    raise _Unsure
+
+
+_PLAIN: Mapping[Any, Callable[[Any], Any]] = {
+    str: _plain_str,
+    int: _plain_int,
+    float: _plain_float,
+    bool: _plain_bool,
+    Path: _plain_path,
+}
+
+
+def _read(hint: Any, value: Any) -> Any:
+    """`value` as pydantic-core reads it for a field of type `hint`, or _Unsure."""
+    origin = get_origin(hint)
+    if origin is Annotated:
+        base, *extras = get_args(hint)
+        value = _read(base, value)
+        for extra in extras:
+            if isinstance(extra, AtLeast):
+                if not value >= extra.minimum:
+                    raise _Unsure
+            elif isinstance(extra, Matches):
+                # Matched whole by Python's re, the patterns used (anchored, ASCII classes) are
+                # found by pydantic-core's regex too.
+                if not re.fullmatch(extra.pattern, value):
+                    raise _Unsure
+            else:
+                value = _checked(extra.function, value)
+        return value
+    if origin in (Union, types.UnionType):
+        if value is None:
+            return None
+        [arg] = [arg for arg in get_args(hint) if arg is not type(None)]
+        return _read(arg, value)
+    return _PLAIN[hint](value)
+
+
+def _checked(check: Callable[[Any], Any], value: Any) -> Any:
+    try:
+        return check(value)
+    except (ValueError, AssertionError):  # pydantic-core's to report, as a validation error
+        raise _Unsure from None
+
+
+def read_plainly(
+    cls: type, checks: tuple[Callable[[Values], Values], ...], raw: Mapping[str, Any]
+) -> Values | None:
+    """What `build_validator(cls, checks)` validates `raw` into, read without pydantic-core; or
+    None when this reading cannot promise that result (a value it does not know to be valid, or
+    a check that refuses), and the validator must decide."""
+    hints = get_type_hints(cls, include_extras=True)
+    try:
+        values = {
+            name: _read(hints[name], raw[name] if name in raw else getattr(cls, name))
+            for name in field_names(cls)
+        }
+        for check in checks:
+            values = _checked(check, values)
+    except _Unsure:
+        return None
+    return values

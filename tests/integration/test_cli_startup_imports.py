@@ -1,6 +1,6 @@
 """A command with no work to do starts without the libraries other commands need (issue 13,
 item 4): `makegood campaign approve` of an unknown campaign, as a user runs it, imports no web
-framework, template engine, migration tool, log engine, ORM or pydantic model machinery, nor the
+framework, template engine, migration tool, log engine, ORM, pydantic or pydantic-core, nor the
 other campaign commands' modules, and on SQLite no PostgreSQL driver or dialect. What it imports
 is read from `python -X importtime`, never timed here (bench/startup.py prints the times)."""
 
@@ -27,7 +27,8 @@ HEAVY = (
     "makegood.web",
     "matplotlib",
     "pyarrow",
-    "pydantic",  # the settings need pydantic-core only (settings_fields.py)
+    "pydantic",
+    "pydantic_core",  # the settings are read without it when they can be (settings_fields.py)
     "pydantic_settings",
     "pyspark",
     "sqlalchemy.orm",

@@ -1,6 +1,7 @@
 """The settings' validator, built by pydantic-core from the Settings class (settings_fields.py),
 accepts, coerces and refuses every field's values exactly as a pydantic model of the same
-declarations does: the same values out, the same errors (type, field, message)."""
+declarations does: the same values out, the same errors (type, field, message). The plain
+reading that spares a command loading pydantic-core gives the validator's values or gives up."""
 
 from __future__ import annotations
 
@@ -10,8 +11,15 @@ from typing import Annotated, Any, get_args, get_origin, get_type_hints
 import pytest
 from pydantic import AfterValidator, BaseModel, ConfigDict, Field, ValidationError, create_model
 
-from makegood.settings import Settings
-from makegood.settings_fields import AtLeast, Check, Matches, build_validator, field_names
+from makegood.settings import CHECKS, Settings
+from makegood.settings_fields import (
+    AtLeast,
+    Check,
+    Matches,
+    build_validator,
+    field_names,
+    read_plainly,
+)
 
 # Text as the environment gives it, and Python values as code passes them.
 SAMPLES: list[Any] = [
@@ -72,3 +80,48 @@ def test_the_defaults_are_pydantic_s() -> None:
     theirs = reference_model()()
     assert ours == dict(theirs)
     assert len(ours) > 60  # every annotated attribute is a setting
+
+
+# Text an operator may write for a number, a boolean or a path, beside SAMPLES' odd cases.
+PLAIN_SAMPLES: list[Any] = [
+    "00", "007", "12345678901234567890", "1.", ".5", "1.50", "-0", "+1", "\u0663", "\uff11", "1 ",
+    "TRUE", "Yes", "OFF", "t", "N", "on ", "İ", "srv/x", ".", "a" * 65, "make good",
+    "make\ngood", "makegood\n", Path("rel"), 0, -3, 10**20, 0.0, float("inf"), False,
+]  # fmt: skip
+
+
+@pytest.mark.parametrize("name", field_names(Settings))
+def test_the_plain_reading_gives_pydantic_core_s_value_or_gives_up(name: str) -> None:
+    # Read without pydantic-core where it can promise the validator's value (settings.py reads
+    # the environment so at every start), never another value nor an error of its own.
+    validate = build_validator(Settings, ()).validate_python
+    for value in SAMPLES + PLAIN_SAMPLES:
+        plain = read_plainly(Settings, (), {name: value})
+        if plain is None:
+            continue
+        expected = validate({name: value})
+        assert (value, plain) == (value, expected)
+        assert type(plain[name]) is type(expected[name])
+
+
+def test_the_defaults_and_the_common_spellings_are_read_plainly() -> None:
+    defaults = read_plainly(Settings, CHECKS, {})
+    assert defaults == build_validator(Settings, CHECKS).validate_python({})
+    common = {
+        "database_pool_size": "7",
+        "grant_at_expiry": "true",
+        "template_dir": "/srv/templates",
+        "smtp_timeout_seconds": "2.5",
+        "smtp_url": "smtp://127.0.0.1:25",
+        "rate_limit_prefix": "shop.eu",
+    }
+    assert read_plainly(Settings, CHECKS, common) == build_validator(
+        Settings, CHECKS
+    ).validate_python(common)
+
+
+def test_a_value_a_check_refuses_is_left_to_pydantic_core() -> None:
+    # Its message is pydantic-core's (settings_problems reads it): the plain reading gives up.
+    assert read_plainly(Settings, CHECKS, {"mail_from": "not an address"}) is None
+    assert read_plainly(Settings, CHECKS, {"service_name": "two\nlines"}) is None
+    assert read_plainly(Settings, CHECKS, {"database_pool_size": "0"}) is None

@@ -8,14 +8,15 @@ from collections.abc import Callable
 from datetime import date, datetime
 from decimal import Decimal
 from functools import wraps
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeGuard, TypeVar
 
 import click
-from pydantic_core import ValidationError
 
 from makegood.domain.errors import InvalidInput, InvalidState, MakegoodError, NotFound
 
 if TYPE_CHECKING:
+    from pydantic_core import ValidationError
+
     from makegood.bootstrap import Container
 
 P = ParamSpec("P")
@@ -79,7 +80,7 @@ def _explained(exc: Exception) -> tuple[list[str], int]:
         return [database], EXIT_BAD_INPUT
     if isinstance(exc, InvalidInput):
         return [str(exc)], EXIT_BAD_INPUT
-    if isinstance(exc, ValidationError):  # the settings, read from the environment
+    if _is_validation_error(exc):  # the settings, read from the environment
         return settings_problems(exc), EXIT_BAD_INPUT
     if isinstance(exc, NotFound):
         return [str(exc)], EXIT_NOT_FOUND
@@ -88,6 +89,16 @@ def _explained(exc: Exception) -> tuple[list[str], int]:
     if isinstance(exc, MakegoodError):
         return [str(exc)], EXIT_FAILED
     return [], EXIT_FAILED
+
+
+def _is_validation_error(exc: Exception) -> TypeGuard[ValidationError]:
+    # pydantic-core is loaded only when a setting needed it (settings_fields.py): without it,
+    # nothing raised its error.
+    if "pydantic_core" not in sys.modules:
+        return False
+    from pydantic_core import ValidationError
+
+    return isinstance(exc, ValidationError)
 
 
 # Set on the click context by `db upgrade` while it migrates.
