@@ -12,7 +12,7 @@ import pytest
 from playwright.sync_api import expect
 
 from makegood.services import console_queries as q
-from makegood.services.campaigns import approve_campaign
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.claims import claim_offer_by_id
 from makegood.services.dispatch import dispatch_pending
 from tests.factories.staff import add_staff, seed_draft

@@ -17,7 +17,7 @@ import uvicorn
 
 from makegood.bootstrap import Container
 from makegood.observability.redaction import uvicorn_log_config
-from makegood.services.campaigns import approve_campaign
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.dispatch import dispatch_pending
 from makegood.services.launch import launch_campaign
 from makegood.web.app import create_app

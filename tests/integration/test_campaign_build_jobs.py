@@ -23,9 +23,9 @@ from makegood.services.build_jobs import (
     run_pending_builds,
     submit_campaign,
 )
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.campaign_command import CreateCampaign
 from makegood.services.campaigns import (
-    approve_campaign,
     create_campaign,
     get_campaign,
 )

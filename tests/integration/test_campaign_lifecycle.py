@@ -14,8 +14,9 @@ from makegood.domain.errors import InvalidInput, InvalidState, NotFound
 from makegood.domain.money import Money
 from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, single
 from makegood.domain.tokens import hash_token
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.campaign_command import CreateCampaign
-from makegood.services.campaigns import approve_campaign, create_campaign, preview
+from makegood.services.campaigns import create_campaign, preview
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
 from makegood.store import outbox

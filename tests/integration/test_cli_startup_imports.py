@@ -21,8 +21,10 @@ HEAVY = (
     "fastapi",
     "httpx",
     "jinja2",
+    "makegood.domain.policy",  # the credit policies: approve reads only the state
     "makegood.notify",
     "makegood.services.campaign_command",  # `campaign create`'s
+    "makegood.services.campaigns",  # drafts and previews (services/campaign_approval.py)
     "makegood.telemetry.cohort",
     "makegood.web",
     "matplotlib",

@@ -18,7 +18,7 @@ with warnings.catch_warnings():
 
 from makegood.bootstrap import Container
 from makegood.cli import data_cmds
-from makegood.services.campaigns import approve_campaign
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.launch import launch_campaign
 from makegood.telemetry.demo_world import generate_world
 from makegood.web.auth import SESSION_COOKIE

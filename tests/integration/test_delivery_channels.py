@@ -19,8 +19,9 @@ import sqlalchemy as sa
 from makegood.bootstrap import Container
 from makegood.domain.policy import PercentOfPrice, single
 from makegood.notify.feedback import verify_signature
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.campaign_command import CreateCampaign
-from makegood.services.campaigns import approve_campaign, create_campaign
+from makegood.services.campaigns import create_campaign
 from makegood.services.channels import configured_channels, dispatch_channel
 from makegood.services.claims import claim_offer
 from makegood.services.launch import launch_campaign

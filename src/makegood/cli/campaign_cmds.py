@@ -202,7 +202,7 @@ def campaign_preview(campaign_id: str, as_json: bool) -> None:
 @handles_errors
 def campaign_approve(campaign_id: str) -> None:
     """Approve a draft so that it can be launched."""
-    from makegood.services.campaigns import approve_campaign
+    from makegood.services.campaign_approval import approve_campaign
 
     approve_campaign(container(), campaign_id)
     say(f"campaign {campaign_id} approved; launch it with `makegood campaign launch {campaign_id}`")

@@ -271,7 +271,7 @@ class DemoStory:
         return campaign_id
 
     def launch(self, campaign_id: str) -> None:
-        from makegood.services.campaigns import approve_campaign
+        from makegood.services.campaign_approval import approve_campaign
         from makegood.services.launch import launch_campaign
 
         done = _step(self.say, "6. Approve and launch")

@@ -1,4 +1,5 @@
-"""Campaign use cases: create a draft from the cohort, preview its cost, approve it."""
+"""Campaign use cases: create a draft from the cohort, preview its cost (approving it:
+campaign_approval.py)."""
 
 from __future__ import annotations
 
@@ -10,11 +11,10 @@ from typing import TYPE_CHECKING, Any
 
 from makegood.bootstrap import Container
 from makegood.domain.appeals import DEFAULT_APPEAL_DAYS
-from makegood.domain.errors import NotFound
 from makegood.domain.money import format_major
-from makegood.domain.offers import CampaignState, check_transition
 from makegood.domain.policy import CreditPolicy, Eligibility, Exclusion
 from makegood.domain.policy_document import from_stored, to_document
+from makegood.services.campaign_approval import campaign_row
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
@@ -46,9 +46,7 @@ class Campaign:
 
 def get_campaign(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> Campaign:
     """The campaign with `campaign_id`, or NotFound; `lock` takes a row lock on PostgreSQL."""
-    row = uow.campaigns.get(campaign_id, lock)
-    if row is None:
-        raise NotFound(f"no campaign {campaign_id!r}; `makegood campaign create` prints the id")
+    row = campaign_row(uow, campaign_id, lock)
     policy = from_stored(row["policy"])
     if "kind" in row["policy"] and row["eligible_plans"] is not None:  # stored before documents
         policy = replace(policy, eligibility=Eligibility(tuple(row["eligible_plans"])))
@@ -144,15 +142,3 @@ def amounts_by_tier(uow: UnitOfWork, campaign: Campaign) -> dict[str, Any]:
     for currency, minor, count in uow.cohort.by_amount(campaign.id):
         amounts.setdefault(currency, {})[format_major(minor, currency)] = count
     return {"tiers": tiers, "amounts": amounts}
-
-
-def approve_campaign(container: Container, campaign_id: str, actor: str = "cli") -> None:
-    """Move a draft to approved; any other state is refused and nothing changes."""
-    now = container.now()
-    with container.uow() as uow:
-        campaign = get_campaign(uow, campaign_id, lock=True)
-        check_transition(campaign.state, CampaignState.APPROVED)
-        if not uow.campaigns.approve(campaign_id, now, actor):
-            check_transition(get_campaign(uow, campaign_id).state, CampaignState.APPROVED)
-        uow.audit.record(now, actor, "campaign.approved", "campaign", campaign_id)
-        uow.commit()

@@ -26,11 +26,9 @@ from makegood.domain.policy import (
 )
 from makegood.domain.policy_document import PolicyError, dotted, from_document
 from makegood.domain.policy_text import read_policy
+from makegood.services.campaign_approval import approve_campaign
 from makegood.services.campaign_command import CreateCampaign
-from makegood.services.campaigns import (
-    approve_campaign,
-    get_campaign,
-)
+from makegood.services.campaigns import get_campaign
 from makegood.services.events_root import confine_events, remote_errors
 from makegood.services.people import same_person
 
