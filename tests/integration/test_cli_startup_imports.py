@@ -25,6 +25,7 @@ HEAVY = (
     "makegood.notify",
     "makegood.services.campaign_command",  # `campaign create`'s
     "makegood.services.campaigns",  # drafts and previews (services/campaign_approval.py)
+    "makegood.store.tables",  # every table: approve declares campaigns only (tables_campaigns.py)
     "makegood.telemetry.cohort",
     "makegood.web",
     "matplotlib",

@@ -11,6 +11,6 @@ from makegood.store import (
     tables_notify,  # noqa: F401 - delivery events, suppressions
     tables_web,  # noqa: F401 - console users, sessions, API keys
 )
-from makegood.store.tables import metadata
+from makegood.store.tables_base import metadata
 
 __all__ = ["metadata", "tables"]

@@ -9,8 +9,8 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.domain.offers import CampaignState
-from makegood.store import tables as t
 from makegood.store.repository import Repository
+from makegood.store.tables_campaigns import campaigns
 
 
 class Campaigns(Repository):
@@ -18,11 +18,11 @@ class Campaigns(Repository):
 
     def add(self, row: Mapping[str, Any]) -> None:
         """Insert a campaign (its columns as the build writes them)."""
-        self.conn.execute(t.campaigns.insert().values(**row))
+        self.conn.execute(campaigns.insert().values(**row))
 
     def get(self, campaign_id: str, lock: bool = False) -> sa.RowMapping | None:
         """The campaign's row, or None; `lock` takes a row lock until commit (PostgreSQL)."""
-        query = sa.select(t.campaigns).where(t.campaigns.c.id == campaign_id)
+        query = sa.select(campaigns).where(campaigns.c.id == campaign_id)
         if lock:
             query = query.with_for_update()
         return self.conn.execute(query).mappings().first()
@@ -30,7 +30,7 @@ class Campaigns(Repository):
     def newest(self, incident_id: str | None, limit: int) -> list[sa.RowMapping]:
         """Up to `limit` campaigns (of one incident, or all), newest first: their id, incident,
         state, mode, accounts affected, who created, approved and launched them, and when."""
-        c = t.campaigns
+        c = campaigns
         query = sa.select(
             c.c.id,
             c.c.incident_id,
@@ -52,7 +52,7 @@ class Campaigns(Repository):
         appeal_days)."""
         if not incident_ids:
             return {}
-        c = t.campaigns
+        c = campaigns
         rows = self.conn.execute(
             sa.select(c.c.id, c.c.incident_id, c.c.launched_at, c.c.appeal_days)
             .where(
@@ -70,7 +70,7 @@ class Campaigns(Repository):
     def hold(self, campaign_id: str) -> bool:
         """Whether the campaign exists; if so it cannot be deleted (nor its id changed) before
         this transaction ends (PostgreSQL: FOR KEY SHARE; SQLite: the writer's lock)."""
-        c = t.campaigns
+        c = campaigns
         query = sa.select(c.c.id).where(c.c.id == campaign_id)
         return (
             self.conn.execute(query.with_for_update(read=True, key_share=True)).first() is not None
@@ -78,7 +78,7 @@ class Campaigns(Repository):
 
     def approve(self, campaign_id: str, now: datetime, actor: str) -> bool:
         """draft -> approved by `actor` at `now`; False when it was not a draft."""
-        c = t.campaigns
+        c = campaigns
         changed = self.conn.execute(
             c.update()
             .where(c.c.id == campaign_id, c.c.state == CampaignState.DRAFT)
@@ -88,12 +88,12 @@ class Campaigns(Repository):
 
     def set_affected(self, campaign_id: str, affected: int) -> None:
         """The number of accounts its snapshot found affected."""
-        c = t.campaigns
+        c = campaigns
         self.conn.execute(c.update().where(c.c.id == campaign_id).values(affected_count=affected))
 
     def end_building(self, campaign_id: str, to: str) -> None:
         """building -> `to` (draft or failed); a campaign in another state is left as it is."""
-        c = t.campaigns
+        c = campaigns
         self.conn.execute(
             c.update()
             .where(c.c.id == campaign_id, c.c.state == CampaignState.BUILDING)
@@ -105,7 +105,7 @@ class Campaigns(Repository):
 
     def start_launch(self, campaign_id: str, now: datetime, actor: str, total: int) -> None:
         """approved -> launching, with the number of offers to issue."""
-        c = t.campaigns
+        c = campaigns
         self.conn.execute(
             c.update()
             .where(c.c.id == campaign_id, c.c.state == CampaignState.APPROVED)
@@ -121,7 +121,7 @@ class Campaigns(Repository):
 
     def lock_launch(self, campaign_id: str) -> sa.RowMapping:
         """The campaign's state, offers issued and cursor, its row locked until commit."""
-        c = t.campaigns
+        c = campaigns
         query = (
             sa.select(c.c.state, c.c.launch_issued, c.c.launch_cursor)
             .where(c.c.id == campaign_id)
@@ -131,7 +131,7 @@ class Campaigns(Repository):
 
     def advance_launch(self, campaign_id: str, offered: int, cursor: str) -> int:
         """Count `offered` more offers and move the cursor; the offers issued so far."""
-        c = t.campaigns
+        c = campaigns
         query = (
             c.update()
             .where(c.c.id == campaign_id)
@@ -143,7 +143,7 @@ class Campaigns(Repository):
     def finish_launch(self, campaign_id: str) -> sa.RowMapping | None:
         """launching -> launched: its issued count, launch instant and actor, claim days and
         mode; None when it was not launching (a concurrent launch finished it first)."""
-        c = t.campaigns
+        c = campaigns
         query = (
             c.update()
             .where(c.c.id == campaign_id, c.c.state == CampaignState.LAUNCHING)
@@ -155,5 +155,5 @@ class Campaigns(Repository):
         return self.conn.execute(query).mappings().one_or_none()
 
     def launch_issued(self, campaign_id: str) -> int:
-        query = sa.select(t.campaigns.c.launch_issued).where(t.campaigns.c.id == campaign_id)
+        query = sa.select(campaigns.c.launch_issued).where(campaigns.c.id == campaign_id)
         return int(self.conn.execute(query).scalar_one() or 0)

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makegood.store.tables import ACCOUNT_ID, ID, metadata
+from makegood.store.tables_base import ACCOUNT_ID, ID, metadata
 from makegood.store.types import UTCDateTime
 
 APPEAL_STATES = ("queued", "offered", "needs_review", "granted", "declined")

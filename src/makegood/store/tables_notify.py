@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makegood.store.tables import ID, metadata
+from makegood.store.tables_base import ID, metadata
 from makegood.store.types import UTCDateTime
 
 EVENT_KINDS = ("accepted", "deferred", "bounced", "complained", "delivered", "suppressed")

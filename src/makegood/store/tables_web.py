@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makegood.store.tables import ID, metadata
+from makegood.store.tables_base import ID, metadata
 from makegood.store.types import UTCDateTime
 
 users = sa.Table(
