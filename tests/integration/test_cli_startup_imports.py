@@ -21,12 +21,14 @@ HEAVY = (
     "fastapi",
     "httpx",
     "jinja2",
+    "makegood.domain.money",  # amounts: `campaign reverse` prints some, approve none
     "makegood.domain.policy",  # the credit policies: approve reads only the state
     "makegood.notify",
     "makegood.services.campaign_command",  # `campaign create`'s
     "makegood.services.campaigns",  # drafts and previews (services/campaign_approval.py)
     "makegood.store.tables",  # every table: approve declares campaigns only (tables_campaigns.py)
     "makegood.telemetry.cohort",
+    "makegood.telemetry.engine",  # DuckDB's set-up: `--engine` names it only
     "makegood.web",
     "matplotlib",
     "pyarrow",

@@ -6,7 +6,6 @@ import click
 
 from makegood.cli.context import container
 from makegood.cli.output import handles_errors, print_json, say
-from makegood.domain.money import format_major
 
 
 def register(cli: click.Group) -> None:
@@ -30,6 +29,7 @@ def reverse(campaign_id: str, reason: str, as_json: bool) -> None:
     billing system acknowledged get a reversal posting (`makegood billing push`). Refused
     (exit 4, nothing changed) while one of its postings may be in flight.
     """
+    from makegood.domain.money import format_major
     from makegood.services.reversal import reverse_campaign
 
     summary = reverse_campaign(container(), campaign_id, reason)

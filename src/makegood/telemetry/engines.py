@@ -9,10 +9,13 @@ from __future__ import annotations
 
 import importlib
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from makegood.domain.errors import InvalidInput
-from makegood.telemetry.engine import EngineConfig
+
+if TYPE_CHECKING:
+    # Only named: every command with --engine imports this module, `campaign approve` too.
+    from makegood.telemetry.engine import EngineConfig
 
 ENGINES = ("duckdb", "spark")
 
@@ -72,8 +75,7 @@ def engine_options(
         raise InvalidInput("--master applies to --engine spark only")
     if engine != "spark":
         return {}
-    config = config or EngineConfig()
     return {
-        "master": master or config.spark_master,
-        "driver_memory": config.spark_driver_memory,
+        "master": master or (config.spark_master if config else None),
+        "driver_memory": config.spark_driver_memory if config else None,
     }
