@@ -6,7 +6,10 @@ against the interpreter's own start-up (`python -c pass`) in the same run:
 - `makegood --help`;
 - `makegood campaign approve ID` with no work to do: an unknown id (exit 3) and a campaign
   approved already (exit 4), on a SQLite file and, with `--database-url`, on that database too;
-- with `--uv`, `uv run makegood campaign approve ID` as well, to show what `uv run` adds.
+- with `--uv`, `uv run makegood campaign approve ID` as well, to show what `uv run` adds;
+- with `--against PATH`, the same commands of another installation's `makegood` (a checkout
+  from before a change, with its own environment: `make install` there) in the same rounds,
+  so that a before / after pair meets the same load (its lines are marked "against").
 
 The commands take turns (one round runs each once, after one warm-up round), so a change in the
 machine's load hits them alike. Each figure is the median over the rounds of the process's
@@ -16,6 +19,7 @@ time beside it; the load average is printed before and after.
     uv run python bench/startup.py                      # SQLite only, 11 rounds
     uv run python bench/startup.py --runs 21 --uv \\
         --database-url postgresql://postgres@127.0.0.1:5432/startup_bench
+    uv run python bench/startup.py --against /work/before/.venv/bin/makegood
 
 `--database-url` names a database the script may write to: it is migrated and gets a small
 world (200 accounts) and one approved campaign, like the SQLite file in a temporary directory.
@@ -101,6 +105,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=11, help="rounds counted (default 11)")
     parser.add_argument("--database-url", help="also measure on this database (e.g. PostgreSQL)")
     parser.add_argument("--uv", action="store_true", help="also `uv run makegood ...`")
+    parser.add_argument(
+        "--against", help="also this other installation's makegood, in the same rounds"
+    )
     args = parser.parse_args()
     import makegood  # the package this environment's `makegood` runs
 
@@ -119,18 +126,25 @@ def main() -> None:
                 args.database_url
             )
         base = {k: v for k, v in os.environ.items() if not k.upper().startswith("MAKEGOOD_")}
-        commands = [
-            Timed("python -c pass", [sys.executable, "-c", "pass"], base, 0),
-            Timed("makegood --help", [MAKEGOOD, "--help"], base, 0),
+        installs = {"": MAKEGOOD}
+        if args.against:
+            installs["against: "] = args.against
+        commands = [Timed("python -c pass", [sys.executable, "-c", "pass"], base, 0)]
+        commands += [
+            Timed(f"{mark}makegood --help", [script, "--help"], base, 0)
+            for mark, script in installs.items()
         ]
         for name, url in urls.items():
             campaign = approved_campaign(url, world)
             env = {**base, "MAKEGOOD_DATABASE_URL": url}
-            approve = [MAKEGOOD, "campaign", "approve"]
-            commands += [
-                Timed(f"approve, unknown id ({name})", [*approve, "cmp_unknown"], env, 3),
-                Timed(f"approve, approved already ({name})", [*approve, campaign], env, 4),
-            ]
+            for mark, script in installs.items():
+                approve = [script, "campaign", "approve"]
+                commands += [
+                    Timed(f"{mark}approve, unknown id ({name})", [*approve, "cmp_unknown"], env, 3),
+                    Timed(
+                        f"{mark}approve, approved already ({name})", [*approve, campaign], env, 4
+                    ),
+                ]
             if args.uv and shutil.which("uv"):
                 uv = ["uv", "run", "--project", str(Path(__file__).parents[1]), "makegood"]
                 commands.append(
@@ -158,12 +172,12 @@ def main() -> None:
         f"{args.runs} rounds; load average {load_before[0]:.1f} before, {load_after[0]:.1f} "
         f"after; target {TARGET_SECONDS} s wall"
     )
-    print(f"{'command':<46} {'wall s':>7} {'cpu s':>7} {'min-max wall':>14} {'x pass':>7}")
+    print(f"{'command':<50} {'wall s':>7} {'cpu s':>7} {'min-max wall':>14} {'x pass':>7}")
     for command in commands:
         wall = statistics.median(command.wall)
         cpu = statistics.median(command.cpu)
         spread = f"{min(command.wall):.3f}-{max(command.wall):.3f}"
-        print(f"{command.label:<46} {wall:7.3f} {cpu:7.3f} {spread:>14} {wall / floor:7.1f}")
+        print(f"{command.label:<50} {wall:7.3f} {cpu:7.3f} {spread:>14} {wall / floor:7.1f}")
 
 
 if __name__ == "__main__":
