@@ -36,7 +36,7 @@ CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
 def text(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())
 
 
 def appeal_through_the_status_email(

@@ -56,7 +56,7 @@ class Inbox:
             raw = [m for rcpts, m in self.messages if address in rcpts]
         assert raw, f"no mail for {address}"
         message = message_from_bytes(raw[-1], policy=policy.default)
-        part = message.get_body(("plain",))  # type: ignore[attr-defined]
+        part = message.get_body(("plain",))
         assert part is not None
         return str(part.get_content())
 

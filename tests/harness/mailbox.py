@@ -16,7 +16,7 @@ def mails(container: Container) -> list[EmailMessage]:
     if not folder.exists():
         return []
     return [
-        message_from_bytes(p.read_bytes(), policy=default)  # type: ignore[misc]
+        message_from_bytes(p.read_bytes(), policy=default)
         for p in sorted(folder.glob("*.eml"), key=lambda p: p.stat().st_mtime_ns)
     ]
 
@@ -24,4 +24,4 @@ def mails(container: Container) -> list[EmailMessage]:
 def text_of(message: EmailMessage) -> str:
     body = message.get_body(("plain",))
     assert body is not None
-    return str(body.get_content())  # type: ignore[attr-defined]
+    return str(body.get_content())

@@ -19,7 +19,7 @@ def make_settings(database_url: str, tmp_path: Path, **overrides: object) -> Set
         "events_root": tmp_path,
     }
     values.update(overrides)
-    return Settings(**values)  # type: ignore[arg-type]
+    return Settings(**values)
 
 
 def with_settings(container: Container, **changes: object) -> Container:

@@ -50,7 +50,7 @@ class RecordingHandler:
     def messages_to(self, address: str) -> list[EmailMessage]:
         with self.lock:
             return [
-                message_from_bytes(raw, policy=policy.default)  # type: ignore[misc]
+                message_from_bytes(raw, policy=policy.default)
                 for rcpts, raw in self.received
                 if address in rcpts
             ]
@@ -59,7 +59,7 @@ class RecordingHandler:
 def body(msg: EmailMessage, kind: str) -> str:
     part = msg.get_body((kind,))
     assert part is not None, f"no {kind} part"
-    return str(part.get_content())  # type: ignore[attr-defined]
+    return str(part.get_content())
 
 
 def one_message(recipient: str) -> Outgoing:

@@ -416,8 +416,8 @@ def test_file_transport_writes_eml_files_named_by_message_id(container: Containe
         raw = (mail_dir / f"{offer.email_message_id}.eml").read_bytes()
         mail = message_from_bytes(raw, policy=policy.default)
         assert mail["To"] == offer.address
-        assert f"http://claims.test/claim/{offer.token}" in body(mail, "plain")  # type: ignore[arg-type]
-        assert f"http://claims.test/claim/{offer.token}" in body(mail, "html")  # type: ignore[arg-type]
+        assert f"http://claims.test/claim/{offer.token}" in body(mail, "plain")
+        assert f"http://claims.test/claim/{offer.token}" in body(mail, "html")
         assert message_row(container.engine, offer.email_message_id).claim_token is None
 
     again = dispatch_pending(container)
@@ -438,7 +438,7 @@ def test_granted_offer_email_needs_no_claim_link(container: Container) -> None:
 
     assert report.sent == 1
     raw = (Path(container.settings.mail_dir) / f"{offer.email_message_id}.eml").read_bytes()
-    text = body(message_from_bytes(raw, policy=policy.default), "plain")  # type: ignore[arg-type]
+    text = body(message_from_bytes(raw, policy=policy.default), "plain")
     assert "0,30 €" in text
     assert "1. April 2026" in text  # granted before 1 April 00:00 UTC: lands on that statement
     assert "/claim/" not in text

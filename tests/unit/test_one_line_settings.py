@@ -13,7 +13,7 @@ from makegood.settings import Settings
 @pytest.mark.parametrize("name", ["service_name", "support_phone", "support_url"])
 def test_a_line_break_in_an_e_mail_setting_is_refused(name: str) -> None:
     with pytest.raises(ValidationError) as caught:
-        Settings(**{name: "StreamCo\r\nBcc: everyone@example.com"})  # type: ignore[arg-type]
+        Settings(**{name: "StreamCo\r\nBcc: everyone@example.com"})
     [problem] = settings_problems(caught.value)
     assert problem.startswith(f"MAKEGOOD_{name.upper()}: ")
     assert "one line" in problem

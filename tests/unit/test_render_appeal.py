@@ -41,8 +41,8 @@ def test_what_the_logs_hold_in_each_language(language: str) -> None:
     for part in (mail.text, mail.html):
         assert "{{" not in part
         assert "5" in part
-        assert format_datetime_utc(LOG.first_success_at, locale) in part  # type: ignore[arg-type]
-        assert format_datetime_utc(LOG.last_success_at, locale) in part  # type: ignore[arg-type]
+        assert format_datetime_utc(LOG.first_success_at, locale) in part
+        assert format_datetime_utc(LOG.last_success_at, locale) in part
         assert "Evening outage" in part
     assert language == "en" or (mail.subject != english.subject and mail.text != english.text)
 

@@ -51,8 +51,8 @@ def test_composed_message_has_transactional_headers_and_two_parts() -> None:
     html = parsed.get_body(("html",))
     assert text is not None
     assert html is not None
-    assert "http://claims.test/claim/abc" in text.get_content()  # type: ignore[attr-defined]
-    assert "http://claims.test/claim/abc" in html.get_content()  # type: ignore[attr-defined]
+    assert "http://claims.test/claim/abc" in text.get_content()
+    assert "http://claims.test/claim/abc" in html.get_content()
 
 
 @pytest.mark.parametrize(
