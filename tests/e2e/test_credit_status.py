@@ -8,6 +8,7 @@ import re
 import warnings
 from datetime import timedelta
 
+import httpx
 import pytest
 import sqlalchemy as sa
 
@@ -21,7 +22,7 @@ from makegood.store import tables as t
 from makegood.web.app import create_app
 from tests.factories.credit_status import StatusWorld, add_incident, seed_account
 from tests.factories.staff import api_key
-from tests.harness.smtp import Inbox
+from tests.harness.smtp import Inbox, body
 
 LINK = re.compile(r"http://claims\.test/claim/([A-Za-z0-9_-]{43,})")
 CSRF = re.compile(r'name="csrf_token" value="([0-9a-f]{64})"')
@@ -53,7 +54,7 @@ def _ask(client: TestClient, email: str) -> str:
     assert form.status_code == 200
     token = CSRF.search(form.text)
     assert token is not None
-    answer = client.post(
+    answer: httpx.Response = client.post(
         "/credits",
         data={"email": email, "csrf_token": token.group(1)},
         headers={"Accept-Language": "en"},
@@ -84,8 +85,8 @@ def test_known_address_gets_a_fresh_link_that_claims_and_unknown_gets_nothing(
         assert report.sent == 1
         [(recipients, message)] = inbox.messages
         assert recipients == ["Sam.Status@example.com"]
-        text = message.get_body(("plain",)).get_content()
-        html = message.get_body(("html",)).get_content()
+        text = body(message, "plain")
+        html = body(message, "html")
         assert "Outage open" in text
         assert "$0.24" in text
         assert "paused or cancelled" in text  # the exclusion reason in plain words

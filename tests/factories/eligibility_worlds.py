@@ -96,7 +96,7 @@ class World:
     def write_files(self, directory: Path) -> EligibilityFiles:
         """The files store.snapshot exports, written the way its SQLite path writes them."""
         start = self.outage.starts_at
-        tables = {
+        tables: dict[str, list[tuple[object, ...]]] = {
             "accounts": [
                 (a, s, p, int(bool(rest) and rest[0] is not None and rest[0] >= start))
                 for a, (s, p, *rest) in self.accounts.items()

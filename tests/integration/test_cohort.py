@@ -231,7 +231,7 @@ def test_written_cohort_reads_back_with_the_contract_columns(tmp_path: Path, out
         ).fetchall()
         assert all("isAdjustedToUTC=1" in t and "MICROS" in t for _, t in schema), schema
         header = [d[0] for d in conn.execute(f"DESCRIBE SELECT * FROM '{out}'").fetchall()]
-        body = conn.execute(
+        records = conn.execute(
             f"SELECT account_id, failed_attempts, epoch_us(first_failure_at), "
             f"epoch_us(last_failure_at), impact_minutes FROM '{out}'"
         ).fetchall()
@@ -245,7 +245,7 @@ def test_written_cohort_reads_back_with_the_contract_columns(tmp_path: Path, out
                 datetime.fromtimestamp(epoch + last / 1e6, UTC),
                 m,
             )
-            for a, n, f, last, m in body
+            for a, n, f, last, m in records
         ]
     # The four contract columns first and unchanged, then the impact minutes.
     assert header == [

@@ -79,7 +79,7 @@ def webhook(container: Container) -> tuple[Container, TestClient]:
 
 def post(client: TestClient, body: bytes, *, at: int, secret: str = SECRET) -> httpx.Response:
     ts = str(at)
-    return client.post(
+    answer: httpx.Response = client.post(
         "/webhooks/email",
         content=body,
         headers={
@@ -88,6 +88,7 @@ def post(client: TestClient, body: bytes, *, at: int, secret: str = SECRET) -> h
             "Content-Type": "application/json",
         },
     )
+    return answer
 
 
 def test_signed_webhook_records_a_bounce_and_suppresses(

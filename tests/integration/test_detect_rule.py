@@ -23,7 +23,9 @@ def minute(day: int, hour: int, m: int) -> datetime:
     return DAY1 + timedelta(days=day, hours=hour, minutes=m)
 
 
-def flat(segment: tuple[str | None, ...], days: int = 3, attempts: int = 100, failures: int = 1):
+def flat(
+    segment: tuple[str | None, ...], days: int = 3, attempts: int = 100, failures: int = 1
+) -> list[BucketRow]:
     """Every minute 20:00-21:59 of each day with the same failure count."""
     return [
         BucketRow(minute(d, 20, 0) + timedelta(minutes=m), segment, attempts, failures)
@@ -32,7 +34,14 @@ def flat(segment: tuple[str | None, ...], days: int = 3, attempts: int = 100, fa
     ]
 
 
-def with_outage(rows: list[BucketRow], segment, day, first, last, failures=60):
+def with_outage(
+    rows: list[BucketRow],
+    segment: tuple[str | None, ...],
+    day: int,
+    first: int,
+    last: int,
+    failures: int = 60,
+) -> list[BucketRow]:
     hit = {minute(day, 20, 0) + timedelta(minutes=m) for m in range(first, last + 1)}
     return [
         BucketRow(r.start, r.segment, r.attempts, failures)

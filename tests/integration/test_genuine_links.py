@@ -40,7 +40,10 @@ class Checker:
     def post(self, code: str, language: str) -> httpx.Response:
         self.clients += 1
         client = TestClient(self.app, client=(f"192.0.2.{self.clients}", 50000))
-        return client.post("/genuine", data={"code": code}, headers={"accept-language": language})
+        answer: httpx.Response = client.post(
+            "/genuine", data={"code": code}, headers={"accept-language": language}
+        )
+        return answer
 
 
 def verdict(client: Checker, code: str, language: str = "en") -> tuple[str, str]:

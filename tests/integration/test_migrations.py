@@ -76,7 +76,9 @@ def test_a_worker_built_campaign_keeps_the_min_failures_its_build_asked_for(
         upgrade(engine)
 
         with engine.connect() as conn:
-            kept = dict(conn.execute(sa.text("SELECT id, min_failures FROM campaigns")).all())
+            kept: dict[str, int] = dict(
+                conn.execute(sa.text("SELECT id, min_failures FROM campaigns")).all()
+            )
         assert kept == {"cmp_worker": 3, "cmp_command": 1}
     finally:
         engine.dispose()

@@ -51,4 +51,4 @@ def _chunk_reads_back(database_url: str, auto: bool, members: list[Member]) -> N
     with engine.connect() as conn:
         stored = [tuple(r) for r in conn.execute(sa.select(*columns).order_by(t.offers.c.id))]
     engine.dispose()
-    assert stored == sorted(rows.offers)
+    assert stored == sorted(tuple(r) for r in rows.offers)  # the rows are tuples already

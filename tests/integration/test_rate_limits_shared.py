@@ -11,6 +11,7 @@ import warnings
 from dataclasses import replace
 from pathlib import Path
 
+import httpx
 import pytest
 import redis
 import sqlalchemy as sa
@@ -40,15 +41,17 @@ def ask_status(client: TestClient, email: str) -> int:
     form = client.get("/credits")
     token = CSRF.search(form.text)
     assert token is not None
-    answer = client.post("/credits", data={"email": email, "csrf_token": token.group(1)})
+    answer: httpx.Response = client.post(
+        "/credits", data={"email": email, "csrf_token": token.group(1)}
+    )
     return answer.status_code
 
 
 def requests_queued(container: Container) -> int:
     with container.engine.connect() as conn:
-        return int(
-            conn.execute(sa.select(sa.func.count()).select_from(t.credit_status_requests)).scalar()
-        )
+        return conn.execute(
+            sa.select(sa.func.count()).select_from(t.credit_status_requests)
+        ).scalar_one()
 
 
 @pytest.fixture

@@ -39,7 +39,8 @@ def mapped(path: Path, on_bad_rows: str = "fail") -> AttemptSource:
 
 
 def affected(source: AttemptSource | Path, regions: list[str] | None = None) -> list[str]:
-    with compute_cohort(source, START, END, regions or [], []) as result:
+    events = source if isinstance(source, AttemptSource) else str(source)
+    with compute_cohort(events, START, END, regions or [], []) as result:
         return [row.account_id for row in result.rows()]
 
 
@@ -191,7 +192,7 @@ def test_reader_options_are_checked(
         AttemptSource.from_options("logs.csv", maps, failure, success)
 
 
-PARQUET_CASES = {
+PARQUET_CASES: dict[str, list[tuple[str | None, str | None]]] = {
     "clean": [("acc_a", "failure"), ("acc_b", "success")],
     "null id": [("acc_a", "failure"), (None, "failure")],
     "blank id": [("acc_a", "failure"), ("   ", "failure")],
@@ -210,13 +211,20 @@ def test_the_parquet_footer_check_answers_as_the_full_check(
 ) -> None:
     """Parquet files with a timestamp ts are cleared from their footers and one outcome scan
     when they can be; whatever the footers show, the counts and messages are the full check's."""
-    from makegood.telemetry.attempts import _clean_by_footers, check_attempts, create_attempts_view
+    from makegood.telemetry.attempts import (
+        AttemptCounts,
+        _clean_by_footers,
+        check_attempts,
+        create_attempts_view,
+    )
     from makegood.telemetry.engine import connect_duckdb
     from makegood.telemetry.files import inspect_files
 
     path = tmp_path / "logs.parquet"
     conn = connect_duckdb()
-    rows = [(a, "2026-03-22T13:00:00Z", o) for a, o in PARQUET_CASES[case]]
+    rows: list[tuple[str | None, str | None, str | None]] = [
+        (a, "2026-03-22T13:00:00Z", o) for a, o in PARQUET_CASES[case]
+    ]
     rows.append(("acc_z", None, "failure"))  # a row without ts, skipped by both
     conn.execute(
         "CREATE TABLE t AS SELECT a AS account_id, ts::TIMESTAMPTZ AS ts, o AS outcome "
@@ -227,7 +235,7 @@ def test_the_parquet_footer_check_answers_as_the_full_check(
     source = AttemptSource(str(path), on_bad_rows=on_bad_rows)
     files = inspect_files(conn, [str(path)], (), source)
     create_attempts_view(conn, files, source)
-    answers = []
+    answers: list[AttemptCounts | tuple[str, list[str]]] = []
     for given in (files, ()):
         try:
             answers.append(check_attempts(conn, source, given))
@@ -256,7 +264,7 @@ def test_ids_are_trimmed_of_every_unicode_space_and_blank_ids_skipped(tmp_path: 
         attempt("acc_a ", "2026-03-22T13:06:00Z"),
     ]
     path = write_csv(tmp_path / "logs.csv", ATTEMPT_COLUMNS, rows)
-    with compute_cohort(path, START, END, [], []) as result:
+    with compute_cohort(str(path), START, END, [], []) as result:
         found = {row.account_id: row.failed_attempts for row in result.rows()}
         assert result.stats.rows_skipped == 1
     assert found == {"acc_a": 5, "acc_\u00e9": 1}

@@ -101,7 +101,13 @@ def test_spark_and_duckdb_agree_on_a_generated_world(
 
 
 def test_spark_and_duckdb_write_the_same_files(world: World, tmp_path: Path) -> None:
-    args = (str(world.attempts_dir), world.outage_starts_at, world.outage_ends_at, [], [])
+    args: tuple[str, datetime, datetime, list[str], list[str]] = (
+        str(world.attempts_dir),
+        world.outage_starts_at,
+        world.outage_ends_at,
+        [],
+        [],
+    )
     for name in ("cohort.csv", "cohort.parquet"):
         with compute_cohort(*args) as result:
             duck = result.write(tmp_path / "duckdb" / name)

@@ -91,6 +91,7 @@ def mounted_routes(client: TestClient, prefix: str) -> set[tuple[str, str]]:
     found = set()
     for route in mount.routes:
         if isinstance(route, APIRoute) and route.include_in_schema is not False:
+            assert route.methods is not None  # every API route is declared with its methods
             for method in route.methods:
                 # `{account_id:path}` is `{account_id}` to a caller (the id may hold a `/`)
                 found.add((method, re.sub(r"\{(\w+):\w+\}", r"{\1}", route.path)))

@@ -43,8 +43,8 @@ def test_genuine_check_answers_one_bit_and_changes_nothing(
     assert TEXTS["es"]["genuine_heading"] in form.text
 
     def verdict(code: str) -> str:
-        html = client.post("/genuine", data={"code": code}).text
-        return html.split('data-verdict="')[1].split('"')[0]
+        html: str = client.post("/genuine", data={"code": code}).text
+        return html.split('data-verdict="')[1].split('"', maxsplit=1)[0]
 
     assert verdict(f"http://claims.test/claim/{live.token}") == "real"
     assert verdict(f"  {live.token} ") == "real"

@@ -13,7 +13,7 @@ import pytest
 from makegood.billing.tabular import read_rows
 from makegood.domain.errors import InvalidInput
 
-ANSWERS = [
+ANSWERS: list[dict[str, str | None]] = [
     {"idempotency_key": "makegood-cmp-acc-1", "status": "applied", "external_id": "inv-1"},
     {"idempotency_key": "makegood-cmp-acc-2", "status": "rejected", "external_id": None},
 ]

@@ -11,6 +11,7 @@ import ast
 import re
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import TypedDict
 
 import pytest
 import sqlalchemy as sa
@@ -25,6 +26,12 @@ PACKAGE = Path(offers.__file__).resolve().parents[1]
 HOMES = {PACKAGE / "domain" / "offers.py", PACKAGE / "store" / "offers.py"}
 NOW = datetime(2026, 4, 1, 12, tzinfo=UTC)
 OFFSETS = (timedelta(seconds=-1), timedelta(0), timedelta(microseconds=1), timedelta(days=3))
+
+
+class OfferRow(TypedDict):
+    id: int
+    state: str
+    expires_at: datetime
 
 
 def _is_open(node: ast.expr) -> bool:
@@ -105,7 +112,7 @@ def test_the_sql_clause_selects_what_the_predicate_accepts(tmp_path: Path) -> No
         sa.Column("state", t.offers.c.state.type),
         sa.Column("expires_at", t.offers.c.expires_at.type),
     )
-    rows = [
+    rows: list[OfferRow] = [
         {"id": i, "state": state.value, "expires_at": NOW + offset}
         for i, (state, offset) in enumerate(
             (state, offset) for state in OfferState for offset in OFFSETS

@@ -24,16 +24,14 @@ def settings_readers(root: Path) -> list[str]:
     for path in sorted(root.rglob("*.py")):
         tree = ast.parse(path.read_text(encoding="utf-8"), filename=str(path))
         for node in ast.walk(tree):
-            named = (
-                isinstance(node, ast.Call)
-                and (
-                    (isinstance(node.func, ast.Name) and node.func.id == "get_settings")
-                    or (isinstance(node.func, ast.Attribute) and node.func.attr == "get_settings")
+            if isinstance(node, ast.Call):
+                named = (isinstance(node.func, ast.Name) and node.func.id == "get_settings") or (
+                    isinstance(node.func, ast.Attribute) and node.func.attr == "get_settings"
                 )
-            ) or (
-                isinstance(node, ast.ImportFrom)
-                and any(alias.name == "get_settings" for alias in node.names)
-            )
+            elif isinstance(node, ast.ImportFrom):
+                named = any(alias.name == "get_settings" for alias in node.names)
+            else:
+                continue
             if named:
                 found.append(f"{path.relative_to(root).as_posix()}:{node.lineno}")
     return found

@@ -11,7 +11,7 @@ import pytest
 from makegood.domain.languages import LocaleChoice
 from makegood.domain.policy import Why
 from makegood.notify import render as render_module
-from makegood.notify.render import template_languages
+from makegood.notify.render import RenderedEmail, template_languages
 from makegood.notify.why_texts import WHY_TEXTS, why_sentence
 from makegood.services.claims import Evidence, OfferView
 from makegood.web.pages import offer_text
@@ -58,19 +58,30 @@ EXPECTED = {
 @pytest.mark.parametrize("template", ["offer_claim", "offer_granted", "offer_reminder"])
 @pytest.mark.parametrize(("locale", "sentence"), EXPECTED.items())
 def test_the_email_says_why(locale: str, sentence: str, template: str) -> None:
-    extra = {"statement_date": date(2026, 4, 1)} if template == "offer_granted" else {}
-    mail = render_offer_email_for(locale, template, **extra)
+    statement_date = date(2026, 4, 1) if template == "offer_granted" else None
+    mail = render_offer_email_for(locale, template, statement_date=statement_date)
     assert sentence in mail.text
     assert sentence in mail.html
-    without = render_offer_email_for(locale, template, why=None, why_count=None, **extra)
+    without = render_offer_email_for(
+        locale, template, why=None, why_count=None, statement_date=statement_date
+    )
     assert sentence not in without.text
 
 
-def render_offer_email_for(locale: str, template: str, **kw: object):  # type: ignore[no-untyped-def]
+def render_offer_email_for(
+    locale: str,
+    template: str,
+    *,
+    why: str | None = "days_of_service",
+    why_count: int | None = 2,
+    statement_date: date | None = None,
+) -> RenderedEmail:
     from makegood.notify.render import render_offer_email
 
-    fields = {"why": "days_of_service", "why_count": 2, "template": template, **kw}
-    return render_offer_email(notice(locale, **fields), SETTINGS)
+    offer = notice(
+        locale, template=template, why=why, why_count=why_count, statement_date=statement_date
+    )
+    return render_offer_email(offer, SETTINGS)
 
 
 def test_the_claim_page_says_why() -> None:

@@ -112,17 +112,21 @@ def test_attempts_are_utc_microsecond_parquet_with_an_evening_rhythm(world: Worl
     assert "isAdjustedToUTC=1" in types[0][0]
     assert "MICROS" in types[0][0]
     # Japan (UTC+9) watches most in its local evening, 17:00-24:00 = 08:00-15:00 UTC.
-    evening, night = conn.execute(
+    rhythm = conn.execute(
         "SELECT count(*) FILTER (hour(ts) BETWEEN 8 AND 14), count(*) FILTER (hour(ts) BETWEEN "
         "17 AND 23) FROM read_parquet($files) WHERE region = 'ap-northeast'",
         {"files": files},
     ).fetchone()
+    assert rhythm is not None  # an aggregate without GROUP BY is always one row
+    evening, night = rhythm
     assert evening > 2 * night
-    total, unknown = conn.execute(
+    counts = conn.execute(
         "SELECT count(*), count(DISTINCT account_id) FILTER (account_id > $last) "
         "FROM read_parquet($files)",
         {"files": files, "last": f"acc_{world.accounts:07d}"},
     ).fetchone()
+    assert counts is not None
+    total, unknown = counts
     conn.close()
     assert total == world.attempts
     assert 0 < unknown <= world.unknown_accounts
