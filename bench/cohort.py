@@ -107,7 +107,9 @@ def run_duckdb_sql(world: BenchWorld, out: Path) -> dict[str, Any]:
         ) TO {_lit(str(out))} (FORMAT parquet)
         """
     )
-    (affected,) = conn.execute(f"SELECT count(*) FROM {_lit(str(out))}").fetchone()
+    row = conn.execute(f"SELECT count(*) FROM {_lit(str(out))}").fetchone()
+    assert row is not None  # count(*) is one row
+    (affected,) = row
     conn.close()
     return {"seconds": time.perf_counter() - began, "affected": int(affected)}
 
@@ -118,7 +120,7 @@ def run_pandas(world: BenchWorld, out: Path, cap_gib: float) -> dict[str, Any]:
     resource.setrlimit(resource.RLIMIT_AS, (cap, cap))
     began = time.perf_counter()
     try:
-        import pandas as pd
+        import pandas as pd  # type: ignore[import-untyped]
 
         frame = pd.read_parquet(world.attempts_dir)
         window = frame[
@@ -255,10 +257,12 @@ def _same_rows(results: Path, a: str, b: str) -> bool:
             f"FROM read_parquet({_lit(str(results / (name + '.parquet')))})"
         )
 
-    (diff,) = conn.execute(
+    row = conn.execute(
         f"SELECT (SELECT count(*) FROM ({rel(a)} EXCEPT ALL {rel(b)})) + "
         f"(SELECT count(*) FROM ({rel(b)} EXCEPT ALL {rel(a)}))"
     ).fetchone()
+    assert row is not None  # one aggregate: one row
+    (diff,) = row
     conn.close()
     return int(diff) == 0
 

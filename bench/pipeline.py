@@ -240,7 +240,9 @@ def main() -> None:
         offers = count(dsn, f"SELECT count(*) FROM offers WHERE campaign_id = '{campaign}'")
         floor_launch = steps_launch.bare_launch(url, offers)
         steps.append(Step("campaign launch", launched, Run(floor_launch["seconds"]), 2.5))
-        report(steps, int(world["accounts"]), offers, startup)  # type: ignore[arg-type]
+        accounts = world["accounts"]
+        assert isinstance(accounts, int)  # world.json, as `makegood demo generate` writes it
+        report(steps, accounts, offers, startup)
     finally:
         with admin.connect() as conn:
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
