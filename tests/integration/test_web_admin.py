@@ -21,7 +21,7 @@ from makegood.services.users import create_api_key, resolve_api_key
 from makegood.store import tables as t
 from makegood.store.outbox import Outbox
 from makegood.store.tables_notify import message_events
-from makegood.store.tables_web import api_keys
+from makegood.store.tables_web import api_keys, users
 from makegood.web.auth import SESSION_COOKIE
 from tests.factories.offers import seed_offer
 from tests.factories.staff import add_inapp_message, add_staff, session_cookie
@@ -64,7 +64,7 @@ def test_admin_page_lists_users_and_keys_without_secrets_and_revokes(
     assert "billing backend" in page.text
     with container.engine.connect() as conn:
         key_hash = conn.execute(sa.select(api_keys.c.key_hash)).scalar_one()
-        password_hash = conn.execute(sa.select(t.metadata.tables["users"].c.password_hash)).scalar()
+        password_hash = conn.execute(sa.select(users.c.password_hash)).scalar()
     for secret in (raw, key_hash, str(password_hash)):
         assert secret not in page.text
     assert f"/console/admin/apikeys/{key_id}/revoke" in page.text
