@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
@@ -9,6 +11,7 @@ from alembic.migration import MigrationContext
 from makegood.store.all_tables import metadata
 from makegood.store.engine import make_engine
 from makegood.store.migrate import current_revision, head_revisions, upgrade
+from makegood.store.outbox import Outbox
 from tests.factories.joined import JoinedUnitOfWork
 
 
@@ -117,5 +120,59 @@ def test_offers_keep_their_claim_links_found_through_a_hash_index(
                 assert "USING hash (token_hash)" in using
         assert indexes["ix_offers_token_hash"]["column_names"] == ["token_hash"]
         assert all("token_hash" not in u["column_names"] for u in unique)
+    finally:
+        engine.dispose()
+
+
+def test_pending_launch_emails_get_a_range_per_campaign_and_lose_their_index(
+    bare_database_url: str,
+) -> None:
+    """0012 replaces `ix_offers_email_pending` by `launch_email_ranges`: each campaign with
+    pending launch e-mails gets one range, its lowest to its highest pending offer id, and the
+    outbox then takes every one of them."""
+    engine = make_engine(bare_database_url)
+    try:
+        upgrade(engine, "0011_offers_token_hash_index")
+        offers = [  # id, campaign, launch e-mail pending
+            ("ofr_1", "cmp_a", True),
+            ("ofr_2", "cmp_b", True),
+            ("ofr_3", "cmp_a", False),
+            ("ofr_4", "cmp_a", True),
+            ("ofr_5", "cmp_b", False),
+            ("ofr_6", "cmp_c", False),
+        ]
+        with engine.begin() as conn:
+            for offer_id, campaign_id, pending in offers:
+                conn.execute(
+                    sa.text(
+                        "INSERT INTO offers (id, campaign_id, incident_id, account_id, state, "
+                        "amount_minor, currency, plan_id, created_at, expires_at, inapp_urgent, "
+                        "email_state) VALUES (:id, :campaign, 'inc_1', :account, 'open', 24, "
+                        "'USD', 'plan', :at, :at, false, :email)"
+                    ),
+                    {
+                        "id": offer_id,
+                        "campaign": campaign_id,
+                        "account": f"acc-{offer_id}",
+                        "at": datetime(2026, 3, 23, 9, 0),  # noqa: DTZ001 - as stored
+                        "email": "pending" if pending else None,
+                    },
+                )
+
+        upgrade(engine)
+
+        with engine.connect() as conn:
+            ranges = conn.execute(
+                sa.text("SELECT campaign_id, low_id, high_id FROM launch_email_ranges ORDER BY id")
+            ).all()
+            indexes = {i["name"] for i in sa.inspect(conn).get_indexes("offers")}
+        assert [tuple(r) for r in ranges] == [
+            ("cmp_a", "ofr_1", "ofr_4"),
+            ("cmp_b", "ofr_2", "ofr_2"),
+        ]
+        assert "ix_offers_email_pending" not in indexes
+        with engine.begin() as conn:
+            taken = Outbox(conn).take_launch_emails(datetime(2026, 3, 24, tzinfo=UTC), 10)
+        assert taken == ["msg_1", "msg_2", "msg_4"]
     finally:
         engine.dispose()

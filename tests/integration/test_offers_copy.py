@@ -46,7 +46,7 @@ def _chunk_reads_back(database_url: str, auto: bool, members: list[Member]) -> N
     rows = chunk_rows(members, members[-1][0], terms, NOW, copy=postgres)
     assert bool(rows.offers_binary) == postgres
     with engine.begin() as conn:
-        Offers(conn).insert(() if postgres else rows.offers, rows.offers_binary)
+        Offers(conn).insert(() if postgres else rows.offers, rows.offers_binary, rows.email_ranges)
     columns = [t.offers.c[name] for name in LAUNCH_COLUMNS]
     with engine.connect() as conn:
         stored = [tuple(r) for r in conn.execute(sa.select(*columns).order_by(t.offers.c.id))]

@@ -210,7 +210,10 @@ def _write(
     """Write one chunk and move the campaign's progress; returns its offers issued so far."""
     # On PostgreSQL the chunk comes as a COPY stream; its rows as tuples are made only for SQLite.
     # One row per offer: its launch e-mail is pending on it until the outbox takes it.
-    uow.offers.insert(() if rows.offers_binary else rows.offers, rows.offers_binary)
+    if rows.offers_binary:
+        uow.offers.insert((), rows.offers_binary, rows.email_ranges)
+    else:
+        uow.offers.insert(rows.offers)
     if channels:  # SMS / push (issue 5): a row and a link of its own per offer and channel
         for offer_id, member in zip(rows.offer_ids, rows.members, strict=True):
             links, messages = launch_rows(

@@ -72,6 +72,15 @@ class ChunkRows:
         return OfferState.GRANTED if self.terms.auto else OfferState.OPEN
 
     @property
+    def email_ranges(self) -> list[offers.EmailRange]:
+        """Where the chunk's pending launch e-mails are (ids of one chunk ascend, but the
+        range does not rely on it)."""
+        if not (self.email and self.offer_ids):
+            return []
+        low, high = min(self.offer_ids), max(self.offer_ids)
+        return [offers.EmailRange(self.terms.campaign_id, low, high, self.now)]
+
+    @property
     def template(self) -> str:
         return "offer_granted" if self.terms.auto else "offer_claim"
 

@@ -4,7 +4,7 @@ Each area keeps its tables in its own module on the shared `metadata`; add one i
 """
 
 from makegood.store import (
-    partial_indexes,  # noqa: F401 - on offers and messages
+    partial_indexes,  # noqa: F401 - on messages
     tables,
     tables_appeals,  # noqa: F401 - appeal links and appeals
     tables_billing,  # noqa: F401 - ledger, postings, reversals

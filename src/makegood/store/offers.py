@@ -41,6 +41,42 @@ LAUNCH_COLUMNS = (
     "email_token",
 )
 Member = tuple[str, int, str, str]  # account_id, amount_minor, currency, plan_id
+_ID, _CAMPAIGN, _CREATED, _EMAIL = (
+    LAUNCH_COLUMNS.index(c) for c in ("id", "campaign_id", "created_at", "email_state")
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmailRange:
+    """Offers of one campaign written together whose launch e-mails are pending: all lie in
+    [low_id, high_id] (a row of `launch_email_ranges`, where the outbox looks for them)."""
+
+    campaign_id: str
+    low_id: str
+    high_id: str
+    created_at: datetime
+
+
+def email_ranges(rows: Sequence[Row]) -> list[EmailRange]:
+    """The ranges of these offers (in `LAUNCH_COLUMNS` order) whose e-mail is pending: one per
+    campaign, from its lowest to its highest such id."""
+    found: dict[str, EmailRange] = {}
+    for row in rows:
+        if row[_EMAIL] is None:
+            continue
+        offer_id, campaign_id = str(row[_ID]), str(row[_CAMPAIGN])
+        seen = found.get(campaign_id)
+        if seen is None:
+            found[campaign_id] = EmailRange(campaign_id, offer_id, offer_id, row[_CREATED])
+        else:
+            found[campaign_id] = EmailRange(
+                campaign_id,
+                min(seen.low_id, offer_id),
+                max(seen.high_id, offer_id),
+                seen.created_at,
+            )
+    return list(found.values())
+
 
 # The offer a live link leads to, in SQL (PostgreSQL's one-statement claim uses it as is).
 LIVE_LINK_OFFER_SQL = (
@@ -369,17 +405,40 @@ class Offers(Repository):
 
     # Writing
 
-    def insert(self, rows: Sequence[Row], binary: bytes = b"") -> None:
+    def insert(
+        self, rows: Sequence[Row], binary: bytes = b"", emails: Sequence[EmailRange] | None = None
+    ) -> None:
         """Write new offers, in `LAUNCH_COLUMNS` order: on PostgreSQL by COPY of `binary` (the
         launch's own encoding, services/launch_rows.py) or else of `rows` encoded by
         `bulk_insert.encode_binary`; on SQLite by executemany of `rows`. UNIQUE (account_id,
-        incident_id) refuses a second offer."""
+        incident_id) refuses a second offer.
+
+        Where their pending launch e-mails are is written with them (`launch_email_ranges`, a
+        row per campaign, not an index entry per offer): `emails` (`email_ranges` of the rows)
+        when the offers come as `binary` alone, else read off `rows`."""
+        if emails is None:
+            if binary and not rows:
+                raise ValueError("offers given as COPY data alone need their e-mail ranges")
+            emails = email_ranges(rows)
         if self.dialect == "postgresql":
             data = binary or encode_binary(t.offers, LAUNCH_COLUMNS, rows)
             copy_binary(self.conn, t.offers, LAUNCH_COLUMNS, data)
         elif rows:
             self.conn.execute(
                 t.offers.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows]
+            )
+        if emails:
+            self.conn.execute(
+                t.launch_email_ranges.insert(),
+                [
+                    {
+                        "campaign_id": e.campaign_id,
+                        "low_id": e.low_id,
+                        "high_id": e.high_id,
+                        "created_at": e.created_at,
+                    }
+                    for e in emails
+                ],
             )
 
     # The launch's choice of accounts (services/launch.py).

@@ -14,13 +14,15 @@ writes no row for it: until an outbox worker takes it, the offer carries it (`em
 pending e-mail like any other to every reader. Taking it (`Outbox.take_launch_emails`, in the
 worker's batch transaction) writes the row the launch used to write and clears the offer's
 columns; a resend or a withdrawal first writes it the same way (`Outbox.write_launch_emails`),
-then acts on the row as before.
+then acts on the row as before. The outbox finds the pending ones through
+`launch_email_ranges` (a row per write of offers, store/offers.py `Offers.insert`), by ranges
+of the offers' primary key: no index holds an entry per pending offer (migration 0012).
 Every function runs in the caller's transaction; none commits.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, fields
 from datetime import date, datetime
 from functools import lru_cache
@@ -172,9 +174,21 @@ def inapp_messages() -> sa.Select[Any]:
 
 
 def email_pending(offers: sa.FromClause) -> sa.ColumnElement[bool]:
-    """The offers whose launch e-mail is not taken yet. The value is written into the SQL, not
-    bound, so that PostgreSQL's generic plans still match `ix_offers_email_pending`."""
+    """The offers whose launch e-mail is not taken yet (a filter: no index holds them; the
+    outbox finds them through `launch_email_ranges`)."""
     return offers.c.email_state == sa.literal_column(f"'{EMAIL_PENDING}'")
+
+
+def merged_ranges(ranges: Sequence[tuple[str, str]]) -> list[tuple[str, str]]:
+    """These [low, high] id ranges with overlapping ones merged, in order (two launches at
+    once write interleaved ids: an offer in both is one e-mail)."""
+    merged: list[tuple[str, str]] = []
+    for low, high in sorted(ranges):
+        if merged and low <= merged[-1][1]:
+            merged[-1] = (merged[-1][0], max(merged[-1][1], high))
+        else:
+            merged.append((low, high))
+    return merged
 
 
 def launch_template(offers: sa.FromClause) -> sa.ColumnElement[str]:
@@ -442,17 +456,30 @@ class Outbox(Repository):
     def count_emails_due(self, now: datetime, *, retry_failed_now: bool) -> int:
         """How many e-mails a run starting now would try to send: the stored ones due and the
         launch e-mails still on their offers (one statement)."""
-        o = t.offers
+        o, r = t.offers, t.launch_email_ranges
         stored = (
             sa.select(sa.func.count())
             .select_from(t.messages)
             .where(due(EMAIL, now, retry_failed_now))
             .scalar_subquery()
         )
+        ranges = merged_ranges(
+            [
+                (row.low_id, row.high_id)
+                for row in self.conn.execute(sa.select(r.c.low_id, r.c.high_id))
+            ]
+        )
+        # Each pending offer is in some range (ranges of the primary key, read by index).
         launch = (
             sa.select(sa.func.count())
-            .where(email_pending(o), o.c.created_at <= now)
+            .where(
+                sa.or_(*(o.c.id.between(low, high) for low, high in ranges)),
+                email_pending(o),
+                o.c.created_at <= now,
+            )
             .scalar_subquery()
+            if ranges
+            else sa.literal(0)
         )
         row = self.conn.execute(sa.select(stored, launch)).one()
         return int(row[0]) + int(row[1])
@@ -634,14 +661,43 @@ class Outbox(Repository):
             self.conn.exec_driver_sql("SET LOCAL plan_cache_mode = force_custom_plan")
 
     def take_launch_emails(self, now: datetime, limit: int) -> list[str]:
-        """Write the rows of the oldest `limit` launch e-mails due at `now` that are still on
-        their offers (as the launch used to write them) and clear the offers' columns; returns
-        the e-mails' ids, oldest first. On PostgreSQL offers another transaction holds are
-        skipped, so concurrent workers take disjoint ones; the primary key of `messages` would
-        refuse a second row for one e-mail anyway."""
-        if self.dialect == "postgresql":
-            return self._take_postgresql(now, limit)
-        return self._take_sqlite(now, limit)
+        """Write the rows of up to `limit` launch e-mails due at `now` that are still on their
+        offers (as the launch used to write them) and clear the offers' columns; returns the
+        e-mails' ids, in id order. They are taken from the oldest range of
+        `launch_email_ranges` on, in id order within a range (with any other pending offer in
+        it: one of another launch written meanwhile is an e-mail all the same).
+
+        On PostgreSQL offers another transaction holds are skipped, so concurrent workers (and
+        a worker's batches in flight) take disjoint ones; the primary key of `messages` would
+        refuse a second row for one e-mail anyway. A range only ever shrinks past what no
+        transaction may still give back: see `_take_range_statement`."""
+        taken: list[str] = []
+        for range_id, low, high in self._email_ranges():
+            if len(taken) >= limit:
+                break
+            if self.dialect == "postgresql":
+                taken += self._take_range_postgresql(range_id, low, high, now, limit - len(taken))
+            else:
+                taken += self._take_range_sqlite(range_id, low, high, now, limit - len(taken))
+        return sorted(taken)
+
+    def _email_ranges(self, page: int = 16) -> Iterator[tuple[int, str, str]]:
+        """(id, low, high) of every range of pending launch e-mails, oldest first, read a
+        page at a time (a batch usually needs the first one only)."""
+        r = t.launch_email_ranges
+        after = 0
+        while True:
+            rows = self.conn.execute(
+                sa.select(r.c.id, r.c.low_id, r.c.high_id)
+                .where(r.c.id > after)
+                .order_by(r.c.id)
+                .limit(page)
+            ).all()
+            for row in rows:
+                yield int(row.id), str(row.low_id), str(row.high_id)
+            if len(rows) < page:
+                return
+            after = int(rows[-1].id)
 
     def write_launch_emails(self, offer_ids: Sequence[str] | sa.Select[Any]) -> None:
         """Write the rows of these offers' launch e-mails still on their offers, so that what
@@ -655,22 +711,35 @@ class Outbox(Repository):
 
     # The strategies (tests/integration/test_outbox_launch_emails.py holds them alike).
 
-    def _take_postgresql(self, now: datetime, limit: int) -> list[str]:
-        rows = self.conn.execute(_take_statement(), {"now": now, "limit": limit})
-        return sorted(rows.scalars())
+    def _take_range_postgresql(
+        self, range_id: int, low: str, high: str, now: datetime, limit: int
+    ) -> list[str]:
+        params = {"range": range_id, "low": low, "high": high, "now": now, "limit": limit}
+        return list(self.conn.execute(_take_range_statement(), params).scalars())
 
-    def _take_sqlite(self, now: datetime, limit: int) -> list[str]:
-        o = t.offers
+    def _take_range_sqlite(
+        self, range_id: int, low: str, high: str, now: datetime, limit: int
+    ) -> list[str]:
+        # SQLite has one writer at a time (BEGIN IMMEDIATE): nothing moves between these.
+        o, r = t.offers, t.launch_email_ranges
+        in_range = sa.and_(o.c.id >= low, o.c.id <= high, email_pending(o))
         chosen = list(
             self.conn.execute(
                 sa.select(o.c.id)
-                .where(email_pending(o), o.c.created_at <= now)
+                .where(in_range, o.c.created_at <= now)
                 .order_by(o.c.id)
                 .limit(limit)
             ).scalars()
         )
         if chosen:
             self._write_sqlite(o.c.id.in_(chosen))
+        rest = self.conn.execute(
+            sa.select(o.c.id).where(in_range).order_by(o.c.id).limit(1)
+        ).scalar_one_or_none()
+        if rest is None:
+            self.conn.execute(r.delete().where(r.c.id == range_id))
+        elif rest > low:
+            self.conn.execute(r.update().where(r.c.id == range_id).values(low_id=rest))
         return [launch_email_id(offer_id) for offer_id in chosen]
 
     def _write_postgresql(self, among: sa.ColumnElement[bool]) -> None:
@@ -729,21 +798,58 @@ def _write_taken(taken: sa.CTE) -> sa.Insert:
 
 
 @lru_cache(maxsize=1)
-def _take_statement() -> sa.Insert:
-    """`take_launch_emails` on PostgreSQL, built once (parameters: now, limit)."""
-    o = t.offers
+def _take_range_statement() -> sa.Insert:
+    """One range's part of `take_launch_emails` on PostgreSQL, in one statement, built once
+    (parameters: range, low, high, now, limit): the first `limit` pending offers due in
+    [low, high] that no other transaction holds (SKIP LOCKED) are taken as `_write_taken`
+    does, and the range moves its low to the lowest pending offer left in it, or goes once
+    none is.
+
+    What is left is read in this statement's snapshot, where offers other transactions are
+    taking still look pending: should one of those roll back, the range still covers its
+    offers. The range row is changed only if no other transaction holds it (SKIP LOCKED
+    again): a worker never waits for another's batch, which a pipelined worker's own
+    previous batch is; the range is then moved by a later take. A range of which every
+    pending offer is in flight is left alone, and the next range is taken from."""
+    o, r = t.offers, t.launch_email_ranges
+    in_range = sa.and_(
+        o.c.id >= sa.bindparam("low", type_=o.c.id.type),
+        o.c.id <= sa.bindparam("high", type_=o.c.id.type),
+        email_pending(o),
+    )
     taken = (
         sa.select(o.c.id, o.c.account_id, o.c.email_token, o.c.created_at)
-        .where(
-            email_pending(o),
-            o.c.created_at <= sa.bindparam("now", type_=UTCDateTime),
-        )
+        .where(in_range, o.c.created_at <= sa.bindparam("now", type_=UTCDateTime))
         .order_by(o.c.id)
         .limit(sa.bindparam("limit", type_=sa.Integer))
         .with_for_update(skip_locked=True)
         .cte("taken")
     )
-    return _write_taken(taken)
+    # Offers created after `now` are pending too, and stay in the range.
+    rest = (
+        sa.select(o.c.id)
+        .where(in_range, ~sa.exists().where(taken.c.id == o.c.id))
+        .order_by(o.c.id)
+        .limit(1)
+        .cte("rest")
+    )
+    rest_low = sa.select(rest.c.id).scalar_subquery()
+    nothing_left = ~sa.exists(sa.select(rest.c.id))
+    held = (
+        sa.select(r.c.id)
+        .where(r.c.id == sa.bindparam("range", type_=sa.Integer))
+        .where(sa.or_(nothing_left, r.c.low_id < rest_low))
+        .with_for_update(skip_locked=True)
+        .cte("held")
+    )
+    moved = (
+        r.update()
+        .where(r.c.id.in_(sa.select(held.c.id)), ~nothing_left)
+        .values(low_id=rest_low)
+        .cte("moved")
+    )
+    dropped = r.delete().where(r.c.id.in_(sa.select(held.c.id)), nothing_left).cte("dropped")
+    return _write_taken(taken).add_cte(moved).add_cte(dropped)
 
 
 def _outgoing(result: sa.CursorResult[tuple[object, ...]]) -> list[OutgoingEmail]:

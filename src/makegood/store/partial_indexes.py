@@ -13,16 +13,7 @@ from __future__ import annotations
 
 import sqlalchemy as sa
 
-from makegood.store.tables import EMAIL_PENDING, NOT_LAUNCH_EMAIL, messages, offers
-
-# The launch e-mails not taken yet, oldest first (offer ids sort by time): one entry per offer
-# at launch, gone once its e-mail is taken (migration 0009).
-offers_email_pending = sa.Index(
-    "ix_offers_email_pending",
-    offers.c.id,
-    postgresql_where=sa.text(EMAIL_PENDING),
-    sqlite_where=sa.text(EMAIL_PENDING),
-)
+from makegood.store.tables import NOT_LAUNCH_EMAIL, messages, offers
 
 # An offer's messages but its launch e-mail, which its id finds (`msg_` + the offer id's body;
 # store/outbox.py `of_offer`): a launch adds no entry here (migration 0008).

@@ -110,9 +110,6 @@ campaign_builds = sa.Table(
     sa.Index(None, "state", "created_at"),
 )
 
-# An offer whose launch e-mail no outbox worker has taken yet.
-EMAIL_PENDING = "email_state = 'pending'"
-
 offers = sa.Table(
     "offers",
     metadata,
@@ -156,8 +153,25 @@ offers = sa.Table(
     sa.CheckConstraint("inapp_state IN ('unread', 'read', 'dismissed')", name="inapp_state"),
     sa.CheckConstraint("email_state IN ('pending')", name="email_state"),
     sa.Index(None, "campaign_id", "state"),
-    # Its partial index of the launch e-mails not taken yet and the hash index of its claim
-    # links: store/partial_indexes.py.
+    # The hash index of its claim links: store/partial_indexes.py.
+)
+
+# Where the launch e-mails not taken yet are: one row per write of offers that left some
+# pending (a launch's chunk, an appeal's offer), written with them (store/offers.py
+# `Offers.insert`). Every offer whose e-mail is pending lies in some row's [low_id, high_id]
+# (ids of one write ascend); the outbox takes them by primary-key range, moving `low_id` past
+# what it took and deleting the row once nothing in it is pending (store/outbox.py). An index
+# entry per offer cost each launch a B-tree insert per offer; this costs a row per chunk
+# (migration 0012).
+launch_email_ranges = sa.Table(
+    "launch_email_ranges",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("campaign_id", ID, nullable=False),
+    sa.Column("low_id", ID, nullable=False),
+    sa.Column("high_id", ID, nullable=False),
+    sa.Column("created_at", UTCDateTime, nullable=False),
+    sa.CheckConstraint("low_id <= high_id", name="range"),
 )
 
 claim_tokens = sa.Table(
