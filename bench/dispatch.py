@@ -42,6 +42,7 @@ from makegood.domain.tokens import hash_token, new_token
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.store.migrate import upgrade
+from makegood.store.offers import LAUNCH_COLUMNS, Offers
 from makegood.store.outbox import launch_email_id
 
 ADMIN_URL = os.environ.get(
@@ -246,14 +247,12 @@ def seed(url: str, n: int, now: datetime, stored: bool) -> None:
                 launched_by="bench",
             )
         )
-        for table, key in (
-            (t.accounts, "accounts"),
-            (t.cohort_members, "cohort"),
-            (t.offers, "offers"),
-            (t.messages, "messages"),
-        ):
-            if rows[key]:
-                conn.execute(sa.insert(table), rows[key])
+        conn.execute(sa.insert(t.accounts), rows["accounts"])
+        conn.execute(sa.insert(t.cohort_members), rows["cohort"])
+        # As a launch writes them: with the range where their pending e-mails are.
+        Offers(conn).insert([tuple(o.get(c) for c in LAUNCH_COLUMNS) for o in rows["offers"]])
+        if rows["messages"]:
+            conn.execute(sa.insert(t.messages), rows["messages"])
     with engine.connect() as conn:  # fresh tables have no statistics; a live outbox has
         conn.exec_driver_sql("ANALYZE")
         conn.commit()
