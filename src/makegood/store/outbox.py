@@ -672,13 +672,22 @@ class Outbox(Repository):
         refuse a second row for one e-mail anyway. A range only ever shrinks past what no
         transaction may still give back: see `_take_range_statement`."""
         taken: list[str] = []
+        postgresql = self.dialect == "postgresql"
+        if postgresql:
+            # A range's offers are read in id order, by the primary key, up to `limit`. With
+            # most of the table's e-mails taken, the planner expects few pending offers in a
+            # range and would read them all (a bitmap scan) to sort them: the whole rest of
+            # a chunk each batch. They are dense in it; its own order is what is wanted.
+            self.conn.exec_driver_sql("SET LOCAL enable_bitmapscan = off")
         for range_id, low, high in self._email_ranges():
             if len(taken) >= limit:
                 break
-            if self.dialect == "postgresql":
+            if postgresql:
                 taken += self._take_range_postgresql(range_id, low, high, now, limit - len(taken))
             else:
                 taken += self._take_range_sqlite(range_id, low, high, now, limit - len(taken))
+        if postgresql:
+            self.conn.exec_driver_sql("SET LOCAL enable_bitmapscan TO DEFAULT")
         return sorted(taken)
 
     def _email_ranges(self, page: int = 16) -> Iterator[tuple[int, str, str]]:
@@ -825,30 +834,33 @@ def _take_range_statement() -> sa.Insert:
         .with_for_update(skip_locked=True)
         .cte("taken")
     )
-    # Offers created after `now` are pending too, and stay in the range.
-    rest = (
+    # Offers created after `now` are pending too, and stay in the range. One row: the
+    # lowest pending id left, null when none is.
+    rest = sa.select(
         sa.select(o.c.id)
-        .where(in_range, ~sa.exists().where(taken.c.id == o.c.id))
+        .where(in_range, o.c.id.not_in(sa.select(taken.c.id)))
         .order_by(o.c.id)
         .limit(1)
-        .cte("rest")
-    )
-    rest_low = sa.select(rest.c.id).scalar_subquery()
-    nothing_left = ~sa.exists(sa.select(rest.c.id))
+        .scalar_subquery()
+        .label("low_id")
+    ).cte("rest")
+    rest = rest.prefix_with("MATERIALIZED", dialect="postgresql")  # read once, not per use
     held = (
-        sa.select(r.c.id)
-        .where(r.c.id == sa.bindparam("range", type_=sa.Integer))
-        .where(sa.or_(nothing_left, r.c.low_id < rest_low))
-        .with_for_update(skip_locked=True)
+        sa.select(r.c.id, rest.c.low_id)
+        .where(
+            r.c.id == sa.bindparam("range", type_=sa.Integer),
+            sa.or_(rest.c.low_id.is_(None), r.c.low_id < rest.c.low_id),
+        )
+        .with_for_update(of=r, skip_locked=True)
         .cte("held")
     )
     moved = (
         r.update()
-        .where(r.c.id.in_(sa.select(held.c.id)), ~nothing_left)
-        .values(low_id=rest_low)
+        .where(r.c.id == held.c.id, held.c.low_id.is_not(None))
+        .values(low_id=held.c.low_id)
         .cte("moved")
     )
-    dropped = r.delete().where(r.c.id.in_(sa.select(held.c.id)), nothing_left).cte("dropped")
+    dropped = r.delete().where(r.c.id == held.c.id, held.c.low_id.is_(None)).cte("dropped")
     return _write_taken(taken).add_cte(moved).add_cte(dropped)
 
 
