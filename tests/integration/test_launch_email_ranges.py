@@ -55,7 +55,7 @@ def ranges(engine: sa.Engine) -> list[tuple[str, str, str]]:
     r = t.launch_email_ranges
     with engine.connect() as conn:
         query = sa.select(r.c.campaign_id, r.c.low_id, r.c.high_id).order_by(r.c.id)
-        return [tuple(row) for row in conn.execute(query)]  # type: ignore[misc]
+        return [tuple(row) for row in conn.execute(query)]
 
 
 def take(engine: sa.Engine, limit: int) -> list[str]:
