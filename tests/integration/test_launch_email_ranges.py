@@ -215,3 +215,18 @@ def test_a_range_is_never_moved_past_offers_a_batch_in_flight_may_give_back(
     assert stored(engine) == [f"msg_{i}" for i in range(1, 7)]
     assert ranges(engine) == []
     engine.dispose()
+
+
+def test_many_ranges_are_counted_and_taken(engine: sa.Engine) -> None:
+    """More ranges than one statement's expression may hold (SQLite refuses an OR nested
+    deeper than 1000): the count of a run's e-mails, which every dispatch starts with, still
+    answers, and every e-mail is taken once."""
+    many = 1_200  # a range each: offers of as many campaigns (or appeals), none taken yet
+    write(engine, *(offer(f"ofr_{i:05d}", f"cmp_{i:05d}") for i in range(many)))
+    assert len(ranges(engine)) == many
+    assert due(engine) == many
+
+    assert len(take(engine, 2 * many)) == many
+    assert ranges(engine) == []
+    assert due(engine) == many  # now rows of `messages`
+    engine.dispose()

@@ -62,6 +62,9 @@ INAPP_VISIBLE = ("unread", "read")
 DELIVERABLE = ("pending", "failed")
 EMAIL_PENDING = "pending"  # offers.email_state of a launch e-mail not taken yet
 EMAIL = "email"
+# The ranges of launch e-mails one statement of `Outbox.count_emails_due` counts: their OR
+# nests a level per range, and SQLite refuses an expression deeper than 1000.
+RANGES_PER_COUNT = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -455,7 +458,8 @@ class Outbox(Repository):
 
     def count_emails_due(self, now: datetime, *, retry_failed_now: bool) -> int:
         """How many e-mails a run starting now would try to send: the stored ones due and the
-        launch e-mails still on their offers (one statement)."""
+        launch e-mails still on their offers (one statement, and one more per
+        `RANGES_PER_COUNT` ranges of pending launch e-mails beyond the first)."""
         o, r = t.offers, t.launch_email_ranges
         stored = (
             sa.select(sa.func.count())
@@ -469,20 +473,28 @@ class Outbox(Repository):
                 for row in self.conn.execute(sa.select(r.c.low_id, r.c.high_id))
             ]
         )
-        # Each pending offer is in some range (ranges of the primary key, read by index).
-        launch = (
-            sa.select(sa.func.count())
-            .where(
-                sa.or_(*(o.c.id.between(low, high) for low, high in ranges)),
-                email_pending(o),
-                o.c.created_at <= now,
+
+        def launch(group: Sequence[tuple[str, str]]) -> sa.ScalarSelect[int]:
+            # Each pending offer is in some range (ranges of the primary key, read by index).
+            return (
+                sa.select(sa.func.count())
+                .where(
+                    sa.or_(*(o.c.id.between(low, high) for low, high in group)),
+                    email_pending(o),
+                    o.c.created_at <= now,
+                )
+                .scalar_subquery()
             )
-            .scalar_subquery()
-            if ranges
-            else sa.literal(0)
-        )
-        row = self.conn.execute(sa.select(stored, launch)).one()
-        return int(row[0]) + int(row[1])
+
+        # Merged, the ranges are disjoint: the counts of groups of them add up.
+        first, *others = [
+            ranges[i : i + RANGES_PER_COUNT] for i in range(0, len(ranges), RANGES_PER_COUNT)
+        ] or [[]]
+        row = self.conn.execute(sa.select(stored, launch(first) if first else sa.literal(0))).one()
+        total = int(row[0]) + int(row[1])
+        for group in others:
+            total += int(self.conn.execute(sa.select(launch(group))).scalar_one())
+        return total
 
     def lock_due_emails(
         self, now: datetime, *, after_id: str, limit: int, retry_failed_now: bool
