@@ -28,10 +28,11 @@ def new_ids(prefix: str, count: int) -> list[str]:
     new_id's 26 digits are 10 of milliseconds then 16 random ones (80 bits = 16 x 5): the time
     digits are computed once, the random ones by one C-level translate of random bytes.
 
-    The ids of one call ascend (they share their millisecond; the random digits are sorted), as
-    those of later calls follow them: a bulk write of them appends to the right edge of the
-    primary-key index (PostgreSQL's fast path for ascending keys) instead of a random page of
-    the chunk's range. Each id still carries its own 80 random bits.
+    The ids of one call ascend (they share their millisecond; the random digits are sorted), and
+    those of a call in a later millisecond follow them (two calls in the same millisecond
+    interleave): a bulk write of them appends to the right edge of the primary-key index
+    (PostgreSQL's fast path for ascending keys) instead of a random page of the chunk's range.
+    Each id still carries its own 80 random bits.
     """
     millis = time.time_ns() // 1_000_000
     time_digits = []
