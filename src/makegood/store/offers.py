@@ -481,7 +481,7 @@ class Offers(Repository):
             # The members come in the order of the snapshot's primary key: never sorted. A
             # snapshot just written has no statistics yet (autovacuum analyzes it later), and
             # estimating a few rows, the planner would read every member after `after` and
-            # sort them for each chunk (10x a chunk's time at 600k members).
+            # sort them for each chunk (330 ms against 92 ms half-way through 600k members).
             self.conn.exec_driver_sql("SET LOCAL enable_sort = off")
             # 20,000 probes make the estimate cross jit_above_cost: compiling took longer than
             # running (7 ms a chunk).
