@@ -177,3 +177,31 @@ def test_wrong_states_and_unknown_ids_change_nothing(
             container, CreateCampaign(incident_id, events, single(PercentOfPrice()), plans=["gold"])
         )
     assert _count(container, t.campaigns) == 1
+
+
+@pytest.mark.parametrize(
+    "stored",
+    [{"percent": "abc"}, {"tier": "x"}, {"kind": "bogus"}, {"kind": "percent"}, ["percent"]],
+)
+def test_a_draft_whose_stored_policy_does_not_read_is_not_approved(
+    container: Container, world: tuple[str, str], stored: object
+) -> None:
+    incident_id, events = world
+    campaign_id = create_campaign(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
+    with container.uow() as uow:
+        uow.conn.execute(
+            t.campaigns.update().where(t.campaigns.c.id == campaign_id).values(policy=stored)
+        )
+        uow.commit()
+    with pytest.raises(InvalidInput, match=f"campaign {campaign_id}: its stored policy"):
+        approve_campaign(container, campaign_id)
+    with container.uow() as uow:
+        row = uow.campaigns.get(campaign_id)
+        assert row is not None
+        assert row["state"] == "draft"
+        actions = [
+            e["action"] for e in uow.audit.entries(subject_ids=[campaign_id], before=None, limit=10)
+        ]
+    assert "campaign.approved" not in actions

@@ -8,9 +8,9 @@ item 4; tests/integration/test_cli_startup_imports.py).
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from makegood.domain.errors import NotFound
+from makegood.domain.errors import InvalidInput, NotFound
 from makegood.domain.offers import CampaignState, check_transition
 
 if TYPE_CHECKING:
@@ -28,12 +28,29 @@ def campaign_row(uow: UnitOfWork, campaign_id: str, lock: bool = False) -> RowMa
 
 
 def approve_campaign(container: Container, campaign_id: str, actor: str = "cli") -> None:
-    """Move a draft to approved; any other state is refused and nothing changes."""
+    """Move a draft to approved; any other state is refused and nothing changes. So is a
+    draft whose stored policy no longer reads as one (what the launch would decide on)."""
     now = container.now()
     with container.uow() as uow:
-        state = campaign_row(uow, campaign_id, lock=True)["state"]
-        check_transition(state, CampaignState.APPROVED)
+        row = campaign_row(uow, campaign_id, lock=True)
+        check_transition(row["state"], CampaignState.APPROVED)
+        _check_policy(campaign_id, row["policy"])
         if not uow.campaigns.approve(campaign_id, now, actor):
             check_transition(campaign_row(uow, campaign_id)["state"], CampaignState.APPROVED)
         uow.audit.record(now, actor, "campaign.approved", "campaign", campaign_id)
         uow.commit()
+
+
+def _check_policy(campaign_id: str, stored: Any) -> None:
+    """The draft's stored policy must read as the policy it was built with (a row edited by
+    hand, or written by another version, would otherwise only fail at launch). Imported here:
+    an approve with no work to do never gets this far."""
+    from makegood.domain.policy_document import from_stored
+
+    try:
+        from_stored(stored)
+    except (InvalidInput, ValueError, KeyError, TypeError, AttributeError) as exc:
+        raise InvalidInput(
+            f"campaign {campaign_id}: its stored policy cannot be read ({exc}); nothing was "
+            "approved: create the campaign again (`makegood campaign create`)"
+        ) from exc
