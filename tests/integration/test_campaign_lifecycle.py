@@ -16,7 +16,7 @@ from makegood.domain.policy import FixedAmount, Mode, PercentOfPrice, single
 from makegood.domain.tokens import hash_token
 from makegood.services.campaign_approval import approve_campaign
 from makegood.services.campaign_command import CreateCampaign
-from makegood.services.campaigns import create_campaign, preview
+from makegood.services.campaigns import create_campaign, create_draft, preview
 from makegood.services.launch import launch_campaign
 from makegood.services.reports import campaign_report
 from makegood.store import outbox
@@ -102,6 +102,16 @@ def test_origin_case_preview_and_launch(
         0,
     )
     assert report["claim_rate"] == 0.0
+
+
+def test_a_draft_carries_its_stored_snapshots_counts(
+    container: Container, world: tuple[str, str]
+) -> None:
+    incident_id, events = world
+    draft = create_draft(container, CreateCampaign(incident_id, events, single(PercentOfPrice())))
+    with container.uow() as uow:
+        data = preview(uow, draft.id)
+    assert (draft.affected, draft.eligible) == (data["affected"], data["eligible"]) == (6, 3)
 
 
 def test_fixed_amounts_and_plan_filter(container: Container, world: tuple[str, str]) -> None:

@@ -73,6 +73,38 @@ def draft(run: Run, tmp_path: Path) -> str:
     return campaign.stdout.strip().splitlines()[-1]
 
 
+def test_campaign_create_says_the_stored_snapshots_counts(run: Run, tmp_path: Path) -> None:
+    # The counts come from the build itself (no read of the snapshot after it): they must
+    # still be the stored snapshot's, exclusions included.
+    plans = f.write_csv(tmp_path / "plans.csv", f.PLAN_COLUMNS, [f.plan("basic")])
+    accounts = f.write_csv(
+        tmp_path / "accounts.csv",
+        f.ACCOUNT_COLUMNS,
+        [f.account("a1"), f.account("a2"), f.account("a3", status="cancelled")],
+    )
+    events = f.write_csv(
+        tmp_path / "attempts.csv",
+        f.ATTEMPT_COLUMNS,
+        [f.attempt(a, "2026-03-22T20:30:00Z") for a in ("a1", "a2", "a3", "nobody")],
+    )
+    assert run("import", "plans", str(plans)).exit_code == 0
+    assert run("import", "accounts", str(accounts)).exit_code == 0
+    incident_id = run(
+        "incident", "create", "--title", "Outage",
+        "--start", "2026-03-22T20:00:00Z", "--end", "2026-03-22T22:00:00Z",
+    ).stdout.strip()  # fmt: skip
+    created = run("campaign", "create", incident_id, "--events", str(events))
+    assert created.exit_code == 0, created.output
+    campaign_id = created.stdout.strip().splitlines()[-1]
+    assert created.stderr.strip().splitlines()[-1] == (
+        f"draft campaign: 4 affected, 2 eligible; see `makegood campaign preview {campaign_id}`"
+    )
+    data = json.loads(run("campaign", "preview", campaign_id, "--json").stdout)
+    assert (data["affected"], data["eligible"]) == (4, 2)
+    assert data["excluded"]["unknown_account"] == 1
+    assert data["excluded"]["not_active"] == 1
+
+
 def test_create_commands_print_only_the_id(run: Run, draft: str) -> None:
     created = run(
         "incident", "create", "--title", "Second", "--start", "2026-03-23T00:00:00+05:30",

@@ -135,7 +135,7 @@ def campaign_create(
     """Build a draft campaign from the incident's cohort; prints its id."""
     from makegood.domain.policy import Mode
     from makegood.services.campaign_command import CreateCampaign
-    from makegood.services.campaigns import create_campaign, snapshot_counts
+    from makegood.services.campaigns import create_draft
 
     c = container()
     cmd = CreateCampaign(
@@ -153,14 +153,12 @@ def campaign_create(
         engine=engine,
         master=master,
     )
-    campaign_id = create_campaign(c, cmd, progress=progress_printer("cohort accounts decided"))
-    with c.uow() as uow:
-        affected, eligible = snapshot_counts(uow, campaign_id)
+    draft = create_draft(c, cmd, progress=progress_printer("cohort accounts decided"))
     say(
-        f"draft campaign: {affected} affected, {eligible} eligible; "
-        f"see `makegood campaign preview {campaign_id}`"
+        f"draft campaign: {draft.affected} affected, {draft.eligible} eligible; "
+        f"see `makegood campaign preview {draft.id}`"
     )
-    print_id(campaign_id)
+    print_id(draft.id)
 
 
 @campaign.command("preview")

@@ -169,10 +169,10 @@ def run_build(container: Container, claim: Claim, say: Callable[[str], None]) ->
         root = container.settings.events_root
         # Builds are submitted from the web: their reason names no server path or cell value.
         with remote_errors(root.resolve()) if root else contextlib.nullcontext():
-            affected = build_snapshot(
+            built = build_snapshot(
                 container, cmd, incident, campaign_id, begin, BuildHooks(phase, progress), finish
             )
-        say(f"build {campaign_id}: draft ready, {affected} affected accounts")
+        say(f"build {campaign_id}: draft ready, {built.affected} affected accounts")
         return CampaignState.DRAFT
     except LostClaim:
         log.warning("build %s: taken over by another worker; this attempt stops", campaign_id)

@@ -6,8 +6,9 @@ accounts, plans and earlier offers exported from the database (store.snapshot); 
 rows go back by COPY. Python only orchestrates: no per-account loop, memory bounded by the
 engine's limit and fixed-size chunks.
 
-`create_campaign` builds in-process (the CLI). `submit_campaign` only records a draft in state
-`building` and a build job (the web), which a worker runs (services.build_jobs).
+`create_draft` (and `create_campaign`, its id alone) builds in-process (the CLI).
+`submit_campaign` only records a draft in state `building` and a build job (the web), which a
+worker runs (services.build_jobs).
 """
 
 from __future__ import annotations
@@ -51,6 +52,24 @@ class BuildHooks:
     def say(self, text: str) -> None:
         if self.phase:
             self.phase(text)
+
+
+@dataclass(frozen=True)
+class Built:
+    """A stored snapshot's counts, taken from the engine's decisions as they were written:
+    `affected` (its rows) and `eligible` (its rows with no exclusion reason)."""
+
+    affected: int
+    eligible: int
+
+
+@dataclass(frozen=True)
+class Draft:
+    """A draft campaign built in-process: its id and its snapshot's counts."""
+
+    id: str
+    affected: int
+    eligible: int
 
 
 def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
@@ -103,7 +122,15 @@ def create_campaign(
     container: Container, cmd: CreateCampaign, progress: Progress | None = None
 ) -> str:
     """Compute the cohort and every account's decision, and store the draft with its snapshot
-    in one transaction: on any error nothing is stored."""
+    in one transaction: on any error nothing is stored. Returns the campaign's id."""
+    return create_draft(container, cmd, progress).id
+
+
+def create_draft(
+    container: Container, cmd: CreateCampaign, progress: Progress | None = None
+) -> Draft:
+    """create_campaign, with the snapshot's affected and eligible counts (what `campaign
+    create` prints), known from the build without reading the snapshot back."""
     cmd = with_plans(cmd)
     with container.uow() as uow:
         incident = check_request(uow, cmd)
@@ -112,8 +139,10 @@ def create_campaign(
     def insert(uow: UnitOfWork) -> None:
         uow.campaigns.add(campaign_row(cmd, campaign_id, CampaignState.DRAFT, container))
 
-    build_snapshot(container, cmd, incident, campaign_id, insert, BuildHooks(progress=progress))
-    return campaign_id
+    built = build_snapshot(
+        container, cmd, incident, campaign_id, insert, BuildHooks(progress=progress)
+    )
+    return Draft(campaign_id, built.affected, built.eligible)
 
 
 def build_snapshot(
@@ -124,14 +153,15 @@ def build_snapshot(
     begin: Callable[[UnitOfWork], None],
     hooks: BuildHooks,
     finish: Callable[[UnitOfWork], None] | None = None,
-) -> int:
-    """Compute and store the snapshot of `campaign_id`; returns the accounts affected.
+) -> Built:
+    """Compute and store the snapshot of `campaign_id`; returns its counts.
 
     In one transaction: the export of accounts and plans (on PostgreSQL while the cohort is
     computed), `begin(uow)` (insert the campaign, or check the build is still ours), the
     engine's decisions, the snapshot rows, the affected count and the audit entry, then
     `finish(uow)` (mark the state), then commit.
     """
+    from makegood.telemetry.eligibility import eligible_count
     from makegood.telemetry.engines import cohort_function, decide_function, engine_options
 
     compute_cohort = cohort_function(cmd.engine)
@@ -177,13 +207,14 @@ def build_snapshot(
             affected: int = decide(
                 cohort.duck, files, cmd.policy, outage, scratch=scratch, **options
             )
+            eligible = eligible_count(cohort.duck)
             hooks.say("writing the snapshot")
             uow.cohort.write(cohort.duck, campaign_id, hooks.progress)
             _finish(uow, container, cmd, campaign_id, affected)
             if finish:
                 finish(uow)
             uow.commit()
-        return affected
+        return Built(affected, eligible)
     finally:
         shutil.rmtree(scratch, ignore_errors=True)
 

@@ -18,6 +18,7 @@ from makegood.services.campaign_approval import campaign_row
 from makegood.store.uow import UnitOfWork
 
 if TYPE_CHECKING:
+    from makegood.services.campaign_build import Draft
     from makegood.services.campaign_command import CreateCampaign
 
 BATCH = 5_000
@@ -80,11 +81,15 @@ def create_campaign(
     return campaign_build.create_campaign(container, cmd, progress)
 
 
-def snapshot_counts(uow: UnitOfWork, campaign_id: str) -> tuple[int, int]:
-    """(affected, eligible) of the campaign: what `campaign create` prints, one count of the
-    snapshot rather than the whole preview (whose liability and tiers each read it again)."""
-    campaign = get_campaign(uow, campaign_id)
-    return campaign.affected_count, uow.cohort.eligible_count(campaign_id)
+def create_draft(
+    container: Container, cmd: CreateCampaign, progress: Progress | None = None
+) -> Draft:
+    """create_campaign, with the snapshot's affected and eligible counts (what `campaign
+    create` prints), counted in the engine as it built the snapshot rather than read back
+    from it (a count over the snapshot just written took 0.2-0.3 s at 680k rows)."""
+    from makegood.services import campaign_build
+
+    return campaign_build.create_draft(container, cmd, progress)
 
 
 def preview(uow: UnitOfWork, campaign_id: str) -> dict[str, Any]:

@@ -223,15 +223,7 @@ class Cohort(Repository):
         cm = t.cohort_members
         self.conn.execute(cm.delete().where(cm.c.campaign_id == campaign_id))
 
-    # The snapshot's counts (preview and `campaign create`).
-
-    def eligible_count(self, campaign_id: str) -> int:
-        """How many accounts of the snapshot are eligible."""
-        cm = t.cohort_members
-        query = sa.select(sa.func.count()).where(
-            cm.c.campaign_id == campaign_id, cm.c.excluded_reason.is_(None)
-        )
-        return int(self.conn.execute(query).scalar_one())
+    # The snapshot's counts (preview).
 
     def count_by_reason(self, campaign_id: str) -> list[tuple[str | None, int]]:
         """(excluded reason, accounts) of the snapshot; the reason None counts the eligible."""

@@ -154,3 +154,10 @@ def decide_in_duckdb(
     load_plan_filter(conn, policy.eligibility.plans)
     conn.execute(f"CREATE OR REPLACE TEMP TABLE decisions AS {sql}")
     return int(conn.execute("SELECT count(*) FROM decisions").fetchall()[0][0])
+
+
+def eligible_count(conn: Any) -> int:
+    """The accounts of the table `decisions` in `conn` with no exclusion reason: the eligible
+    accounts of the snapshot written from it (every engine leaves its decisions there)."""
+    query = "SELECT count(*) FROM decisions WHERE excluded_reason IS NULL"
+    return int(conn.execute(query).fetchall()[0][0])
