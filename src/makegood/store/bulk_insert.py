@@ -44,14 +44,14 @@ def copy_text(value: Any, datetimes: dict[datetime, str]) -> str:
 
 
 # COPY's binary format: a header, then per row its field count and per field its length (-1:
-# NULL) and bytes in network order; a trailer of -1. Text is UTF-8, bigint 8 bytes, timestamptz
-# the microseconds since 2000-01-01 UTC in 8 bytes.
+# NULL) and bytes in network order; a trailer of -1. Text is UTF-8, bigint 8 bytes (integer 4,
+# smallint 2), timestamptz the microseconds since 2000-01-01 UTC in 8 bytes.
 BINARY_HEADER = b"PGCOPY\n\xff\r\n\x00" + bytes(8)
 BINARY_TRAILER = b"\xff\xff"
 BINARY_NULL = b"\xff\xff\xff\xff"
 _PG_EPOCH = datetime(2000, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-BinaryKind = Literal["text", "int8", "int4", "bool", "timestamptz"]
+BinaryKind = Literal["text", "int8", "int4", "int2", "bool", "timestamptz"]
 
 
 def binary_kinds(table: sa.Table, columns: Sequence[str]) -> tuple[BinaryKind, ...]:
@@ -67,7 +67,9 @@ def binary_kinds(table: sa.Table, columns: Sequence[str]) -> tuple[BinaryKind, .
             return "bool"
         if isinstance(impl, sa.BigInteger):
             return "int8"
-        if isinstance(impl, sa.Integer) and not isinstance(impl, sa.SmallInteger):
+        if isinstance(impl, sa.SmallInteger):
+            return "int2"
+        if isinstance(impl, sa.Integer):
             return "int4"
         if isinstance(impl, sa.String):
             return "text"
@@ -86,6 +88,8 @@ def binary_value(value: Any, kind: BinaryKind) -> bytes:
         data = int(value).to_bytes(8, "big", signed=True)
     elif kind == "int4":
         data = int(value).to_bytes(4, "big", signed=True)
+    elif kind == "int2":
+        data = int(value).to_bytes(2, "big", signed=True)
     elif kind == "bool":
         data = b"\x01" if value else b"\x00"
     else:
