@@ -1,7 +1,7 @@
 """The snapshot's one check of its campaign (cohort_members has no per-row foreign key since
 migration 0006): a snapshot for a missing campaign is refused whole, and while a snapshot is
 being written its campaign cannot be deleted (SQLite and PostgreSQL). The snapshot's two
-dialect strategies (COPY on PostgreSQL, batches on SQLite) read and write the same rows."""
+dialect strategies (binary COPY on PostgreSQL, batches on SQLite) read and write the same rows."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 
 from makegood.bootstrap import Container
+from makegood.store import snapshot
 from makegood.store import tables as t
 from makegood.store.engine import make_engine
 from makegood.telemetry.engine import connect_duckdb
@@ -194,3 +195,58 @@ def test_the_campaign_cannot_be_deleted_while_its_snapshot_is_written(
             other.execute("SET lock_timeout = '200ms'")
             with pytest.raises(psycopg.errors.LockNotAvailable):
                 other.execute("DELETE FROM campaigns WHERE id = %s", (draft.campaign_id,))
+
+
+# Values the binary COPY must carry exactly: non-ASCII and empty text, ids a CSV must quote or
+# escape, instants before 2000 and far ahead to the microsecond, the extremes of each integer
+# column, NULL in every nullable column.
+ODD_DECISIONS = [
+    ("acc-\\N", 1, -1, 0, None, "", "", -(2**63), None, -32768, "", None),
+    ('acc "q", x\r\n', 2**31 - 1, 946684799999999, 946684800000001, "not_active", "plän",
+     "EUR", 2**63 - 1, 2**31 - 1, 32767, "pannë", 2**31 - 1),
+    ("kontō-😀", 0, 253402300799999999, 253402300799999999, None, None, None, 0, -(2**31),
+     None, None, -(2**31)),
+    ("", 3, -2208988800000000, AT_US, "unknown_account", "pln", "USD", 1, 0, 0, "outage", 0),
+    ("acc\tz", 1, AT_US, AT_US + 1, None, "pln", "JPY", None, 1, None, "outage", 1),
+]  # fmt: skip
+
+
+def _as_member(row: tuple[Any, ...]) -> tuple[Any, ...]:
+    epoch = datetime(1970, 1, 1, tzinfo=UTC)
+    first, last = (epoch + timedelta(microseconds=us) for us in row[2:4])
+    return (row[0], row[1], first, last, *row[4:])
+
+
+@pytest.mark.postgres
+def test_a_snapshot_of_odd_values_round_trips_exactly_over_several_copy_batches(
+    pg_container: Container, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two rows per COPY batch (three batches), under a client encoding that is not UTF-8."""
+    monkeypatch.setattr(snapshot, "_COPY_ROWS", 2)
+    duck = connect_duckdb()
+    duck.execute(
+        "CREATE TABLE decisions (account_id VARCHAR, failed_attempts BIGINT, first_us BIGINT, "
+        "last_us BIGINT, excluded_reason VARCHAR, plan_id VARCHAR, currency VARCHAR, "
+        "amount_minor BIGINT, impact_minutes BIGINT, tier INT, why VARCHAR, why_count BIGINT)"
+    )
+    duck.executemany(
+        "INSERT INTO decisions VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", ODD_DECISIONS
+    )
+    draft = seed_draft(pg_container, created_by="seed", accounts=1)
+    written: list[int] = []
+    with pg_container.uow() as uow:
+        uow.conn.exec_driver_sql("SET LOCAL client_encoding TO 'LATIN1'")
+        uow.cohort.clear(draft.campaign_id)
+        uow.cohort.write(duck, draft.campaign_id, written.append)
+        uow.commit()
+    duck.close()
+    cm = t.cohort_members
+    with pg_container.engine.connect() as conn:
+        rows = conn.execute(
+            sa.select(*[c for c in cm.c if c.name != "campaign_id"])
+            .where(cm.c.campaign_id == draft.campaign_id)
+            .order_by(cm.c.account_id)
+        ).all()
+    assert written == [2, 4, 5]
+    expected = sorted(map(_as_member, ODD_DECISIONS), key=lambda r: r[0].encode())
+    assert [tuple(r) for r in rows] == expected
