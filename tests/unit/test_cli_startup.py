@@ -55,3 +55,26 @@ def test_a_command_runs_with_the_collector_on_and_start_ups_objects_frozen() -> 
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
+
+
+def test_what_a_command_leaves_alive_is_frozen_before_the_interpreter_exits() -> None:
+    # The interpreter's collections at exit would walk everything the command loaded and made;
+    # main() freezes it once the command is over, so they have nothing to walk.
+    probe = (
+        "import atexit, gc, sys\n"
+        "import click\n"
+        "from makegood.cli import main\n"
+        "kept = []\n"
+        "@click.command()\n"
+        "def probe():\n"
+        "    kept.append([1])\n"
+        "    walked = lambda: any(o is kept[0] for o in gc.get_objects())\n"
+        "    print(walked())\n"
+        "    atexit.register(lambda: print(walked()))\n"
+        "main.db.add_command(probe)\n"
+        "sys.argv = ['makegood', 'db', 'probe']\n"
+        "main.main()\n"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, check=False)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "False"]  # walked while the command runs, not after
