@@ -2,10 +2,11 @@
 
 Eligibility runs in the analysis engine (telemetry.eligibility), which needs the accounts,
 their plans and the accounts already offered for the incident. Those leave the database as
-headerless CSV files streamed to disk in chunks (PostgreSQL: COPY TO STDOUT; SQLite: rows
-fetched a chunk at a time), so memory stays bounded whatever the number of accounts. The
-decided rows come back in account_id order as the engine's Arrow batches: streamed into COPY
-FROM STDIN in its binary format on PostgreSQL (no file), inserted with executemany on SQLite.
+headerless CSV files streamed to disk (PostgreSQL: COPY TO STDOUT through libpq,
+store.bulk_copy_out; SQLite: rows fetched a chunk at a time), so memory stays bounded
+whatever the number of accounts. The decided rows come back in account_id order as the
+engine's Arrow batches: streamed into COPY FROM STDIN in its binary format on PostgreSQL (no
+file), inserted with executemany on SQLite.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 import sqlalchemy as sa
 
 from makegood.store import tables as t
+from makegood.store.bulk_copy_out import copy_out_csv
 from makegood.store.bulk_insert import BINARY_HEADER, BINARY_TRAILER, binary_kinds
 from makegood.store.campaigns import Campaigns
 from makegood.store.repository import Repository
@@ -123,12 +125,8 @@ class Cohort(Repository):
 
     def _copy_out(self, query: sa.Select[Any], path: Path) -> None:
         sql = str(query.compile(self.conn, compile_kwargs={"literal_binds": True}))
-        driver = self.conn.connection.driver_connection
-        assert driver is not None
-        copy_out = f"COPY ({sql}) TO STDOUT (FORMAT csv)"
-        with path.open("wb") as out, driver.cursor() as cursor, cursor.copy(copy_out) as copy:
-            for data in copy:
-                out.write(data)
+        with path.open("wb") as out:
+            copy_out_csv(self.conn, sql, out)
 
     def _fetch_out(self, query: sa.Select[Any], path: Path) -> None:
         result = self.conn.execution_options(yield_per=_FETCH_ROWS).execute(query)
