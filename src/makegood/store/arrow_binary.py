@@ -26,6 +26,9 @@ if TYPE_CHECKING:
 # The microseconds from the Unix epoch (Arrow's) to 2000-01-01 UTC (PostgreSQL's).
 _PG_EPOCH_US = 946_684_800_000_000
 _PIECE_ROWS = 8_192
+# The most a piece's grid may take (a row's widest slots times its rows): the snapshot's rows,
+# every text at its column's limit in ASCII, take 2.7 MB in a piece of _PIECE_ROWS.
+_GRID_BYTES = 4 << 20
 _WIDTHS: dict[BinaryKind, int] = {"int2": 2, "int4": 4, "int8": 8, "timestamptz": 8, "bool": 1}
 
 
@@ -41,11 +44,11 @@ def binary_pieces(
 ) -> Iterator[NDArray[Any]]:
     """`binary_rows` of `_PIECE_ROWS` rows at a time (the Arrow columns sliced, no copy): a
     piece's grid then stays in the processor's cache while each column is laid into it, where
-    one grid of 50,000 rows (8 MB) took twice as long."""
+    one grid of 50,000 rows (8 MB) took twice as long. A piece whose grid would exceed
+    `_GRID_BYTES` (a text far longer than its neighbours) is halved until it does not."""
     for start in range(0, rows, _PIECE_ROWS):
         count = min(_PIECE_ROWS, rows - start)
-        piece = [c if isinstance(c, Same) else c.slice(start, count) for c in columns]
-        yield binary_rows(piece, kinds, count)
+        yield from _bounded(_sliced(columns, start, count), kinds, count)
 
 
 def binary_rows(columns: Sequence[Any], kinds: Sequence[BinaryKind], rows: int) -> NDArray[Any]:
@@ -58,9 +61,38 @@ def binary_rows(columns: Sequence[Any], kinds: Sequence[BinaryKind], rows: int) 
     time zone (a naive one raises ValueError)."""
     import numpy as np
 
+    pieces = list(_bounded(columns, kinds, rows))
+    if len(pieces) == 1:
+        return pieces[0]
+    return np.concatenate(pieces) if pieces else np.empty(0, dtype=np.uint8)
+
+
+def _sliced(columns: Sequence[Any], start: int, count: int) -> list[Any]:
+    return [c if isinstance(c, Same) else c.slice(start, count) for c in columns]
+
+
+def _bounded(
+    columns: Sequence[Any], kinds: Sequence[BinaryKind], rows: int
+) -> Iterator[NDArray[Any]]:
+    """The rows encoded in grids of at most `_GRID_BYTES` (but for a single row's): each row's
+    slot for a text is as wide as the column's longest text there, so one long value (an
+    unknown account's id comes from the logs, unchecked until the server refuses it) would
+    otherwise make a grid of rows x its length, and an index eight times that."""
     if len(columns) != len(kinds):
         raise ValueError(f"{len(columns)} columns for {len(kinds)} kinds")
     fields = [_field(column, kind, rows) for column, kind in zip(columns, kinds, strict=True)]
+    width = 2 + sum(f.slot.itemsize for f in fields)
+    if rows > 1 and rows * width > _GRID_BYTES:
+        half = rows // 2
+        yield from _bounded(_sliced(columns, 0, half), kinds, half)
+        yield from _bounded(_sliced(columns, half, rows - half), kinds, rows - half)
+        return
+    yield _encode(fields, rows)
+
+
+def _encode(fields: Sequence[_Field], rows: int) -> NDArray[Any]:
+    import numpy as np
+
     # One record per row: the field count, then per column its length and its value's slot.
     slots = [("count", np.dtype(">i2"))] + [(f"c{i}", f.slot) for i, f in enumerate(fields)]
     grid = np.empty(rows, dtype=np.dtype(slots))
@@ -224,10 +256,17 @@ class _TextField(_Field):
         assert self.data is not None
         assert used is not None
         # Each row's text from its start, padded with what follows it (masked out).
+        # Gathered a few rows at a time: the index (8 bytes a byte) stays within _GRID_BYTES.
         reach = np.arange(self.longest)
-        text = np.take(self.data, self.starts[:, None] + reach, mode="clip")
+        text = np.empty((len(self.starts), self.longest), dtype=np.uint8)
+        step = max(1, _GRID_BYTES // (8 * self.longest))
+        for at in range(0, len(self.starts), step):
+            index = self.starts[at : at + step, None] + reach
+            np.take(self.data, index, mode="clip", out=text[at : at + step])
         slots["value"] = text.view(f"V{self.longest}").reshape(-1)
-        used["value"] = _prefix_mask(self.longest)[self.sizes]
+        # The bytes each text uses (a row's first `size`), as large as the text gathered (a
+        # table of every prefix, as for the fixed widths, would take longest squared bytes).
+        used["value"] = (reach < self.sizes[:, None]).view(f"V{self.longest}").reshape(-1)
 
 
 def _is_text(kind: Any) -> bool:
