@@ -191,7 +191,14 @@ def test_wrong_states_and_unknown_ids_change_nothing(
 
 @pytest.mark.parametrize(
     "stored",
-    [{"percent": "abc"}, {"tier": "x"}, {"kind": "bogus"}, {"kind": "percent"}, ["percent"]],
+    [
+        {"percent": "abc"},
+        {"tier": "x"},
+        {"kind": "bogus"},
+        {"kind": "percent"},
+        ["percent"],
+        {"kind": "percent", "percent": "abc"},  # decimal.InvalidOperation, no ValueError
+    ],
 )
 def test_a_draft_whose_stored_policy_does_not_read_is_not_approved(
     container: Container, world: tuple[str, str], stored: object

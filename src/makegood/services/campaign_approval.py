@@ -49,7 +49,7 @@ def _check_policy(campaign_id: str, stored: Any) -> None:
 
     try:
         from_stored(stored)
-    except (InvalidInput, ValueError, KeyError, TypeError, AttributeError) as exc:
+    except (InvalidInput, ValueError, ArithmeticError, KeyError, TypeError, AttributeError) as exc:
         raise InvalidInput(
             f"campaign {campaign_id}: its stored policy cannot be read ({exc}); nothing was "
             "approved: create the campaign again (`makegood campaign create`)"
