@@ -171,6 +171,31 @@ def test_a_failure_writing_the_file_is_raised_and_the_connection_goes_on(
         assert export(conn, "SELECT plan_id FROM plans") == b"pln-after-failure\n"
 
 
+def test_an_interrupt_before_the_copy_starts_leaves_the_connection_usable(
+    engine: sa.Engine, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Interrupted while the server has not answered yet (a plan, a lock wait): the query is
+    cancelled and its results read; there is no copy data to drain (libpq: "no COPY in
+    progress", which closed the connection)."""
+    from makegood.store import bulk_copy_out
+
+    def interrupted(*_args: Any) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(bulk_copy_out, "_next_result", interrupted)
+    with engine.connect() as conn:
+        with pytest.raises(KeyboardInterrupt):
+            copy_out_csv(conn, "SELECT g FROM generate_series(1, 10000000) g", io.BytesIO())
+        monkeypatch.undo()
+        driver = conn.connection.driver_connection
+        assert driver is not None
+        assert not driver.closed
+        conn.rollback()
+        add_plan(conn, "pln-after-interrupt")
+        conn.commit()
+        assert export(conn, "SELECT plan_id FROM plans") == b"pln-after-interrupt\n"
+
+
 class CountingSink:
     def __init__(self) -> None:
         self.size = 0

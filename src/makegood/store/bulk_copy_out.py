@@ -122,14 +122,18 @@ def _abandon(driver: Any, pgconn: PGconn, selector: selectors.BaseSelector) -> N
 
     try:
         driver.cancel_safe(timeout=_ABANDON_SECONDS)
-        while (size := pgconn.get_copy_data(1)[0]) >= 0:
-            if size == 0:
-                wait()
+        # The COPY's data if it had begun (not when the failure came before the server's first
+        # answer: libpq has then no COPY in progress), then every result to the last.
         while True:
             while pgconn.is_busy():
                 wait()
-            if pgconn.get_result() is None:
+            result = pgconn.get_result()
+            if result is None:
                 break
+            if result.status == pq.ExecStatus.COPY_OUT:
+                while (size := pgconn.get_copy_data(1)[0]) >= 0:
+                    if size == 0:
+                        wait()
     except Exception:
         log.warning("COPY TO STDOUT not ended after an error: its connection closed", exc_info=True)
         driver.close()
