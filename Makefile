@@ -10,8 +10,11 @@ UV := python3 -m uv
 # profile-guided optimisation and LTO, and links libpython statically: importing what a command
 # needs takes about 11% less CPU than with a default source build (pyenv's: no PGO, a shared
 # libpython), so every command starts sooner (bench/startup.py). Elsewhere uv picks a 3.11 from
-# PATH. UV_PYTHON given by the caller wins.
-UV_PYTHON ?= $(firstword $(wildcard /usr/bin/python3.11))
+# PATH. UV_PYTHON given by the caller wins. Only a whole installation counts: Debian's
+# python3.11-minimal alone has the same path without most of the standard library.
+ifndef UV_PYTHON
+UV_PYTHON := $(shell /usr/bin/python3.11 -c 'import ssl, sqlite3, ctypes, zoneinfo' >/dev/null 2>&1 && echo /usr/bin/python3.11)
+endif
 ifneq ($(UV_PYTHON),)
 export UV_PYTHON
 endif
