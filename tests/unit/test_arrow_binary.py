@@ -13,7 +13,7 @@ import pytest
 
 from makegood.store import arrow_binary
 from makegood.store import tables as t
-from makegood.store.arrow_binary import Same, binary_pieces, binary_rows
+from makegood.store.arrow_binary import Same, binary_pieces
 from makegood.store.bulk_insert import (
     BINARY_HEADER,
     BINARY_TRAILER,
@@ -63,12 +63,13 @@ def _batch(rows: list[tuple[Any, ...]], types: list[Any] = ARROW_TYPES) -> Any:
 
 
 def _encoded(batches: list[Any]) -> bytes:
-    parts = [BINARY_HEADER]
-    for batch in batches:
-        columns = [Same(CAMPAIGN), *batch.columns]
-        parts.extend(p.tobytes() for p in binary_pieces(columns, KINDS, batch.num_rows))
-    parts.append(BINARY_TRAILER)
-    return b"".join(parts)
+    rows = (_rows([Same(CAMPAIGN), *batch.columns], batch.num_rows) for batch in batches)
+    return BINARY_HEADER + b"".join(rows) + BINARY_TRAILER
+
+
+def _rows(columns: list[Any], rows: int) -> bytes:
+    """The pieces of `binary_pieces`, joined (no header, no trailer)."""
+    return b"".join(p.tobytes() for p in binary_pieces(columns, KINDS, rows))
 
 
 def _reference(rows: list[tuple[Any, ...]]) -> bytes:
@@ -118,7 +119,7 @@ def test_null_text_holding_bytes_and_other_arrow_layouts_are_read_as_their_value
     columns[6] = columns[6].dictionary_encode()
     columns[1] = columns[1].cast(pa.int64())
     columns[2] = columns[2].cast(pa.timestamp("ns", tz="Europe/Paris"))
-    got = binary_rows([Same(CAMPAIGN), *columns], KINDS, 3).tobytes()
+    got = _rows([Same(CAMPAIGN), *columns], 3)
     expected = [(*r[:5], v, *r[6:]) for r, v in zip(rows, ["ab", None, "f"], strict=True)]
     assert BINARY_HEADER + got + BINARY_TRAILER == _reference(expected)
 
@@ -128,11 +129,11 @@ def test_a_value_out_of_its_columns_range_and_a_naive_instant_are_refused() -> N
     columns = [Same(CAMPAIGN), *batch.columns]
     columns[2] = pa.array([2**31], type=pa.int64())
     with pytest.raises(OverflowError):
-        binary_rows(columns, KINDS, 1)
+        _rows(columns, 1)
     columns = [Same(CAMPAIGN), *batch.columns]
     columns[3] = pa.array([AT.replace(tzinfo=None)], type=pa.timestamp("us"))
     with pytest.raises(ValueError, match="timezone-aware"):
-        binary_rows(columns, KINDS, 1)
+        _rows(columns, 1)
 
 
 def test_one_long_text_among_short_ones_keeps_memory_to_its_own_size() -> None:
@@ -152,12 +153,12 @@ def test_one_long_text_among_short_ones_keeps_memory_to_its_own_size() -> None:
     assert peak < 64 * 2**20, f"{peak / 2**20:.0f} MB to encode {len(encoded) / 2**20:.1f} MB"
 
 
-def test_binary_rows_over_several_bounded_grids_are_the_references_bytes(
+def test_rows_over_several_bounded_grids_are_the_references_bytes(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.setattr(arrow_binary, "_GRID_BYTES", 1_000)
     rows = ROWS * 7
-    got = binary_rows([Same(CAMPAIGN), *_batch(rows).columns], KINDS, len(rows)).tobytes()
+    got = _rows([Same(CAMPAIGN), *_batch(rows).columns], len(rows))
     assert BINARY_HEADER + got + BINARY_TRAILER == _reference(rows)
 
 

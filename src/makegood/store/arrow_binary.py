@@ -14,6 +14,7 @@ numpy and pyarrow are imported when first used (`makegood` starts without them).
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -42,29 +43,24 @@ class Same:
 def binary_pieces(
     columns: Sequence[Any], kinds: Sequence[BinaryKind], rows: int
 ) -> Iterator[NDArray[Any]]:
-    """`binary_rows` of `_PIECE_ROWS` rows at a time (the Arrow columns sliced, no copy): a
-    piece's grid then stays in the processor's cache while each column is laid into it, where
-    one grid of 50,000 rows (8 MB) took twice as long. A piece whose grid would exceed
-    `_GRID_BYTES` (a text far longer than its neighbours) is halved until it does not."""
-    for start in range(0, rows, _PIECE_ROWS):
-        count = min(_PIECE_ROWS, rows - start)
-        yield from _bounded(_sliced(columns, start, count), kinds, count)
-
-
-def binary_rows(columns: Sequence[Any], kinds: Sequence[BinaryKind], rows: int) -> NDArray[Any]:
-    """`rows` rows of COPY's binary format (no header, no trailer) as bytes (a uint8 array).
+    """`rows` rows of COPY's binary format (no header, no trailer) as bytes (uint8 arrays), in
+    pieces to send one after the other.
 
     `columns` are pyarrow Arrays of `rows` values, or `Same(value)`; `kinds` say how each is
     sent (`bulk_insert.binary_kinds`). Text columns are Arrow strings (large, view and
     dictionary ones are cast), integer columns Arrow integers (a value out of its kind's range
     raises OverflowError, as the reference does), timestamptz columns Arrow timestamps with a
-    time zone (a naive one raises ValueError)."""
-    import numpy as np
+    time zone (a naive one raises ValueError).
 
-    pieces = list(_bounded(columns, kinds, rows))
-    if len(pieces) == 1:
-        return pieces[0]
-    return np.concatenate(pieces) if pieces else np.empty(0, dtype=np.uint8)
+    A piece holds `_PIECE_ROWS` rows (the Arrow columns sliced, no copy): its grid then stays
+    in the processor's cache while each column is laid into it, where one grid of 50,000 rows
+    (8 MB) took twice as long. A piece whose grid would exceed `_GRID_BYTES` (a text far
+    longer than its neighbours) is halved until it does not."""
+    if len(columns) != len(kinds):
+        raise ValueError(f"{len(columns)} columns for {len(kinds)} kinds")
+    for start in range(0, rows, _PIECE_ROWS):
+        count = min(_PIECE_ROWS, rows - start)
+        yield from _bounded(_sliced(columns, start, count), kinds, count)
 
 
 def _sliced(columns: Sequence[Any], start: int, count: int) -> list[Any]:
@@ -78,8 +74,6 @@ def _bounded(
     slot for a text is as wide as the column's longest text there, so one long value (an
     unknown account's id comes from the logs, unchecked until the server refuses it) would
     otherwise make a grid of rows x its length, and an index eight times that."""
-    if len(columns) != len(kinds):
-        raise ValueError(f"{len(columns)} columns for {len(kinds)} kinds")
     fields = [_field(column, kind, rows) for column, kind in zip(columns, kinds, strict=True)]
     width = 2 + sum(f.slot.itemsize for f in fields)
     if rows > 1 and rows * width > _GRID_BYTES:
@@ -118,24 +112,23 @@ def _opaque(slot: Any) -> Any:
     return np.dtype([(name, _opaque(slot[name])) for name in slot.names])
 
 
-def _prefix_mask(width: int) -> NDArray[Any]:
-    """Masks of `width` bytes as opaque values: mask k has its first k bytes set."""
+def _used(sizes: NDArray[Any], width: int) -> NDArray[Any]:
+    """Per row, a mask of `width` bytes (an opaque value) whose first `sizes[row]` are set."""
     import numpy as np
 
-    reach = np.arange(width)
-    return (reach[None, :] < np.arange(width + 1)[:, None]).view(f"V{width}").reshape(-1)
+    return (np.arange(width) < sizes[:, None]).view(f"V{width}").reshape(-1)
 
 
-class _Field:
+class _Field(ABC):
     """One column's slot (a dtype: its length and value parts), `partial` when some fields use
     fewer bytes than it has (NULL, text shorter than the longest)."""
 
     slot: Any
     partial: bool
 
+    @abstractmethod
     def write(self, slots: NDArray[Any], used: NDArray[Any] | None) -> None:
         """Fill `slots` (one per row) and, where `used` is given, mark the bytes used."""
-        raise NotImplementedError
 
 
 class _SameField(_Field):
@@ -202,7 +195,7 @@ class _FixedField(_Field):
             return
         slots["length"] = np.where(self.valid, self.size, -1)
         assert used is not None
-        used["value"] = _prefix_mask(self.size)[[0, self.size]][self.valid.view(np.uint8)]
+        used["value"] = _used(np.where(self.valid, self.size, 0), self.size)
 
 
 def _check_range(values: NDArray[Any], valid: NDArray[Any] | None, width: int) -> None:
@@ -264,9 +257,7 @@ class _TextField(_Field):
             index = self.starts[at : at + step, None] + reach
             np.take(self.data, index, mode="clip", out=text[at : at + step])
         slots["value"] = text.view(f"V{self.longest}").reshape(-1)
-        # The bytes each text uses (a row's first `size`), as large as the text gathered (a
-        # table of every prefix, as for the fixed widths, would take longest squared bytes).
-        used["value"] = (reach < self.sizes[:, None]).view(f"V{self.longest}").reshape(-1)
+        used["value"] = _used(self.sizes, self.longest)  # as large as the text gathered
 
 
 def _is_text(kind: Any) -> bool:

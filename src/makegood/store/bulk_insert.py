@@ -11,6 +11,7 @@ the server parses no timestamp or number, about an eighth of its work on a chunk
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime, timedelta
@@ -118,6 +119,16 @@ def copy_binary(conn: sa.Connection, table: sa.Table, columns: Sequence[str], da
     _copy_in(conn, table, columns, [data], binary=True)
 
 
+def copy_binary_rows(
+    conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Iterable[Any]
+) -> None:
+    """COPY `rows`, pieces of binary rows without header or trailer (bytes-like, as
+    `arrow_binary.binary_pieces` makes them), into `table` in the connection's transaction.
+    psycopg's writer thread sends each piece while the iterable makes the next."""
+    stream = itertools.chain([BINARY_HEADER], rows, [BINARY_TRAILER])
+    _copy_in(conn, table, columns, stream, binary=True, queued=True)
+
+
 def insert_rows(
     conn: sa.Connection, table: sa.Table, columns: Sequence[str], rows: Sequence[Row]
 ) -> None:
@@ -163,12 +174,16 @@ def _copy_in(
     conn: sa.Connection,
     table: sa.Table,
     columns: Sequence[str],
-    chunks: Sequence[str] | Sequence[bytes],
+    chunks: Iterable[str] | Iterable[Any],
     *,
     binary: bool,
+    queued: bool = False,
 ) -> None:
-    """COPY `chunks` (text made by `encode_rows`, or one binary stream) into `table` on the
-    transaction's own connection."""
+    """COPY `chunks` (text made by `encode_rows`, or a binary stream) into `table` on the
+    transaction's own connection; `queued`: sent by psycopg's writer thread while the caller
+    makes the next chunk."""
+    from psycopg.copy import QueuedLibpqWriter
+
     quote = conn.dialect.identifier_preparer.quote
     names = ", ".join(quote(c) for c in columns)
     sql = f"COPY {quote(table.name)} ({names}) FROM STDIN{' (FORMAT BINARY)' if binary else ''}"
@@ -179,6 +194,6 @@ def _copy_in(
             # Text fields of a binary COPY are read in the client encoding; ours are UTF-8
             # (text COPY is encoded by the driver in the connection's own).
             cursor.execute("SET LOCAL client_encoding TO 'UTF8'")
-        with cursor.copy(sql) as copy:
+        with cursor.copy(sql, writer=QueuedLibpqWriter(cursor) if queued else None) as copy:
             for chunk in chunks:
                 copy.write(chunk)
