@@ -108,10 +108,12 @@ def test_a_draft_carries_its_stored_snapshots_counts(
     container: Container, world: tuple[str, str]
 ) -> None:
     incident_id, events = world
-    draft = create_draft(container, CreateCampaign(incident_id, events, single(PercentOfPrice())))
+    campaign_id, built = create_draft(
+        container, CreateCampaign(incident_id, events, single(PercentOfPrice()))
+    )
     with container.uow() as uow:
-        data = preview(uow, draft.id)
-    assert (draft.affected, draft.eligible) == (data["affected"], data["eligible"]) == (6, 3)
+        data = preview(uow, campaign_id)
+    assert (built.affected, built.eligible) == (data["affected"], data["eligible"]) == (6, 3)
 
 
 def test_fixed_amounts_and_plan_filter(container: Container, world: tuple[str, str]) -> None:

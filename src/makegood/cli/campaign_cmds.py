@@ -153,12 +153,12 @@ def campaign_create(
         engine=engine,
         master=master,
     )
-    draft = create_draft(c, cmd, progress=progress_printer("cohort accounts decided"))
+    campaign_id, built = create_draft(c, cmd, progress=progress_printer("cohort accounts decided"))
     say(
-        f"draft campaign: {draft.affected} affected, {draft.eligible} eligible; "
-        f"see `makegood campaign preview {draft.id}`"
+        f"draft campaign: {built.affected} affected, {built.eligible} eligible; "
+        f"see `makegood campaign preview {campaign_id}`"
     )
-    print_id(draft.id)
+    print_id(campaign_id)
 
 
 @campaign.command("preview")

@@ -63,15 +63,6 @@ class Built:
     eligible: int
 
 
-@dataclass(frozen=True)
-class Draft:
-    """A draft campaign built in-process: its id and its snapshot's counts."""
-
-    id: str
-    affected: int
-    eligible: int
-
-
 def check_request(uow: UnitOfWork, cmd: CreateCampaign) -> Incident:
     """What can be refused before any work: the claim days, the engine, the incident, plans."""
     from makegood.telemetry.engines import cohort_function, engine_options
@@ -123,14 +114,14 @@ def create_campaign(
 ) -> str:
     """Compute the cohort and every account's decision, and store the draft with its snapshot
     in one transaction: on any error nothing is stored. Returns the campaign's id."""
-    return create_draft(container, cmd, progress).id
+    return create_draft(container, cmd, progress)[0]
 
 
 def create_draft(
     container: Container, cmd: CreateCampaign, progress: Progress | None = None
-) -> Draft:
-    """create_campaign, with the snapshot's affected and eligible counts (what `campaign
-    create` prints), known from the build without reading the snapshot back."""
+) -> tuple[str, Built]:
+    """create_campaign: the campaign's id, and the snapshot's affected and eligible counts
+    (what `campaign create` prints), known from the build without reading the snapshot back."""
     cmd = with_plans(cmd)
     with container.uow() as uow:
         incident = check_request(uow, cmd)
@@ -142,7 +133,7 @@ def create_draft(
     built = build_snapshot(
         container, cmd, incident, campaign_id, insert, BuildHooks(progress=progress)
     )
-    return Draft(campaign_id, built.affected, built.eligible)
+    return campaign_id, built
 
 
 def build_snapshot(
