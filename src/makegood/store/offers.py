@@ -9,7 +9,7 @@ Every function runs in the caller's transaction; none commits.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -60,22 +60,13 @@ class EmailRange:
 def email_ranges(rows: Sequence[Row]) -> list[EmailRange]:
     """The ranges of these offers (in `LAUNCH_COLUMNS` order) whose e-mail is pending: one per
     campaign, from its lowest to its highest such id."""
-    found: dict[str, EmailRange] = {}
+    ids: dict[str, list[str]] = {}
+    created: dict[str, datetime] = {}
     for row in rows:
-        if row[_EMAIL] is None:
-            continue
-        offer_id, campaign_id = str(row[_ID]), str(row[_CAMPAIGN])
-        seen = found.get(campaign_id)
-        if seen is None:
-            found[campaign_id] = EmailRange(campaign_id, offer_id, offer_id, row[_CREATED])
-        else:
-            found[campaign_id] = EmailRange(
-                campaign_id,
-                min(seen.low_id, offer_id),
-                max(seen.high_id, offer_id),
-                seen.created_at,
-            )
-    return list(found.values())
+        if row[_EMAIL] is not None:
+            ids.setdefault(row[_CAMPAIGN], []).append(str(row[_ID]))
+            created.setdefault(row[_CAMPAIGN], row[_CREATED])
+    return [EmailRange(c, min(found), max(found), created[c]) for c, found in ids.items()]
 
 
 # The offer a live link leads to, in SQL (PostgreSQL's one-statement claim uses it as is).
@@ -428,18 +419,7 @@ class Offers(Repository):
                 t.offers.insert(), [dict(zip(LAUNCH_COLUMNS, r, strict=True)) for r in rows]
             )
         if emails:
-            self.conn.execute(
-                t.launch_email_ranges.insert(),
-                [
-                    {
-                        "campaign_id": e.campaign_id,
-                        "low_id": e.low_id,
-                        "high_id": e.high_id,
-                        "created_at": e.created_at,
-                    }
-                    for e in emails
-                ],
-            )
+            self.conn.execute(t.launch_email_ranges.insert(), [asdict(e) for e in emails])
 
     # The launch's choice of accounts (services/launch.py).
 
