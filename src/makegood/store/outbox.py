@@ -458,42 +458,27 @@ class Outbox(Repository):
 
     def count_emails_due(self, now: datetime, *, retry_failed_now: bool) -> int:
         """How many e-mails a run starting now would try to send: the stored ones due and the
-        launch e-mails still on their offers (one statement, and one more per
-        `RANGES_PER_COUNT` ranges of pending launch e-mails beyond the first)."""
+        launch e-mails still on their offers (a statement for the first, and one per
+        `RANGES_PER_COUNT` ranges of pending launch e-mails)."""
         o, r = t.offers, t.launch_email_ranges
-        stored = (
-            sa.select(sa.func.count())
-            .select_from(t.messages)
-            .where(due(EMAIL, now, retry_failed_now))
-            .scalar_subquery()
-        )
+        stored = sa.select(sa.func.count()).select_from(t.messages)
+        total = int(self.conn.execute(stored.where(due(EMAIL, now, retry_failed_now))).scalar_one())
+        # Merged, the ranges are disjoint: the counts of groups of them add up. Each pending
+        # offer is in some range (ranges of the primary key, read by index).
         ranges = merged_ranges(
             [
                 (row.low_id, row.high_id)
                 for row in self.conn.execute(sa.select(r.c.low_id, r.c.high_id))
             ]
         )
-
-        def launch(group: Sequence[tuple[str, str]]) -> sa.ScalarSelect[int]:
-            # Each pending offer is in some range (ranges of the primary key, read by index).
-            return (
-                sa.select(sa.func.count())
-                .where(
-                    sa.or_(*(o.c.id.between(low, high) for low, high in group)),
-                    email_pending(o),
-                    o.c.created_at <= now,
-                )
-                .scalar_subquery()
+        for i in range(0, len(ranges), RANGES_PER_COUNT):
+            group = ranges[i : i + RANGES_PER_COUNT]
+            launch = sa.select(sa.func.count()).where(
+                sa.or_(*(o.c.id.between(low, high) for low, high in group)),
+                email_pending(o),
+                o.c.created_at <= now,
             )
-
-        # Merged, the ranges are disjoint: the counts of groups of them add up.
-        first, *others = [
-            ranges[i : i + RANGES_PER_COUNT] for i in range(0, len(ranges), RANGES_PER_COUNT)
-        ] or [[]]
-        row = self.conn.execute(sa.select(stored, launch(first) if first else sa.literal(0))).one()
-        total = int(row[0]) + int(row[1])
-        for group in others:
-            total += int(self.conn.execute(sa.select(launch(group))).scalar_one())
+            total += int(self.conn.execute(launch).scalar_one())
         return total
 
     def lock_due_emails(
