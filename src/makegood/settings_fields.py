@@ -237,9 +237,14 @@ def _read(hint: Any, value: Any) -> Any:
     if origin in (Union, types.UnionType):
         if value is None:
             return None
-        [arg] = [arg for arg in get_args(hint) if arg is not type(None)]
-        return _read(arg, value)
-    return _PLAIN[hint](value)
+        args = [arg for arg in get_args(hint) if arg is not type(None)]
+        if len(args) != 1:  # which member pydantic-core picks is its own to say
+            raise _Unsure
+        return _read(args[0], value)
+    reader = _PLAIN.get(hint)
+    if reader is None:  # a type the plain reading does not know (a field added since)
+        raise _Unsure
+    return reader(value)
 
 
 def _checked(check: Callable[[Any], Any], value: Any) -> Any:

@@ -125,3 +125,15 @@ def test_a_value_a_check_refuses_is_left_to_pydantic_core() -> None:
     assert read_plainly(Settings, CHECKS, {"mail_from": "not an address"}) is None
     assert read_plainly(Settings, CHECKS, {"service_name": "two\nlines"}) is None
     assert read_plainly(Settings, CHECKS, {"database_pool_size": "0"}) is None
+
+
+class _Wider:
+    """Fields of types the plain reading does not know."""
+
+    tags: tuple[str, ...] = ()
+    limit: int | str = 5
+
+
+def test_a_field_of_a_type_the_plain_reading_does_not_know_is_left_to_pydantic_core() -> None:
+    assert read_plainly(_Wider, (), {}) is None
+    assert read_plainly(_Wider, (), {"tags": ("a",), "limit": "7"}) is None
